@@ -1,0 +1,210 @@
+#include "config.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ctype { C_INT, C_STR };
+
+/* One row per key: where it lives in struct config, its default and range.
+ * The defaults here and in config/linli.conf must agree (a unit test checks
+ * that every key is documented there). */
+struct ckey {
+	const char *name;
+	enum ctype type;
+	size_t off;
+	int64_t def_int, min, max;
+	const char *def_str;
+};
+
+#define I(n, d, lo, hi) { #n, C_INT, offsetof(struct config, n), d, lo, hi, NULL }
+#define S(n, d) { #n, C_STR, offsetof(struct config, n), 0, 0, 0, d }
+
+static const struct ckey keys[] = {
+	S(listen, ""),
+	I(port, 8080, 0, 65535),
+	S(tls_cert, ""),
+	S(tls_key, ""),
+	I(max_connections, 19000, 16, 1000000),
+	S(db, "data/linli.db"),
+	I(sqlite_busy_timeout_ms, 2000, 0, 60000),
+	S(redis_url, ""),
+	I(redis_reconnect_min_ms, 100, 10, 60000),
+	I(redis_reconnect_max_ms, 5000, 10, 600000),
+	I(redis_connect_timeout_ms, 2000, 100, 60000),
+	I(catchup_interval_ms, 5000, 100, 3600000),
+	I(http_max_body, 65536, 256, 64 * 1024 * 1024),
+	I(http_max_header, 8192, 1024, 65536),
+	I(ws_max_frame, 65536, 128, 16 * 1024 * 1024),
+	I(ws_max_subs, 256, 1, 100000),
+	I(ws_send_queue_bytes, 1048576, 4096, 1024 * 1024 * 1024),
+	I(ws_auth_timeout_ms, 10000, 100, 600000),
+	I(ws_heartbeat_ms, 25000, 1000, 600000),
+	I(ws_ping_secs, 30, 1, 3600),
+	I(ws_idle_secs, 75, 2, 7200),
+	I(ws_replay_batch, 256, 1, 100000),
+	I(retention_max_age_s, 7 * 86400, 60, 10LL * 365 * 86400),
+	I(retention_max_events, 10000, 10, 100000000),
+	I(retention_interval_s, 60, 1, 86400),
+	I(token_ttl_s, 900, 10, 30 * 86400),
+	I(shutdown_grace_ms, 2000, 0, 60000),
+	S(log_level, "info"),
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+size_t config_key_count(void) { return NKEYS; }
+const char *config_key_name(size_t i) { return i < NKEYS ? keys[i].name : NULL; }
+
+static char **str_at(struct config *cfg, const struct ckey *k)
+{
+	return (char **)((char *)cfg + k->off);
+}
+
+static int64_t *int_at(struct config *cfg, const struct ckey *k)
+{
+	return (int64_t *)((char *)cfg + k->off);
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (keys[i].type == C_INT)
+			*int_at(cfg, &keys[i]) = keys[i].def_int;
+		else
+			*str_at(cfg, &keys[i]) = xstrdup(keys[i].def_str);
+	}
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == C_STR) {
+			free(*str_at(cfg, &keys[i]));
+			*str_at(cfg, &keys[i]) = NULL;
+		}
+}
+
+int config_set(struct config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct ckey *k = &keys[i];
+		if (strcmp(k->name, key))
+			continue;
+		if (k->type == C_STR) {
+			free(*str_at(cfg, k));
+			*str_at(cfg, k) = xstrdup(value);
+			return 0;
+		}
+		int64_t v;
+		if (util_parse_i64(value, &v)) {
+			snprintf(err, errlen, "%s: expected a whole number, got \"%s\"",
+				 key, value);
+			return -EINVAL;
+		}
+		if (v < k->min || v > k->max) {
+			snprintf(err, errlen, "%s: %lld is out of range (%lld to %lld)",
+				 key, (long long)v, (long long)k->min,
+				 (long long)k->max);
+			return -ERANGE;
+		}
+		*int_at(cfg, k) = v;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown key \"%s\"", key);
+	return -ENOENT;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -errno;
+	}
+	char line[4096];
+	int lineno = 0, rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line longer than %zu bytes",
+				 path, lineno, sizeof line - 1);
+			rc = -EINVAL;
+			break;
+		}
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected \"key = value\"", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(s), *val = trim(eq + 1);
+		size_t vl = strlen(val);
+		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+			val[vl - 1] = '\0';
+			val++;
+		}
+		char kerr[256];
+		rc = config_set(cfg, key, val, kerr, sizeof kerr);
+		if (rc) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, kerr);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+	if (!!cfg->tls_cert[0] != !!cfg->tls_key[0]) {
+		snprintf(err, errlen, "tls_cert and tls_key must be set together");
+		return -EINVAL;
+	}
+	if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8)) {
+		snprintf(err, errlen, "redis_url: expected redis://HOST:PORT, got \"%s\"",
+			 cfg->redis_url);
+		return -EINVAL;
+	}
+	if (cfg->redis_reconnect_min_ms > cfg->redis_reconnect_max_ms) {
+		snprintf(err, errlen, "redis_reconnect_min_ms must not exceed redis_reconnect_max_ms");
+		return -EINVAL;
+	}
+	if (!cfg->db[0]) {
+		snprintf(err, errlen, "db: a file path is required");
+		return -EINVAL;
+	}
+	enum log_level lv;
+	if (log_level_parse(cfg->log_level, &lv)) {
+		snprintf(err, errlen, "log_level: expected debug, info, warn or error, got \"%s\"",
+			 cfg->log_level);
+		return -EINVAL;
+	}
+	if (cfg->ws_idle_secs <= cfg->ws_ping_secs) {
+		snprintf(err, errlen, "ws_idle_secs must be greater than ws_ping_secs");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* config: the gateway's settings, from config/linli.conf and flags.
+ *
+ * The file format is `key = value` lines; `#` starts a comment; blank lines
+ * are ignored. Every key, its default and why is documented in
+ * config/linli.conf, which is the file a fresh install reads. */
+#ifndef LINLI_CONFIG_H
+#define LINLI_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+	/* network */
+	char *listen;               /* address to bind, "" for all interfaces */
+	int64_t port;               /* HTTP + WebSocket port */
+	char *tls_cert;             /* PEM certificate; "" serves plain HTTP */
+	char *tls_key;              /* PEM private key for tls_cert */
+	int64_t max_connections;    /* open sockets at once, HTTP and WS */
+	/* storage and bus */
+	char *db;                   /* SQLite file; created if missing */
+	int64_t sqlite_busy_timeout_ms; /* wait for another process's write lock */
+	char *redis_url;            /* redis://HOST:PORT; "" = in-process bus */
+	int64_t redis_reconnect_min_ms; /* first reconnect delay after a drop */
+	int64_t redis_reconnect_max_ms; /* cap of the exponential backoff */
+	int64_t redis_connect_timeout_ms; /* watchdog for a stuck connect */
+	int64_t catchup_interval_ms; /* how often heads are compared with the log */
+	/* HTTP */
+	int64_t http_max_body;      /* bytes; larger bodies get 413 */
+	int64_t http_max_header;    /* bytes of request headers lws buffers */
+	/* WebSocket */
+	int64_t ws_max_frame;       /* bytes of one inbound message; 1009 past it */
+	int64_t ws_max_subs;        /* subscriptions per connection */
+	int64_t ws_send_queue_bytes; /* queued outbound bytes before 1008 */
+	int64_t ws_auth_timeout_ms; /* unauthenticated sockets are closed after */
+	int64_t ws_heartbeat_ms;    /* advertised in hello; app-level ping period */
+	int64_t ws_ping_secs;       /* WS-level ping after this much silence */
+	int64_t ws_idle_secs;       /* close a socket silent this long after a ping */
+	int64_t ws_replay_batch;    /* events read from the log per replay step */
+	/* event log */
+	int64_t retention_max_age_s;  /* events older than this are trimmed */
+	int64_t retention_max_events; /* events kept per channel at most */
+	int64_t retention_interval_s; /* how often the trimmer runs */
+	/* tokens */
+	int64_t token_ttl_s;        /* access-token lifetime */
+	/* operations */
+	int64_t shutdown_grace_ms;  /* time for close frames to leave on SIGTERM */
+	char *log_level;            /* debug, info, warn, error */
+};
+
+/* Fills cfg with the built-in defaults (the values config/linli.conf
+ * documents). Free with config_free. */
+void config_defaults(struct config *cfg);
+
+/* Reads FILE over the current values. 0 on success; otherwise a negative
+ * code and a message naming the line, the key and what was expected. */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Sets one key from text, as the file would; same error convention. */
+int config_set(struct config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen);
+
+/* Checks relations between keys (e.g. both or neither TLS file). */
+int config_validate(const struct config *cfg, char *err, size_t errlen);
+
+void config_free(struct config *cfg);
+
+/* For tests: the number of keys and the i-th key name. */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+
+#endif

@@ -1,0 +1,45 @@
+/* frame: reference-counted outbound WebSocket payloads.
+ *
+ * A frame is serialised once and shared by every connection it is queued
+ * on (the fan-out path). The payload is preceded by FRAME_PRE bytes that lws
+ * writes the WebSocket header into; every server-to-client text frame of the
+ * same length gets the same header, so sharing the buffer is safe. */
+#ifndef LINLI_FRAME_H
+#define LINLI_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define FRAME_PRE 16 /* == LWS_PRE in lws 4.1; checked in ws.c */
+
+struct frame {
+	uint32_t refs;          /* owners: the creator, then one per queue slot */
+	uint32_t len;           /* payload bytes */
+	unsigned char buf[];    /* FRAME_PRE bytes of room, payload, NUL */
+};
+
+static inline unsigned char *frame_payload(struct frame *f)
+{
+	return f->buf + FRAME_PRE;
+}
+
+/* A frame holding a copy of len bytes; refs = 1 (the caller's). */
+struct frame *frame_new(const void *payload, size_t len);
+/* Takes ownership of a malloc'd buffer from struct buf-style building:
+ * see frame_event and frame_build for the usual constructors. */
+static inline struct frame *frame_ref(struct frame *f)
+{
+	f->refs++;
+	return f;
+}
+void frame_unref(struct frame *f);
+
+/* {"op":"event","ch":...,"seq":...,"type":...,"data":...,"at":...} */
+struct frame *frame_event(const struct event *ev);
+
+/* Number of frames alive, for tests and metrics. */
+extern int64_t frame_live;
+
+#endif

@@ -1,0 +1,20 @@
+/* http: REST requests — body collection with a size cap, routing,
+ * authentication, the handler call, publication of committed events, the
+ * response, metrics and a log line per request. */
+#ifndef LINLI_HTTP_H
+#define LINLI_HTTP_H
+
+#include <stddef.h>
+
+struct gw;
+struct lws;
+struct http_txn;
+
+/* The lws callback for HTTP reasons (server.c routes them here). */
+int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
+		  void *in, size_t len);
+
+/* Builds the route table (gateway routes + handlers/). */
+void http_init(struct gw *gw);
+
+#endif

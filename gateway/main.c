@@ -1,0 +1,236 @@
+/* linli-gateway: serve, or run an operator command against the database. */
+#include "bus.h"
+#include "config.h"
+#include "hub.h"
+#include "server.h"
+#include "store.h"
+#include "token.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <libwebsockets.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: linli-gateway [--config FILE] [--port N] [--db PATH] [--redis redis://HOST:PORT]\n"
+		"       linli-gateway [--config FILE] [--db PATH] mint-token --user UID [--admin] [--ttl SECONDS]\n"
+		"\n"
+		"Serves the Linli HTTP + WebSocket API. Flags override the config file;\n"
+		"config/linli.conf documents every setting and its default.\n");
+}
+
+/* mkdir -p of the directory part of path. */
+static void make_parent_dirs(const char *path)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(p, 0750);
+		*s = '/';
+	}
+	free(p);
+}
+
+static int open_store(const struct config *cfg, struct store **st)
+{
+	char err[512];
+	make_parent_dirs(cfg->db);
+	if (store_open(cfg->db, (int)cfg->sqlite_busy_timeout_ms, st, err, sizeof err)) {
+		fprintf(stderr, "linli-gateway: database: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_mint_token(struct config *cfg, int argc, char **argv)
+{
+	int64_t uid = 0, ttl = cfg->token_ttl_s;
+	int admin = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+			if (util_parse_i64(argv[++i], &uid) || uid <= 0) {
+				fprintf(stderr, "mint-token: --user: expected a positive user id\n");
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--ttl") && i + 1 < argc) {
+			if (util_parse_i64(argv[++i], &ttl) || ttl <= 0) {
+				fprintf(stderr, "mint-token: --ttl: expected a positive number of seconds\n");
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--admin")) {
+			admin = 1;
+		} else {
+			fprintf(stderr, "mint-token: unknown argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!uid) {
+		fprintf(stderr, "mint-token: --user UID is required\n");
+		return 2;
+	}
+	struct store *st;
+	if (open_store(cfg, &st))
+		return 1;
+	unsigned char secret[32];
+	int rc = store_secret(st, secret);
+	if (!rc && store_begin(st) == 0) {
+		/* The user exists from now on; --admin makes them an admin. */
+		sqlite3_stmt *s = store_stmt(st,
+			"INSERT INTO users (id, display_name, created_at) VALUES (?1, 'user ' || ?1, ?2) "
+			"ON CONFLICT (id) DO NOTHING");
+		sqlite3_bind_int64(s, 1, uid);
+		sqlite3_bind_int64(s, 2, util_now_ms());
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+		store_stmt_done(s);
+		if (!rc && admin) {
+			s = store_stmt(st, "UPDATE users SET is_admin = 1 WHERE id = ?");
+			sqlite3_bind_int64(s, 1, uid);
+			rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+			store_stmt_done(s);
+		}
+		rc = rc ? (store_rollback(st), rc) : store_commit(st);
+	} else {
+		rc = -EIO;
+	}
+	if (rc) {
+		fprintf(stderr, "mint-token: database error\n");
+		store_close(st);
+		return 1;
+	}
+	struct token_claims c = { .uid = uid, .sid = 0, .exp = util_now_ms() / 1000 + ttl };
+	char tok[TOKEN_MAX];
+	token_sign(secret, &c, tok);
+	printf("%s\n", tok);
+	store_close(st);
+	return 0;
+}
+
+static void lws_log_to_ours(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		n--;
+	if (level & LLL_ERR)
+		log_error("lws: %.*s", (int)n, line);
+	else
+		log_warn("lws: %.*s", (int)n, line);
+}
+
+static int serve(struct config *cfg)
+{
+	struct gw gw;
+	memset(&gw, 0, sizeof gw);
+	gw.cfg = cfg;
+	char err[512];
+	if (open_store(cfg, &gw.st))
+		return 1;
+	if (store_secret(gw.st, gw.secret)) {
+		fprintf(stderr, "linli-gateway: cannot read or create the token secret\n");
+		store_close(gw.st);
+		return 1;
+	}
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	gw.loop = &loop;
+	gw.hub = hub_new(gw.st, cfg);
+	if (cfg->redis_url[0]) {
+		if (bus_redis_new(&loop, gw.hub, cfg, &gw.bus, err, sizeof err)) {
+			fprintf(stderr, "linli-gateway: %s\n", err);
+			return 1;
+		}
+	} else {
+		gw.bus = bus_local_new(gw.hub);
+	}
+	hub_set_bus(gw.hub, gw.bus);
+	signal(SIGPIPE, SIG_IGN);
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
+	if (server_start(&gw, err, sizeof err)) {
+		fprintf(stderr, "linli-gateway: %s\n", err);
+		return 1;
+	}
+	log_info("linli-gateway listening on %s:%lld (db %s, bus %s)",
+		 cfg->listen[0] ? cfg->listen : "*", (long long)cfg->port, cfg->db,
+		 cfg->redis_url[0] ? cfg->redis_url : "in-process");
+	uv_run(&loop, UV_RUN_DEFAULT);
+	lws_context_destroy(gw.lws); /* finishes the teardown begun in grace_cb */
+	bus_free(gw.bus);
+	hub_free(gw.hub);
+	store_close(gw.st);
+	int rc = uv_loop_close(&loop);
+	if (rc)
+		log_warn("loop closed with handles open: %s", uv_strerror(rc));
+	log_info("linli-gateway stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	config_defaults(&cfg);
+	char err[512];
+	int i = 1, rc = 0;
+	/* --config first, so that the other flags override the file. */
+	for (int j = 1; j + 1 < argc; j++)
+		if (!strcmp(argv[j], "--config") &&
+		    config_load_file(&cfg, argv[j + 1], err, sizeof err)) {
+			fprintf(stderr, "linli-gateway: config: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *flag = argv[i], *key = NULL;
+		if (!strcmp(flag, "--help") || !strcmp(flag, "-h")) {
+			usage(stdout);
+			goto out;
+		}
+		if (!strcmp(flag, "--config")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(flag, "--port"))
+			key = "port";
+		else if (!strcmp(flag, "--db"))
+			key = "db";
+		else if (!strcmp(flag, "--redis"))
+			key = "redis_url";
+		if (!key || i + 1 >= argc) {
+			fprintf(stderr, "linli-gateway: %s: %s\n", flag,
+				key ? "missing value" : "unknown flag");
+			usage(stderr);
+			rc = 2;
+			goto out;
+		}
+		if (config_set(&cfg, key, argv[++i], err, sizeof err)) {
+			fprintf(stderr, "linli-gateway: %s: %s\n", flag, err);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (config_validate(&cfg, err, sizeof err)) {
+		fprintf(stderr, "linli-gateway: config: %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	log_level_parse(cfg.log_level, &log_min_level);
+	if (i < argc && !strcmp(argv[i], "mint-token")) {
+		rc = cmd_mint_token(&cfg, argc - i - 1, argv + i + 1);
+	} else if (i < argc) {
+		fprintf(stderr, "linli-gateway: unknown command \"%s\"\n", argv[i]);
+		usage(stderr);
+		rc = 2;
+	} else {
+		rc = serve(&cfg);
+	}
+out:
+	config_free(&cfg);
+	return rc;
+}

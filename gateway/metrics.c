@@ -1,0 +1,134 @@
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+struct metrics metrics;
+
+static const int close_codes[8] = { 1000, 1001, 1008, 1009, 1011, 4001, 4029, 0 };
+
+int metrics_close_idx(int code)
+{
+	for (int i = 0; i < 7; i++)
+		if (close_codes[i] == code)
+			return i;
+	return 7; /* other */
+}
+
+/* Latency bucket bounds in microseconds. */
+static const int64_t bounds[] = { 500, 1000, 2500, 5000, 10000, 25000, 50000,
+				  100000, 250000, 500000, 1000000, 2500000 };
+#define NB (sizeof bounds / sizeof bounds[0])
+#define MAX_ROUTES 64
+#define MAX_STATUS 16
+
+struct route_stats {
+	const char *route;        /* static pattern string; NULL = unused */
+	int status[MAX_STATUS];   /* distinct statuses seen */
+	uint64_t count[MAX_STATUS]; /* requests per status */
+	uint64_t bucket[NB + 1];  /* latency histogram, last = +Inf */
+	int64_t sum_us;           /* total latency */
+	uint64_t n;               /* requests */
+};
+
+static struct route_stats routes[MAX_ROUTES];
+
+void metrics_http(const char *route, int status, int64_t usec)
+{
+	struct route_stats *r = NULL;
+	for (int i = 0; i < MAX_ROUTES; i++) {
+		if (routes[i].route == route || !routes[i].route) {
+			r = &routes[i];
+			break;
+		}
+	}
+	if (!r)
+		return; /* more routes than slots: drop, never grow */
+	r->route = route;
+	for (int i = 0; i < MAX_STATUS; i++) {
+		if (r->status[i] == status || !r->status[i]) {
+			r->status[i] = status;
+			r->count[i]++;
+			break;
+		}
+	}
+	size_t b = 0;
+	while (b < NB && usec > bounds[b])
+		b++;
+	r->bucket[b]++;
+	r->sum_us += usec;
+	r->n++;
+}
+
+static void counter(struct buf *o, const char *name, const char *help, uint64_t v)
+{
+	buf_printf(o, "# HELP %s %s\n# TYPE %s counter\n%s %" PRIu64 "\n",
+		   name, help, name, name, v);
+}
+
+static void gauge(struct buf *o, const char *name, const char *help, int64_t v)
+{
+	buf_printf(o, "# HELP %s %s\n# TYPE %s gauge\n%s %" PRId64 "\n",
+		   name, help, name, name, v);
+}
+
+void metrics_render(struct buf *o)
+{
+	struct metrics *m = &metrics;
+	gauge(o, "linli_ws_connections", "Open WebSocket connections.", m->ws_connections);
+	gauge(o, "linli_ws_authenticated", "Authenticated WebSocket connections.", m->ws_authed);
+	gauge(o, "linli_subscriptions", "Channel subscriptions held by local sockets.", m->subscriptions);
+	gauge(o, "linli_channels", "Channels with at least one local subscriber.", m->channels);
+	counter(o, "linli_ws_accepted_total", "WebSocket upgrades accepted.", m->ws_accepted);
+	counter(o, "linli_ws_rejected_total", "WebSocket upgrades refused (connection limit or shutdown).", m->ws_rejected);
+	counter(o, "linli_ws_messages_in_total", "Client WebSocket messages processed.", m->ws_messages_in);
+	counter(o, "linli_ws_errors_sent_total", "Error frames sent to clients.", m->ws_errors_sent);
+	buf_printf(o, "# HELP linli_ws_closed_total Sockets closed by the server, by close code.\n"
+		      "# TYPE linli_ws_closed_total counter\n");
+	for (int i = 0; i < 8; i++) {
+		char code[8];
+		snprintf(code, sizeof code, "%d", close_codes[i]);
+		buf_printf(o, "linli_ws_closed_total{code=\"%s\"} %" PRIu64 "\n",
+			   close_codes[i] ? code : "other", m->ws_closed[i]);
+	}
+	counter(o, "linli_events_stored_total", "Events appended to the event log.", m->events_stored);
+	counter(o, "linli_events_published_total", "Events handed to the bus after commit.", m->events_published);
+	counter(o, "linli_events_received_total", "Events received from the bus.", m->events_received);
+	counter(o, "linli_events_delivered_total", "Event frames queued to live subscribers.", m->events_delivered);
+	counter(o, "linli_events_replayed_total", "Event frames queued from the log on subscribe.", m->events_replayed);
+	counter(o, "linli_gap_fills_total", "Catch-ups from the event log after a sequence gap or bus outage.", m->gap_fills);
+	counter(o, "linli_send_queue_overflows_total", "Sockets dropped because their send queue overflowed.", m->queue_overflows);
+	counter(o, "linli_ws_bytes_sent_total", "WebSocket payload bytes written.", m->bytes_sent);
+	gauge(o, "linli_redis_configured", "1 when a Redis bus is configured.", m->redis_configured);
+	gauge(o, "linli_redis_up", "1 when the Redis publish and subscribe links are connected.", m->redis_up);
+	counter(o, "linli_redis_reconnects_total", "Redis reconnects after a lost link.", m->redis_reconnects);
+	counter(o, "linli_redis_publish_errors_total", "Events not published to Redis because the link was down.", m->redis_publish_errors);
+	counter(o, "linli_retention_deleted_total", "Events removed by retention.", m->retention_deleted);
+
+	buf_printf(o, "# HELP linli_http_requests_total HTTP requests by route and status.\n"
+		      "# TYPE linli_http_requests_total counter\n");
+	for (int i = 0; i < MAX_ROUTES && routes[i].route; i++)
+		for (int s = 0; s < MAX_STATUS && routes[i].status[s]; s++)
+			buf_printf(o, "linli_http_requests_total{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
+				   routes[i].route, routes[i].status[s], routes[i].count[s]);
+	buf_printf(o, "# HELP linli_http_request_duration_seconds HTTP request latency by route.\n"
+		      "# TYPE linli_http_request_duration_seconds histogram\n");
+	for (int i = 0; i < MAX_ROUTES && routes[i].route; i++) {
+		struct route_stats *r = &routes[i];
+		uint64_t cum = 0;
+		for (size_t b = 0; b <= NB; b++) {
+			cum += r->bucket[b];
+			if (b < NB)
+				buf_printf(o, "linli_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+					   r->route, (double)bounds[b] / 1e6, cum);
+			else
+				buf_printf(o, "linli_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+					   r->route, cum);
+		}
+		buf_printf(o, "linli_http_request_duration_seconds_sum{route=\"%s\"} %g\n",
+			   r->route, (double)r->sum_us / 1e6);
+		buf_printf(o, "linli_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
+			   r->route, r->n);
+	}
+}

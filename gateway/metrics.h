@@ -1,0 +1,47 @@
+/* metrics: process counters and gauges, rendered in the Prometheus text
+ * format at GET /metrics. Loop thread only; plain integers, no locks. */
+#ifndef LINLI_METRICS_H
+#define LINLI_METRICS_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+struct metrics {
+	int64_t ws_connections;    /* gauge: open WebSocket connections */
+	int64_t ws_authed;         /* gauge: of which authenticated */
+	int64_t subscriptions;     /* gauge: channel subscriptions */
+	int64_t channels;          /* gauge: channels with local subscribers */
+	uint64_t ws_accepted;      /* WebSocket upgrades accepted */
+	uint64_t ws_rejected;      /* upgrades refused (limit, shutdown) */
+	uint64_t ws_messages_in;   /* client messages processed */
+	uint64_t ws_errors_sent;   /* error frames sent */
+	uint64_t ws_closed[8];     /* closes we initiated, by close_idx() */
+	uint64_t events_stored;    /* events appended to the log */
+	uint64_t events_published; /* events handed to the bus after commit */
+	uint64_t events_received;  /* events arriving from the bus */
+	uint64_t events_delivered; /* event frames queued to subscribers */
+	uint64_t events_replayed;  /* event frames queued from the log on sub */
+	uint64_t gap_fills;        /* catch-ups from the log after a seq gap */
+	uint64_t queue_overflows;  /* sockets dropped for a full send queue */
+	uint64_t bytes_sent;       /* WebSocket payload bytes written */
+	int redis_configured;      /* 1 when redis_url is set */
+	int redis_up;              /* 1 when both Redis links are connected */
+	uint64_t redis_reconnects; /* successful reconnects after a drop */
+	uint64_t redis_publish_errors; /* PUBLISH not sent (link down) */
+	uint64_t retention_deleted; /* events trimmed by retention */
+};
+
+extern struct metrics metrics;
+
+/* Close codes we count; index into metrics.ws_closed. */
+int metrics_close_idx(int code);
+
+/* Records one HTTP request: route pattern (e.g. "POST /v1/channels/{ch}/events"
+ * or "unmatched"), status, and duration. route must be a static string. */
+void metrics_http(const char *route, int status, int64_t usec);
+
+/* Appends the whole exposition to out. */
+void metrics_render(struct buf *out);
+
+#endif

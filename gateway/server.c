@@ -1,0 +1,186 @@
+#include "server.h"
+#include "http.h"
+#include "metrics.h"
+#include "util.h"
+#include "ws.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <libwebsockets.h>
+
+#define WS_PATH "/v1/ws"
+
+static struct gw *gw_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static int path_is_ws(struct lws *wsi)
+{
+	char uri[16];
+	return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
+	       !strcmp(uri, WS_PATH);
+}
+
+/* One protocol serves both HTTP and WebSocket; reasons go to their module. */
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		    void *in, size_t len)
+{
+	struct gw *gw = gw_of(wsi);
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return gw && gw->shutting_down ? 1 : 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (!path_is_ws(wsi))
+			return 1; /* WebSocket only on /v1/ws */
+		/* fall through */
+	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_CLOSED:
+		return ws_callback(gw, wsi, (int)reason, user, in, len);
+	case LWS_CALLBACK_HTTP:
+	case LWS_CALLBACK_HTTP_BODY:
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		return http_callback(gw, wsi, (int)reason, user, in, len);
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static struct lws_protocols protocols[] = {
+	/* rx_buffer_size is a read chunk, allocated per WebSocket: small keeps
+	 * idle connections cheap; ws.c reassembles larger messages. */
+	{ "linli", callback, sizeof(struct ws_pss), 1024, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static lws_retry_bo_t retry_policy;
+
+static void sweep_cb(uv_timer_t *t)
+{
+	ws_sweep(t->data);
+}
+
+static void retention_cb(uv_timer_t *t)
+{
+	struct gw *gw = t->data;
+	int n = store_retention(gw->st, util_now_ms(), gw->cfg->retention_max_age_s * 1000,
+				gw->cfg->retention_max_events, 5000);
+	if (n > 0) {
+		metrics.retention_deleted += (uint64_t)n;
+		log_info("retention: trimmed %d events", n);
+	}
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+	log_info("signal %d: shutting down", signum);
+	server_shutdown(s->data);
+}
+
+int server_start(struct gw *gw, char *err, size_t errlen)
+{
+	const struct config *cfg = gw->cfg;
+	http_init(gw);
+
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	static void *foreign_loops[1];
+	foreign_loops[0] = gw->loop;
+	info.foreign_loops = foreign_loops;
+	/* Explicit vhost: lws_create_context succeeds even when the default
+	 * vhost cannot bind; lws_create_vhost tells us. */
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		       LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.port = (int)cfg->port;
+	info.iface = cfg->listen[0] ? cfg->listen : NULL;
+	info.protocols = protocols;
+	info.user = gw;
+	info.max_http_header_data = (unsigned short)cfg->http_max_header;
+	info.fd_limit_per_thread = (unsigned int)cfg->max_connections + 64;
+	info.timeout_secs = 10;
+	retry_policy.secs_since_valid_ping = (uint16_t)cfg->ws_ping_secs;
+	retry_policy.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_secs;
+	info.retry_and_idle_policy = &retry_policy;
+	if (cfg->tls_cert[0]) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+		info.alpn = "http/1.1";
+	}
+	gw->lws = lws_create_context(&info);
+	if (gw->lws && !lws_create_vhost(gw->lws, &info)) {
+		lws_context_destroy(gw->lws);
+		gw->lws = NULL;
+	}
+	if (!gw->lws) {
+		snprintf(err, errlen,
+			 "cannot serve on port %lld (in use? TLS files unreadable? "
+			 "libwebsockets-evlib-uv installed?)", (long long)cfg->port);
+		return -EIO;
+	}
+
+	uv_timer_init(gw->loop, &gw->close_timer);
+	gw->close_timer.data = gw;
+	uv_timer_init(gw->loop, &gw->sweep_timer);
+	gw->sweep_timer.data = gw;
+	uv_timer_start(&gw->sweep_timer, sweep_cb, 1000, 1000);
+	uv_timer_init(gw->loop, &gw->retention_timer);
+	gw->retention_timer.data = gw;
+	uint64_t rint = (uint64_t)cfg->retention_interval_s * 1000;
+	uv_timer_start(&gw->retention_timer, retention_cb, rint, rint);
+	uv_timer_init(gw->loop, &gw->grace_timer);
+	gw->grace_timer.data = gw;
+	uv_signal_init(gw->loop, &gw->sig_term);
+	gw->sig_term.data = gw;
+	uv_signal_start(&gw->sig_term, signal_cb, SIGTERM);
+	uv_signal_init(gw->loop, &gw->sig_int);
+	gw->sig_int.data = gw;
+	uv_signal_start(&gw->sig_int, signal_cb, SIGINT);
+	return 0;
+}
+
+static void bus_closed(void *data)
+{
+	(void)data;
+}
+
+static int64_t shutdown_started_us;
+
+static void grace_cb(uv_timer_t *t)
+{
+	struct gw *gw = t->data;
+	int64_t waited = (util_mono_us() - shutdown_started_us) / 1000;
+	if (gw->conns && waited < gw->cfg->shutdown_grace_ms)
+		return; /* close frames still on their way */
+	if (gw->conns)
+		log_warn("shutdown: %lld ms grace over, dropping the remaining sockets",
+			 (long long)gw->cfg->shutdown_grace_ms);
+	uv_timer_stop(t);
+	/* Order from PLATFORM-NOTES: lws first, then our handles, then the
+	 * bus; main destroys the context once more after uv_run returns. */
+	lws_context_destroy(gw->lws);
+	uv_close((uv_handle_t *)&gw->close_timer, NULL);
+	uv_close((uv_handle_t *)&gw->sweep_timer, NULL);
+	uv_close((uv_handle_t *)&gw->retention_timer, NULL);
+	uv_close((uv_handle_t *)&gw->grace_timer, NULL);
+	uv_close((uv_handle_t *)&gw->sig_term, NULL);
+	uv_close((uv_handle_t *)&gw->sig_int, NULL);
+	bus_close(gw->bus, bus_closed, gw);
+}
+
+void server_shutdown(struct gw *gw)
+{
+	if (gw->shutting_down)
+		return;
+	gw->shutting_down = 1;
+	shutdown_started_us = util_mono_us();
+	ws_close_all(gw);
+	uv_timer_start(&gw->grace_timer, grace_cb, 20, 20);
+}

@@ -1,0 +1,47 @@
+/* server: the process-wide state shared by the lws callbacks (http.c,
+ * ws.c), and the lws context on the libuv loop.
+ *
+ * One `struct gw` per process, created by main; everything in it belongs
+ * to the loop thread. */
+#ifndef LINLI_SERVER_H
+#define LINLI_SERVER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "bus.h"
+#include "config.h"
+#include "hub.h"
+#include "store.h"
+
+struct lws_context;
+struct ws_conn;
+
+struct gw {
+	uv_loop_t *loop;              /* the one loop */
+	struct lws_context *lws;      /* HTTP + WS on cfg->port */
+	struct config *cfg;           /* settings (owned by main) */
+	struct store *st;             /* the database */
+	struct hub *hub;              /* local subscriptions */
+	struct bus *bus;              /* local or Redis */
+	unsigned char secret[32];     /* token HMAC key, from the database */
+	int shutting_down;            /* SIGTERM seen: refuse new work */
+	uint64_t next_req_id;         /* request ids for logs */
+	struct ws_conn *conns;        /* every open WS connection (list) */
+	struct ws_conn *closing;      /* closes deferred to a safe point */
+	uv_timer_t close_timer;       /* runs the deferred closes */
+	uv_timer_t sweep_timer;       /* auth time-outs, token expiry (1 s) */
+	uv_timer_t retention_timer;   /* event-log trimming */
+	uv_timer_t grace_timer;       /* shutdown: time for close frames */
+	uv_signal_t sig_term, sig_int; /* shutdown */
+	int exit_code;                /* returned by main */
+};
+
+/* Starts serving on the loop: creates the lws context and timers. 0 or
+ * negative with a message. */
+int server_start(struct gw *gw, char *err, size_t errlen);
+
+/* Begins a graceful shutdown (idempotent). */
+void server_shutdown(struct gw *gw);
+
+#endif

@@ -1,0 +1,93 @@
+#include "token.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+static void b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t o = 0, i = 0;
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = tab[(v >> 6) & 63];
+		out[o++] = tab[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = tab[(v >> 6) & 63];
+	}
+	out[o] = '\0';
+}
+
+/* 43 characters: base64url of 32 bytes, unpadded. */
+#define SIG_LEN 43
+
+static void mac(const unsigned char secret[32], const char *msg, size_t n,
+		char out[SIG_LEN + 1])
+{
+	unsigned char md[32];
+	unsigned int mdlen = sizeof md;
+	HMAC(EVP_sha256(), secret, 32, (const unsigned char *)msg, n, md, &mdlen);
+	b64url(md, sizeof md, out);
+}
+
+void token_sign(const unsigned char secret[32], const struct token_claims *c,
+		char out[TOKEN_MAX])
+{
+	int n = snprintf(out, TOKEN_MAX, "v1.%" PRId64 ".%" PRId64 ".%" PRId64 ".",
+			 c->uid, c->sid, c->exp);
+	mac(secret, out, (size_t)n - 1, out + n);
+}
+
+/* Parses a run of digits ending at '.', advancing *p past the dot. */
+static int field(const char **p, int64_t *out)
+{
+	const char *s = *p;
+	int64_t v = 0;
+	int digits = 0;
+	while (*s >= '0' && *s <= '9') {
+		if (v > (INT64_MAX - 9) / 10 || ++digits > 18)
+			return -EINVAL;
+		v = v * 10 + (*s++ - '0');
+	}
+	if (!digits || *s != '.')
+		return -EINVAL;
+	*out = v;
+	*p = s + 1;
+	return 0;
+}
+
+int token_verify(const unsigned char secret[32], const char *tok, int64_t now_s,
+		 struct token_claims *out)
+{
+	if (!tok || strncmp(tok, "v1.", 3) || strlen(tok) >= TOKEN_MAX)
+		return -EINVAL;
+	const char *p = tok + 3;
+	struct token_claims c;
+	if (field(&p, &c.uid) || field(&p, &c.sid) || field(&p, &c.exp))
+		return -EINVAL;
+	if (strlen(p) != SIG_LEN)
+		return -EINVAL;
+	char want[SIG_LEN + 1];
+	mac(secret, tok, (size_t)(p - tok) - 1, want);
+	if (CRYPTO_memcmp(want, p, SIG_LEN))
+		return -EINVAL;
+	if (c.exp <= now_s)
+		return -EKEYEXPIRED;
+	*out = c;
+	return 0;
+}

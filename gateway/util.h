@@ -1,0 +1,56 @@
+/* util: allocation that cannot fail silently, clocks, logging.
+ *
+ * Every module uses these; none of them touches the loop. */
+#ifndef LINLI_UTIL_H
+#define LINLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+/* Allocators that abort the process on out-of-memory, so call sites stay
+ * clean. Sizes a client controls must be checked before calling them. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Wall-clock milliseconds since the epoch (timestamps on the wire). */
+int64_t util_now_ms(void);
+/* Monotonic microseconds, for latency measurement and deadlines. */
+int64_t util_mono_us(void);
+
+/* Growable byte buffer, always NUL-terminated. */
+struct buf {
+	char *p;      /* bytes, NUL-terminated; NULL until first append */
+	size_t len;   /* bytes used, not counting the NUL */
+	size_t cap;   /* bytes allocated */
+};
+void buf_append(struct buf *b, const void *data, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. */
+void buf_json_str(struct buf *b, const char *s);
+void buf_free(struct buf *b);
+
+/* Logging to stderr: "2026-11-27T03:19:01.123Z info  [req 12] message".
+ * Never log phone numbers, tokens or passwords. */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+extern enum log_level log_min_level;
+void log_msg(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int log_level_parse(const char *s, enum log_level *out);
+#define log_debug(...) do { if (log_min_level <= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+/* Parses a whole decimal int64; 0 on success, -EINVAL otherwise. */
+int util_parse_i64(const char *s, int64_t *out);
+
+/* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
+int util_utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,484 @@
+#include "ws.h"
+#include "hub.h"
+#include "metrics.h"
+#include "server.h"
+#include "token.h"
+#include "util.h"
+#include "../handlers/access.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <libwebsockets.h>
+
+_Static_assert(FRAME_PRE == LWS_PRE, "frame headroom must equal LWS_PRE");
+
+struct ws_conn {
+	struct gw *gw;             /* process state */
+	struct lws *wsi;           /* the socket; NULL once lws closed it */
+	struct ws_conn *prev, *next; /* gw->conns list */
+	struct ws_conn *close_next; /* gw->closing list */
+	int closing;               /* on the closing list, or close sent */
+	int close_code;            /* code to close with */
+	const char *close_reason;  /* static text for the close frame */
+	int after_drain;           /* close once the queue is empty */
+	int64_t opened_ms;         /* for the auth time-out */
+	struct principal who;      /* uid 0 until authenticated */
+	int64_t token_exp;         /* expiry of the token that authenticated */
+	struct sub *subs;          /* subscriptions, in subscription order */
+	struct frame **q;          /* send queue ring: frame references */
+	uint32_t qhead, qlen, qcap; /* ring position, length, capacity */
+	size_t qbytes;             /* payload bytes queued */
+	struct buf rx;             /* reassembly of a fragmented message */
+	int rx_binary;             /* current message is binary: ignore it */
+};
+
+static void list_add(struct ws_conn **head, struct ws_conn *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void list_del(struct ws_conn **head, struct ws_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+int ws_has_room(const struct ws_conn *c)
+{
+	return c->qbytes < (size_t)c->gw->cfg->ws_send_queue_bytes / 2;
+}
+
+int ws_send(struct ws_conn *c, struct frame *f)
+{
+	if (c->closing || !c->wsi)
+		return -EPIPE;
+	if (c->qbytes + f->len > (size_t)c->gw->cfg->ws_send_queue_bytes) {
+		/* A reader this slow would make us hold memory without bound. */
+		metrics.queue_overflows++;
+		log_warn("ws: user %" PRId64 ": send queue over %lld bytes, closing 1008",
+			 c->who.uid, (long long)c->gw->cfg->ws_send_queue_bytes);
+		ws_close_later(c, 1008, "send queue overflow", 0);
+		return -ENOBUFS;
+	}
+	if (c->qlen == c->qcap) {
+		uint32_t cap = c->qcap ? c->qcap * 2 : 4;
+		struct frame **q = xmalloc(cap * sizeof *q);
+		for (uint32_t i = 0; i < c->qlen; i++)
+			q[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = q;
+		c->qcap = cap;
+		c->qhead = 0;
+	}
+	c->q[(c->qhead + c->qlen) % c->qcap] = frame_ref(f);
+	if (c->qlen++ == 0)
+		lws_callback_on_writable(c->wsi);
+	c->qbytes += f->len;
+	return 0;
+}
+
+int ws_send_text(struct ws_conn *c, const char *text, size_t len)
+{
+	struct frame *f = frame_new(text, len);
+	int rc = ws_send(c, f);
+	frame_unref(f);
+	return rc;
+}
+
+static void queue_clear(struct ws_conn *c)
+{
+	while (c->qlen) {
+		frame_unref(c->q[c->qhead]);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+	free(c->q);
+	c->q = NULL;
+	c->qcap = c->qhead = 0;
+	c->qbytes = 0;
+}
+
+static void close_timer_cb(uv_timer_t *t)
+{
+	ws_run_closes(t->data);
+}
+
+void ws_close_later(struct ws_conn *c, int code, const char *reason, int after_drain)
+{
+	if (c->closing || !c->wsi)
+		return;
+	c->close_code = code;
+	c->close_reason = reason;
+	if (after_drain && c->qlen) {
+		c->after_drain = 1; /* the writable callback finishes the job */
+		return;
+	}
+	metrics.ws_closed[metrics_close_idx(code)]++;
+	c->closing = 1;
+	c->close_next = c->gw->closing;
+	c->gw->closing = c;
+	if (!uv_is_active((uv_handle_t *)&c->gw->close_timer))
+		uv_timer_start(&c->gw->close_timer, close_timer_cb, 0, 0);
+}
+
+void ws_run_closes(struct gw *gw)
+{
+	/* From a loop timer, outside every lws callback: killing the wsi
+	 * here cannot pull it out from under its own callback chain. */
+	while (gw->closing) {
+		struct ws_conn *c = gw->closing;
+		gw->closing = c->close_next;
+		c->close_next = NULL;
+		if (!c->wsi)
+			continue;
+		const char *r = c->close_reason ? c->close_reason : "";
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+				 (unsigned char *)r, strlen(r));
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+	}
+}
+
+/* --- outbound helpers -------------------------------------------------- */
+
+static void send_error(struct ws_conn *c, const char *code, const char *message,
+		       const char *ref)
+{
+	struct buf b = { 0 };
+	buf_puts(&b, "{\"op\":\"error\",\"code\":");
+	buf_json_str(&b, code);
+	buf_puts(&b, ",\"message\":");
+	buf_json_str(&b, message);
+	if (ref) {
+		buf_puts(&b, ",\"ref\":");
+		buf_puts(&b, ref);
+	}
+	buf_puts(&b, "}");
+	metrics.ws_errors_sent++;
+	ws_send_text(c, b.p, b.len);
+	buf_free(&b);
+}
+
+static void send_simple(struct ws_conn *c, const char *op, const char *ch,
+			const char *ref)
+{
+	struct buf b = { 0 };
+	buf_puts(&b, "{\"op\":");
+	buf_json_str(&b, op);
+	if (ch) {
+		buf_puts(&b, ",\"ch\":");
+		buf_json_str(&b, ch);
+	}
+	if (ref) {
+		buf_puts(&b, ",\"ref\":");
+		buf_puts(&b, ref);
+	}
+	buf_puts(&b, "}");
+	ws_send_text(c, b.p, b.len);
+	buf_free(&b);
+}
+
+/* --- authentication ---------------------------------------------------- */
+
+/* 0 and c->who set; or a negative code and *why. */
+static int authenticate(struct ws_conn *c, const char *token, const char **why)
+{
+	struct gw *gw = c->gw;
+	struct token_claims cl;
+	int rc = token_verify(gw->secret, token, util_now_ms() / 1000, &cl);
+	if (rc) {
+		*why = rc == -EKEYEXPIRED ? "token expired" : "invalid token";
+		return rc;
+	}
+	struct principal p;
+	if (access_load_principal(gw->st, cl.uid, cl.sid, &p)) {
+		*why = "unknown user";
+		return -ENOENT;
+	}
+	if (c->who.uid && c->who.uid != p.uid) {
+		*why = "already authenticated as another user";
+		return -EPERM;
+	}
+	if (!c->who.uid)
+		metrics.ws_authed++;
+	c->who = p;
+	c->token_exp = cl.exp;
+	return 0;
+}
+
+static void send_authed(struct ws_conn *c, const char *ref)
+{
+	struct buf b = { 0 };
+	buf_printf(&b, "{\"op\":\"authed\",\"user_id\":%" PRId64, c->who.uid);
+	if (ref) {
+		buf_puts(&b, ",\"ref\":");
+		buf_puts(&b, ref);
+	}
+	buf_puts(&b, "}");
+	ws_send_text(c, b.p, b.len);
+	buf_free(&b);
+}
+
+/* --- inbound messages -------------------------------------------------- */
+
+#define REF_MAX 256 /* bytes of a client's `ref`, serialised */
+
+/* Handles one whole client message. Returns 0, or a close code for the
+ * caller to close with from the receive callback. */
+static int handle_message(struct ws_conn *c, const char *msg, size_t len)
+{
+	struct gw *gw = c->gw;
+	metrics.ws_messages_in++;
+	json_error_t jerr;
+	json_t *j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j || !json_is_object(j)) {
+		send_error(c, "bad_request", j ? "message must be a JSON object"
+						: "message is not valid JSON", NULL);
+		json_decref(j);
+		return 0;
+	}
+	char *ref = NULL;
+	json_t *jref = json_object_get(j, "ref");
+	if (jref) {
+		ref = json_dumps(jref, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!ref || strlen(ref) > REF_MAX) {
+			free(ref);
+			send_error(c, "bad_request", "ref is too long (256 bytes at most)", NULL);
+			json_decref(j);
+			return 0;
+		}
+	}
+	const char *op = json_string_value(json_object_get(j, "op"));
+	int close_code = 0;
+	if (!op) {
+		send_error(c, "bad_request", "op is required and must be a string", ref);
+	} else if (!strcmp(op, "ping")) {
+		send_simple(c, "pong", NULL, ref);
+	} else if (!strcmp(op, "auth")) {
+		const char *tok = json_string_value(json_object_get(j, "token"));
+		const char *why;
+		if (!tok) {
+			send_error(c, "bad_request", "token is required and must be a string", ref);
+		} else if (authenticate(c, tok, &why)) {
+			/* The close frame's reason says why; no second chance. */
+			c->close_reason = why;
+			close_code = 4001;
+		} else {
+			send_authed(c, ref);
+		}
+	} else if (!strcmp(op, "sub") || !strcmp(op, "unsub")) {
+		int is_sub = op[0] == 's';
+		json_t *jch = json_object_get(j, "ch"), *jsince = json_object_get(j, "since");
+		const char *ch = json_string_value(jch), *why;
+		if (!c->who.uid) {
+			send_error(c, "unauthorized", "authenticate first", ref);
+		} else if (!ch || access_channel_valid(ch)) {
+			send_error(c, "bad_request",
+				   "ch must be a channel name like \"thread:42\"", ref);
+		} else if (!is_sub) {
+			if (hub_unsubscribe(gw->hub, &c->subs, ch))
+				send_error(c, "not_found", "not subscribed to this channel", ref);
+			else
+				send_simple(c, "unsubbed", ch, ref);
+		} else if (jsince && !json_is_null(jsince) &&
+			   (!json_is_integer(jsince) || json_integer_value(jsince) < 0)) {
+			send_error(c, "bad_request", "since must be a non-negative integer", ref);
+		} else if (access_channel_sub(gw->st, &c->who, ch, &why)) {
+			send_error(c, "forbidden", why, ref);
+		} else if (hub_sub_count(c->subs) >= gw->cfg->ws_max_subs) {
+			send_error(c, "bad_request", "too many subscriptions on this connection", ref);
+		} else {
+			int64_t since = jsince && json_is_integer(jsince) ?
+					json_integer_value(jsince) : -1;
+			if (hub_subscribe(gw->hub, c, &c->subs, ch, since, ref))
+				send_error(c, "internal", "event log unavailable, try again", ref);
+		}
+	} else {
+		send_error(c, "bad_request", "unknown op", ref);
+	}
+	free(ref);
+	json_decref(j);
+	return close_code;
+}
+
+/* --- lws callbacks ----------------------------------------------------- */
+
+static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
+{
+	struct ws_conn *c = xcalloc(1, sizeof *c);
+	c->gw = gw;
+	c->wsi = wsi;
+	c->opened_ms = util_now_ms();
+	pss->conn = c;
+	list_add(&gw->conns, c);
+	metrics.ws_connections++;
+	metrics.ws_accepted++;
+	char hello[64];
+	int n = snprintf(hello, sizeof hello, "{\"op\":\"hello\",\"heartbeat_ms\":%lld}",
+			 (long long)gw->cfg->ws_heartbeat_ms);
+	ws_send_text(c, hello, (size_t)n);
+
+	/* Authorization: Bearer <token> on the upgrade request. */
+	char hdr[TOKEN_MAX + 16];
+	int hl = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (hl > 0) {
+		const char *why;
+		if (strncmp(hdr, "Bearer ", 7) || authenticate(c, hdr + 7, &why))
+			ws_close_later(c, 4001, "invalid or expired token", 1);
+		else
+			send_authed(c, NULL);
+	} else if (hl < 0) {
+		ws_close_later(c, 4001, "authorization header too long", 1);
+	}
+}
+
+static void conn_closed(struct gw *gw, struct ws_pss *pss)
+{
+	struct ws_conn *c = pss->conn;
+	if (!c)
+		return;
+	pss->conn = NULL;
+	hub_unsubscribe_all(gw->hub, &c->subs);
+	queue_clear(c);
+	list_del(&gw->conns, c);
+	if (c->closing) {
+		/* Still on the deferred list: unlink it. */
+		for (struct ws_conn **pp = &gw->closing; *pp; pp = &(*pp)->close_next)
+			if (*pp == c) {
+				*pp = c->close_next;
+				break;
+			}
+	}
+	metrics.ws_connections--;
+	if (c->who.uid)
+		metrics.ws_authed--;
+	buf_free(&c->rx);
+	free(c);
+}
+
+static int conn_writable(struct ws_conn *c)
+{
+	int budget = 64; /* frames per callback, then let others write */
+	while (c->qlen && budget--) {
+		struct frame *f = c->q[c->qhead];
+		int n = lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT);
+		if (n < 0)
+			return -1;
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+		c->qbytes -= f->len;
+		metrics.bytes_sent += f->len;
+		frame_unref(f);
+		if (lws_partial_buffered(c->wsi))
+			break; /* lws holds the rest; wait for the next writable */
+	}
+	if (!c->qlen && c->qcap > 64) {
+		/* Give back a ring grown by a burst. */
+		free(c->q);
+		c->q = NULL;
+		c->qcap = c->qhead = 0;
+	}
+	if (c->subs && ws_has_room(c))
+		hub_replay_more(c->gw->hub, c->subs);
+	if (c->qlen) {
+		lws_callback_on_writable(c->wsi);
+	} else if (c->after_drain) {
+		c->after_drain = 0;
+		ws_close_later(c, c->close_code, c->close_reason, 0);
+	}
+	return 0;
+}
+
+static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t len)
+{
+	struct gw *gw = c->gw;
+	int first = lws_is_first_fragment(wsi), last = lws_is_final_fragment(wsi) &&
+		    !lws_remaining_packet_payload(wsi);
+	if (first && c->rx.len == 0)
+		c->rx_binary = lws_frame_is_binary(wsi);
+	if (c->rx_binary) {
+		if (last) {
+			c->rx_binary = 0;
+			send_error(c, "bad_request", "binary frames are not supported; send JSON text", NULL);
+		}
+		return 0;
+	}
+	if (c->rx.len + len > (size_t)gw->cfg->ws_max_frame) {
+		static const char why[] = "message too big";
+		metrics.ws_closed[metrics_close_idx(1009)]++;
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)why, sizeof why - 1);
+		return -1;
+	}
+	buf_append(&c->rx, in, len);
+	if (!last)
+		return 0;
+	int code = handle_message(c, c->rx.p ? c->rx.p : "", c->rx.len);
+	if (c->rx.cap > 4096)
+		buf_free(&c->rx); /* keep idle sockets small */
+	c->rx.len = 0;
+	if (code) {
+		const char *r = c->close_reason ? c->close_reason : "";
+		metrics.ws_closed[metrics_close_idx(code)]++;
+		lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)r,
+				 strlen(r));
+		return -1;
+	}
+	return 0;
+}
+
+int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
+		void *in, size_t len)
+{
+	struct ws_pss *pss = user;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (gw->shutting_down ||
+		    metrics.ws_connections >= gw->cfg->max_connections) {
+			metrics.ws_rejected++;
+			return 1; /* refuse the upgrade */
+		}
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		conn_open(gw, wsi, pss);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return pss->conn ? conn_receive(pss->conn, wsi, in, len) : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return pss->conn ? conn_writable(pss->conn) : 0;
+	case LWS_CALLBACK_CLOSED:
+		conn_closed(gw, pss);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void ws_sweep(struct gw *gw)
+{
+	int64_t now = util_now_ms();
+	for (struct ws_conn *c = gw->conns; c; c = c->next) {
+		if (c->closing)
+			continue;
+		if (!c->who.uid && now - c->opened_ms >= gw->cfg->ws_auth_timeout_ms)
+			ws_close_later(c, 4001, "authentication timeout", 0);
+		else if (c->who.uid && c->token_exp * 1000 <= now)
+			ws_close_later(c, 4001, "token expired", 0);
+	}
+}
+
+void ws_close_all(struct gw *gw)
+{
+	for (struct ws_conn *c = gw->conns; c; c = c->next)
+		ws_close_later(c, 1001, "server going away", 1);
+}

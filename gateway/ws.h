@@ -1,0 +1,50 @@
+/* ws: WebSocket sessions on /v1/ws — hello, auth, sub/unsub, ping, error
+ * frames with `ref`, bounded send queues and deferred closes.
+ *
+ * A connection's outbound frames wait in a queue of shared frame
+ * references, bounded in bytes (ws_send_queue_bytes). A socket whose queue
+ * overflows is closed with 1008 (where a close frame can still get out)
+ * and the client resumes later with `since`. */
+#ifndef LINLI_WS_H
+#define LINLI_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+struct gw;
+struct ws_conn;
+struct lws;
+
+/* Queues f (taking a reference). 0; -ENOBUFS when the queue would exceed
+ * its limit (the socket is then scheduled to close with 1008); -EPIPE when
+ * the socket is already closing. */
+int ws_send(struct ws_conn *c, struct frame *f);
+/* Copies text into a new frame and queues it. */
+int ws_send_text(struct ws_conn *c, const char *text, size_t len);
+/* True while the queue is under half its limit (replay may add more). */
+int ws_has_room(const struct ws_conn *c);
+
+/* Closes c with code and reason at the next safe point (never inside its
+ * own callback chain). after_drain: first let queued frames go out. */
+void ws_close_later(struct ws_conn *c, int code, const char *reason, int after_drain);
+
+/* The lws callback for WebSocket reasons (server.c routes them here). */
+int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
+		void *in, size_t len);
+
+/* Runs the deferred closes (close_timer). */
+void ws_run_closes(struct gw *gw);
+/* Closes sockets whose auth time-out passed or whose token expired. */
+void ws_sweep(struct gw *gw);
+/* Shutdown: closes every socket with 1001 after its queue drains. */
+void ws_close_all(struct gw *gw);
+
+/* Per-session data lws allocates for each connection of our protocol. */
+struct ws_pss {
+	struct ws_conn *conn;       /* WS session, from ESTABLISHED to CLOSED */
+	struct http_txn *txn;       /* HTTP transaction in progress */
+};
+
+#endif
