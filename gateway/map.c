@@ -76,7 +76,8 @@ void map_put(struct map *m, const char *key, void *value)
 		return;
 	}
 	if ((m->used + 1) * 4 >= m->cap * 3)
-		rehash(m, m->cap ? (m->len * 2 >= m->cap / 2 ? m->cap * 2 : m->cap) : 16);
+		/* Double when live keys fill half; otherwise just sweep tombstones. */
+		rehash(m, m->cap ? (m->len * 2 >= m->cap ? m->cap * 2 : m->cap) : 16);
 	size_t i = h & (m->cap - 1);
 	while (m->slots[i].key && m->slots[i].key != MAP_TOMB)
 		i = (i + 1) & (m->cap - 1);

@@ -1,6 +1,7 @@
 #include "ws.h"
 #include "hub.h"
 #include "metrics.h"
+#include "sendq.h"
 #include "server.h"
 #include "token.h"
 #include "util.h"
@@ -28,9 +29,7 @@ struct ws_conn {
 	struct principal who;      /* uid 0 until authenticated */
 	int64_t token_exp;         /* expiry of the token that authenticated */
 	struct sub *subs;          /* subscriptions, in subscription order */
-	struct frame **q;          /* send queue ring: frame references */
-	uint32_t qhead, qlen, qcap; /* ring position, length, capacity */
-	size_t qbytes;             /* payload bytes queued */
+	struct sendq q;            /* outbound frames, bounded in bytes */
 	struct buf rx;             /* reassembly of a fragmented message */
 	int rx_binary;             /* current message is binary: ignore it */
 };
@@ -56,14 +55,15 @@ static void list_del(struct ws_conn **head, struct ws_conn *c)
 
 int ws_has_room(const struct ws_conn *c)
 {
-	return c->qbytes < (size_t)c->gw->cfg->ws_send_queue_bytes / 2;
+	return c->q.bytes < (size_t)c->gw->cfg->ws_send_queue_bytes / 2;
 }
 
 int ws_send(struct ws_conn *c, struct frame *f)
 {
 	if (c->closing || !c->wsi)
 		return -EPIPE;
-	if (c->qbytes + f->len > (size_t)c->gw->cfg->ws_send_queue_bytes) {
+	int was_empty = c->q.len == 0;
+	if (sendq_push(&c->q, f, (size_t)c->gw->cfg->ws_send_queue_bytes)) {
 		/* A reader this slow would make us hold memory without bound. */
 		metrics.queue_overflows++;
 		log_warn("ws: user %" PRId64 ": send queue over %lld bytes, closing 1008",
@@ -71,20 +71,8 @@ int ws_send(struct ws_conn *c, struct frame *f)
 		ws_close_later(c, 1008, "send queue overflow", 0);
 		return -ENOBUFS;
 	}
-	if (c->qlen == c->qcap) {
-		uint32_t cap = c->qcap ? c->qcap * 2 : 4;
-		struct frame **q = xmalloc(cap * sizeof *q);
-		for (uint32_t i = 0; i < c->qlen; i++)
-			q[i] = c->q[(c->qhead + i) % c->qcap];
-		free(c->q);
-		c->q = q;
-		c->qcap = cap;
-		c->qhead = 0;
-	}
-	c->q[(c->qhead + c->qlen) % c->qcap] = frame_ref(f);
-	if (c->qlen++ == 0)
+	if (was_empty)
 		lws_callback_on_writable(c->wsi);
-	c->qbytes += f->len;
 	return 0;
 }
 
@@ -94,19 +82,6 @@ int ws_send_text(struct ws_conn *c, const char *text, size_t len)
 	int rc = ws_send(c, f);
 	frame_unref(f);
 	return rc;
-}
-
-static void queue_clear(struct ws_conn *c)
-{
-	while (c->qlen) {
-		frame_unref(c->q[c->qhead]);
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
-	}
-	free(c->q);
-	c->q = NULL;
-	c->qcap = c->qhead = 0;
-	c->qbytes = 0;
 }
 
 static void close_timer_cb(uv_timer_t *t)
@@ -120,7 +95,7 @@ void ws_close_later(struct ws_conn *c, int code, const char *reason, int after_d
 		return;
 	c->close_code = code;
 	c->close_reason = reason;
-	if (after_drain && c->qlen) {
+	if (after_drain && c->q.len) {
 		c->after_drain = 1; /* the writable callback finishes the job */
 		return;
 	}
@@ -349,7 +324,7 @@ static void conn_closed(struct gw *gw, struct ws_pss *pss)
 		return;
 	pss->conn = NULL;
 	hub_unsubscribe_all(gw->hub, &c->subs);
-	queue_clear(c);
+	sendq_clear(&c->q);
 	list_del(&gw->conns, c);
 	if (c->closing) {
 		/* Still on the deferred list: unlink it. */
@@ -369,28 +344,19 @@ static void conn_closed(struct gw *gw, struct ws_pss *pss)
 static int conn_writable(struct ws_conn *c)
 {
 	int budget = 64; /* frames per callback, then let others write */
-	while (c->qlen && budget--) {
-		struct frame *f = c->q[c->qhead];
-		int n = lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT);
-		if (n < 0)
+	struct frame *f;
+	while (budget-- && (f = sendq_peek(&c->q))) {
+		if (lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT) < 0)
 			return -1;
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
-		c->qbytes -= f->len;
 		metrics.bytes_sent += f->len;
-		frame_unref(f);
+		sendq_pop(&c->q);
 		if (lws_partial_buffered(c->wsi))
 			break; /* lws holds the rest; wait for the next writable */
 	}
-	if (!c->qlen && c->qcap > 64) {
-		/* Give back a ring grown by a burst. */
-		free(c->q);
-		c->q = NULL;
-		c->qcap = c->qhead = 0;
-	}
+	sendq_trim(&c->q, 64); /* give back a ring grown by a burst */
 	if (c->subs && ws_has_room(c))
 		hub_replay_more(c->gw->hub, c->subs);
-	if (c->qlen) {
+	if (c->q.len) {
 		lws_callback_on_writable(c->wsi);
 	} else if (c->after_drain) {
 		c->after_drain = 0;

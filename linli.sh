@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Linli developer entry point. On a fresh Debian 12 machine:
+#   ./linli.sh run    install what is missing, build, serve on :8080
+#   ./linli.sh test   install, build (plain + ASan/UBSan), run every test
+# Other commands: install, build, bench (see docs/benchmarks.md).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+
+# Debian packages the build, the tests and the gateway need.
+DEBS=(build-essential cmake pkg-config git ca-certificates
+      libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
+      libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev
+      redis-server openssl curl)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_deps() {
+  local missing=()
+  for p in "${DEBS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  command -v node >/dev/null || missing+=(nodejs npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "linli: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  # JS dependencies (tests, SDK adapters), pinned by package-lock.json.
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$(nproc)" -- --no-print-directory >/dev/null
+}
+
+cmd=${1:-run}
+shift || true
+case "$cmd" in
+  install) install_deps ;;
+  build)   install_deps; build build ;;
+  run)
+    install_deps
+    build build
+    mkdir -p data
+    echo "linli: serving http://localhost:8080 (data in ./data, Ctrl-C stops)"
+    exec ./build/linli-gateway --config config/linli.conf "$@"
+    ;;
+  test)
+    install_deps
+    build build
+    build build-asan -DLINLI_SANITIZE=ON
+    exec tests/run-all.sh "$@"
+    ;;
+  bench)
+    install_deps
+    build build
+    exec tests/bench/run.sh "$@"
+    ;;
+  *) echo "usage: ./linli.sh [run|test|build|install|bench]" >&2; exit 2 ;;
+esac

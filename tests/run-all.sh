@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole suite against the builds in build/ and build-asan/ (made by
+# ./linli.sh test). Prints each runner's own summary, then one total line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+mkdir -p tests/out
+passed=0 failed=0
+
+step() {  # step NAME COMMAND...
+  local name=$1; shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@" 2>&1 | tee "tests/out/$name.log"; [ "${PIPESTATUS[0]}" = 0 ]; then
+    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); echo "=== $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+step unit        ctest --test-dir build --output-on-failure
+step unit-asan   ctest --test-dir build-asan --output-on-failure
+step integration node --test --test-concurrency=1 tests/integration/
+step integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
+                 node --test --test-concurrency=1 tests/integration/
+[ -d clients/js/test ] && step sdk node --test --test-concurrency=1 clients/js/test/
+
+echo "suites: $passed passed, $failed failed"
+[ "$failed" = 0 ]
