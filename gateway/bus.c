@@ -296,7 +296,7 @@ static void sub_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	} else if (!strcmp(kind, "subscribe")) {
 		/* From here on Redis forwards this channel; whatever was
 		 * published before is in the log. */
-		hub_catch_up(bus->hub);
+		hub_catch_up_channel(bus->hub, ch);
 	} else if (!strcmp(kind, "unsubscribe")) {
 		intptr_t st = (intptr_t)map_get(&b->rsubs, ch);
 		if (st == RSUB_RETURNING) {

@@ -112,19 +112,30 @@ void hub_deliver(struct hub *hub, const char *ch, int64_t seq, struct frame *f)
 	fan_out(c, seq, f);
 }
 
+/* Delivers what the log has beyond c->last_seq, if anything. */
+static void chan_check_head(struct hub *hub, struct hub_chan *c)
+{
+	int64_t head, trimmed;
+	if (store_channel_head(hub->st, c->name, &head, &trimmed) == 0 &&
+	    head > c->last_seq) {
+		metrics.gap_fills++;
+		chan_catch_up(hub, c);
+	}
+}
+
 void hub_catch_up(struct hub *hub)
 {
 	const char *k;
 	void *v;
-	for (size_t i = 0; map_next(&hub->chans, &i, &k, &v);) {
-		struct hub_chan *c = v;
-		int64_t head, trimmed;
-		if (store_channel_head(hub->st, c->name, &head, &trimmed) == 0 &&
-		    head > c->last_seq) {
-			metrics.gap_fills++;
-			chan_catch_up(hub, c);
-		}
-	}
+	for (size_t i = 0; map_next(&hub->chans, &i, &k, &v);)
+		chan_check_head(hub, v);
+}
+
+void hub_catch_up_channel(struct hub *hub, const char *ch)
+{
+	struct hub_chan *c = map_get(&hub->chans, ch);
+	if (c)
+		chan_check_head(hub, c);
 }
 
 void hub_each_channel(struct hub *hub, hub_channel_cb fn, void *data)

@@ -47,6 +47,8 @@ void hub_deliver(struct hub *hub, const char *ch, int64_t seq, struct frame *f);
 /* Compares every channel's log head with what was delivered and delivers
  * the difference (after a bus outage, and periodically as a backstop). */
 void hub_catch_up(struct hub *hub);
+/* The same for one channel (when the bus starts forwarding it). */
+void hub_catch_up_channel(struct hub *hub, const char *ch);
 
 /* Calls fn for every channel name with local subscribers. */
 typedef void (*hub_channel_cb)(const char *ch, void *data);
