@@ -62,6 +62,19 @@ int ws_send(struct ws_conn *c, struct frame *f)
 {
 	if (c->closing || !c->wsi)
 		return -EPIPE;
+	if (c->q.len == 0 && !lws_partial_buffered(c->wsi)) {
+		/* Fast path: nothing waits and the kernel took all we gave it
+		 * last time, so write now rather than ask for POLLOUT (two
+		 * epoll_ctl calls and a loop turn per delivery). A short write
+		 * is kept by lws and flushed before its next writable callback;
+		 * until then lws_partial_buffered sends us to the queue. */
+		if (lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT) < 0) {
+			ws_close_later(c, 1011, "write failed", 0);
+			return -EPIPE;
+		}
+		metrics.bytes_sent += f->len;
+		return 0;
+	}
 	int was_empty = c->q.len == 0;
 	if (sendq_push(&c->q, f, (size_t)c->gw->cfg->ws_send_queue_bytes)) {
 		/* A reader this slow would make us hold memory without bound. */
