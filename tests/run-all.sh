@@ -21,10 +21,10 @@ step() {  # step NAME COMMAND...
 
 step unit        ctest --test-dir build --output-on-failure
 step unit-asan   ctest --test-dir build-asan --output-on-failure
-step integration node --test --test-concurrency=1 tests/integration/
+step integration node --test --test-concurrency=1 tests/integration/*.test.mjs
 step integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
-                 node --test --test-concurrency=1 tests/integration/
-[ -d clients/js/test ] && step sdk node --test --test-concurrency=1 clients/js/test/
+                 node --test --test-concurrency=1 tests/integration/*.test.mjs
+step sdk node --test --test-concurrency=1 clients/js/test/*.test.mjs
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" = 0 ]
