@@ -185,22 +185,30 @@ static void replay_row(const struct event *ev, void *data)
 	frame_unref(f);
 }
 
-/* One page of replay; goes live when the log has no more. */
+/* Replays page after page until the log has no more (then live), or the
+ * socket's queue is half full (then ws calls hub_replay_more once it has
+ * drained). Frames that go straight to the socket never fill the queue, so
+ * a fast reader is replayed to the end here. */
 static int replay_step(struct hub *hub, struct sub *s)
 {
 	int batch = (int)hub->cfg->ws_replay_batch;
 	struct replay_ctx r = { s, 0 };
-	int n = store_events_after(hub->st, s->chan->name, s->last_seq, batch,
-				   replay_row, &r);
-	if (n < 0)
-		return n;
-	if (n < batch && !r.stop) {
-		/* Caught up with the log, which is at or ahead of anything the
-		 * channel has fanned out: live from here, no gap, no duplicate. */
-		s->live = 1;
-		send_subbed(s);
+	for (;;) {
+		int n = store_events_after(hub->st, s->chan->name, s->last_seq, batch,
+					   replay_row, &r);
+		if (n < 0)
+			return n;
+		if (r.stop)
+			return 0;
+		if (n < batch) {
+			/* Caught up with the log, which is at or ahead of anything
+			 * the channel has fanned out: live from here, no gap, no
+			 * duplicate. */
+			s->live = 1;
+			send_subbed(s);
+			return 0;
+		}
 	}
-	return 0;
 }
 
 void hub_replay_more(struct hub *hub, struct sub *list)
