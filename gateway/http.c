@@ -28,7 +28,6 @@ struct http_txn {
 	struct buf body;           /* collected body */
 	int too_big;               /* body passed http_max_body */
 	struct resp resp;          /* the answer, once computed */
-	int have_resp;             /* resp is ready to write */
 	int close_after;           /* close the connection after answering */
 	uint64_t id;               /* request id */
 	int64_t start_us;          /* for the latency histogram */
@@ -147,17 +146,51 @@ static void txn_free(struct http_txn *t)
 	free(t);
 }
 
-static void respond(struct lws *wsi, struct http_txn *t)
+static int write_response(struct gw *gw, struct lws *wsi, struct http_txn *t);
+
+/* Connections answered in the current or previous loop phase. lws gives
+ * every transaction a fresh pss, so this lives outside it. */
+#define RECENT 64
+static struct { struct lws *wsi; uint64_t phase; } recent[RECENT];
+static unsigned recent_next;
+
+static void note_answered(struct lws *wsi)
 {
-	t->have_resp = 1;
-	lws_callback_on_writable(wsi);
+	recent[recent_next % RECENT].wsi = wsi;
+	recent[recent_next % RECENT].phase = the_gw->loop_phase;
+	recent_next++;
 }
 
-static void respond_error(struct lws *wsi, struct http_txn *t, int status,
-			  const char *code, const char *msg)
+/* True when wsi's new request came out of the same read as its previous
+ * answer (pipelined): processed in the very poll phase that answered it,
+ * or outside any poll phase, from lws's buffered input (idle phase). */
+static int answered_just_now(struct lws *wsi)
+{
+	uint64_t now = the_gw->loop_phase;
+	for (unsigned i = 0; i < RECENT; i++)
+		if (recent[i].wsi == wsi && (recent[i].phase == now || now % 2 == 0))
+			return 1;
+	return 0;
+}
+
+static int respond(struct lws *wsi, struct http_txn *t)
+{
+	struct ws_pss *pss = lws_wsi_user(wsi);
+	int close = t->close_after;
+	int rc = write_response(the_gw, wsi, t);
+	txn_free(t);
+	pss->txn = NULL;
+	if (rc || close)
+		return -1;
+	note_answered(wsi);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int respond_error(struct lws *wsi, struct http_txn *t, int status,
+			 const char *code, const char *msg)
 {
 	api_error(&t->resp, status, code, msg, NULL);
-	respond(wsi, t);
+	return respond(wsi, t);
 }
 
 static void publish_committed(struct gw *gw, struct req *req)
@@ -169,7 +202,7 @@ static void publish_committed(struct gw *gw, struct req *req)
 	}
 }
 
-static void dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
+static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 {
 	struct req req = {
 		.id = t->id,
@@ -188,11 +221,9 @@ static void dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 	if (!rt) {
 		t->route_name = "unmatched";
 		if (status == 405)
-			respond_error(wsi, t, 405, "method_not_allowed",
-				      "this path does not accept that method");
-		else
-			respond_error(wsi, t, 404, "not_found", "no such endpoint");
-		return;
+			return respond_error(wsi, t, 405, "method_not_allowed",
+					     "this path does not accept that method");
+		return respond_error(wsi, t, 404, "not_found", "no such endpoint");
 	}
 	t->route_name = rt->name;
 	req.route = rt->pattern;
@@ -220,7 +251,7 @@ static void dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 	router_params_free(&req);
 	if (!t->resp.status)
 		api_error(&t->resp, 500, "internal", "handler gave no answer", NULL);
-	respond(wsi, t);
+	return respond(wsi, t);
 }
 
 static int write_response(struct gw *gw, struct lws *wsi, struct http_txn *t)
@@ -292,23 +323,31 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			t->content_length = -1;
 		if (gw->shutting_down) {
 			t->close_after = 1;
-			respond_error(wsi, t, 503, "unavailable", "server is shutting down");
-			return 0;
+			return respond_error(wsi, t, 503, "unavailable", "server is shutting down");
+		}
+		if (t->content_length > 0 && answered_just_now(wsi)) {
+			/* A request with a body that arrived in the same read as
+			 * the previous one (pipelined): lws 4.1 spins forever on
+			 * such a body once it has been buffered. Answer it, and
+			 * close the connection instead of reading on. Browsers
+			 * and mobile HTTP stacks do not pipeline. */
+			t->close_after = 1;
+			return respond_error(wsi, t, 400, "bad_request",
+					     "pipelined requests with a body are not supported; "
+					     "wait for each answer");
 		}
 		if (t->content_length > gw->cfg->http_max_body) {
 			t->close_after = 1;
 			t->route_name = "unmatched";
-			respond_error(wsi, t, 413, "payload_too_large",
-				      "request body exceeds http_max_body");
-			return 0;
+			return respond_error(wsi, t, 413, "payload_too_large",
+					     "request body exceeds http_max_body");
 		}
 		if (t->content_length > 0)
 			return 0; /* wait for HTTP_BODY ... HTTP_BODY_COMPLETION */
-		dispatch(gw, wsi, t);
-		return 0;
+		return dispatch(gw, wsi, t);
 	}
 	case LWS_CALLBACK_HTTP_BODY:
-		if (!t || t->have_resp)
+		if (!t)
 			return 0;
 		if (t->body.len + len > (size_t)gw->cfg->http_max_body) {
 			t->too_big = 1;
@@ -317,27 +356,14 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		buf_append(&t->body, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (!t || t->have_resp)
+		if (!t)
 			return 0;
 		if (t->too_big) {
 			t->close_after = 1;
-			respond_error(wsi, t, 413, "payload_too_large",
-				      "request body exceeds http_max_body");
-			return 0;
+			return respond_error(wsi, t, 413, "payload_too_large",
+					     "request body exceeds http_max_body");
 		}
-		dispatch(gw, wsi, t);
-		return 0;
-	case LWS_CALLBACK_HTTP_WRITEABLE: {
-		if (!t || !t->have_resp)
-			return 0;
-		int close = t->close_after;
-		int rc = write_response(gw, wsi, t);
-		txn_free(t);
-		pss->txn = NULL;
-		if (rc || close)
-			return -1;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
-	}
+		return dispatch(gw, wsi, t);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (pss) {

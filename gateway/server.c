@@ -78,6 +78,19 @@ static void retention_cb(uv_timer_t *t)
 	}
 }
 
+/* loop_phase is odd during each poll phase (socket reads) and even
+ * elsewhere (timers, idle: where lws works through input it buffered), so
+ * http.c can tell a request read from the socket from a pipelined one. */
+static void phase_prepare_cb(uv_prepare_t *p)
+{
+	((struct gw *)p->data)->loop_phase++;
+}
+
+static void phase_check_cb(uv_check_t *c)
+{
+	((struct gw *)c->data)->loop_phase++;
+}
+
 static void signal_cb(uv_signal_t *s, int signum)
 {
 	log_info("signal %d: shutting down", signum);
@@ -137,6 +150,12 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	uv_timer_start(&gw->retention_timer, retention_cb, rint, rint);
 	uv_timer_init(gw->loop, &gw->grace_timer);
 	gw->grace_timer.data = gw;
+	uv_prepare_init(gw->loop, &gw->phase_prepare);
+	gw->phase_prepare.data = gw;
+	uv_prepare_start(&gw->phase_prepare, phase_prepare_cb);
+	uv_check_init(gw->loop, &gw->phase_check);
+	gw->phase_check.data = gw;
+	uv_check_start(&gw->phase_check, phase_check_cb);
 	uv_signal_init(gw->loop, &gw->sig_term);
 	gw->sig_term.data = gw;
 	uv_signal_start(&gw->sig_term, signal_cb, SIGTERM);
@@ -170,6 +189,8 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->sweep_timer, NULL);
 	uv_close((uv_handle_t *)&gw->retention_timer, NULL);
 	uv_close((uv_handle_t *)&gw->grace_timer, NULL);
+	uv_close((uv_handle_t *)&gw->phase_prepare, NULL);
+	uv_close((uv_handle_t *)&gw->phase_check, NULL);
 	uv_close((uv_handle_t *)&gw->sig_term, NULL);
 	uv_close((uv_handle_t *)&gw->sig_int, NULL);
 	bus_close(gw->bus, bus_closed, gw);

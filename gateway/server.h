@@ -35,6 +35,9 @@ struct gw {
 	uv_timer_t grace_timer;       /* shutdown: time for close frames */
 	uv_signal_t sig_term, sig_int; /* shutdown */
 	int exit_code;                /* returned by main */
+	uv_prepare_t phase_prepare;   /* with phase_check: counts loop phases */
+	uv_check_t phase_check;
+	uint64_t loop_phase;          /* +1 before and after each poll (http.c) */
 };
 
 /* Starts serving on the loop: creates the lws context and timers. 0 or
