@@ -145,3 +145,146 @@ void api_rollback(struct req *req)
 	api_events_free(req->pending);
 	req->pending = NULL;
 }
+
+size_t api_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static int bad_field(struct resp *r, const char *field, const char *what)
+{
+	char msg[160];
+	snprintf(msg, sizeof msg, "%s %s", field, what);
+	api_error(r, 400, "bad_request", msg, field);
+	return -EINVAL;
+}
+
+const char *api_str(json_t *body, const char *field, size_t min, size_t max,
+		    int required, struct resp *r)
+{
+	json_t *v = json_object_get(body, field);
+	if (!v || json_is_null(v)) {
+		if (required)
+			bad_field(r, field, "is required");
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		bad_field(r, field, "must be a string");
+		return NULL;
+	}
+	const char *s = json_string_value(v);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 && *p != '\n') {
+			bad_field(r, field, "must not contain control characters");
+			return NULL;
+		}
+	size_t n = api_chars(s);
+	if (n < min || n > max) {
+		char what[96];
+		snprintf(what, sizeof what, "must be %zu to %zu characters long", min, max);
+		bad_field(r, field, what);
+		return NULL;
+	}
+	return s;
+}
+
+int api_int(json_t *body, const char *field, int64_t min, int64_t max,
+	    int required, int64_t def, int64_t *out, struct resp *r)
+{
+	json_t *v = json_object_get(body, field);
+	if (!v || json_is_null(v)) {
+		if (required)
+			return bad_field(r, field, "is required");
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return bad_field(r, field, "must be an integer");
+	int64_t x = json_integer_value(v);
+	if (x < min || x > max) {
+		char what[96];
+		snprintf(what, sizeof what, "must be between %lld and %lld",
+			 (long long)min, (long long)max);
+		return bad_field(r, field, what);
+	}
+	*out = x;
+	return 0;
+}
+
+int api_id_param(const struct req *req, const char *name, int64_t *out, struct resp *r)
+{
+	const char *v = api_param(req, name);
+	if (!v || util_parse_i64(v, out) || *out <= 0) {
+		api_error(r, 404, "not_found", "no such resource", name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int api_query(const struct req *req, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name);
+	for (const char *p = req->query; p && *p;) {
+		const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+		if ((size_t)(end - p) > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+			size_t o = 0;
+			for (const char *c = p + nl + 1; c < end && o + 1 < cap; c++) {
+				if (*c == '%' && end - c > 2 && hexval(c[1]) >= 0 && hexval(c[2]) >= 0) {
+					out[o++] = (char)(hexval(c[1]) * 16 + hexval(c[2]));
+					c += 2;
+				} else {
+					out[o++] = *c == '+' ? ' ' : *c;
+				}
+			}
+			out[o] = '\0';
+			return (int)o;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return -1;
+}
+
+int api_page(const struct req *req, int def, int max, int *limit, int64_t *cursor,
+	     struct resp *r)
+{
+	char v[32];
+	int64_t x;
+	*limit = def;
+	*cursor = 0;
+	if (api_query(req, "limit", v, sizeof v) >= 0) {
+		if (util_parse_i64(v, &x) || x < 1 || x > max) {
+			char msg[64];
+			snprintf(msg, sizeof msg, "limit must be between 1 and %d", max);
+			api_error(r, 400, "bad_request", msg, "limit");
+			return -EINVAL;
+		}
+		*limit = (int)x;
+	}
+	if (api_query(req, "cursor", v, sizeof v) >= 0 && v[0]) {
+		if (util_parse_i64(v, cursor) || *cursor < 0) {
+			api_error(r, 400, "bad_request", "cursor is not one this server gave", "cursor");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+json_t *api_list(json_t *items, int limit, int64_t last_id)
+{
+	json_t *next = json_null();
+	if ((int)json_array_size(items) == limit && last_id > 0) {
+		char c[24];
+		snprintf(c, sizeof c, "%lld", (long long)last_id);
+		next = json_string(c);
+	}
+	return json_pack("{s:o, s:o}", "items", items, "next_cursor", next);
+}

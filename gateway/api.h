@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "store.h"
+#include "token.h"
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE,
 		   HTTP_OPTIONS, HTTP_OTHER };
@@ -45,12 +46,16 @@ struct req {
 	const char *body;             /* request body (NUL-terminated), or "" */
 	size_t body_len;
 	const char *idempotency_key;  /* header value or NULL */
+	const char *peer;             /* client address, for per-address limits */
 	struct principal who;         /* the caller */
 	int auth_error;               /* 0, or -EINVAL/-EKEYEXPIRED for a bad token */
 	struct store *st;             /* the database, loop thread only */
 	const struct config *cfg;     /* settings */
 	struct api_event *pending;    /* appended, not yet committed (reverse order) */
 	struct api_event *committed;  /* to publish, in order */
+	int64_t revoked_sid;          /* a session the handler revoked: its
+				       * sockets here are closed at once */
+	void *server;                 /* the gateway's own state; not for handlers */
 };
 
 struct resp {
@@ -96,6 +101,50 @@ int api_emit(struct req *req, const char *ch, const char *type, json_t *data,
 int api_commit(struct req *req);
 /* Rolls back and forgets emitted events. */
 void api_rollback(struct req *req);
+
+/* Slow CPU work (password hashing) off the loop. work runs on the thread
+ * pool with data only: it must touch no request, store or loop object.
+ * Then done runs on the loop with the same req and resp, and answers as a
+ * handler would. Returns 0, or -EBUSY when work_max_queue jobs already
+ * wait (the caller answers 503). */
+typedef void (*api_work_cb)(void *data);
+typedef void (*api_done_cb)(struct req *req, struct resp *resp, void *data);
+int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data);
+
+/* Counts one hit for bucket+key (e.g. "register", req->peer) against limit
+ * per window_s. 0 when allowed; otherwise sets a 429 rate_limited answer
+ * with Retry-After and returns -EAGAIN. */
+int api_rate_limit(struct req *req, struct resp *resp, const char *bucket,
+		   const char *key, int64_t limit, int64_t window_s);
+
+/* Signs an access token for uid and session sid with the server's secret,
+ * valid token_ttl_s; returns its expiry in seconds since the epoch. */
+int64_t api_sign_access(const struct req *req, int64_t uid, int64_t sid,
+			char out[TOKEN_MAX]);
+
+/* Body field helpers. Each sets a 400 naming the field and returns NULL or
+ * -EINVAL on bad input. */
+/* A string of min..max characters (code points) without control
+ * characters; NULL without error when absent and not required. */
+const char *api_str(json_t *body, const char *field, size_t min, size_t max,
+		    int required, struct resp *r);
+/* An integer in [min, max]; def when absent and not required. */
+int api_int(json_t *body, const char *field, int64_t min, int64_t max,
+	    int required, int64_t def, int64_t *out, struct resp *r);
+/* A positive integer path parameter. */
+int api_id_param(const struct req *req, const char *name, int64_t *out, struct resp *r);
+/* The query parameter name, percent-decoded into out (cap bytes): its
+ * length, or -1 when absent. */
+int api_query(const struct req *req, const char *name, char *out, size_t cap);
+/* ?limit= (1..max, default def) and ?cursor= (an id, 0 when absent) for
+ * lists; on bad values sets a 400 naming the parameter, returns -EINVAL. */
+int api_page(const struct req *req, int def, int max, int *limit, int64_t *cursor,
+	     struct resp *r);
+/* {"items": items, "next_cursor": "<last id>" or null}; takes items. */
+json_t *api_list(json_t *items, int limit, int64_t last_id);
+
+/* Characters (code points) in a UTF-8 string. */
+size_t api_chars(const char *s);
 
 /* Frees the request's event lists. */
 void api_events_free(struct api_event *list);

@@ -40,8 +40,25 @@ struct config {
 	int64_t retention_max_age_s;  /* events older than this are trimmed */
 	int64_t retention_max_events; /* events kept per channel at most */
 	int64_t retention_interval_s; /* how often the trimmer runs */
-	/* tokens */
+	/* tokens and accounts */
 	int64_t token_ttl_s;        /* access-token lifetime */
+	int64_t refresh_ttl_s;      /* a session unused this long must log in again */
+	int64_t session_check_ms;   /* how often sockets of revoked sessions are closed */
+	int64_t scrypt_log2_n;      /* scrypt cost N = 2^this for new hashes */
+	int64_t scrypt_r;           /* scrypt block size */
+	int64_t scrypt_p;           /* scrypt parallelism */
+	int64_t work_max_queue;     /* hashes waiting for the thread pool, then 503 */
+	int64_t login_max_failures; /* failed logins per phone before lock-out */
+	int64_t login_max_failures_ip; /* failed logins per client address */
+	int64_t login_window_s;     /* failures older than this are forgotten */
+	int64_t login_lockout_s;    /* how long a lock-out lasts */
+	int64_t rate_writes_per_user; /* writes per user per minute */
+	int64_t rate_writes_per_ip; /* writes per client address per minute */
+	int64_t rate_register_per_ip; /* registrations per address per hour */
+	int64_t ws_max_msgs_per_s;  /* client messages per second, then 4029 */
+	int64_t invite_ttl_s;       /* default lifetime of an invite */
+	char *cors_origins;         /* comma-separated allowed origins */
+	char *help_categories;      /* comma-separated help request categories */
 	/* operations */
 	int64_t shutdown_grace_ms;  /* time for close frames to leave on SIGTERM */
 	char *log_level;            /* debug, info, warn, error */

@@ -3,6 +3,7 @@
 #include "bus.h"
 #include "frame.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "server.h"
 #include "token.h"
@@ -17,22 +18,38 @@
 #include <string.h>
 #include <libwebsockets.h>
 
-/* One HTTP request in flight on a connection. */
+/* One HTTP request in flight on a connection. Lives until answered, or,
+ * when its connection closes while deferred work runs, until that work is
+ * done (uv work cannot be cancelled once started). */
 struct http_txn {
-	enum http_method method;
+	struct lws *wsi;           /* the connection; NULL once it closed */
 	char *path;                /* decoded path */
-	char *query;               /* "a=1&b=2" or "" */
+	char *query;               /* "a=1&b=2" or NULL */
 	char *authorization;       /* header value or NULL */
 	char *idempotency_key;     /* header value or NULL */
+	int idem_too_long;         /* Idempotency-Key longer than IDEM_KEY_MAX */
+	char *origin;              /* Origin header or NULL */
+	int cors;                  /* add CORS headers for origin */
+	char peer[64];             /* client address */
 	int64_t content_length;    /* -1 when absent */
 	struct buf body;           /* collected body */
 	int too_big;               /* body passed http_max_body */
-	struct resp resp;          /* the answer, once computed */
+	struct req req;            /* what the handler sees */
+	struct resp resp;          /* the answer */
 	int close_after;           /* close the connection after answering */
-	uint64_t id;               /* request id */
+	int replayed;              /* answer replayed for an Idempotency-Key */
+	int deferred;              /* api_defer work in flight */
+	int ready;                 /* deferred answer waits for writable */
+	uv_work_t work;            /* the deferred job; valid until after_work */
+	api_work_cb work_cb;       /* runs on the thread pool */
+	api_done_cb done_cb;       /* then on the loop */
+	void *work_data;           /* their argument */
 	int64_t start_us;          /* for the latency histogram */
 	const char *route_name;    /* for metrics */
 };
+
+#define IDEM_KEY_MAX 255                   /* longest Idempotency-Key */
+#define IDEM_TTL_MS (24LL * 3600 * 1000)   /* the contract's 24 h */
 
 static struct gw *the_gw; /* for the gateway's own routes */
 
@@ -137,19 +154,23 @@ static void txn_free(struct http_txn *t)
 {
 	if (!t)
 		return;
+	router_params_free(&t->req);
+	api_events_free(t->req.pending);
+	api_events_free(t->req.committed);
 	free(t->path);
 	free(t->query);
 	free(t->authorization);
 	free(t->idempotency_key);
+	free(t->origin);
 	buf_free(&t->body);
 	free(t->resp.body);
 	free(t);
 }
 
-static int write_response(struct gw *gw, struct lws *wsi, struct http_txn *t);
+/* --- pipelining guard --------------------------------------------------- */
 
-/* Connections answered in the current or previous loop phase. lws gives
- * every transaction a fresh pss, so this lives outside it. */
+/* Connections answered recently, with the loop phase of the answer. lws
+ * gives each transaction a fresh pss, so this lives outside it. */
 #define RECENT 64
 static struct { struct lws *wsi; uint64_t phase; } recent[RECENT];
 static unsigned recent_next;
@@ -173,11 +194,106 @@ static int answered_just_now(struct lws *wsi)
 	return 0;
 }
 
+/* --- CORS ---------------------------------------------------------------- */
+
+int http_origin_allowed(struct gw *gw, const char *origin, const char *host)
+{
+	if (!origin)
+		return 1; /* not a browser page: apps, mini-programs, curl */
+	/* Same origin: the web app this gateway serves. */
+	const char *o = strstr(origin, "://");
+	if (o && host && !strcmp(o + 3, host))
+		return 1;
+	const char *list = gw->cfg->cors_origins;
+	size_t ol = strlen(origin);
+	while (*list) {
+		while (*list == ' ' || *list == ',')
+			list++;
+		size_t n = strcspn(list, ", ");
+		if (n == ol && !strncmp(list, origin, n))
+			return 1;
+		list += n;
+	}
+	return 0;
+}
+
+/* --- answering ------------------------------------------------------------ */
+
+static int add_hdr(struct lws *wsi, const char *name, const char *v,
+		   unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)v, (int)strlen(v), p, end);
+}
+
+static int write_response(struct lws *wsi, struct http_txn *t)
+{
+	unsigned char hbuf[LWS_PRE + 2048];
+	unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
+	struct resp *r = &t->resp;
+	const char *ctype = r->content_type ? r->content_type : "application/json";
+	char v[32];
+	if (lws_add_http_common_headers(wsi, (unsigned int)r->status, ctype, r->len, &p, end))
+		return -1;
+	snprintf(v, sizeof v, "%" PRIu64, t->req.id);
+	if (add_hdr(wsi, "x-request-id:", v, &p, end) ||
+	    add_hdr(wsi, "cache-control:", "no-store", &p, end) ||
+	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end))
+		return -1;
+	if (r->retry_after > 0) {
+		snprintf(v, sizeof v, "%d", r->retry_after);
+		if (add_hdr(wsi, "retry-after:", v, &p, end))
+			return -1;
+	}
+	if (t->replayed && add_hdr(wsi, "idempotent-replayed:", "true", &p, end))
+		return -1;
+	if (t->cors) {
+		if (add_hdr(wsi, "access-control-allow-origin:", t->origin, &p, end) ||
+		    add_hdr(wsi, "vary:", "Origin", &p, end) ||
+		    add_hdr(wsi, "access-control-expose-headers:",
+			    "X-Request-Id, Retry-After, Idempotent-Replayed", &p, end))
+			return -1;
+		if (t->req.method == HTTP_OPTIONS &&
+		    (add_hdr(wsi, "access-control-allow-methods:",
+			     "GET, POST, PUT, PATCH, DELETE, OPTIONS", &p, end) ||
+		     add_hdr(wsi, "access-control-allow-headers:",
+			     "Authorization, Content-Type, Idempotency-Key", &p, end) ||
+		     add_hdr(wsi, "access-control-max-age:", "600", &p, end)))
+			return -1;
+	}
+	if (t->close_after &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+					 (unsigned char *)"close", 5, &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	if (r->len) {
+		unsigned char *body = xmalloc(LWS_PRE + r->len);
+		memcpy(body + LWS_PRE, r->body, r->len);
+		int n = lws_write(wsi, body + LWS_PRE, r->len, LWS_WRITE_HTTP_FINAL);
+		free(body);
+		if (n < 0)
+			return -1;
+	}
+	int64_t us = util_mono_us() - t->start_us;
+	const char *route = t->route_name ? t->route_name : "unmatched";
+	metrics_http(route, r->status, us);
+	if (r->status >= 500 && r->status != 503)
+		log_warn("req %" PRIu64 " %s %d %.1fms", t->req.id, route, r->status, us / 1000.0);
+	else
+		log_debug("req %" PRIu64 " %s %d %.1fms", t->req.id, route, r->status, us / 1000.0);
+	return 0;
+}
+
+/* Writes the answer from inside one of the connection's own callbacks and
+ * ends the transaction. Answers never wait for a writable callback when
+ * they can go now: lws 4.1 spins on a pipelined request left in its input
+ * buffer while an answer waits. Returns what the callback must return. */
 static int respond(struct lws *wsi, struct http_txn *t)
 {
 	struct ws_pss *pss = lws_wsi_user(wsi);
 	int close = t->close_after;
-	int rc = write_response(the_gw, wsi, t);
+	int rc = write_response(wsi, t);
 	txn_free(t);
 	pss->txn = NULL;
 	if (rc || close)
@@ -193,31 +309,156 @@ static int respond_error(struct lws *wsi, struct http_txn *t, int status,
 	return respond(wsi, t);
 }
 
-static void publish_committed(struct gw *gw, struct req *req)
+/* --- idempotency ------------------------------------------------------------ */
+
+/* 1 and t->resp filled when an earlier answer exists for the key; 0 when
+ * the request must run. */
+static int idem_lookup(struct gw *gw, struct http_txn *t)
 {
+	sqlite3_stmt *s = store_stmt(gw->st,
+		"SELECT route, status, body FROM idempotency "
+		"WHERE user_id = ? AND key = ? AND created_at > ?");
+	sqlite3_bind_int64(s, 1, t->req.who.uid);
+	sqlite3_bind_text(s, 2, t->idempotency_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, util_now_ms() - IDEM_TTL_MS);
+	int found = 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		found = 1;
+		const char *route = (const char *)sqlite3_column_text(s, 0);
+		char target[512];
+		snprintf(target, sizeof target, "%s %s", t->route_name, t->path);
+		if (strcmp(route, target)) {
+			api_error(&t->resp, 409, "conflict",
+				  "this Idempotency-Key was used for another request", NULL);
+		} else {
+			t->resp.status = sqlite3_column_int(s, 1);
+			t->resp.body = xstrdup((const char *)sqlite3_column_text(s, 2));
+			t->resp.len = strlen(t->resp.body);
+			t->replayed = 1;
+		}
+	}
+	store_stmt_done(s);
+	return found;
+}
+
+static void idem_store(struct gw *gw, struct http_txn *t)
+{
+	int st = t->resp.status;
+	/* Transient answers are not the "first response": a retry may succeed. */
+	if (st >= 500 || st == 429 || t->replayed)
+		return;
+	char target[512];
+	snprintf(target, sizeof target, "%s %s", t->route_name, t->path);
+	sqlite3_stmt *s = store_stmt(gw->st,
+		"INSERT OR IGNORE INTO idempotency (user_id, key, route, status, body, created_at) "
+		"VALUES (?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, t->req.who.uid);
+	sqlite3_bind_text(s, 2, t->idempotency_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, st);
+	sqlite3_bind_text(s, 5, t->resp.body ? t->resp.body : "", (int)t->resp.len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, util_now_ms());
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_warn("req %" PRIu64 ": idempotency record not stored", t->req.id);
+	store_stmt_done(s);
+}
+
+static int idem_applies(const struct http_txn *t)
+{
+	return t->req.method == HTTP_POST && t->idempotency_key && t->req.who.uid;
+}
+
+/* --- dispatch ---------------------------------------------------------------- */
+
+/* After the handler (or its deferred part): publish what committed, record
+ * the answer for its Idempotency-Key, close revoked sessions' sockets. */
+static void finish(struct gw *gw, struct http_txn *t)
+{
+	struct req *req = &t->req;
+	if (!sqlite3_get_autocommit(store_db(gw->st))) {
+		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
+			  req->id, t->route_name);
+		api_rollback(req);
+	}
+	api_events_free(req->pending);
+	req->pending = NULL;
 	for (struct api_event *e = req->committed; e; e = e->next) {
 		struct frame *f = frame_event(&e->ev);
 		bus_publish(gw->bus, e->ev.ch, e->ev.seq, f);
 		frame_unref(f);
 	}
+	api_events_free(req->committed);
+	req->committed = NULL;
+	if (req->revoked_sid)
+		ws_close_session(gw, req->revoked_sid);
+	if (!t->resp.status)
+		api_error(&t->resp, 500, "internal", "handler gave no answer", NULL);
+	if (idem_applies(t))
+		idem_store(gw, t);
+}
+
+/* Authenticates from the Authorization header into t->req.who. */
+static void authenticate(struct gw *gw, struct http_txn *t)
+{
+	struct req *req = &t->req;
+	if (!t->authorization)
+		return;
+	struct token_claims cl;
+	if (strncmp(t->authorization, "Bearer ", 7)) {
+		req->auth_error = -EINVAL;
+		return;
+	}
+	req->auth_error = token_verify(gw->secret, t->authorization + 7,
+				       util_now_ms() / 1000, &cl);
+	if (!req->auth_error &&
+	    access_load_principal(gw->st, cl.uid, cl.sid, &req->who))
+		req->auth_error = -EINVAL;
+}
+
+/* Per-user and per-address limits on writes. Admins (operators) are exempt.
+ * 0, or a 429 already set in t->resp. */
+static int limit_writes(struct gw *gw, struct http_txn *t)
+{
+	struct req *req = &t->req;
+	if (req->method == HTTP_GET || req->method == HTTP_OPTIONS || req->who.is_admin)
+		return 0;
+	char key[96];
+	if (req->who.uid) {
+		snprintf(key, sizeof key, "%" PRId64, req->who.uid);
+		if (api_rate_limit(req, &t->resp, "writes-user", key,
+				   gw->cfg->rate_writes_per_user, 60))
+			return -EAGAIN;
+	}
+	return api_rate_limit(req, &t->resp, "writes-ip", t->peer,
+			      gw->cfg->rate_writes_per_ip, 60);
 }
 
 static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 {
-	struct req req = {
-		.id = t->id,
-		.method = t->method,
-		.path = t->path,
-		.query = t->query ? t->query : "",
-		.body = t->body.p ? t->body.p : "",
-		.body_len = t->body.len,
-		.idempotency_key = t->idempotency_key,
-		.st = gw->st,
-		.cfg = gw->cfg,
-	};
+	struct req *req = &t->req;
+	req->path = t->path;
+	req->query = t->query ? t->query : "";
+	req->body = t->body.p ? t->body.p : "";
+	req->body_len = t->body.len;
+	req->idempotency_key = t->idempotency_key;
+	req->peer = t->peer;
+	req->st = gw->st;
+	req->cfg = gw->cfg;
+	req->server = t;
+
+	if (req->method == HTTP_OPTIONS) {
+		/* CORS preflight; an origin not on the list gets no CORS
+		 * headers, so the browser refuses the real request. */
+		t->route_name = "OPTIONS";
+		t->resp.status = 204;
+		return respond(wsi, t);
+	}
+	if (t->idem_too_long)
+		return respond_error(wsi, t, 400, "bad_request",
+				     "Idempotency-Key is longer than 255 bytes");
 	int status = 404;
-	const struct route *rt = router_match(routes, nroutes, t->method, t->path,
-					      &req, &status);
+	const struct route *rt = router_match(routes, nroutes, req->method, t->path,
+					      req, &status);
 	if (!rt) {
 		t->route_name = "unmatched";
 		if (status == 405)
@@ -226,79 +467,86 @@ static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 		return respond_error(wsi, t, 404, "not_found", "no such endpoint");
 	}
 	t->route_name = rt->name;
-	req.route = rt->pattern;
-	if (t->authorization) {
-		struct token_claims cl;
-		if (strncmp(t->authorization, "Bearer ", 7)) {
-			req.auth_error = -EINVAL;
-		} else {
-			req.auth_error = token_verify(gw->secret, t->authorization + 7,
-						      util_now_ms() / 1000, &cl);
-			if (!req.auth_error &&
-			    access_load_principal(gw->st, cl.uid, cl.sid, &req.who))
-				req.auth_error = -EINVAL;
-		}
-	}
-	rt->handler(&req, &t->resp);
-	if (!sqlite3_get_autocommit(store_db(gw->st))) {
-		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
-			  t->id, rt->name);
-		api_rollback(&req);
-	}
-	api_events_free(req.pending);
-	publish_committed(gw, &req);
-	api_events_free(req.committed);
-	router_params_free(&req);
-	if (!t->resp.status)
-		api_error(&t->resp, 500, "internal", "handler gave no answer", NULL);
+	req->route = rt->pattern;
+	authenticate(gw, t);
+	if (limit_writes(gw, t))
+		return respond(wsi, t);
+	if (idem_applies(t) && idem_lookup(gw, t))
+		return respond(wsi, t);
+	rt->handler(req, &t->resp);
+	if (t->deferred)
+		return 0; /* answered from http_after_work */
+	finish(gw, t);
 	return respond(wsi, t);
 }
 
-static int write_response(struct gw *gw, struct lws *wsi, struct http_txn *t)
+/* --- deferred work ------------------------------------------------------------ */
+
+static void work_cb(uv_work_t *w)
 {
-	unsigned char hbuf[LWS_PRE + 1024];
-	unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
-	struct resp *r = &t->resp;
-	const char *ctype = r->content_type ? r->content_type : "application/json";
-	if (lws_add_http_common_headers(wsi, (unsigned int)r->status, ctype, r->len, &p, end))
-		return -1;
-	char v[32];
-	int n = snprintf(v, sizeof v, "%" PRIu64, t->id);
-	if (lws_add_http_header_by_name(wsi, (unsigned char *)"x-request-id:",
-					(unsigned char *)v, n, &p, end))
-		return -1;
-	if (lws_add_http_header_by_name(wsi, (unsigned char *)"cache-control:",
-					(unsigned char *)"no-store", 8, &p, end))
-		return -1;
-	if (r->retry_after > 0) {
-		n = snprintf(v, sizeof v, "%d", r->retry_after);
-		if (lws_add_http_header_by_name(wsi, (unsigned char *)"retry-after:",
-						(unsigned char *)v, n, &p, end))
-			return -1;
+	struct http_txn *t = w->data;
+	t->work_cb(t->work_data);
+}
+
+static void after_work_cb(uv_work_t *w, int status)
+{
+	struct http_txn *t = w->data;
+	struct gw *gw = the_gw;
+	(void)status;
+	gw->work_pending--;
+	t->deferred = 0;
+	t->done_cb(&t->req, &t->resp, t->work_data);
+	finish(gw, t);
+	if (!t->wsi) {
+		txn_free(t); /* the client left; the work's effects stand */
+		return;
 	}
-	if (t->close_after &&
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-					 (unsigned char *)"close", 5, &p, end))
-		return -1;
-	if (lws_finalize_write_http_header(wsi, start, &p, end))
-		return -1;
-	if (r->len) {
-		unsigned char *body = xmalloc(LWS_PRE + r->len);
-		memcpy(body + LWS_PRE, r->body, r->len);
-		n = lws_write(wsi, body + LWS_PRE, r->len, LWS_WRITE_HTTP_FINAL);
-		free(body);
-		if (n < 0)
-			return -1;
-	}
-	int64_t us = util_mono_us() - t->start_us;
-	metrics_http(t->route_name ? t->route_name : "unmatched", r->status, us);
-	if (r->status >= 500)
-		log_warn("req %" PRIu64 " %s %d %.1fms", t->id, t->path, r->status, us / 1000.0);
-	else
-		log_debug("req %" PRIu64 " %s %d %.1fms", t->id, t->path, r->status, us / 1000.0);
-	(void)gw;
+	/* Outside the connection's callbacks now: answer when writable. */
+	t->ready = 1;
+	lws_callback_on_writable(t->wsi);
+}
+
+int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data)
+{
+	struct http_txn *t = req->server;
+	struct gw *gw = the_gw;
+	if (gw->work_pending >= gw->cfg->work_max_queue)
+		return -EBUSY;
+	t->work_cb = work;
+	t->done_cb = done;
+	t->work_data = data;
+	t->work.data = t;
+	if (uv_queue_work(gw->loop, &t->work, work_cb, after_work_cb))
+		return -EIO;
+	t->deferred = 1;
+	gw->work_pending++;
 	return 0;
 }
+
+int api_rate_limit(struct req *req, struct resp *resp, const char *bucket,
+		   const char *key, int64_t limit, int64_t window_s)
+{
+	char k[160];
+	snprintf(k, sizeof k, "%s:%s", bucket, key);
+	int wait = ratelimit_hit(&the_gw->limits, k, limit, window_s * 1000, util_now_ms());
+	if (!wait)
+		return 0;
+	(void)req;
+	api_error(resp, 429, "rate_limited", "too many requests; retry later", NULL);
+	resp->retry_after = wait;
+	return -EAGAIN;
+}
+
+int64_t api_sign_access(const struct req *req, int64_t uid, int64_t sid,
+			char out[TOKEN_MAX])
+{
+	struct token_claims c = { .uid = uid, .sid = sid,
+				  .exp = util_now_ms() / 1000 + req->cfg->token_ttl_s };
+	token_sign(the_gw->secret, &c, out);
+	return c.exp;
+}
+
+/* --- lws callbacks --------------------------------------------------------------- */
 
 int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		  void *in, size_t len)
@@ -309,13 +557,21 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 	case LWS_CALLBACK_HTTP: {
 		txn_free(t);
 		t = pss->txn = xcalloc(1, sizeof *t);
-		t->id = ++gw->next_req_id;
+		t->wsi = wsi;
+		t->req.id = ++gw->next_req_id;
 		t->start_us = util_mono_us();
-		t->method = method_of(wsi);
+		t->req.method = method_of(wsi);
 		t->path = xstrdup(in ? (const char *)in : "/");
 		t->query = hdr_dup(wsi, WSI_TOKEN_HTTP_URI_ARGS, 4096);
 		t->authorization = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, TOKEN_MAX + 16);
-		t->idempotency_key = custom_hdr_dup(wsi, "idempotency-key:", 256);
+		t->idempotency_key = custom_hdr_dup(wsi, "idempotency-key:", IDEM_KEY_MAX);
+		t->idem_too_long = !t->idempotency_key &&
+			lws_hdr_custom_length(wsi, "idempotency-key:", 16) > IDEM_KEY_MAX;
+		t->origin = hdr_dup(wsi, WSI_TOKEN_ORIGIN, 512);
+		char host[256];
+		int hl = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? host : NULL);
+		lws_get_peer_simple(wsi, t->peer, sizeof t->peer);
 		t->content_length = -1;
 		char cl[24];
 		if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
@@ -326,11 +582,10 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			return respond_error(wsi, t, 503, "unavailable", "server is shutting down");
 		}
 		if (t->content_length > 0 && answered_just_now(wsi)) {
-			/* A request with a body that arrived in the same read as
-			 * the previous one (pipelined): lws 4.1 spins forever on
-			 * such a body once it has been buffered. Answer it, and
-			 * close the connection instead of reading on. Browsers
-			 * and mobile HTTP stacks do not pipeline. */
+			/* A body pipelined behind the previous request: lws 4.1
+			 * spins forever on such a body once it is buffered. Answer,
+			 * and close instead of reading it. Browsers and mobile HTTP
+			 * stacks do not pipeline. */
 			t->close_after = 1;
 			return respond_error(wsi, t, 400, "bad_request",
 					     "pipelined requests with a body are not supported; "
@@ -338,7 +593,6 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		}
 		if (t->content_length > gw->cfg->http_max_body) {
 			t->close_after = 1;
-			t->route_name = "unmatched";
 			return respond_error(wsi, t, 413, "payload_too_large",
 					     "request body exceeds http_max_body");
 		}
@@ -356,7 +610,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		buf_append(&t->body, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (!t)
+		if (!t || t->deferred)
 			return 0;
 		if (t->too_big) {
 			t->close_after = 1;
@@ -364,10 +618,17 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 					     "request body exceeds http_max_body");
 		}
 		return dispatch(gw, wsi, t);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!t || !t->ready)
+			return 0;
+		return respond(wsi, t);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-		if (pss) {
-			txn_free(pss->txn);
+		if (pss && pss->txn) {
+			if (pss->txn->deferred)
+				pss->txn->wsi = NULL; /* after_work_cb frees it */
+			else
+				txn_free(pss->txn);
 			pss->txn = NULL;
 		}
 		return 0;

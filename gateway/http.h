@@ -14,6 +14,10 @@ struct http_txn;
 int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		  void *in, size_t len);
 
+/* May a page from origin (NULL: not a browser) call us? Same-origin pages
+ * (Origin matches host) and cors_origins are allowed. */
+int http_origin_allowed(struct gw *gw, const char *origin, const char *host);
+
 /* Builds the route table (gateway routes + handlers/). */
 void http_init(struct gw *gw);
 

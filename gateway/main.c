@@ -2,6 +2,8 @@
 #include "bus.h"
 #include "config.h"
 #include "hub.h"
+#include "password.h"
+#include "../handlers/users.h"
 #include "server.h"
 #include "store.h"
 #include "token.h"
@@ -21,6 +23,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: linli-gateway [--config FILE] [--port N] [--db PATH] [--redis redis://HOST:PORT]\n"
 		"       linli-gateway [--config FILE] [--db PATH] mint-token --user UID [--admin] [--ttl SECONDS]\n"
+		"       linli-gateway [--config FILE] [--db PATH] create-admin --phone PHONE  (password on stdin)\n"
 		"\n"
 		"Serves the Linli HTTP + WebSocket API. Flags override the config file;\n"
 		"config/linli.conf documents every setting and its default.\n");
@@ -114,6 +117,70 @@ static int cmd_mint_token(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* create-admin --phone PHONE: the first admin, password from stdin. */
+static int cmd_create_admin(struct config *cfg, int argc, char **argv)
+{
+	const char *phone_in = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--phone") && i + 1 < argc) {
+			phone_in = argv[++i];
+		} else {
+			fprintf(stderr, "create-admin: unknown argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	char phone[PHONE_LEN + 1];
+	if (!phone_in || users_phone_normalise(phone_in, phone)) {
+		fprintf(stderr, "create-admin: --phone must be a mainland mobile number\n");
+		return 2;
+	}
+	char pw[256];
+	if (!fgets(pw, sizeof pw, stdin)) {
+		fprintf(stderr, "create-admin: give the password on standard input\n");
+		return 2;
+	}
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (strlen(pw) < 8 || strlen(pw) > 128) {
+		fprintf(stderr, "create-admin: the password must be 8 to 128 bytes\n");
+		return 2;
+	}
+	char hash[PASSWORD_HASH_MAX];
+	if (password_hash(pw, (int)cfg->scrypt_log2_n, (int)cfg->scrypt_r,
+			  (int)cfg->scrypt_p, hash)) {
+		fprintf(stderr, "create-admin: hashing failed\n");
+		return 1;
+	}
+	memset(pw, 0, sizeof pw);
+	struct store *st;
+	if (open_store(cfg, &st))
+		return 1;
+	int64_t uid = 0;
+	int rc = store_begin(st);
+	if (!rc) {
+		/* An existing account with this phone becomes an admin and gets
+		 * the new password; otherwise a new account. */
+		sqlite3_stmt *s = store_stmt(st,
+			"INSERT INTO users (display_name, phone, pw_hash, is_admin, created_at) "
+			"VALUES ('管理员', ?1, ?2, 1, ?3) ON CONFLICT (phone) WHERE phone IS NOT NULL "
+			"DO UPDATE SET is_admin = 1, pw_hash = ?2 RETURNING id");
+		sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, util_now_ms());
+		if (sqlite3_step(s) == SQLITE_ROW)
+			uid = sqlite3_column_int64(s, 0);
+		rc = sqlite3_step(s) == SQLITE_DONE && uid ? 0 : -EIO;
+		store_stmt_done(s);
+		rc = rc ? (store_rollback(st), rc) : store_commit(st);
+	}
+	store_close(st);
+	if (rc) {
+		fprintf(stderr, "create-admin: database error\n");
+		return 1;
+	}
+	printf("%" PRId64 "\n", uid);
+	return 0;
+}
+
 static void lws_log_to_ours(int level, const char *line)
 {
 	size_t n = strlen(line);
@@ -163,6 +230,7 @@ static int serve(struct config *cfg)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	lws_context_destroy(gw.lws); /* finishes the teardown begun in grace_cb */
 	bus_free(gw.bus);
+	ratelimit_free(&gw.limits);
 	hub_free(gw.hub);
 	store_close(gw.st);
 	int rc = uv_loop_close(&loop);
@@ -223,6 +291,8 @@ int main(int argc, char **argv)
 	log_level_parse(cfg.log_level, &log_min_level);
 	if (i < argc && !strcmp(argv[i], "mint-token")) {
 		rc = cmd_mint_token(&cfg, argc - i - 1, argv + i + 1);
+	} else if (i < argc && !strcmp(argv[i], "create-admin")) {
+		rc = cmd_create_admin(&cfg, argc - i - 1, argv + i + 1);
 	} else if (i < argc) {
 		fprintf(stderr, "linli-gateway: unknown command \"%s\"\n", argv[i]);
 		usage(stderr);

@@ -67,9 +67,27 @@ static void sweep_cb(uv_timer_t *t)
 	ws_sweep(t->data);
 }
 
+static void session_cb(uv_timer_t *t)
+{
+	ws_check_sessions(t->data);
+}
+
 static void retention_cb(uv_timer_t *t)
 {
 	struct gw *gw = t->data;
+	int64_t now = util_now_ms();
+	ratelimit_sweep(&gw->limits, now);
+	/* Idempotency records live 24 h (the contract); login failures
+	 * outlive their window and lock-out. */
+	sqlite3_stmt *s = store_stmt(gw->st, "DELETE FROM idempotency WHERE created_at < ?");
+	sqlite3_bind_int64(s, 1, now - 24LL * 3600 * 1000);
+	sqlite3_step(s);
+	store_stmt_done(s);
+	s = store_stmt(gw->st, "DELETE FROM login_failures WHERE window_start < ?1 AND locked_until < ?2");
+	sqlite3_bind_int64(s, 1, now - gw->cfg->login_window_s * 1000);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_step(s);
+	store_stmt_done(s);
 	int n = store_retention(gw->st, util_now_ms(), gw->cfg->retention_max_age_s * 1000,
 				gw->cfg->retention_max_events, 5000);
 	if (n > 0) {
@@ -148,6 +166,12 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	gw->retention_timer.data = gw;
 	uint64_t rint = (uint64_t)cfg->retention_interval_s * 1000;
 	uv_timer_start(&gw->retention_timer, retention_cb, rint, rint);
+	ratelimit_init(&gw->limits, 100000);
+	gw->sessions_checked_ms = util_now_ms();
+	uv_timer_init(gw->loop, &gw->session_timer);
+	gw->session_timer.data = gw;
+	uv_timer_start(&gw->session_timer, session_cb, (uint64_t)cfg->session_check_ms,
+		       (uint64_t)cfg->session_check_ms);
 	uv_timer_init(gw->loop, &gw->grace_timer);
 	gw->grace_timer.data = gw;
 	uv_prepare_init(gw->loop, &gw->phase_prepare);
@@ -189,6 +213,7 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->sweep_timer, NULL);
 	uv_close((uv_handle_t *)&gw->retention_timer, NULL);
 	uv_close((uv_handle_t *)&gw->grace_timer, NULL);
+	uv_close((uv_handle_t *)&gw->session_timer, NULL);
 	uv_close((uv_handle_t *)&gw->phase_prepare, NULL);
 	uv_close((uv_handle_t *)&gw->phase_check, NULL);
 	uv_close((uv_handle_t *)&gw->sig_term, NULL);

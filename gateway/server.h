@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "config.h"
 #include "hub.h"
+#include "ratelimit.h"
 #include "store.h"
 
 struct lws_context;
@@ -35,6 +36,10 @@ struct gw {
 	uv_timer_t grace_timer;       /* shutdown: time for close frames */
 	uv_signal_t sig_term, sig_int; /* shutdown */
 	int exit_code;                /* returned by main */
+	int64_t work_pending;         /* api_defer jobs queued or running */
+	struct ratelimit limits;      /* write and registration rates */
+	uv_timer_t session_timer;     /* closes sockets of revoked sessions */
+	int64_t sessions_checked_ms;  /* revocations before this were handled */
 	uv_prepare_t phase_prepare;   /* with phase_check: counts loop phases */
 	uv_check_t phase_check;
 	uint64_t loop_phase;          /* +1 before and after each poll (http.c) */

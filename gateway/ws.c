@@ -1,4 +1,5 @@
 #include "ws.h"
+#include "http.h"
 #include "hub.h"
 #include "metrics.h"
 #include "sendq.h"
@@ -31,6 +32,8 @@ struct ws_conn {
 	struct sub *subs;          /* subscriptions, in subscription order */
 	struct sendq q;            /* outbound frames, bounded in bytes */
 	struct buf rx;             /* reassembly of a fragmented message */
+	int64_t rate_window_ms;    /* start of the current one-second window */
+	int rate_count;            /* messages in it */
 	int rx_binary;             /* current message is binary: ignore it */
 };
 
@@ -189,9 +192,10 @@ static int authenticate(struct ws_conn *c, const char *token, const char **why)
 		return rc;
 	}
 	struct principal p;
-	if (access_load_principal(gw->st, cl.uid, cl.sid, &p)) {
-		*why = "unknown user";
-		return -ENOENT;
+	rc = access_load_principal(gw->st, cl.uid, cl.sid, &p);
+	if (rc) {
+		*why = rc == -EKEYREVOKED ? "session revoked" : "unknown user";
+		return rc;
 	}
 	if (c->who.uid && c->who.uid != p.uid) {
 		*why = "already authenticated as another user";
@@ -227,6 +231,15 @@ static int handle_message(struct ws_conn *c, const char *msg, size_t len)
 {
 	struct gw *gw = c->gw;
 	metrics.ws_messages_in++;
+	int64_t now = util_now_ms();
+	if (now - c->rate_window_ms >= 1000) {
+		c->rate_window_ms = now;
+		c->rate_count = 0;
+	}
+	if (++c->rate_count > gw->cfg->ws_max_msgs_per_s) {
+		c->close_reason = "too many messages";
+		return 4029;
+	}
 	json_error_t jerr;
 	json_t *j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j || !json_is_object(j)) {
@@ -421,13 +434,22 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 {
 	struct ws_pss *pss = user;
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		if (gw->shutting_down ||
 		    metrics.ws_connections >= gw->cfg->max_connections) {
 			metrics.ws_rejected++;
 			return 1; /* refuse the upgrade */
 		}
+		char origin[512], host[256];
+		int ol = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+		int hl = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+		if (ol > 0 && !http_origin_allowed(gw, origin, hl > 0 ? host : NULL)) {
+			metrics.ws_rejected++;
+			log_info("ws: upgrade from origin %s refused (not in cors_origins)", origin);
+			return 1;
+		}
 		return 0;
+	}
 	case LWS_CALLBACK_ESTABLISHED:
 		conn_open(gw, wsi, pss);
 		return 0;
@@ -454,6 +476,30 @@ void ws_sweep(struct gw *gw)
 		else if (c->who.uid && c->token_exp * 1000 <= now)
 			ws_close_later(c, 4001, "token expired", 0);
 	}
+}
+
+void ws_close_session(struct gw *gw, int64_t sid)
+{
+	for (struct ws_conn *c = gw->conns; c; c = c->next)
+		if (c->who.uid && c->who.sid == sid)
+			ws_close_later(c, 4001, "session revoked", 0);
+}
+
+void ws_check_sessions(struct gw *gw)
+{
+	int64_t now = util_now_ms();
+	/* A little overlap, so a revocation committed by another process
+	 * while we looked is not missed; closing twice is harmless. */
+	int64_t since = gw->sessions_checked_ms - 2000;
+	gw->sessions_checked_ms = now;
+	if (!gw->conns)
+		return;
+	sqlite3_stmt *s = store_stmt(gw->st,
+		"SELECT id FROM sessions WHERE revoked_at >= ?");
+	sqlite3_bind_int64(s, 1, since);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		ws_close_session(gw, sqlite3_column_int64(s, 0));
+	store_stmt_done(s);
 }
 
 void ws_close_all(struct gw *gw)

@@ -38,6 +38,11 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 void ws_run_closes(struct gw *gw);
 /* Closes sockets whose auth time-out passed or whose token expired. */
 void ws_sweep(struct gw *gw);
+/* Closes (4001) every socket authenticated with session sid. */
+void ws_close_session(struct gw *gw, int64_t sid);
+/* Closes the sockets of sessions revoked since the last check, by any
+ * process (session_timer). */
+void ws_check_sessions(struct gw *gw);
 /* Shutdown: closes every socket with 1001 after its queue drains. */
 void ws_close_all(struct gw *gw);
 

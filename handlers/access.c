@@ -5,19 +5,110 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../gateway/util.h"
+
 int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 			  struct principal *out)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT is_admin FROM users WHERE id = ?");
+	/* One indexed lookup per request: the user, and when the token names a
+	 * session, whether it still stands. */
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT u.is_admin, ?2 = 0 OR EXISTS (SELECT 1 FROM sessions s "
+		"  WHERE s.id = ?2 AND s.user_id = u.id AND s.revoked_at IS NULL) "
+		"FROM users u WHERE u.id = ?1");
 	sqlite3_bind_int64(s, 1, uid);
-	int rc = sqlite3_step(s);
+	sqlite3_bind_int64(s, 2, sid);
+	int rc = sqlite3_step(s), live = 0;
 	if (rc == SQLITE_ROW) {
 		out->uid = uid;
 		out->sid = sid;
 		out->is_admin = sqlite3_column_int(s, 0);
+		live = sqlite3_column_int(s, 1);
 	}
 	store_stmt_done(s);
-	return rc == SQLITE_ROW ? 0 : -ENOENT;
+	if (rc != SQLITE_ROW)
+		return -ENOENT;
+	if (!live) {
+		memset(out, 0, sizeof *out);
+		return -EKEYREVOKED;
+	}
+	return 0;
+}
+
+enum role access_role(struct store *st, int64_t uid, int64_t cid)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT role FROM memberships WHERE community_id = ? AND user_id = ?");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, uid);
+	enum role r = ROLE_NONE;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		r = access_role_parse((const char *)sqlite3_column_text(s, 0));
+	store_stmt_done(s);
+	return r;
+}
+
+const char *access_role_name(enum role r)
+{
+	return r == ROLE_STAFF ? "staff" : r == ROLE_RESIDENT ? "resident" : "none";
+}
+
+enum role access_role_parse(const char *s)
+{
+	if (s && !strcmp(s, "staff"))
+		return ROLE_STAFF;
+	if (s && !strcmp(s, "resident"))
+		return ROLE_RESIDENT;
+	return ROLE_NONE;
+}
+
+int access_community_exists(struct store *st, int64_t cid)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM communities WHERE id = ?");
+	sqlite3_bind_int64(s, 1, cid);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	store_stmt_done(s);
+	return found;
+}
+
+static int require(const struct req *req, int64_t cid, enum role need, struct resp *r)
+{
+	if (api_require_user(req, r))
+		return -EPERM;
+	if (!access_community_exists(req->st, cid)) {
+		api_error(r, 404, "not_found", "no such community", NULL);
+		return -EPERM;
+	}
+	if (req->who.is_admin || access_role(req->st, req->who.uid, cid) >= need)
+		return 0;
+	api_error(r, 403, "forbidden", need == ROLE_STAFF ?
+		  "staff of this community only" : "members of this community only", NULL);
+	return -EPERM;
+}
+
+int access_require_member(const struct req *req, int64_t cid, struct resp *r)
+{
+	return require(req, cid, ROLE_RESIDENT, r);
+}
+
+int access_require_staff(const struct req *req, int64_t cid, struct resp *r)
+{
+	return require(req, cid, ROLE_STAFF, r);
+}
+
+int access_sees_phone(struct store *st, const struct principal *viewer, int64_t user)
+{
+	if (viewer->uid && viewer->uid == user)
+		return 1;
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT 1 FROM memberships v JOIN memberships t "
+		"ON t.community_id = v.community_id AND t.user_id = ?2 "
+		"WHERE v.user_id = ?1 AND v.role = 'staff' LIMIT 1");
+	sqlite3_bind_int64(s, 1, viewer->uid);
+	sqlite3_bind_int64(s, 2, user);
+	int yes = sqlite3_step(s) == SQLITE_ROW;
+	store_stmt_done(s);
+	return yes;
 }
 
 int access_channel_valid(const char *ch)
@@ -43,36 +134,79 @@ int access_channel_valid(const char *ch)
 	return n && !*p ? 0 : -EINVAL;
 }
 
-/* "user:<id>" where id is exactly the caller's. */
-static int is_own_user_channel(const struct principal *who, const char *ch)
+/* Splits "kind:id" into kind and a positive numeric id; 0 or -EINVAL. */
+static int channel_parts(const char *ch, char kind[33], int64_t *id)
 {
-	char own[32];
-	snprintf(own, sizeof own, "user:%" PRId64, who->uid);
-	return !strcmp(ch, own);
+	const char *colon = strchr(ch, ':');
+	size_t kl = colon ? (size_t)(colon - ch) : 0;
+	if (!kl || kl > 32 || util_parse_i64(colon + 1, id) || *id <= 0)
+		return -EINVAL;
+	memcpy(kind, ch, kl);
+	kind[kl] = '\0';
+	return 0;
+}
+
+/* The community a thread belongs to (threads arrive with the forums). */
+static int64_t thread_community(struct store *st, int64_t tid)
+{
+	sqlite3 *db = store_db(st);
+	/* Until the forums migration exists there are no threads. */
+	if (sqlite3_table_column_metadata(db, NULL, "threads", "community_id",
+					  NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_stmt *s = store_stmt(st, "SELECT community_id FROM threads WHERE id = ?");
+	sqlite3_bind_int64(s, 1, tid);
+	int64_t cid = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	store_stmt_done(s);
+	return cid;
 }
 
 int access_channel_sub(struct store *st, const struct principal *who,
 		       const char *ch, const char **why)
 {
-	(void)st;
 	if (!who->uid) {
 		*why = "authenticate first";
 		return -EPERM;
 	}
-	if (who->is_admin || is_own_user_channel(who, ch))
+	if (who->is_admin)
 		return 0;
+	char kind[33];
+	int64_t id;
 	*why = "not allowed to subscribe to this channel";
+	if (channel_parts(ch, kind, &id))
+		return -EPERM;
+	if (!strcmp(kind, "user"))
+		return id == who->uid ? 0 : -EPERM;
+	if (!strcmp(kind, "community") || !strcmp(kind, "help")) {
+		*why = "members of this community only";
+		return access_role(st, who->uid, id) >= ROLE_RESIDENT ? 0 : -EPERM;
+	}
+	if (!strcmp(kind, "mod")) {
+		*why = "staff of this community only";
+		return access_role(st, who->uid, id) >= ROLE_STAFF ? 0 : -EPERM;
+	}
+	if (!strcmp(kind, "thread")) {
+		int64_t cid = thread_community(st, id);
+		*why = cid ? "members of this thread's community only" : "no such thread";
+		return cid && access_role(st, who->uid, cid) >= ROLE_RESIDENT ? 0 : -EPERM;
+	}
 	return -EPERM;
 }
 
 int access_channel_publish(struct store *st, const struct principal *who,
 			   const char *ch, const char *type, const char **why)
 {
-	(void)st;
-	(void)ch;
-	(void)type;
 	if (who->is_admin)
 		return 0;
-	*why = "only admins may publish to this channel";
+	char kind[33];
+	int64_t id;
+	if (!channel_parts(ch, kind, &id) && !strcmp(kind, "community") &&
+	    access_role(st, who->uid, id) == ROLE_STAFF) {
+		if (!strcmp(type, "announcement"))
+			return 0;
+		*why = "staff may publish only type \"announcement\" here";
+		return -EPERM;
+	}
+	*why = "admins, or staff on their community:{id} channel, only";
 	return -EPERM;
 }

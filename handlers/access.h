@@ -11,9 +11,32 @@
 
 #define ACCESS_CHANNEL_MAX 96 /* longest channel name */
 
-/* Loads the caller for user id uid: 0, or -ENOENT for an unknown user. */
+/* Loads the caller for user id uid and session sid (0: a token minted by
+ * an operator, no session): 0, -ENOENT for an unknown user, -EKEYREVOKED
+ * for a session that was logged out or revoked. */
 int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 			  struct principal *out);
+
+enum role { ROLE_NONE = 0, ROLE_RESIDENT = 1, ROLE_STAFF = 2 };
+
+/* uid's role in community cid (ROLE_NONE when not a member). */
+enum role access_role(struct store *st, int64_t uid, int64_t cid);
+const char *access_role_name(enum role r);
+/* "resident" / "staff" to a role; ROLE_NONE for anything else. */
+enum role access_role_parse(const char *s);
+
+/* Guards for handlers: 0 when who may act, otherwise the answer is set
+ * (401, 403, or 404 when the community does not exist) and -EPERM.
+ * Admins pass both. */
+int access_require_member(const struct req *req, int64_t cid, struct resp *r);
+int access_require_staff(const struct req *req, int64_t cid, struct resp *r);
+
+/* Does community cid exist? */
+int access_community_exists(struct store *st, int64_t cid);
+
+/* May viewer see user's phone unmasked? Owner, or staff of a community
+ * both belong to. */
+int access_sees_phone(struct store *st, const struct principal *viewer, int64_t user);
 
 /* Channel names are "<kind>:<id>": kind [a-z][a-z0-9_]{0,31}, id
  * [A-Za-z0-9_-]{1,63}. 0 when well-formed, -EINVAL otherwise. */

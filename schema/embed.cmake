@@ -1,4 +1,5 @@
-# Writes OUT: a C array of the migrations in FILES (NNNN_name.sql).
+# Writes OUT: a C array of the migrations in FILES (NNNN_name.sql, comma-joined).
+string(REPLACE "," ";" FILES "${FILES}")
 set(body "/* Generated from the schema folder by schema/embed.cmake. Do not edit. */\n")
 string(APPEND body "struct store_migration { int version; const char *name; const char *sql; };\n")
 set(rows "")

@@ -1,0 +1,528 @@
+/* accounts: register, log in, refresh, log out, /v1/me.
+ *
+ * Password hashing runs on the thread pool (api_defer): a burst of logins
+ * never stalls the sockets. Refresh tokens are random, stored only as
+ * their SHA-256, and rotated on every use; a spent one presented again
+ * revokes its whole session (someone else has a copy). */
+#include "access.h"
+#include "routes.h"
+#include "users.h"
+#include "../gateway/password.h"
+#include "../gateway/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#define PASSWORD_MIN 8     /* characters */
+#define PASSWORD_MAX 128   /* bytes: scrypt's input, bounded */
+#define REFRESH_LEN 43     /* base64url of 32 random bytes */
+
+/* Common passwords refused at registration (a short list; the lock-out
+ * handles guessing beyond it). */
+static const char *const common_passwords[] = {
+	"12345678", "123456789", "1234567890", "87654321", "11111111", "00000000",
+	"88888888", "66666666", "12341234", "11223344", "147258369", "123123123",
+	"password", "password1", "passw0rd", "qwertyui", "qwerty123", "1qaz2wsx",
+	"abcd1234", "a1234567", "aa123456", "abc12345", "iloveyou", "woaini1314",
+	"5201314520", "1314520520", "admin123", "letmein1", "zxcvbnm1", "asdfghjk",
+};
+
+static int password_common(const char *pw)
+{
+	for (size_t i = 0; i < sizeof common_passwords / sizeof *common_passwords; i++)
+		if (!strcasecmp(pw, common_passwords[i]))
+			return 1;
+	return 0;
+}
+
+static void b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		acc = (acc << 8 | in[i]) & 0xffff;
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = t[(acc >> bits) & 63];
+		}
+	}
+	if (bits)
+		out[o++] = t[(acc << (6 - bits)) & 63];
+	out[o] = '\0';
+}
+
+static void refresh_hash(const char *tok, unsigned char out[32])
+{
+	SHA256((const unsigned char *)tok, strlen(tok), out);
+}
+
+/* A new session for uid: fills the tokens; returns the session id, or -1.
+ * Inside the caller's transaction. */
+static int64_t session_create(struct req *req, int64_t uid, char refresh[REFRESH_LEN + 1])
+{
+	unsigned char raw[32], h[32];
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return -1;
+	b64url(raw, sizeof raw, refresh);
+	refresh_hash(refresh, h);
+	int64_t now = util_now_ms();
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO sessions (user_id, refresh_hash, created_at, refreshed_at) "
+		"VALUES (?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, uid);
+	sqlite3_bind_blob(s, 2, h, sizeof h, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, now);
+	int rc = sqlite3_step(s);
+	store_stmt_done(s);
+	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(store_db(req->st)) : -1;
+}
+
+/* {user, access_token, refresh_token, expires_at} */
+static json_t *auth_answer(struct req *req, int64_t uid, int64_t sid, const char *refresh)
+{
+	char access[TOKEN_MAX];
+	int64_t exp = api_sign_access(req, uid, sid, access);
+	struct principal self = { .uid = uid, .sid = sid };
+	return json_pack("{s:o, s:s, s:s, s:I}", "user", users_json(req->st, &self, uid),
+			 "access_token", access, "refresh_token", refresh,
+			 "access_expires_at", (json_int_t)exp * 1000);
+}
+
+/* --- login throttling (shared by every process through the database) --- */
+
+/* Seconds until key is unlocked, or 0. */
+static int64_t lock_remaining(struct store *st, const char *key)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT locked_until FROM login_failures WHERE key = ?");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	int64_t until = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	store_stmt_done(s);
+	int64_t left = until - util_now_ms();
+	return left > 0 ? (left + 999) / 1000 : 0;
+}
+
+static void record_failure(struct req *req, const char *key, int64_t max)
+{
+	const struct config *cfg = req->cfg;
+	int64_t now = util_now_ms();
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?2) "
+		"ON CONFLICT (key) DO UPDATE SET "
+		"  failures = CASE WHEN window_start < ?3 THEN 1 ELSE failures + 1 END, "
+		"  window_start = CASE WHEN window_start < ?3 THEN ?2 ELSE window_start END, "
+		"  locked_until = CASE WHEN window_start >= ?3 AND failures + 1 >= ?4 "
+		"                 THEN ?2 + ?5 ELSE locked_until END");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, now - cfg->login_window_s * 1000);
+	sqlite3_bind_int64(s, 4, max);
+	sqlite3_bind_int64(s, 5, cfg->login_lockout_s * 1000);
+	sqlite3_step(s);
+	store_stmt_done(s);
+}
+
+static void clear_failures(struct store *st, const char *key)
+{
+	sqlite3_stmt *s = store_stmt(st, "DELETE FROM login_failures WHERE key = ?");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_step(s);
+	store_stmt_done(s);
+}
+
+/* --- the thread-pool jobs ------------------------------------------------ */
+
+/* One hashing job: inputs copied, outputs filled on the pool. */
+struct pw_job {
+	char password[PASSWORD_MAX + 1];    /* cleansed when done */
+	char stored[PASSWORD_HASH_MAX];     /* verify: the stored hash */
+	char hash[PASSWORD_HASH_MAX];       /* hash: the result */
+	int log2_n, r, p;                   /* hash parameters */
+	int ok;                             /* verify: matched; hash: 0 = done */
+	int64_t uid;                        /* the account concerned */
+	char phone[PHONE_LEN + 1];
+	char display_name[4 * DISPLAY_NAME_MAX + 1];
+	char phone_key[32], ip_key[80];     /* login_failures keys */
+};
+
+static void job_free(struct pw_job *j)
+{
+	OPENSSL_cleanse(j->password, sizeof j->password);
+	free(j);
+}
+
+static void hash_work(void *data)
+{
+	struct pw_job *j = data;
+	j->ok = password_hash(j->password, j->log2_n, j->r, j->p, j->hash);
+}
+
+static void verify_work(void *data)
+{
+	struct pw_job *j = data;
+	if (!j->uid) {
+		/* Unknown phone: spend the same time as a real check, so the
+		 * answer's timing does not tell which numbers are registered. */
+		char waste[PASSWORD_HASH_MAX];
+		password_hash(j->password, j->log2_n, j->r, j->p, waste);
+		j->ok = 0;
+		return;
+	}
+	j->ok = password_verify(j->password, j->stored);
+}
+
+static int defer(struct req *req, struct resp *resp, api_work_cb work,
+		 api_done_cb done, struct pw_job *j)
+{
+	int rc = api_defer(req, work, done, j);
+	if (rc) {
+		job_free(j);
+		api_error(resp, 503, "unavailable", "too many sign-ins at once; retry shortly", NULL);
+		resp->retry_after = 1;
+	}
+	return rc;
+}
+
+/* --- register -------------------------------------------------------------- */
+
+static int phone_taken(struct store *st, const char *phone)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM users WHERE phone = ?");
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	int taken = sqlite3_step(s) == SQLITE_ROW;
+	store_stmt_done(s);
+	return taken;
+}
+
+static void register_done(struct req *req, struct resp *resp, void *data)
+{
+	struct pw_job *j = data;
+	char refresh[REFRESH_LEN + 1];
+	int64_t sid = -1;
+	if (j->ok) {
+		api_error(resp, 500, "internal", "could not hash the password", NULL);
+		goto out;
+	}
+	if (store_begin(req->st)) {
+		api_error(resp, 503, "unavailable", "database busy; retry", NULL);
+		resp->retry_after = 1;
+		goto out;
+	}
+	/* Checked again: another registration may have won while we hashed. */
+	if (phone_taken(req->st, j->phone)) {
+		api_rollback(req);
+		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
+		goto out;
+	}
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO users (display_name, phone, pw_hash, created_at) VALUES (?, ?, ?, ?)");
+	sqlite3_bind_text(s, 1, j->display_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, j->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, j->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, util_now_ms());
+	int rc = sqlite3_step(s);
+	store_stmt_done(s);
+	int64_t uid = sqlite3_last_insert_rowid(store_db(req->st));
+	if (rc == SQLITE_DONE)
+		sid = session_create(req, uid, refresh);
+	if (sid < 0 || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not create the account", NULL);
+		goto out;
+	}
+	log_info("req %" PRIu64 ": registered user %" PRId64, req->id, uid);
+	api_json(resp, 201, auth_answer(req, uid, sid, refresh));
+out:
+	job_free(j);
+}
+
+/* Trims ASCII and ideographic spaces from both ends into out. */
+static void trim_name(const char *in, char *out, size_t cap)
+{
+	while (*in == ' ' || !strncmp(in, "\u3000", 3))
+		in += *in == ' ' ? 1 : 3;
+	size_t n = strlen(in);
+	while (n && (in[n - 1] == ' ' || (n >= 3 && !strncmp(in + n - 3, "\u3000", 3))))
+		n -= in[n - 1] == ' ' ? 1 : 3;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+}
+
+static int password_ok(json_t *body, const char **pw, struct resp *resp, int check_common)
+{
+	json_t *v = json_object_get(body, "password");
+	if (!json_is_string(v)) {
+		api_error(resp, 400, "bad_request", v ? "password must be a string" :
+			  "password is required", "password");
+		return -EINVAL;
+	}
+	*pw = json_string_value(v);
+	if (api_chars(*pw) < PASSWORD_MIN || strlen(*pw) > PASSWORD_MAX) {
+		api_error(resp, 400, "bad_request",
+			  "password must be at least 8 characters and at most 128 bytes", "password");
+		return -EINVAL;
+	}
+	if (check_common && password_common(*pw)) {
+		api_error(resp, 400, "bad_request", "this password is too common; choose another",
+			  "password");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void accounts_register(struct req *req, struct resp *resp)
+{
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp), *pw = NULL;
+	char phone[PHONE_LEN + 1], name[4 * DISPLAY_NAME_MAX + 1];
+	if (!phone_in)
+		goto out;
+	if (users_phone_normalise(phone_in, phone)) {
+		api_error(resp, 400, "bad_request",
+			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
+		goto out;
+	}
+	const char *name_in = api_str(body, "display_name", 1, DISPLAY_NAME_MAX + 8, 1, resp);
+	if (!name_in)
+		goto out;
+	trim_name(name_in, name, sizeof name);
+	if (!*name || api_chars(name) > DISPLAY_NAME_MAX || strchr(name, '\n')) {
+		api_error(resp, 400, "bad_request",
+			  "display_name must be 1 to 32 characters on one line", "display_name");
+		goto out;
+	}
+	if (password_ok(body, &pw, resp, 1))
+		goto out;
+	if (api_rate_limit(req, resp, "register-ip", req->peer,
+			   req->cfg->rate_register_per_ip, 3600))
+		goto out;
+	if (phone_taken(req->st, phone)) {
+		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
+		goto out;
+	}
+	struct pw_job *j = xcalloc(1, sizeof *j);
+	snprintf(j->password, sizeof j->password, "%s", pw);
+	memcpy(j->phone, phone, sizeof phone);
+	snprintf(j->display_name, sizeof j->display_name, "%s", name);
+	j->log2_n = (int)req->cfg->scrypt_log2_n;
+	j->r = (int)req->cfg->scrypt_r;
+	j->p = (int)req->cfg->scrypt_p;
+	defer(req, resp, hash_work, register_done, j);
+out:
+	json_decref(body);
+}
+
+/* --- login ------------------------------------------------------------------ */
+
+static void login_done(struct req *req, struct resp *resp, void *data)
+{
+	struct pw_job *j = data;
+	char refresh[REFRESH_LEN + 1];
+	if (!j->ok || !j->uid) {
+		record_failure(req, j->phone_key, req->cfg->login_max_failures);
+		record_failure(req, j->ip_key, req->cfg->login_max_failures_ip);
+		api_error(resp, 401, "unauthorized", "phone number or password is wrong", NULL);
+		goto out;
+	}
+	if (store_begin(req->st)) {
+		api_error(resp, 503, "unavailable", "database busy; retry", NULL);
+		resp->retry_after = 1;
+		goto out;
+	}
+	int64_t sid = session_create(req, j->uid, refresh);
+	if (sid < 0 || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not create the session", NULL);
+		goto out;
+	}
+	clear_failures(req->st, j->phone_key);
+	api_json(resp, 200, auth_answer(req, j->uid, sid, refresh));
+out:
+	job_free(j);
+}
+
+void accounts_login(struct req *req, struct resp *resp)
+{
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp), *pw = NULL;
+	char phone[PHONE_LEN + 1];
+	if (!phone_in)
+		goto out;
+	if (users_phone_normalise(phone_in, phone)) {
+		api_error(resp, 400, "bad_request",
+			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
+		goto out;
+	}
+	if (password_ok(body, &pw, resp, 0))
+		goto out;
+	struct pw_job *j = xcalloc(1, sizeof *j);
+	snprintf(j->phone_key, sizeof j->phone_key, "phone:%s", phone);
+	snprintf(j->ip_key, sizeof j->ip_key, "ip:%s", req->peer);
+	int64_t wait = lock_remaining(req->st, j->phone_key);
+	int64_t wait_ip = lock_remaining(req->st, j->ip_key);
+	if (wait_ip > wait)
+		wait = wait_ip;
+	if (wait) {
+		free(j);
+		api_error(resp, 429, "rate_limited",
+			  "too many failed sign-ins; try again later", NULL);
+		resp->retry_after = (int)wait;
+		goto out;
+	}
+	snprintf(j->password, sizeof j->password, "%s", pw);
+	memcpy(j->phone, phone, sizeof phone);
+	sqlite3_stmt *s = store_stmt(req->st, "SELECT id, pw_hash FROM users WHERE phone = ?");
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 1)) {
+		j->uid = sqlite3_column_int64(s, 0);
+		snprintf(j->stored, sizeof j->stored, "%s", (const char *)sqlite3_column_text(s, 1));
+	}
+	store_stmt_done(s);
+	j->log2_n = (int)req->cfg->scrypt_log2_n;
+	j->r = (int)req->cfg->scrypt_r;
+	j->p = (int)req->cfg->scrypt_p;
+	defer(req, resp, verify_work, login_done, j);
+out:
+	json_decref(body);
+}
+
+/* --- refresh and logout ------------------------------------------------------ */
+
+static void revoke(struct req *req, int64_t sid, const char *reason)
+{
+	sqlite3_stmt *s = store_stmt(req->st,
+		"UPDATE sessions SET revoked_at = ?, revoke_reason = ? "
+		"WHERE id = ? AND revoked_at IS NULL");
+	sqlite3_bind_int64(s, 1, util_now_ms());
+	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, sid);
+	sqlite3_step(s);
+	store_stmt_done(s);
+	req->revoked_sid = sid;
+}
+
+void accounts_refresh(struct req *req, struct resp *resp)
+{
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *tok = api_str(body, "refresh_token", 1, 128, 1, resp);
+	if (!tok)
+		goto out;
+	unsigned char h[32];
+	refresh_hash(tok, h);
+	if (store_begin(req->st)) {
+		api_error(resp, 503, "unavailable", "database busy; retry", NULL);
+		resp->retry_after = 1;
+		goto out;
+	}
+	int64_t now = util_now_ms();
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id, user_id, revoked_at IS NOT NULL, refreshed_at FROM sessions "
+		"WHERE refresh_hash = ?");
+	sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	int64_t sid = found ? sqlite3_column_int64(s, 0) : 0;
+	int64_t uid = found ? sqlite3_column_int64(s, 1) : 0;
+	int revoked = found && sqlite3_column_int(s, 2);
+	int stale = found && sqlite3_column_int64(s, 3) < now - req->cfg->refresh_ttl_s * 1000;
+	store_stmt_done(s);
+	if (!found) {
+		/* A spent token: whoever presents it has a copy they should not. */
+		s = store_stmt(req->st, "SELECT session_id FROM refresh_spent WHERE hash = ?");
+		sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
+		int64_t spent_sid = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		store_stmt_done(s);
+		if (spent_sid) {
+			revoke(req, spent_sid, "refresh token reused");
+			log_warn("req %" PRIu64 ": refresh token reused; session %" PRId64 " revoked",
+				 req->id, spent_sid);
+		}
+		if (api_commit(req))
+			api_rollback(req);
+		api_error(resp, 401, "unauthorized", spent_sid ?
+			  "refresh token already used; the session is revoked, log in again" :
+			  "invalid refresh token", "refresh_token");
+		goto out;
+	}
+	if (revoked || stale) {
+		api_rollback(req);
+		api_error(resp, 401, "unauthorized", "session ended; log in again", "refresh_token");
+		goto out;
+	}
+	char refresh[REFRESH_LEN + 1];
+	unsigned char raw[32], nh[32];
+	RAND_bytes(raw, sizeof raw);
+	b64url(raw, sizeof raw, refresh);
+	refresh_hash(refresh, nh);
+	s = store_stmt(req->st, "INSERT INTO refresh_spent (hash, session_id, spent_at) VALUES (?, ?, ?)");
+	sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, sid);
+	sqlite3_bind_int64(s, 3, now);
+	int rc = sqlite3_step(s);
+	store_stmt_done(s);
+	s = store_stmt(req->st, "UPDATE sessions SET refresh_hash = ?, refreshed_at = ? WHERE id = ?");
+	sqlite3_bind_blob(s, 1, nh, sizeof nh, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, sid);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = SQLITE_ERROR;
+	store_stmt_done(s);
+	if (rc != SQLITE_DONE || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not rotate the refresh token", NULL);
+		goto out;
+	}
+	api_json(resp, 200, auth_answer(req, uid, sid, refresh));
+out:
+	json_decref(body);
+}
+
+void accounts_logout(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	if (req->who.sid) {
+		revoke(req, req->who.sid, "logout");
+	}
+	resp->status = 204;
+}
+
+/* --- /v1/me -------------------------------------------------------------------- */
+
+void accounts_me(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	json_t *user = users_json(req->st, &req->who, req->who.uid);
+	json_t *ms = json_array();
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT m.community_id, m.role, coalesce(v.active, 0) FROM memberships m "
+		"LEFT JOIN volunteers v ON v.community_id = m.community_id AND v.user_id = m.user_id "
+		"WHERE m.user_id = ? ORDER BY m.community_id");
+	sqlite3_bind_int64(s, 1, req->who.uid);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(ms, json_pack("{s:I, s:s, s:b}",
+			"community_id", (json_int_t)sqlite3_column_int64(s, 0),
+			"role", (const char *)sqlite3_column_text(s, 1),
+			"volunteer", sqlite3_column_int(s, 2)));
+	store_stmt_done(s);
+	api_json(resp, 200, json_pack("{s:o, s:o, s:b, s:i}", "user", user ? user : json_null(),
+				      "memberships", ms, "is_admin", req->who.is_admin,
+				      "unread_notifications", 0));
+}

@@ -1,0 +1,568 @@
+/* communities: 社區 (the tenants), their grids (網格), memberships, invites,
+ * volunteer profiles, staff appointment and the role audit log. */
+#include "access.h"
+#include "routes.h"
+#include "users.h"
+#include "../gateway/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/rand.h>
+
+#define NAME_MAX_CHARS 64   /* community name */
+#define GRID_MAX_CHARS 32   /* grid name */
+#define GRIDS_MAX 500       /* grids per community */
+#define INVITE_LEN 8        /* invite code characters */
+#define INVITE_USES_MAX 10000
+
+/* --- shared helpers ------------------------------------------------------------ */
+
+static void audit(struct req *req, int64_t cid, const char *action, int64_t target,
+		  json_t *detail)
+{
+	char *d = json_dumps(detail ? detail : json_object(), JSON_COMPACT);
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO audit_log (community_id, actor_id, action, target_user, detail, at) "
+		"VALUES (?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	if (target)
+		sqlite3_bind_int64(s, 4, target);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_text(s, 5, d, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, util_now_ms());
+	sqlite3_step(s);
+	store_stmt_done(s);
+	free(d);
+	json_decref(detail);
+}
+
+static json_t *grids_of(struct store *st, int64_t cid)
+{
+	json_t *a = json_array();
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT name FROM grids WHERE community_id = ? ORDER BY position");
+	sqlite3_bind_int64(s, 1, cid);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(a, json_string((const char *)sqlite3_column_text(s, 0)));
+	store_stmt_done(s);
+	return a;
+}
+
+static json_t *community_json(struct store *st, int64_t cid)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT name, created_at FROM communities WHERE id = ?");
+	sqlite3_bind_int64(s, 1, cid);
+	json_t *c = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		c = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)cid,
+			      "name", (const char *)sqlite3_column_text(s, 0),
+			      "created_at", (json_int_t)sqlite3_column_int64(s, 1));
+	store_stmt_done(s);
+	if (c)
+		json_object_set_new(c, "grids", grids_of(st, cid));
+	return c;
+}
+
+static json_t *membership_json(struct store *st, int64_t cid, int64_t uid)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT m.role, coalesce(v.active, 0), m.joined_at FROM memberships m "
+		"LEFT JOIN volunteers v ON v.community_id = m.community_id AND v.user_id = m.user_id "
+		"WHERE m.community_id = ? AND m.user_id = ?");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, uid);
+	json_t *m = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		m = json_pack("{s:I, s:I, s:s, s:b, s:I}", "community_id", (json_int_t)cid,
+			      "user_id", (json_int_t)uid,
+			      "role", (const char *)sqlite3_column_text(s, 0),
+			      "volunteer", sqlite3_column_int(s, 1),
+			      "joined_at", (json_int_t)sqlite3_column_int64(s, 2));
+	store_stmt_done(s);
+	return m;
+}
+
+/* Inserts or changes a membership; writes the audit row. Inside a
+ * transaction. Returns the previous role. */
+static enum role set_role(struct req *req, int64_t cid, int64_t uid, enum role role,
+			  const char *action)
+{
+	enum role old = access_role(req->st, uid, cid);
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO memberships (community_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) "
+		"ON CONFLICT (community_id, user_id) DO UPDATE SET role = excluded.role");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, uid);
+	sqlite3_bind_text(s, 3, access_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, util_now_ms());
+	sqlite3_step(s);
+	store_stmt_done(s);
+	audit(req, cid, action, uid, json_pack("{s:s, s:s}", "from", access_role_name(old),
+					       "to", access_role_name(role)));
+	return old;
+}
+
+static int begin(struct req *req, struct resp *resp)
+{
+	if (store_begin(req->st) == 0)
+		return 0;
+	api_error(resp, 503, "unavailable", "database busy; retry", NULL);
+	resp->retry_after = 1;
+	return -EBUSY;
+}
+
+static int user_exists(struct store *st, int64_t uid)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM users WHERE id = ?");
+	sqlite3_bind_int64(s, 1, uid);
+	int yes = sqlite3_step(s) == SQLITE_ROW;
+	store_stmt_done(s);
+	return yes;
+}
+
+/* --- POST /v1/communities (admin) ------------------------------------------------ */
+
+void communities_create(struct req *req, struct resp *resp)
+{
+	if (api_require_admin(req, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *name = api_str(body, "name", 1, NAME_MAX_CHARS, 1, resp);
+	json_t *grids = json_object_get(body, "grids");
+	if (!name)
+		goto out;
+	if (!json_is_array(grids) || json_array_size(grids) < 1 ||
+	    json_array_size(grids) > GRIDS_MAX) {
+		api_error(resp, 400, "bad_request", "grids must be a list of 1 to 500 names", "grids");
+		goto out;
+	}
+	size_t i, j;
+	json_t *g;
+	json_array_foreach(grids, i, g) {
+		const char *gs = json_string_value(g);
+		int bad = !gs || api_chars(gs) < 1 || api_chars(gs) > GRID_MAX_CHARS;
+		for (const char *c = gs; !bad && *c; c++)
+			bad = (unsigned char)*c < 0x20;
+		for (j = 0; !bad && j < i; j++)
+			bad = !strcmp(gs, json_string_value(json_array_get(grids, j)));
+		if (bad) {
+			api_error(resp, 400, "bad_request",
+				  "each grid must be a distinct name of 1 to 32 characters", "grids");
+			goto out;
+		}
+	}
+	if (begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO communities (name, created_by, created_at) VALUES (?, ?, ?)");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_int64(s, 3, util_now_ms());
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	int64_t cid = sqlite3_last_insert_rowid(store_db(req->st));
+	json_array_foreach(grids, i, g) {
+		s = store_stmt(req->st, "INSERT INTO grids (community_id, name, position) VALUES (?, ?, ?)");
+		sqlite3_bind_int64(s, 1, cid);
+		sqlite3_bind_text(s, 2, json_string_value(g), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)i);
+		ok = ok && sqlite3_step(s) == SQLITE_DONE;
+		store_stmt_done(s);
+	}
+	if (ok)
+		audit(req, cid, "community.create", 0, json_pack("{s:s}", "name", name));
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not create the community", NULL);
+		goto out;
+	}
+	api_json(resp, 201, json_pack("{s:o}", "community", community_json(req->st, cid)));
+out:
+	json_decref(body);
+}
+
+/* --- GET /v1/communities/{cid} (member) ------------------------------------------- */
+
+void communities_get(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
+		return;
+	api_json(resp, 200, json_pack("{s:o}", "community", community_json(req->st, cid)));
+}
+
+/* --- POST /v1/communities/{cid}/invites (staff) ------------------------------------- */
+
+void communities_invite(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *role_s = api_str(body, "role", 1, 16, 1, resp);
+	enum role role = access_role_parse(role_s);
+	int64_t uses, ttl;
+	if (!role_s)
+		goto out;
+	if (role == ROLE_NONE) {
+		api_error(resp, 400, "bad_request", "role must be \"resident\" or \"staff\"", "role");
+		goto out;
+	}
+	if (api_int(body, "max_uses", 1, INVITE_USES_MAX, 0, 1, &uses, resp) ||
+	    api_int(body, "expires_in_s", 60, 365LL * 86400, 0, req->cfg->invite_ttl_s, &ttl, resp))
+		goto out;
+	/* Unambiguous characters only: codes are read aloud and typed. */
+	static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+	unsigned char raw[INVITE_LEN];
+	char code[INVITE_LEN + 1];
+	if (RAND_bytes(raw, sizeof raw) != 1) {
+		api_error(resp, 500, "internal", "no randomness", NULL);
+		goto out;
+	}
+	for (int k = 0; k < INVITE_LEN; k++)
+		code[k] = alphabet[raw[k] & 31];
+	code[INVITE_LEN] = '\0';
+	int64_t now = util_now_ms(), expires = now + ttl * 1000;
+	if (begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO invites (code, community_id, role, created_by, created_at, expires_at, max_uses) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cid);
+	sqlite3_bind_text(s, 3, access_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, req->who.uid);
+	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_int64(s, 6, expires);
+	sqlite3_bind_int64(s, 7, uses);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	if (ok)
+		audit(req, cid, "invite.create", 0, json_pack("{s:s, s:I}", "role",
+			access_role_name(role), "max_uses", (json_int_t)uses));
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not create the invite", NULL);
+		goto out;
+	}
+	api_json(resp, 201, json_pack("{s:s, s:s, s:I, s:I, s:I}", "code", code,
+		"role", access_role_name(role), "expires_at", (json_int_t)expires,
+		"max_uses", (json_int_t)uses, "community_id", (json_int_t)cid));
+out:
+	json_decref(body);
+}
+
+/* --- POST /v1/communities/{cid}/join ----------------------------------------------- */
+
+void communities_join(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_require_user(req, resp) || api_id_param(req, "cid", &cid, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *code_in = api_str(body, "code", 1, 32, 1, resp);
+	if (!code_in)
+		goto out;
+	char code[33];
+	size_t n = 0;
+	for (const char *c = code_in; *c && n < 32; c++)
+		if (*c != ' ' && *c != '-')
+			code[n++] = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+	code[n] = '\0';
+	if (begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT role, expires_at, uses, max_uses FROM invites WHERE code = ? AND community_id = ?");
+	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cid);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	enum role role = found ? access_role_parse((const char *)sqlite3_column_text(s, 0)) : ROLE_NONE;
+	int expired = found && sqlite3_column_int64(s, 1) <= util_now_ms();
+	int used_up = found && sqlite3_column_int64(s, 2) >= sqlite3_column_int64(s, 3);
+	store_stmt_done(s);
+	if (!found || expired || used_up) {
+		api_rollback(req);
+		api_error(resp, !found ? 404 : 409, !found ? "not_found" : "conflict",
+			  !found ? "no such invite code for this community" :
+			  expired ? "this invite has expired" : "this invite has been used up", "code");
+		goto out;
+	}
+	enum role current = access_role(req->st, req->who.uid, cid);
+	if (current < role) {
+		/* Joining never lowers a role: a staff member using a resident
+		 * invite stays staff, and uses nothing up. */
+		set_role(req, cid, req->who.uid, role, current ? "member.role" : "member.join");
+		s = store_stmt(req->st, "UPDATE invites SET uses = uses + 1 WHERE code = ?");
+		sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
+		sqlite3_step(s);
+		store_stmt_done(s);
+	}
+	if (api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not join", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:o}", "membership",
+				      membership_json(req->st, cid, req->who.uid)));
+out:
+	json_decref(body);
+}
+
+/* --- PUT /v1/communities/{cid}/volunteer (member) ------------------------------------ */
+
+static int category_known(const struct config *cfg, const char *c)
+{
+	size_t n = strlen(c);
+	for (const char *p = cfg->help_categories; *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && !strncmp(p, c, n))
+			return 1;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+static int grid_known(struct store *st, int64_t cid, const char *g)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_text(s, 2, g, -1, SQLITE_STATIC);
+	int yes = sqlite3_step(s) == SQLITE_ROW;
+	store_stmt_done(s);
+	return yes;
+}
+
+/* A list of distinct strings each accepted by ok(); 400 naming field. */
+static int string_list(json_t *body, const char *field, size_t max,
+		       int (*ok)(struct req *, int64_t, const char *), struct req *req,
+		       int64_t cid, struct resp *resp)
+{
+	json_t *a = json_object_get(body, field), *v;
+	size_t i;
+	if (!json_is_array(a) || json_array_size(a) > max) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "%s must be a list (at most %zu)", field, max);
+		api_error(resp, 400, "bad_request", msg, field);
+		return -EINVAL;
+	}
+	json_array_foreach(a, i, v) {
+		const char *s = json_string_value(v);
+		if (!s || !ok(req, cid, s)) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "%s: \"%.40s\" is not known here", field,
+				 s ? s : "(not a string)");
+			api_error(resp, 400, "bad_request", msg, field);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int category_ok(struct req *req, int64_t cid, const char *s)
+{
+	(void)cid;
+	return category_known(req->cfg, s);
+}
+
+static int grid_ok(struct req *req, int64_t cid, const char *s)
+{
+	return grid_known(req->st, cid, s);
+}
+
+void communities_volunteer(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
+		return;
+	if (access_role(req->st, req->who.uid, cid) == ROLE_NONE) {
+		api_error(resp, 403, "forbidden", "only members of this community can volunteer here", NULL);
+		return;
+	}
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	json_t *active = json_object_get(body, "active");
+	if (string_list(body, "categories", 32, category_ok, req, cid, resp) ||
+	    string_list(body, "grids", GRIDS_MAX, grid_ok, req, cid, resp))
+		goto out;
+	if (active && !json_is_boolean(active)) {
+		api_error(resp, 400, "bad_request", "active must be true or false", "active");
+		goto out;
+	}
+	char *cats = json_dumps(json_object_get(body, "categories"), JSON_COMPACT);
+	char *grids = json_dumps(json_object_get(body, "grids"), JSON_COMPACT);
+	int on = active ? json_is_true(active) : 1;
+	if (begin(req, resp)) {
+		free(cats);
+		free(grids);
+		goto out;
+	}
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO volunteers (community_id, user_id, categories, grids, active, updated_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (community_id, user_id) DO UPDATE SET "
+		"categories = ?3, grids = ?4, active = ?5, updated_at = ?6");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_text(s, 3, cats, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, grids, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, on);
+	sqlite3_bind_int64(s, 6, util_now_ms());
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	free(cats);
+	free(grids);
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not save the volunteer profile", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:{s:I, s:O, s:O, s:b}, s:o}", "volunteer",
+		"community_id", (json_int_t)cid, "categories", json_object_get(body, "categories"),
+		"grids", json_object_get(body, "grids"), "active", on,
+		"membership", membership_json(req->st, cid, req->who.uid)));
+out:
+	json_decref(body);
+}
+
+/* --- staff appointment and role changes ---------------------------------------------- */
+
+/* POST /v1/communities/{cid}/staff {user_id} (admin): appoint staff. */
+void communities_appoint(struct req *req, struct resp *resp)
+{
+	int64_t cid, uid;
+	if (api_require_admin(req, resp) || api_id_param(req, "cid", &cid, resp))
+		return;
+	if (!access_community_exists(req->st, cid)) {
+		api_error(resp, 404, "not_found", "no such community", NULL);
+		return;
+	}
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	if (api_int(body, "user_id", 1, INT64_MAX, 1, 0, &uid, resp))
+		goto out;
+	if (!user_exists(req->st, uid)) {
+		api_error(resp, 404, "not_found", "no such user", "user_id");
+		goto out;
+	}
+	if (begin(req, resp))
+		goto out;
+	set_role(req, cid, uid, ROLE_STAFF, "member.appoint");
+	if (api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not appoint", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:o}", "membership", membership_json(req->st, cid, uid)));
+out:
+	json_decref(body);
+}
+
+/* PUT /v1/communities/{cid}/members/{uid} {role} (staff of cid, admin). */
+void communities_set_role(struct req *req, struct resp *resp)
+{
+	int64_t cid, uid;
+	if (api_id_param(req, "cid", &cid, resp) || api_id_param(req, "uid", &uid, resp) ||
+	    access_require_staff(req, cid, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *role_s = api_str(body, "role", 1, 16, 1, resp);
+	enum role role = access_role_parse(role_s);
+	if (!role_s)
+		goto out;
+	if (role == ROLE_NONE) {
+		api_error(resp, 400, "bad_request", "role must be \"resident\" or \"staff\"", "role");
+		goto out;
+	}
+	if (access_role(req->st, uid, cid) == ROLE_NONE) {
+		api_error(resp, 404, "not_found", "not a member of this community", "uid");
+		goto out;
+	}
+	if (begin(req, resp))
+		goto out;
+	set_role(req, cid, uid, role, "member.role");
+	if (api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not change the role", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:o}", "membership", membership_json(req->st, cid, uid)));
+out:
+	json_decref(body);
+}
+
+/* GET /v1/communities/{cid}/members (staff): members, phones visible. */
+void communities_members(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	json_t *items = json_array();
+	int64_t last = 0;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT user_id FROM memberships WHERE community_id = ? AND user_id > ? "
+		"ORDER BY user_id LIMIT ?");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, cursor);
+	sqlite3_bind_int(s, 3, limit);
+	int64_t ids[200];
+	int n = 0;
+	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	for (int k = 0; k < n; k++) {
+		json_t *m = membership_json(req->st, cid, ids[k]);
+		json_object_set_new(m, "user", users_json(req->st, &req->who, ids[k]));
+		json_array_append_new(items, m);
+		last = ids[k];
+	}
+	api_json(resp, 200, api_list(items, limit, last));
+}
+
+/* GET /v1/communities/{cid}/audit (staff): role changes and invites. */
+void communities_audit(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	json_t *items = json_array();
+	int64_t last = 0;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id, action, actor_id, target_user, detail, at FROM audit_log "
+		"WHERE community_id = ? AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, cursor);
+	sqlite3_bind_int(s, 3, limit);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		last = sqlite3_column_int64(s, 0);
+		json_t *detail = json_loads((const char *)sqlite3_column_text(s, 4), 0, NULL);
+		json_t *e = json_pack("{s:I, s:s, s:I, s:o, s:I}", "id", (json_int_t)last,
+			"action", (const char *)sqlite3_column_text(s, 1),
+			"actor_id", (json_int_t)sqlite3_column_int64(s, 2),
+			"detail", detail ? detail : json_object(),
+			"at", (json_int_t)sqlite3_column_int64(s, 5));
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+			json_object_set_new(e, "target_user", json_integer(sqlite3_column_int64(s, 3)));
+		json_array_append_new(items, e);
+	}
+	store_stmt_done(s);
+	api_json(resp, 200, api_list(items, limit, last));
+}

@@ -1,0 +1,69 @@
+#include "users.h"
+#include "access.h"
+
+#include <errno.h>
+#include <string.h>
+
+int users_phone_normalise(const char *in, char out[PHONE_LEN + 1])
+{
+	char digits[32];
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (n >= sizeof digits - 1)
+				return -EINVAL;
+			digits[n++] = (char)*p;
+		} else if (p[0] == 0xef && p[1] == 0xbc && p[2] >= 0x90 && p[2] <= 0x99) {
+			/* Full-width digits U+FF10..U+FF19, as Chinese IMEs type. */
+			if (n >= sizeof digits - 1)
+				return -EINVAL;
+			digits[n++] = (char)('0' + (p[2] - 0x90));
+			p += 2;
+		} else if (*p == '+' && n == 0) {
+			continue;
+		} else if (!strchr(" -.()", *p)) {
+			return -EINVAL;
+		}
+	}
+	digits[n] = '\0';
+	const char *d = digits;
+	if (n == 15 && !strncmp(d, "0086", 4))
+		d += 4;
+	else if (n == 13 && !strncmp(d, "86", 2))
+		d += 2;
+	if (strlen(d) != PHONE_LEN || d[0] != '1' || d[1] < '3' || d[1] > '9')
+		return -EINVAL;
+	memcpy(out, d, PHONE_LEN + 1);
+	return 0;
+}
+
+void users_phone_mask(const char *phone, char out[PHONE_LEN + 1])
+{
+	memcpy(out, phone, 3);
+	memcpy(out + 3, "****", 4);
+	memcpy(out + 7, phone + 7, 4);
+	out[PHONE_LEN] = '\0';
+}
+
+json_t *users_json(struct store *st, const struct principal *viewer, int64_t uid)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT display_name, phone FROM users WHERE id = ?");
+	sqlite3_bind_int64(s, 1, uid);
+	json_t *u = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *phone = (const char *)sqlite3_column_text(s, 1);
+		u = json_pack("{s:I, s:s}", "id", (json_int_t)uid, "display_name",
+			      (const char *)sqlite3_column_text(s, 0));
+		if (phone && strlen(phone) == PHONE_LEN) {
+			char masked[PHONE_LEN + 1];
+			int full = access_sees_phone(st, viewer, uid);
+			if (!full)
+				users_phone_mask(phone, masked);
+			json_object_set_new(u, "phone", json_string(full ? phone : masked));
+		} else {
+			json_object_set_new(u, "phone", json_null());
+		}
+	}
+	store_stmt_done(s);
+	return u;
+}
