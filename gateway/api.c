@@ -116,6 +116,15 @@ void api_events_free(struct api_event *list)
 	}
 }
 
+int api_begin(struct req *req, struct resp *resp)
+{
+	if (store_begin(req->st) == 0)
+		return 0;
+	api_error(resp, 503, "unavailable", "database busy; retry", NULL);
+	resp->retry_after = 1;
+	return -EBUSY;
+}
+
 int api_commit(struct req *req)
 {
 	int rc = store_commit(req->st);

@@ -1,4 +1,5 @@
 #include "password.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -14,24 +15,6 @@
 
 static const char b64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void enc(const unsigned char *in, size_t n, char *out)
-{
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		acc = acc << 8 | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = b64[(acc >> bits) & 63];
-		}
-	}
-	if (bits)
-		out[o++] = b64[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
-}
 
 /* Decodes exactly n bytes from in; 0 or -EINVAL. */
 static int dec(const char *in, unsigned char *out, size_t n)
@@ -70,8 +53,8 @@ int password_hash(const char *pw, int log2_n, int r, int p,
 	if (RAND_bytes(salt, sizeof salt) != 1 || derive(pw, salt, log2_n, r, p, key))
 		return -EIO;
 	char s64[32], k64[48];
-	enc(salt, sizeof salt, s64);
-	enc(key, sizeof key, k64);
+	util_b64url(salt, sizeof salt, s64);
+	util_b64url(key, sizeof key, k64);
 	snprintf(out, PASSWORD_HASH_MAX, "scrypt$%d$%d$%d$%s$%s", log2_n, r, p, s64, k64);
 	OPENSSL_cleanse(key, sizeof key);
 	return 0;

@@ -1,4 +1,5 @@
 #include "token.h"
+#include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -7,31 +8,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-static void b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0, i = 0;
-	for (; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = tab[(v >> 6) & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = tab[(v >> 6) & 63];
-	}
-	out[o] = '\0';
-}
 
 /* 43 characters: base64url of 32 bytes, unpadded. */
 #define SIG_LEN 43
@@ -42,7 +18,7 @@ static void mac(const unsigned char secret[32], const char *msg, size_t n,
 	unsigned char md[32];
 	unsigned int mdlen = sizeof md;
 	HMAC(EVP_sha256(), secret, 32, (const unsigned char *)msg, n, md, &mdlen);
-	b64url(md, sizeof md, out);
+	util_b64url(md, sizeof md, out);
 }
 
 void token_sign(const unsigned char secret[32], const struct token_claims *c,

@@ -216,3 +216,23 @@ int util_utf8_valid(const char *s, size_t n)
 	}
 	return 1;
 }
+
+void util_b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		acc = (acc << 8 | in[i]) & 0xffff;
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = tab[(acc >> bits) & 63];
+		}
+	}
+	if (bits)
+		out[o++] = tab[(acc << (6 - bits)) & 63];
+	out[o] = '\0';
+}

@@ -50,6 +50,10 @@ int log_level_parse(const char *s, enum log_level *out);
 /* Parses a whole decimal int64; 0 on success, -EINVAL otherwise. */
 int util_parse_i64(const char *s, int64_t *out);
 
+/* base64url of in[0..n), unpadded, NUL-terminated; out needs
+ * (4 * n + 2) / 3 + 1 bytes. */
+void util_b64url(const unsigned char *in, size_t n, char *out);
+
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int util_utf8_valid(const char *s, size_t n);
 

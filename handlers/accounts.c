@@ -41,25 +41,6 @@ static int password_common(const char *pw)
 	return 0;
 }
 
-static void b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 8 | in[i]) & 0xffff;
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = t[(acc >> bits) & 63];
-		}
-	}
-	if (bits)
-		out[o++] = t[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
-}
-
 static void refresh_hash(const char *tok, unsigned char out[32])
 {
 	SHA256((const unsigned char *)tok, strlen(tok), out);
@@ -72,7 +53,7 @@ static int64_t session_create(struct req *req, int64_t uid, char refresh[REFRESH
 	unsigned char raw[32], h[32];
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return -1;
-	b64url(raw, sizeof raw, refresh);
+	util_b64url(raw, sizeof raw, refresh);
 	refresh_hash(refresh, h);
 	int64_t now = util_now_ms();
 	sqlite3_stmt *s = store_stmt(req->st,
@@ -212,11 +193,8 @@ static void register_done(struct req *req, struct resp *resp, void *data)
 		api_error(resp, 500, "internal", "could not hash the password", NULL);
 		goto out;
 	}
-	if (store_begin(req->st)) {
-		api_error(resp, 503, "unavailable", "database busy; retry", NULL);
-		resp->retry_after = 1;
+	if (api_begin(req, resp))
 		goto out;
-	}
 	/* Checked again: another registration may have won while we hashed. */
 	if (phone_taken(req->st, j->phone)) {
 		api_rollback(req);
@@ -337,11 +315,8 @@ static void login_done(struct req *req, struct resp *resp, void *data)
 		api_error(resp, 401, "unauthorized", "phone number or password is wrong", NULL);
 		goto out;
 	}
-	if (store_begin(req->st)) {
-		api_error(resp, 503, "unavailable", "database busy; retry", NULL);
-		resp->retry_after = 1;
+	if (api_begin(req, resp))
 		goto out;
-	}
 	int64_t sid = session_create(req, j->uid, refresh);
 	if (sid < 0 || api_commit(req)) {
 		api_rollback(req);
@@ -426,11 +401,8 @@ void accounts_refresh(struct req *req, struct resp *resp)
 		goto out;
 	unsigned char h[32];
 	refresh_hash(tok, h);
-	if (store_begin(req->st)) {
-		api_error(resp, 503, "unavailable", "database busy; retry", NULL);
-		resp->retry_after = 1;
+	if (api_begin(req, resp))
 		goto out;
-	}
 	int64_t now = util_now_ms();
 	sqlite3_stmt *s = store_stmt(req->st,
 		"SELECT id, user_id, revoked_at IS NOT NULL, refreshed_at FROM sessions "
@@ -468,7 +440,7 @@ void accounts_refresh(struct req *req, struct resp *resp)
 	char refresh[REFRESH_LEN + 1];
 	unsigned char raw[32], nh[32];
 	RAND_bytes(raw, sizeof raw);
-	b64url(raw, sizeof raw, refresh);
+	util_b64url(raw, sizeof raw, refresh);
 	refresh_hash(refresh, nh);
 	s = store_stmt(req->st, "INSERT INTO refresh_spent (hash, session_id, spent_at) VALUES (?, ?, ?)");
 	sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);

@@ -44,9 +44,8 @@ void channels_publish(struct req *req, struct resp *resp)
 		api_error(resp, 400, "bad_request", "data is required (any JSON value)", "data");
 	} else if (access_channel_publish(req->st, &req->who, ch, type, &why)) {
 		api_error(resp, 403, "forbidden", why, NULL);
-	} else if (store_begin(req->st)) {
-		api_error(resp, 503, "unavailable", "database busy, try again", NULL);
-		resp->retry_after = 1;
+	} else if (api_begin(req, resp)) {
+		/* answered */
 	} else if (api_emit(req, ch, type, data, -1) || api_commit(req)) {
 		api_rollback(req);
 		api_error(resp, 500, "internal", "could not store the event", NULL);

@@ -108,15 +108,6 @@ static enum role set_role(struct req *req, int64_t cid, int64_t uid, enum role r
 	return old;
 }
 
-static int begin(struct req *req, struct resp *resp)
-{
-	if (store_begin(req->st) == 0)
-		return 0;
-	api_error(resp, 503, "unavailable", "database busy; retry", NULL);
-	resp->retry_after = 1;
-	return -EBUSY;
-}
-
 static int user_exists(struct store *st, int64_t uid)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM users WHERE id = ?");
@@ -159,7 +150,7 @@ void communities_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
-	if (begin(req, resp))
+	if (api_begin(req, resp))
 		goto out;
 	sqlite3_stmt *s = store_stmt(req->st,
 		"INSERT INTO communities (name, created_by, created_at) VALUES (?, ?, ?)");
@@ -233,7 +224,7 @@ void communities_invite(struct req *req, struct resp *resp)
 		code[k] = alphabet[raw[k] & 31];
 	code[INVITE_LEN] = '\0';
 	int64_t now = util_now_ms(), expires = now + ttl * 1000;
-	if (begin(req, resp))
+	if (api_begin(req, resp))
 		goto out;
 	sqlite3_stmt *s = store_stmt(req->st,
 		"INSERT INTO invites (code, community_id, role, created_by, created_at, expires_at, max_uses) "
@@ -281,7 +272,7 @@ void communities_join(struct req *req, struct resp *resp)
 		if (*c != ' ' && *c != '-')
 			code[n++] = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
 	code[n] = '\0';
-	if (begin(req, resp))
+	if (api_begin(req, resp))
 		goto out;
 	sqlite3_stmt *s = store_stmt(req->st,
 		"SELECT role, expires_at, uses, max_uses FROM invites WHERE code = ? AND community_id = ?");
@@ -404,7 +395,7 @@ void communities_volunteer(struct req *req, struct resp *resp)
 	char *cats = json_dumps(json_object_get(body, "categories"), JSON_COMPACT);
 	char *grids = json_dumps(json_object_get(body, "grids"), JSON_COMPACT);
 	int on = active ? json_is_true(active) : 1;
-	if (begin(req, resp)) {
+	if (api_begin(req, resp)) {
 		free(cats);
 		free(grids);
 		goto out;
@@ -457,7 +448,7 @@ void communities_appoint(struct req *req, struct resp *resp)
 		api_error(resp, 404, "not_found", "no such user", "user_id");
 		goto out;
 	}
-	if (begin(req, resp))
+	if (api_begin(req, resp))
 		goto out;
 	set_role(req, cid, uid, ROLE_STAFF, "member.appoint");
 	if (api_commit(req)) {
@@ -492,7 +483,7 @@ void communities_set_role(struct req *req, struct resp *resp)
 		api_error(resp, 404, "not_found", "not a member of this community", "uid");
 		goto out;
 	}
-	if (begin(req, resp))
+	if (api_begin(req, resp))
 		goto out;
 	set_role(req, cid, uid, role, "member.role");
 	if (api_commit(req)) {
