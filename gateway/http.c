@@ -122,6 +122,22 @@ static char *hdr_dup(struct lws *wsi, enum lws_token_indexes h, size_t max)
 	return s;
 }
 
+/* The query string, "a=1&b=2": lws keeps each parameter as a fragment. */
+static char *query_dup(struct lws *wsi)
+{
+	struct buf b = { 0 };
+	char frag[1024];
+	for (int i = 0; b.len < 4096; i++) {
+		int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			break;
+		if (i)
+			buf_append(&b, "&", 1);
+		buf_append(&b, frag, (size_t)n);
+	}
+	return b.p;
+}
+
 /* A header lws has no token for; name lower-case with the colon. */
 static char *custom_hdr_dup(struct lws *wsi, const char *name, size_t max)
 {
@@ -562,7 +578,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		t->start_us = util_mono_us();
 		t->req.method = method_of(wsi);
 		t->path = xstrdup(in ? (const char *)in : "/");
-		t->query = hdr_dup(wsi, WSI_TOKEN_HTTP_URI_ARGS, 4096);
+		t->query = query_dup(wsi);
 		t->authorization = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, TOKEN_MAX + 16);
 		t->idempotency_key = custom_hdr_dup(wsi, "idempotency-key:", IDEM_KEY_MAX);
 		t->idem_too_long = !t->idempotency_key &&

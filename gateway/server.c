@@ -33,8 +33,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		return gw && gw->shutting_down ? 1 : 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (!path_is_ws(wsi))
-			return 1; /* WebSocket only on /v1/ws */
+		if (!path_is_ws(wsi)) {
+			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket only on /v1/ws");
+			return 1;
+		}
 		/* fall through */
 	case LWS_CALLBACK_ESTABLISHED:
 	case LWS_CALLBACK_RECEIVE:

@@ -438,6 +438,8 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		if (gw->shutting_down ||
 		    metrics.ws_connections >= gw->cfg->max_connections) {
 			metrics.ws_rejected++;
+			lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+					       gw->shutting_down ? "shutting down" : "too many connections");
 			return 1; /* refuse the upgrade */
 		}
 		char origin[512], host[256];
@@ -446,6 +448,7 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		if (ol > 0 && !http_origin_allowed(gw, origin, hl > 0 ? host : NULL)) {
 			metrics.ws_rejected++;
 			log_info("ws: upgrade from origin %s refused (not in cors_origins)", origin);
+			lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
 			return 1;
 		}
 		return 0;

@@ -8,6 +8,7 @@ int users_phone_normalise(const char *in, char out[PHONE_LEN + 1])
 {
 	char digits[32];
 	size_t n = 0;
+	int plus = 0; /* an international prefix: must then be +86 */
 	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
 		if (*p >= '0' && *p <= '9') {
 			if (n >= sizeof digits - 1)
@@ -19,18 +20,20 @@ int users_phone_normalise(const char *in, char out[PHONE_LEN + 1])
 				return -EINVAL;
 			digits[n++] = (char)('0' + (p[2] - 0x90));
 			p += 2;
-		} else if (*p == '+' && n == 0) {
-			continue;
+		} else if (*p == '+' && n == 0 && !plus) {
+			plus = 1;
 		} else if (!strchr(" -.()", *p)) {
 			return -EINVAL;
 		}
 	}
 	digits[n] = '\0';
 	const char *d = digits;
-	if (n == 15 && !strncmp(d, "0086", 4))
+	if (n == 15 && !strncmp(d, "0086", 4) && !plus)
 		d += 4;
 	else if (n == 13 && !strncmp(d, "86", 2))
 		d += 2;
+	else if (plus)
+		return -EINVAL; /* +1 415 ...: not a mainland number */
 	if (strlen(d) != PHONE_LEN || d[0] != '1' || d[1] < '3' || d[1] > '9')
 		return -EINVAL;
 	memcpy(out, d, PHONE_LEN + 1);
