@@ -13,6 +13,7 @@ import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -198,8 +199,10 @@ function configText(config) {
 }
 
 export class Gateway {
-	constructor(h, { name, dir, port, db, redis, config }) {
+	constructor(h, { name, dir, port, db, redis, config, tls }) {
 		this.h = h;
+		// HTTPS/WSS: explicit, or implied by tls_cert in an object config.
+		this.tls = tls ?? !!(config && typeof config === 'object' && config.tls_cert);
 		this.name = name;
 		this.dir = dir;
 		this.port = port;
@@ -218,8 +221,8 @@ export class Gateway {
 		this.starts = 0;
 	}
 
-	get url() { return `http://127.0.0.1:${this.port}`; }
-	get wsUrl() { return `ws://127.0.0.1:${this.port}/v1/ws`; }
+	get url() { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`; }
+	get wsUrl() { return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/v1/ws`; }
 	get pid() { return this.child && this.child.pid; }
 	get running() {
 		return this.child && this.child.exitCode === null && this.child.signalCode === null;
@@ -249,7 +252,9 @@ export class Gateway {
 		});
 		this.child = child;
 		this.expectedExit = false;
-		this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+		this.agent = this.tls
+			? new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false })
+			: new http.Agent({ keepAlive: true, maxSockets: 16 });
 		try {
 			await poll(async () => {
 				if (!this.running)
@@ -302,7 +307,8 @@ export class Gateway {
 	}
 
 	// One HTTP request. body: object (JSON-encoded), string or Buffer.
-	request(method, urlPath, { token, body, headers = {}, timeoutMs = 10000 } = {}) {
+	// agent: another http(s).Agent (e.g. unlimited sockets for bursts).
+	request(method, urlPath, { token, body, headers = {}, timeoutMs = 10000, agent } = {}) {
 		return new Promise((resolve, reject) => {
 			const hdrs = { ...headers };
 			let payload = null;
@@ -314,9 +320,9 @@ export class Gateway {
 				hdrs['Content-Length'] = payload.length;
 			}
 			if (token) hdrs.Authorization = `Bearer ${token}`;
-			const req = http.request({
+			const req = (this.tls ? https : http).request({
 				host: '127.0.0.1', port: this.port, method, path: urlPath,
-				headers: hdrs, agent: this.agent,
+				headers: hdrs, agent: agent || this.agent,
 			}, (res) => {
 				const chunks = [];
 				res.on('data', (c) => chunks.push(c));
@@ -685,6 +691,7 @@ export class Harness {
 			db: opts.db || path.join(dir, 'linli.db'),
 			redis: opts.redis,
 			config: opts.config,
+			tls: opts.tls,
 		});
 		this._gateways.push(g);
 		return g.start();
@@ -703,7 +710,9 @@ export class Harness {
 	}
 
 	// A WebSocket client. opts: token (Authorization header), label.
+	// Over TLS the gateway's (self-signed) certificate is accepted.
 	ws(gw, opts = {}) {
+		if (gw.tls) opts = { ...opts, wsOptions: { rejectUnauthorized: false, ...(opts.wsOptions || {}) } };
 		return Client.connect(this, gw.wsUrl, opts);
 	}
 

@@ -1,0 +1,258 @@
+// Bad input to the account and community endpoints: missing fields, wrong
+// types, over-long strings, invalid UTF-8 and SQL metacharacters. Each gets
+// 400 naming the field where the format forbids it; free text (display
+// names, community and grid names, passwords) is stored verbatim and is
+// harmless. Afterwards everything still works and nothing else was stored.
+import assert from 'node:assert/strict';
+import { itest } from './lib/harness.mjs';
+import {
+	FAST, PASSWORD, newPhone, register, login, makeAdmin, createCommunity, appoint, addMember,
+	expectError, expectStatus, me, listAll,
+} from './lib/accounts.mjs';
+
+// Each at most 32 characters: valid display names, grid names and codes by length.
+const SQL = ["'; DROP TABLE users; --", '" OR 1=1 --', "' OR '1'='1", "'); DELETE FROM memberships;--"];
+
+itest('bad input to accounts and communities: 400 naming the field, or stored verbatim and harmless', async (h, t) => {
+	const gw = await h.gateway({ config: { ...FAST, rate_writes_per_user: 100000, rate_writes_per_ip: 100000 } });
+	const statuses = [];
+	const req = async (method, path, opts) => {
+		const r = await gw.request(method, path, opts);
+		statuses.push(`${method} ${path} ${r.status}`);
+		return r;
+	};
+	const step = (name, fn) => h.sub(t, name, fn);
+	const reg = (body) => req('POST', '/v1/auth/register', { body });
+	const good = { phone: '13912345678', password: PASSWORD, display_name: '好邻居' };
+	let created = []; // accounts made by this test: [{id, display_name, phone}]
+
+	await step('register: missing, wrong-typed and malformed fields name the field', async () => {
+		const cases = [
+			[{ ...good, phone: undefined }, 'phone'],
+			[{ ...good, phone: null }, 'phone'],
+			[{ ...good, phone: 13912345678 }, 'phone'],
+			[{ ...good, phone: ['13912345678'] }, 'phone'],
+			[{ ...good, phone: '' }, 'phone'],
+			[{ ...good, phone: '1391234567' }, 'phone'],
+			[{ ...good, phone: '139123456789' }, 'phone'],
+			[{ ...good, phone: '12912345678' }, 'phone'],
+			[{ ...good, phone: '1'.repeat(33) }, 'phone'],
+			[{ ...good, phone: '139abc45678' }, 'phone'],
+			[{ ...good, phone: '139 1234 5678\n' }, 'phone'],
+			[{ ...good, password: undefined }, 'password'],
+			[{ ...good, password: 12345678 }, 'password'],
+			[{ ...good, password: true }, 'password'],
+			[{ ...good, password: 'short' }, 'password'],
+			[{ ...good, password: '七个汉字密码字' }, 'password'],
+			[{ ...good, password: 'x'.repeat(129) }, 'password'],
+			[{ ...good, password: '密'.repeat(43) }, 'password'],  // 43 characters, 129 bytes
+			[{ ...good, password: 'password' }, 'password'],
+			[{ ...good, password: '12345678' }, 'password'],
+			[{ ...good, password: 'PassWord1' }, 'password'],
+			[{ ...good, display_name: undefined }, 'display_name'],
+			[{ ...good, display_name: '' }, 'display_name'],
+			[{ ...good, display_name: '   \u3000 ' }, 'display_name'],
+			[{ ...good, display_name: 'x'.repeat(33) }, 'display_name'],
+			[{ ...good, display_name: '名'.repeat(33) }, 'display_name'],
+			[{ ...good, display_name: 'two\nlines' }, 'display_name'],
+			[{ ...good, display_name: 'bell\u0007' }, 'display_name'],
+			[{ ...good, display_name: 42 }, 'display_name'],
+			[{ ...good, display_name: { first: 'a' } }, 'display_name'],
+			...SQL.map((s) => [{ ...good, phone: s }, 'phone']),
+		];
+		for (const [body, field] of cases) {
+			expectError(await reg(body), 400, 'bad_request', field, JSON.stringify(body));
+		}
+	});
+
+	await step('register: a + prefix must be +86; another country code is not a mainland number', async () => {
+		const wrong = [];
+		for (const phone of ['+1 415 555 0100', '+1 37 0000 0001', '+44 139 1234 5678']) {
+			const r = await reg({ ...good, phone, display_name: 'foreign' });
+			if (r.status !== 400 || r.json?.error?.field !== 'phone') wrong.push(`${phone} -> ${r.status} ${r.text.slice(0, 90)}`);
+		}
+		assert.deepEqual(wrong, [], 'foreign numbers accepted as mainland ones');
+	});
+
+	await step('register: bodies that are not a JSON object, or not UTF-8', async () => {
+		const raw = (s) => req('POST', '/v1/auth/register', { body: Buffer.isBuffer(s) ? s : Buffer.from(s) });
+		const pre = Buffer.from('{"phone":"13912345678","password":"neighbour-2024!","display_name":"');
+		const post = Buffer.from('"}');
+		const bad = {
+			'no body': () => req('POST', '/v1/auth/register'),
+			'not JSON': () => raw('phone=13912345678'),
+			'truncated JSON': () => raw('{"phone":"13912345678",'),
+			'array': () => raw('[1,2,3]'),
+			'string': () => raw('"hello"'),
+			'duplicate keys': () => raw('{"phone":"13912345678","phone":"13912345679","password":"neighbour-2024!","display_name":"a"}'),
+			'0xff byte': () => raw(Buffer.concat([pre, Buffer.from([0xff, 0xfe]), post])),
+			'lone continuation byte': () => raw(Buffer.concat([pre, Buffer.from([0x80]), post])),
+			'overlong slash': () => raw(Buffer.concat([pre, Buffer.from([0xc0, 0xaf]), post])),
+			'UTF-16 surrogate': () => raw(Buffer.concat([pre, Buffer.from([0xed, 0xa0, 0x80]), post])),
+			'truncated sequence': () => raw(Buffer.concat([pre, Buffer.from([0xe4, 0xbd]), post])),
+			'NUL escape': () => raw('{"phone":"13912345678","password":"neighbour-2024!","display_name":"a\\u0000b"}'),
+		};
+		for (const [what, send] of Object.entries(bad)) {
+			expectError(await send(), 400, 'bad_request', undefined, what);
+		}
+		// None of these created the account.
+		expectError(await req('POST', '/v1/auth/login', { body: { phone: good.phone, password: PASSWORD } }), 401, 'unauthorized');
+	});
+
+	await step('free text is stored verbatim: SQL in display names and passwords', async () => {
+		for (const [i, text] of SQL.entries()) {
+			const phone = newPhone('135');
+			const pw = `${text} ${i}`.padEnd(8, '!');
+			const r = await reg({ phone, password: pw, display_name: text });
+			expectStatus(r, 201, `register with ${text}`);
+			assert.equal(r.json.user.display_name, text, 'display name verbatim');
+			const s = await login(gw, phone, pw);
+			assert.equal((await me(gw, s.access)).user.display_name, text);
+			created.push({ id: s.id, display_name: text, phone, access: s.access });
+		}
+		// Odd but valid: exactly 32 characters, emoji, markup.
+		for (const name of ['名'.repeat(32), '👩‍👩‍👧 家', '<script>alert(1)</script>']) {
+			const s = await register(gw, { display_name: name });
+			assert.equal(s.user.display_name, name);
+			created.push({ id: s.id, display_name: name, phone: s.phone, access: s.access });
+		}
+		// Eight characters of Chinese is a long enough password.
+		const zh = await register(gw, { password: '我家门前有条小河' });
+		await login(gw, zh.phone, '我家门前有条小河');
+		created.push({ id: zh.id, display_name: zh.user.display_name, phone: zh.phone, access: zh.access });
+	});
+
+	await step('login: malformed fields name the field; SQL in the password is just a wrong password', async () => {
+		const lg = (body) => req('POST', '/v1/auth/login', { body });
+		const known = created[0].phone;
+		for (const [body, field] of [
+			[{ password: PASSWORD }, 'phone'],
+			[{ phone: 13912345678, password: PASSWORD }, 'phone'],
+			[{ phone: known }, 'password'],
+			[{ phone: known, password: 12345678 }, 'password'],
+			[{ phone: known, password: 'short' }, 'password'],
+			[{ phone: known, password: 'y'.repeat(129) }, 'password'],
+			...SQL.map((s) => [{ phone: s, password: PASSWORD }, 'phone']),
+		]) expectError(await lg(body), 400, 'bad_request', field, JSON.stringify(body));
+		// Two wrong passwords (below the lock-out), SQL-shaped: plain 401.
+		for (const s of SQL.slice(0, 2)) expectError(await lg({ phone: known, password: s }), 401, 'unauthorized');
+		expectError(await req('POST', '/v1/auth/login', { body: Buffer.from([0x7b, 0xff, 0x7d]) }), 400, 'bad_request');
+	});
+
+	let admin, community, staff, resident;
+	await step('communities: name and grids validated by field; SQL-shaped names stored verbatim', async () => {
+		admin = await makeAdmin(gw);
+		const post = (body) => req('POST', '/v1/communities', { token: admin.access, body });
+		for (const [body, field] of [
+			[{ grids: ['a'] }, 'name'],
+			[{ name: '', grids: ['a'] }, 'name'],
+			[{ name: 7, grids: ['a'] }, 'name'],
+			[{ name: 'n'.repeat(65), grids: ['a'] }, 'name'],
+			[{ name: 'tab\there', grids: ['a'] }, 'name'],
+			[{ name: 'ok' }, 'grids'],
+			[{ name: 'ok', grids: [] }, 'grids'],
+			[{ name: 'ok', grids: 'a,b' }, 'grids'],
+			[{ name: 'ok', grids: [1, 2] }, 'grids'],
+			[{ name: 'ok', grids: ['a', null] }, 'grids'],
+			[{ name: 'ok', grids: ['a', 'a'] }, 'grids'],
+			[{ name: 'ok', grids: [''] }, 'grids'],
+			[{ name: 'ok', grids: ['g'.repeat(33)] }, 'grids'],
+			[{ name: 'ok', grids: ['new\nline'] }, 'grids'],
+			[{ name: 'ok', grids: Array.from({ length: 501 }, (_, i) => `g${i}`) }, 'grids'],
+		]) expectError(await post(body), 400, 'bad_request', field, JSON.stringify(body).slice(0, 120));
+		community = await createCommunity(gw, admin.access, SQL[0], [SQL[1], "'; DROP TABLE grids; --", '一网格']);
+		assert.equal(community.name, SQL[0]);
+		assert.deepEqual(community.grids, [SQL[1], "'; DROP TABLE grids; --", '一网格']);
+		const big = await createCommunity(gw, admin.access, 'n'.repeat(64), Array.from({ length: 500 }, (_, i) => `网格${i}`));
+		assert.equal(big.grids.length, 500);
+		assert.equal(big.id, community.id + 1, 'no refused community took an id');
+	});
+
+	await step('invites: role, max_uses and expires_in_s validated by field', async () => {
+		staff = created[0];
+		resident = created[1];
+		await appoint(gw, admin.access, community.id, staff.id);
+		const post = (body) => req('POST', `/v1/communities/${community.id}/invites`, { token: staff.access, body });
+		for (const [body, field] of [
+			[{}, 'role'],
+			[{ role: 'admin' }, 'role'],
+			[{ role: 'Resident' }, 'role'],
+			[{ role: 1 }, 'role'],
+			[{ role: SQL[0] }, 'role'],
+			[{ role: SQL[1] }, 'role'],
+			[{ role: 'resident', max_uses: 0 }, 'max_uses'],
+			[{ role: 'resident', max_uses: 10001 }, 'max_uses'],
+			[{ role: 'resident', max_uses: '5' }, 'max_uses'],
+			[{ role: 'resident', max_uses: 1.5 }, 'max_uses'],
+			[{ role: 'resident', max_uses: SQL[1] }, 'max_uses'],
+			[{ role: 'resident', expires_in_s: 59 }, 'expires_in_s'],
+			[{ role: 'resident', expires_in_s: 365 * 86400 + 1 }, 'expires_in_s'],
+			[{ role: 'resident', expires_in_s: 'soon' }, 'expires_in_s'],
+		]) expectError(await post(body), 400, 'bad_request', field, JSON.stringify(body));
+		expectError(await req('POST', `/v1/communities/${community.id}/invites`,
+			{ token: staff.access, body: Buffer.from([0x7b, 0x22, 0xc3, 0x22, 0x3a, 0x31, 0x7d]) }), 400, 'bad_request', undefined, 'invalid UTF-8');
+	});
+
+	await step('join: code validated; SQL-shaped codes are simply unknown', async () => {
+		const post = (body) => req('POST', `/v1/communities/${community.id}/join`, { token: resident.access, body });
+		for (const [body, field] of [
+			[{}, 'code'],
+			[{ code: '' }, 'code'],
+			[{ code: 12345678 }, 'code'],
+			[{ code: 'A'.repeat(33) }, 'code'],
+			[{ code: 'AB\u0001CD' }, 'code'],
+		]) expectError(await post(body), 400, 'bad_request', field, JSON.stringify(body));
+		for (const s of [...SQL, "%' OR code LIKE '%", '*']) expectError(await post({ code: s }), 404, 'not_found', 'code', s);
+		await addMember(gw, staff.access, community.id, resident);
+	});
+
+	await step('volunteer: categories, grids and active validated by field; SQL-shaped grid names match exactly', async () => {
+		const put = (body) => req('PUT', `/v1/communities/${community.id}/volunteer`, { token: resident.access, body });
+		for (const [body, field] of [
+			[{ grids: [], active: true }, 'categories'],
+			[{ categories: 'errand', grids: [] }, 'categories'],
+			[{ categories: [1], grids: [] }, 'categories'],
+			[{ categories: ['errand', SQL[0]], grids: [] }, 'categories'],
+			[{ categories: ["errand' OR '1'='1"], grids: [] }, 'categories'],
+			[{ categories: Array(33).fill('errand'), grids: [] }, 'categories'],
+			[{ categories: ['errand'] }, 'grids'],
+			[{ categories: ['errand'], grids: '一网格' }, 'grids'],
+			[{ categories: ['errand'], grids: ["' OR 1=1 --"] }, 'grids'],
+			[{ categories: ['errand'], grids: ["%"] }, 'grids'],
+			[{ categories: ['errand'], grids: ["'; drop table grids; --"] }, 'grids'], // case matters
+			[{ categories: ['errand'], grids: [], active: 'true' }, 'active'],
+			[{ categories: ['errand'], grids: [], active: 1 }, 'active'],
+		]) expectError(await put(body), 400, 'bad_request', field, JSON.stringify(body).slice(0, 120));
+		const ok = await put({ categories: ['repair'], grids: [SQL[1], "'; DROP TABLE grids; --"], active: true });
+		expectStatus(ok, 200, 'SQL-shaped grid names are just names');
+		assert.deepEqual(ok.json.volunteer.grids, [SQL[1], "'; DROP TABLE grids; --"]);
+	});
+
+	await step('afterwards: accounts, communities and members are exactly what was made', async () => {
+		// Every account made still logs in and reads itself back unchanged.
+		for (const c of created) {
+			const m = await me(gw, c.access);
+			assert.deepEqual(m.user, { id: c.id, display_name: c.display_name, phone: c.phone });
+		}
+		// The phone refused in every way above is still free.
+		const fresh = await register(gw, { phone: good.phone, display_name: good.display_name });
+		assert.equal(fresh.id, Math.max(...created.map((c) => c.id), admin.id) + 1, 'no refused registration took an id');
+		// The members are the staff and the resident, nobody else.
+		const members = await listAll(gw, staff.access, `/v1/communities/${community.id}/members`);
+		assert.deepEqual(members.map((m) => [m.user_id, m.role, m.volunteer, m.user.display_name]).sort(),
+			[[staff.id, 'staff', false, staff.display_name], [resident.id, 'resident', true, resident.display_name]].sort());
+		assert.equal(members.find((m) => m.user_id === resident.id).user.phone, resident.phone);
+		// The audit log holds only what succeeded.
+		const log = await listAll(gw, staff.access, `/v1/communities/${community.id}/audit`);
+		assert.deepEqual(log.map((e) => e.action).reverse(), ['community.create', 'member.appoint', 'invite.create', 'member.join']);
+		const g = await req('GET', `/v1/communities/${community.id}`, { token: resident.access });
+		expectStatus(g, 200);
+		assert.equal(g.json.community.name, SQL[0]);
+		assert.deepEqual(g.json.community.grids, [SQL[1], "'; DROP TABLE grids; --", '一网格']);
+		// Nothing answered 500.
+		const crashes = statuses.filter((s) => / 5\d\d$/.test(s));
+		assert.deepEqual(crashes, [], 'no 5xx answers');
+		assert.ok(gw.running);
+		t.diagnostic(`${statuses.length} requests, ${statuses.filter((s) => / 400$/.test(s)).length} answered 400`);
+	});
+});
