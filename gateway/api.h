@@ -68,6 +68,11 @@ struct resp {
 
 typedef void (*api_handler_cb)(struct req *req, struct resp *resp);
 
+/* Periodic domain work (deadlines, expiry), run once a second on the loop
+ * with a request of no user: events it commits are published after. State
+ * lives in the database, so a restart simply picks up what is due. */
+typedef void (*api_tick_cb)(struct req *req);
+
 struct route {
 	enum http_method method;
 	const char *pattern;       /* "/v1/channels/{ch}/events" */

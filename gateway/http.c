@@ -386,6 +386,34 @@ static int idem_applies(const struct http_txn *t)
 
 /* --- dispatch ---------------------------------------------------------------- */
 
+/* Publishes what req committed; drops what it left uncommitted. */
+static void publish_events(struct gw *gw, struct req *req)
+{
+	api_events_free(req->pending);
+	req->pending = NULL;
+	for (struct api_event *e = req->committed; e; e = e->next) {
+		struct frame *f = frame_event(&e->ev);
+		bus_publish(gw->bus, e->ev.ch, e->ev.seq, f);
+		frame_unref(f);
+	}
+	api_events_free(req->committed);
+	req->committed = NULL;
+}
+
+void http_run_ticks(struct gw *gw)
+{
+	for (size_t i = 0; i < handler_ticks_count; i++) {
+		struct req req = { .id = ++gw->next_req_id, .st = gw->st, .cfg = gw->cfg,
+				   .query = "", .body = "", .peer = "" };
+		handler_ticks[i](&req);
+		if (!sqlite3_get_autocommit(store_db(gw->st))) {
+			log_error("tick %zu left a transaction open; rolled back", i);
+			api_rollback(&req);
+		}
+		publish_events(gw, &req);
+	}
+}
+
 /* After the handler (or its deferred part): publish what committed, record
  * the answer for its Idempotency-Key, close revoked sessions' sockets. */
 static void finish(struct gw *gw, struct http_txn *t)
@@ -396,15 +424,7 @@ static void finish(struct gw *gw, struct http_txn *t)
 			  req->id, t->route_name);
 		api_rollback(req);
 	}
-	api_events_free(req->pending);
-	req->pending = NULL;
-	for (struct api_event *e = req->committed; e; e = e->next) {
-		struct frame *f = frame_event(&e->ev);
-		bus_publish(gw->bus, e->ev.ch, e->ev.seq, f);
-		frame_unref(f);
-	}
-	api_events_free(req->committed);
-	req->committed = NULL;
+	publish_events(gw, req);
 	if (req->revoked_sid)
 		ws_close_session(gw, req->revoked_sid);
 	if (!t->resp.status)

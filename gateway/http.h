@@ -18,6 +18,9 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
  * (Origin matches host) and cors_origins are allowed. */
 int http_origin_allowed(struct gw *gw, const char *origin, const char *host);
 
+/* Runs the handlers' ticks (deadlines) and publishes what they commit. */
+void http_run_ticks(struct gw *gw);
+
 /* Builds the route table (gateway routes + handlers/). */
 void http_init(struct gw *gw);
 

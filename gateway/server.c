@@ -67,6 +67,7 @@ static lws_retry_bo_t retry_policy;
 static void sweep_cb(uv_timer_t *t)
 {
 	ws_sweep(t->data);
+	http_run_ticks(t->data);
 }
 
 static void session_cb(uv_timer_t *t)

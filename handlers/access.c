@@ -98,7 +98,9 @@ int access_require_staff(const struct req *req, int64_t cid, struct resp *r)
 
 int access_sees_phone(struct store *st, const struct principal *viewer, int64_t user)
 {
-	if (viewer->uid && viewer->uid == user)
+	if (!viewer || !viewer->uid)
+		return 0; /* anonymous, or an event for everyone */
+	if (viewer->uid == user)
 		return 1;
 	sqlite3_stmt *s = store_stmt(st,
 		"SELECT 1 FROM memberships v JOIN memberships t "

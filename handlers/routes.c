@@ -20,6 +20,28 @@ const struct route handler_routes[] = {
 	R(PUT, "/v1/communities/{cid}/members/{uid}", communities_set_role),
 	R(GET, "/v1/communities/{cid}/members", communities_members),
 	R(GET, "/v1/communities/{cid}/audit", communities_audit),
+	/* forums and consultations */
+	R(POST, "/v1/communities/{cid}/threads", forums_thread_create),
+	R(GET, "/v1/communities/{cid}/threads", forums_thread_list),
+	R(GET, "/v1/threads/{tid}", forums_thread_get),
+	R(POST, "/v1/threads/{tid}/posts", posts_create),
+	R(GET, "/v1/threads/{tid}/posts", posts_list),
+	R(POST, "/v1/threads/{tid}/vote", forums_vote),
+	R(POST, "/v1/threads/{tid}/close", forums_close),
+	R(POST, "/v1/threads/{tid}/outcome", forums_outcome),
+	/* moderation */
+	R(POST, "/v1/posts/{pid}/report", posts_report),
+	R(POST, "/v1/posts/{pid}/hide", posts_hide),
+	R(POST, "/v1/posts/{pid}/restore", posts_restore),
+	R(POST, "/v1/threads/{tid}/lock", posts_lock),
+	R(POST, "/v1/threads/{tid}/unlock", posts_unlock),
+	R(POST, "/v1/threads/{tid}/pin", posts_pin),
+	R(POST, "/v1/threads/{tid}/unpin", posts_unpin),
+	R(POST, "/v1/communities/{cid}/mutes", posts_mute),
+	R(GET, "/v1/communities/{cid}/moderation/log", posts_mod_log),
 };
+
+const api_tick_cb handler_ticks[] = { forums_tick };
+const size_t handler_ticks_count = sizeof handler_ticks / sizeof handler_ticks[0];
 
 const size_t handler_routes_count = sizeof handler_routes / sizeof handler_routes[0];

@@ -9,6 +9,8 @@
 
 extern const struct route handler_routes[];
 extern const size_t handler_routes_count;
+extern const api_tick_cb handler_ticks[];
+extern const size_t handler_ticks_count;
 
 /* channels.c */
 void channels_publish(struct req *req, struct resp *resp);
@@ -28,5 +30,25 @@ void communities_appoint(struct req *req, struct resp *resp);
 void communities_set_role(struct req *req, struct resp *resp);
 void communities_members(struct req *req, struct resp *resp);
 void communities_audit(struct req *req, struct resp *resp);
+/* forums.c */
+void forums_thread_create(struct req *req, struct resp *resp);
+void forums_thread_list(struct req *req, struct resp *resp);
+void forums_thread_get(struct req *req, struct resp *resp);
+void forums_vote(struct req *req, struct resp *resp);
+void forums_close(struct req *req, struct resp *resp);
+void forums_outcome(struct req *req, struct resp *resp);
+void forums_tick(struct req *req);
+/* posts.c */
+void posts_create(struct req *req, struct resp *resp);
+void posts_list(struct req *req, struct resp *resp);
+void posts_report(struct req *req, struct resp *resp);
+void posts_hide(struct req *req, struct resp *resp);
+void posts_restore(struct req *req, struct resp *resp);
+void posts_lock(struct req *req, struct resp *resp);
+void posts_unlock(struct req *req, struct resp *resp);
+void posts_pin(struct req *req, struct resp *resp);
+void posts_unpin(struct req *req, struct resp *resp);
+void posts_mute(struct req *req, struct resp *resp);
+void posts_mod_log(struct req *req, struct resp *resp);
 
 #endif

@@ -1,0 +1,577 @@
+/* forums: 議事協商 — discussion threads and consultations (options, a
+ * deadline, one changeable vote per member, a tally hidden until close, an
+ * outcome staff publish with the minority's reasons on the record). */
+#include "access.h"
+#include "forums.h"
+#include "routes.h"
+#include "users.h"
+#include "../gateway/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TITLE_MAX 100
+#define BODY_MAX 5000
+#define OPTION_MAX 100
+#define OPTIONS_MIN 2
+#define OPTIONS_MAX 10
+#define REASON_MAX 500
+
+/* --- reading ---------------------------------------------------------------- */
+
+int forums_thread_load(struct store *st, int64_t tid, struct thread_row *t)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT community_id, author_id, coalesce(closes_at, 0), coalesce(closed_at, 0), "
+		"created_at, coalesce(outcome_at, 0), pinned, live_tally, kind, status "
+		"FROM threads WHERE id = ?");
+	sqlite3_bind_int64(s, 1, tid);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	if (found) {
+		t->id = tid;
+		t->community_id = sqlite3_column_int64(s, 0);
+		t->author_id = sqlite3_column_int64(s, 1);
+		t->closes_at = sqlite3_column_int64(s, 2);
+		t->closed_at = sqlite3_column_int64(s, 3);
+		t->created_at = sqlite3_column_int64(s, 4);
+		t->outcome_at = sqlite3_column_int64(s, 5);
+		t->pinned = sqlite3_column_int(s, 6);
+		t->live_tally = sqlite3_column_int(s, 7);
+		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(s, 8));
+		snprintf(t->status, sizeof t->status, "%s", (const char *)sqlite3_column_text(s, 9));
+	}
+	store_stmt_done(s);
+	return found ? 0 : -ENOENT;
+}
+
+/* Votes per option, in option order. */
+static json_t *tally(struct store *st, int64_t tid, int noptions)
+{
+	json_t *a = json_array();
+	int64_t counts[OPTIONS_MAX] = { 0 };
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT option_idx, count(*) FROM votes WHERE thread_id = ? GROUP BY option_idx");
+	sqlite3_bind_int64(s, 1, tid);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int i = sqlite3_column_int(s, 0);
+		if (i >= 0 && i < OPTIONS_MAX)
+			counts[i] = sqlite3_column_int64(s, 1);
+	}
+	store_stmt_done(s);
+	for (int i = 0; i < noptions; i++)
+		json_array_append_new(a, json_integer(counts[i]));
+	return a;
+}
+
+/* Reasons given for the options that did not win (the minority's view). */
+static json_t *minority_reasons(struct store *st, int64_t tid, json_t *counts)
+{
+	int64_t best = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(counts, i, v)
+		if (json_integer_value(v) > best)
+			best = json_integer_value(v);
+	json_t *out = json_array();
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT option_idx, reason FROM votes WHERE thread_id = ? AND reason IS NOT NULL "
+		"AND reason != '' ORDER BY option_idx, updated_at");
+	sqlite3_bind_int64(s, 1, tid);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int idx = sqlite3_column_int(s, 0);
+		if (json_integer_value(json_array_get(counts, (size_t)idx)) < best)
+			json_array_append_new(out, json_pack("{s:i, s:s}", "option", idx,
+				"reason", (const char *)sqlite3_column_text(s, 1)));
+	}
+	store_stmt_done(s);
+	return out;
+}
+
+json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid)
+{
+	struct thread_row t;
+	if (forums_thread_load(st, tid, &t))
+		return NULL;
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT title, body, outcome, lock_reason, updated_at FROM threads WHERE id = ?");
+	sqlite3_bind_int64(s, 1, tid);
+	sqlite3_step(s);
+	json_t *author = users_json(st, viewer, t.author_id);
+	json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:{s:I, s:O}, s:s, s:b, s:I, s:I}",
+		"id", (json_int_t)tid, "community_id", (json_int_t)t.community_id,
+		"kind", t.kind, "title", (const char *)sqlite3_column_text(s, 0),
+		"body", (const char *)sqlite3_column_text(s, 1),
+		"author", "id", (json_int_t)t.author_id,
+		"display_name", json_object_get(author, "display_name"),
+		"status", t.status, "pinned", t.pinned, "created_at", (json_int_t)t.created_at,
+		"updated_at", (json_int_t)sqlite3_column_int64(s, 4));
+	if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+		json_object_set_new(j, "lock_reason", json_string((const char *)sqlite3_column_text(s, 3)));
+	int has_outcome = sqlite3_column_type(s, 2) != SQLITE_NULL;
+	if (has_outcome)
+		json_object_set_new(j, "outcome", json_pack("{s:s, s:I}",
+			"summary", (const char *)sqlite3_column_text(s, 2),
+			"published_at", (json_int_t)t.outcome_at));
+	store_stmt_done(s);
+	json_decref(author);
+	if (strcmp(t.kind, "consultation"))
+		return j;
+	json_t *opts = json_array();
+	s = store_stmt(st, "SELECT label FROM thread_options WHERE thread_id = ? ORDER BY idx");
+	sqlite3_bind_int64(s, 1, tid);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(opts, json_string((const char *)sqlite3_column_text(s, 0)));
+	store_stmt_done(s);
+	int n = (int)json_array_size(opts);
+	json_object_set_new(j, "options", opts);
+	json_object_set_new(j, "closes_at", json_integer(t.closes_at));
+	json_object_set_new(j, "live_tally", json_boolean(t.live_tally));
+	if (t.closed_at)
+		json_object_set_new(j, "closed_at", json_integer(t.closed_at));
+	if (t.closed_at || t.live_tally) {
+		json_t *counts = tally(st, tid, n);
+		if (t.closed_at)
+			json_object_set_new(j, "minority_reasons", minority_reasons(st, tid, counts));
+		json_object_set_new(j, "tally", counts);
+	}
+	s = store_stmt(st, "SELECT count(*) FROM votes WHERE thread_id = ?");
+	sqlite3_bind_int64(s, 1, tid);
+	sqlite3_step(s);
+	json_object_set_new(j, "votes", json_integer(sqlite3_column_int64(s, 0)));
+	store_stmt_done(s);
+	if (viewer && viewer->uid) {
+		s = store_stmt(st, "SELECT option_idx, reason FROM votes WHERE thread_id = ? AND user_id = ?");
+		sqlite3_bind_int64(s, 1, tid);
+		sqlite3_bind_int64(s, 2, viewer->uid);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			json_object_set_new(j, "my_vote", json_pack("{s:i, s:s?}",
+				"option", sqlite3_column_int(s, 0),
+				"reason", (const char *)sqlite3_column_text(s, 1)));
+		store_stmt_done(s);
+	}
+	return j;
+}
+
+/* Loads tid and checks that the caller is a member of its community (or
+ * staff when staff is set). 0, or the answer is set. */
+static int thread_access(struct req *req, struct resp *resp, struct thread_row *t, int staff)
+{
+	int64_t tid;
+	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
+		return -EPERM;
+	if (forums_thread_load(req->st, tid, t)) {
+		api_error(resp, 404, "not_found", "no such thread", NULL);
+		return -ENOENT;
+	}
+	return staff ? access_require_staff(req, t->community_id, resp)
+		     : access_require_member(req, t->community_id, resp);
+}
+
+/* 403 with the end time while the caller is muted in cid. */
+static int not_muted(struct req *req, int64_t cid, struct resp *resp)
+{
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT until, reason FROM mutes WHERE community_id = ? AND user_id = ? AND until > ?");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_int64(s, 3, util_now_ms());
+	int muted = sqlite3_step(s) == SQLITE_ROW;
+	if (muted) {
+		json_t *e = json_pack("{s:{s:s, s:s, s:I, s:s}}", "error", "code", "forbidden",
+			"message", "you are muted in this community", "muted_until",
+			(json_int_t)sqlite3_column_int64(s, 0), "reason",
+			(const char *)sqlite3_column_text(s, 1));
+		api_json(resp, 403, e);
+	}
+	store_stmt_done(s);
+	return muted ? -EPERM : 0;
+}
+
+static void emit_thread(struct req *req, int64_t tid, int64_t cid, const char *type)
+{
+	json_t *t = forums_thread_json(req->st, NULL, tid);
+	char ch[48];
+	snprintf(ch, sizeof ch, "thread:%" PRId64, tid);
+	api_emit(req, ch, type, t, cid);
+	snprintf(ch, sizeof ch, "community:%" PRId64, cid);
+	api_emit(req, ch, type, t, cid);
+	json_decref(t);
+}
+
+/* --- threads ------------------------------------------------------------------ */
+
+void forums_thread_create(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp) ||
+	    not_muted(req, cid, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *title = api_str(body, "title", 1, TITLE_MAX, 1, resp);
+	const char *text = title ? api_str(body, "body", 1, BODY_MAX, 1, resp) : NULL;
+	const char *kind = text ? api_str(body, "kind", 1, 16, 0, resp) : NULL;
+	if (!text || (!kind && resp->status))
+		goto out;
+	int consultation = kind && !strcmp(kind, "consultation");
+	if (kind && !consultation && strcmp(kind, "discussion")) {
+		api_error(resp, 400, "bad_request", "kind must be \"discussion\" or \"consultation\"", "kind");
+		goto out;
+	}
+	json_t *opts = json_object_get(body, "options"), *o;
+	int64_t closes_at = 0, now = util_now_ms();
+	int live = 0;
+	size_t i;
+	if (consultation) {
+		if (!json_is_array(opts) || json_array_size(opts) < OPTIONS_MIN ||
+		    json_array_size(opts) > OPTIONS_MAX) {
+			api_error(resp, 400, "bad_request", "options must be a list of 2 to 10 choices", "options");
+			goto out;
+		}
+		json_array_foreach(opts, i, o) {
+			const char *l = json_string_value(o);
+			if (!l || api_chars(l) < 1 || api_chars(l) > OPTION_MAX) {
+				api_error(resp, 400, "bad_request",
+					  "each option must be 1 to 100 characters", "options");
+				goto out;
+			}
+		}
+		if (api_int(body, "closes_at", now + 1000, now + 366LL * 86400 * 1000, 1, 0,
+			    &closes_at, resp))
+			goto out;
+		json_t *lt = json_object_get(body, "live_tally");
+		if (lt && !json_is_boolean(lt)) {
+			api_error(resp, 400, "bad_request", "live_tally must be true or false", "live_tally");
+			goto out;
+		}
+		live = lt && json_is_true(lt);
+		if (live && access_role(req->st, req->who.uid, cid) < ROLE_STAFF && !req->who.is_admin) {
+			api_error(resp, 403, "forbidden", "only staff may show a live tally", "live_tally");
+			goto out;
+		}
+	}
+	if (api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO threads (community_id, kind, title, body, author_id, live_tally, closes_at, "
+		"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_text(s, 2, consultation ? "consultation" : "discussion", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, req->who.uid);
+	sqlite3_bind_int(s, 6, live);
+	if (consultation)
+		sqlite3_bind_int64(s, 7, closes_at);
+	else
+		sqlite3_bind_null(s, 7);
+	sqlite3_bind_int64(s, 8, now);
+	sqlite3_bind_int64(s, 9, now);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	int64_t tid = sqlite3_last_insert_rowid(store_db(req->st));
+	if (consultation)
+		json_array_foreach(opts, i, o) {
+			s = store_stmt(req->st, "INSERT INTO thread_options (thread_id, idx, label) VALUES (?, ?, ?)");
+			sqlite3_bind_int64(s, 1, tid);
+			sqlite3_bind_int64(s, 2, (int64_t)i);
+			sqlite3_bind_text(s, 3, json_string_value(o), -1, SQLITE_STATIC);
+			ok = ok && sqlite3_step(s) == SQLITE_DONE;
+			store_stmt_done(s);
+		}
+	s = store_stmt(req->st,
+		"INSERT INTO search_fts (text, community_id, thread_id, post_id) "
+		"VALUES (?1 || char(10) || ?4, ?2, ?3, 0)");
+	sqlite3_bind_text(s, 1, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cid);
+	sqlite3_bind_int64(s, 3, tid);
+	ok = ok && sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	if (ok) {
+		json_t *t = forums_thread_json(req->st, NULL, tid);
+		char ch[48];
+		snprintf(ch, sizeof ch, "community:%" PRId64, cid);
+		ok = api_emit(req, ch, "thread.created", t, cid) == 0;
+		json_decref(t);
+	}
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not create the thread", NULL);
+		goto out;
+	}
+	api_json(resp, 201, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, tid)));
+out:
+	json_decref(body);
+}
+
+void forums_thread_get(struct req *req, struct resp *resp)
+{
+	struct thread_row t;
+	if (thread_access(req, resp, &t, 0))
+		return;
+	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
+}
+
+/* Thread ids matching q among visible text of community cid. */
+static void search_ids(struct store *st, int64_t cid, const char *q, int64_t cursor,
+		       int limit, int64_t *ids, int *n)
+{
+	/* trigram FTS for 3+ characters; shorter queries (common in Chinese:
+	 * 停水, 电梯) scan with instr() on the same table's text. */
+	int fts = api_chars(q) >= 3;
+	sqlite3_stmt *s = store_stmt(st, fts ?
+		"SELECT DISTINCT thread_id FROM search_fts WHERE search_fts MATCH ?1 "
+		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
+		"SELECT DISTINCT thread_id FROM search_fts WHERE instr(text, ?1) > 0 "
+		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4");
+	struct buf quoted = { 0 };
+	if (fts) {
+		/* One phrase: the query's own quotes doubled, no FTS syntax. */
+		buf_puts(&quoted, "\"");
+		for (const char *c = q; *c; c++) {
+			if (*c == '"')
+				buf_puts(&quoted, "\"\"");
+			else
+				buf_append(&quoted, c, 1);
+		}
+		buf_puts(&quoted, "\"");
+	}
+	sqlite3_bind_text(s, 1, fts ? quoted.p : q, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cid);
+	sqlite3_bind_int64(s, 3, cursor);
+	sqlite3_bind_int(s, 4, limit);
+	*n = 0;
+	while (sqlite3_step(s) == SQLITE_ROW && *n < limit)
+		ids[(*n)++] = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	buf_free(&quoted);
+}
+
+void forums_thread_list(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp) ||
+	    api_page(req, 20, 100, &limit, &cursor, resp))
+		return;
+	char q[256];
+	int64_t ids[100];
+	int n = 0;
+	json_t *items = json_array();
+	if (api_query(req, "q", q, sizeof q) > 0) {
+		search_ids(req->st, cid, q, cursor, limit, ids, &n);
+	} else {
+		/* Pinned threads head the first page; pages then run by id. */
+		sqlite3_stmt *s = store_stmt(req->st,
+			"SELECT id FROM threads WHERE community_id = ?1 AND "
+			"((?2 = 0 AND pinned = 1) OR (pinned = 0 AND (?2 = 0 OR id < ?2))) "
+			"ORDER BY pinned DESC, id DESC LIMIT ?3");
+		sqlite3_bind_int64(s, 1, cid);
+		sqlite3_bind_int64(s, 2, cursor);
+		sqlite3_bind_int(s, 3, limit);
+		while (sqlite3_step(s) == SQLITE_ROW && n < limit)
+			ids[n++] = sqlite3_column_int64(s, 0);
+		store_stmt_done(s);
+	}
+	int64_t last = 0;
+	for (int i = 0; i < n; i++) {
+		json_array_append_new(items, forums_thread_json(req->st, &req->who, ids[i]));
+		last = ids[i];
+	}
+	api_json(resp, 200, api_list(items, limit, last));
+}
+
+/* --- consultations ---------------------------------------------------------------- */
+
+void forums_vote(struct req *req, struct resp *resp)
+{
+	struct thread_row t;
+	if (thread_access(req, resp, &t, 0))
+		return;
+	if (strcmp(t.kind, "consultation")) {
+		api_error(resp, 409, "conflict", "only consultations take votes", NULL);
+		return;
+	}
+	if (t.closed_at || t.closes_at <= util_now_ms()) {
+		api_error(resp, 409, "conflict", "voting has closed", NULL);
+		return;
+	}
+	if (access_role(req->st, req->who.uid, t.community_id) == ROLE_NONE) {
+		api_error(resp, 403, "forbidden", "only members of this community vote", NULL);
+		return;
+	}
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	int64_t opt;
+	const char *reason = NULL;
+	sqlite3_stmt *s = store_stmt(req->st, "SELECT count(*) FROM thread_options WHERE thread_id = ?");
+	sqlite3_bind_int64(s, 1, t.id);
+	sqlite3_step(s);
+	int64_t nopt = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	if (api_int(body, "option", 0, nopt - 1, 1, 0, &opt, resp))
+		goto out;
+	reason = api_str(body, "reason", 0, REASON_MAX, 0, resp);
+	if (!reason && resp->status)
+		goto out;
+	if (api_begin(req, resp))
+		goto out;
+	s = store_stmt(req->st,
+		"INSERT INTO votes (thread_id, user_id, option_idx, reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+		"ON CONFLICT (thread_id, user_id) DO UPDATE SET option_idx = ?3, reason = ?4, updated_at = ?5");
+	sqlite3_bind_int64(s, 1, t.id);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_int64(s, 3, opt);
+	if (reason)
+		sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_int64(s, 5, util_now_ms());
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	if (ok) {
+		/* Counts per option only when the tally is live; otherwise just
+		 * how many have voted, so the hidden tally stays hidden. */
+		json_t *tj = forums_thread_json(req->st, NULL, t.id);
+		json_t *data = json_pack("{s:I, s:O}", "thread_id", (json_int_t)t.id,
+					 "votes", json_object_get(tj, "votes"));
+		if (t.live_tally)
+			json_object_set(data, "tally", json_object_get(tj, "tally"));
+		char ch[48];
+		snprintf(ch, sizeof ch, "thread:%" PRId64, t.id);
+		ok = api_emit(req, ch, "vote.tally", data, t.community_id) == 0;
+		json_decref(data);
+		json_decref(tj);
+	}
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not record the vote", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:{s:I, s:I, s:s?}}", "vote", "thread_id", (json_int_t)t.id,
+				      "option", (json_int_t)opt, "reason", reason));
+out:
+	json_decref(body);
+}
+
+/* Closes consultation tid inside the caller's transaction and emits
+ * thread.updated with the tally. */
+static int close_consultation(struct req *req, int64_t tid, int64_t cid)
+{
+	sqlite3_stmt *s = store_stmt(req->st,
+		"UPDATE threads SET status = 'closed', closed_at = ?1, updated_at = ?1 "
+		"WHERE id = ?2 AND closed_at IS NULL");
+	sqlite3_bind_int64(s, 1, util_now_ms());
+	sqlite3_bind_int64(s, 2, tid);
+	int ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(req->st)) == 1;
+	store_stmt_done(s);
+	if (ok)
+		emit_thread(req, tid, cid, "thread.updated");
+	return ok ? 0 : -EALREADY;
+}
+
+void forums_close(struct req *req, struct resp *resp)
+{
+	struct thread_row t;
+	if (thread_access(req, resp, &t, 1))
+		return;
+	if (strcmp(t.kind, "consultation") || t.closed_at) {
+		api_error(resp, 409, "conflict", t.closed_at ? "already closed" :
+			  "only consultations are closed", NULL);
+		return;
+	}
+	if (api_begin(req, resp))
+		return;
+	if (close_consultation(req, t.id, t.community_id) || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 409, "conflict", "already closed", NULL);
+		return;
+	}
+	forums_mod_log(req, t.community_id, "consultation.close", "thread", t.id, "");
+	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
+}
+
+void forums_outcome(struct req *req, struct resp *resp)
+{
+	struct thread_row t;
+	if (thread_access(req, resp, &t, 1))
+		return;
+	if (strcmp(t.kind, "consultation") || !t.closed_at) {
+		api_error(resp, 409, "conflict", "publish the outcome after the consultation closes", NULL);
+		return;
+	}
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *summary = api_str(body, "summary", 1, BODY_MAX, 1, resp);
+	if (!summary || api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"UPDATE threads SET outcome = ?1, outcome_at = ?2, updated_at = ?2 WHERE id = ?3");
+	sqlite3_bind_text(s, 1, summary, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, util_now_ms());
+	sqlite3_bind_int64(s, 3, t.id);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	if (ok)
+		emit_thread(req, t.id, t.community_id, "thread.updated");
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not publish the outcome", NULL);
+		goto out;
+	}
+	forums_mod_log(req, t.community_id, "consultation.outcome", "thread", t.id, "");
+	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
+out:
+	json_decref(body);
+}
+
+/* Once a second: consultations whose deadline passed are closed. The
+ * deadline lives in the database, so this survives restarts. */
+void forums_tick(struct req *req)
+{
+	int64_t ids[64], cids[64];
+	int n = 0;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id, community_id FROM threads WHERE kind = 'consultation' "
+		"AND closed_at IS NULL AND closes_at <= ? ORDER BY closes_at LIMIT 64");
+	sqlite3_bind_int64(s, 1, util_now_ms());
+	while (sqlite3_step(s) == SQLITE_ROW && n < 64) {
+		ids[n] = sqlite3_column_int64(s, 0);
+		cids[n++] = sqlite3_column_int64(s, 1);
+	}
+	store_stmt_done(s);
+	if (!n || store_begin(req->st))
+		return;
+	for (int i = 0; i < n; i++)
+		close_consultation(req, ids[i], cids[i]);
+	if (api_commit(req))
+		api_rollback(req);
+	else
+		log_info("forums: closed %d consultation(s) at their deadline", n);
+}
+
+/* --- moderation log ----------------------------------------------------------------- */
+
+void forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
+		    int64_t target, const char *reason)
+{
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO moderation_log (community_id, actor_id, action, target_kind, target_id, reason, at) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, target);
+	sqlite3_bind_text(s, 6, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, util_now_ms());
+	sqlite3_step(s);
+	store_stmt_done(s);
+}

@@ -1,0 +1,31 @@
+/* forums: threads, consultations and their moderation, shared between
+ * forums.c (threads, votes) and posts.c (posts, reports, staff actions). */
+#ifndef LINLI_FORUMS_H
+#define LINLI_FORUMS_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "../gateway/api.h"
+
+/* One thread's fixed fields. */
+struct thread_row {
+	int64_t id, community_id, author_id;    /* who and where */
+	int64_t closes_at, closed_at;           /* consultation deadline, close (0: none) */
+	int64_t created_at, outcome_at;         /* ms */
+	int pinned, live_tally;                 /* flags */
+	char kind[16], status[16];              /* discussion|consultation, open|locked|closed */
+};
+
+/* 0, or -ENOENT. */
+int forums_thread_load(struct store *st, int64_t tid, struct thread_row *t);
+
+/* The thread object as viewer sees it (viewer NULL: as events carry it,
+ * without my_vote). NULL when there is no such thread. */
+json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid);
+
+/* Appends a staff action to the moderation log (居務公開). */
+void forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
+		    int64_t target, const char *reason);
+
+#endif

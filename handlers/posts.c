@@ -1,0 +1,520 @@
+/* posts: replies in threads, reports and the review queue, and the staff
+ * actions on them (hide, restore, lock, pin, mute), each logged with its
+ * reason for the moderation log (居務公開). */
+#include "access.h"
+#include "forums.h"
+#include "routes.h"
+#include "users.h"
+#include "../gateway/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BODY_MAX 5000
+#define REASON_MAX 500
+#define REPORTS_TO_HOLD 3   /* distinct reports that hold a post for review */
+
+static json_t *post_json(struct store *st, const struct principal *viewer, int64_t pid)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT thread_id, author_id, body, reply_to, status, created_at, edited_at, hold_reason "
+		"FROM posts WHERE id = ?");
+	sqlite3_bind_int64(s, 1, pid);
+	json_t *p = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t author = sqlite3_column_int64(s, 1);
+		json_t *a = users_json(st, viewer, author);
+		p = json_pack("{s:I, s:I, s:{s:I, s:O}, s:s, s:s, s:I}",
+			"id", (json_int_t)pid, "thread_id", (json_int_t)sqlite3_column_int64(s, 0),
+			"author", "id", (json_int_t)author, "display_name", json_object_get(a, "display_name"),
+			"body", (const char *)sqlite3_column_text(s, 2),
+			"status", (const char *)sqlite3_column_text(s, 4),
+			"created_at", (json_int_t)sqlite3_column_int64(s, 5));
+		json_decref(a);
+		json_object_set_new(p, "reply_to", sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null() :
+				    json_integer(sqlite3_column_int64(s, 3)));
+		if (sqlite3_column_type(s, 6) != SQLITE_NULL)
+			json_object_set_new(p, "edited_at", json_integer(sqlite3_column_int64(s, 6)));
+		if (sqlite3_column_type(s, 7) != SQLITE_NULL)
+			json_object_set_new(p, "hold_reason", json_string((const char *)sqlite3_column_text(s, 7)));
+	}
+	store_stmt_done(s);
+	return p;
+}
+
+struct post_row {
+	int64_t id, thread_id, community_id, author_id;
+	char status[16];
+};
+
+static int post_load(struct store *st, int64_t pid, struct post_row *p)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT thread_id, community_id, author_id, status FROM posts WHERE id = ?");
+	sqlite3_bind_int64(s, 1, pid);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	if (found) {
+		p->id = pid;
+		p->thread_id = sqlite3_column_int64(s, 0);
+		p->community_id = sqlite3_column_int64(s, 1);
+		p->author_id = sqlite3_column_int64(s, 2);
+		snprintf(p->status, sizeof p->status, "%s", (const char *)sqlite3_column_text(s, 3));
+	}
+	store_stmt_done(s);
+	return found ? 0 : -ENOENT;
+}
+
+static int post_access(struct req *req, struct resp *resp, struct post_row *p, int staff)
+{
+	int64_t pid;
+	if (api_id_param(req, "pid", &pid, resp) || api_require_user(req, resp))
+		return -EPERM;
+	if (post_load(req->st, pid, p)) {
+		api_error(resp, 404, "not_found", "no such post", NULL);
+		return -ENOENT;
+	}
+	return staff ? access_require_staff(req, p->community_id, resp)
+		     : access_require_member(req, p->community_id, resp);
+}
+
+static void chan(char *out, size_t n, const char *kind, int64_t id)
+{
+	snprintf(out, n, "%s:%" PRId64, kind, id);
+}
+
+/* Emits the post's current state: to the thread when visible (or when it
+ * stops being visible, so pages drop it), to staff on mod:{cid}. */
+static int emit_post(struct req *req, struct post_row *p, const char *type, int to_thread,
+		     const char *mod_type)
+{
+	json_t *pj = post_json(req->st, NULL, p->id);
+	char ch[48];
+	int rc = 0;
+	if (to_thread) {
+		json_t *pub = json_deep_copy(pj);
+		if (strcmp(json_string_value(json_object_get(pub, "status")), "visible"))
+			json_object_set_new(pub, "body", json_string("")); /* not for everyone */
+		chan(ch, sizeof ch, "thread", p->thread_id);
+		rc |= api_emit(req, ch, type, pub, p->community_id);
+		json_decref(pub);
+	}
+	if (mod_type) {
+		chan(ch, sizeof ch, "mod", p->community_id);
+		rc |= api_emit(req, ch, mod_type, pj, p->community_id);
+	}
+	json_decref(pj);
+	return rc;
+}
+
+static void index_post(struct req *req, int64_t pid, int64_t cid, int64_t tid, const char *body)
+{
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO search_fts (text, community_id, thread_id, post_id) VALUES (?, ?, ?, ?)");
+	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cid);
+	sqlite3_bind_int64(s, 3, tid);
+	sqlite3_bind_int64(s, 4, pid);
+	sqlite3_step(s);
+	store_stmt_done(s);
+}
+
+static void unindex_post(struct req *req, int64_t pid)
+{
+	sqlite3_stmt *s = store_stmt(req->st, "DELETE FROM search_fts WHERE post_id = ? AND post_id != 0");
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_step(s);
+	store_stmt_done(s);
+}
+
+/* --- posting -------------------------------------------------------------------- */
+
+void posts_create(struct req *req, struct resp *resp)
+{
+	int64_t tid;
+	struct thread_row t;
+	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
+		return;
+	if (forums_thread_load(req->st, tid, &t)) {
+		api_error(resp, 404, "not_found", "no such thread", NULL);
+		return;
+	}
+	if (access_require_member(req, t.community_id, resp))
+		return;
+	if (!strcmp(t.status, "locked")) {
+		api_error(resp, 409, "conflict", "this thread is locked", NULL);
+		return;
+	}
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT until, reason FROM mutes WHERE community_id = ? AND user_id = ? AND until > ?");
+	sqlite3_bind_int64(s, 1, t.community_id);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_int64(s, 3, util_now_ms());
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		api_json(resp, 403, json_pack("{s:{s:s, s:s, s:I}}", "error", "code", "forbidden",
+			"message", "you are muted in this community", "muted_until",
+			(json_int_t)sqlite3_column_int64(s, 0)));
+		store_stmt_done(s);
+		return;
+	}
+	store_stmt_done(s);
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *text = api_str(body, "body", 1, BODY_MAX, 1, resp);
+	int64_t reply_to = 0;
+	if (!text || api_int(body, "reply_to", 1, INT64_MAX, 0, 0, &reply_to, resp))
+		goto out;
+	if (reply_to) {
+		struct post_row r;
+		if (post_load(req->st, reply_to, &r) || r.thread_id != tid) {
+			api_error(resp, 400, "bad_request", "reply_to must be a post of this thread", "reply_to");
+			goto out;
+		}
+	}
+	if (api_begin(req, resp))
+		goto out;
+	s = store_stmt(req->st,
+		"INSERT INTO posts (thread_id, community_id, author_id, body, reply_to, created_at) "
+		"VALUES (?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, tid);
+	sqlite3_bind_int64(s, 2, t.community_id);
+	sqlite3_bind_int64(s, 3, req->who.uid);
+	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+	if (reply_to)
+		sqlite3_bind_int64(s, 5, reply_to);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_int64(s, 6, util_now_ms());
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	struct post_row p = { .id = sqlite3_last_insert_rowid(store_db(req->st)), .thread_id = tid,
+			      .community_id = t.community_id, .author_id = req->who.uid };
+	if (ok) {
+		index_post(req, p.id, t.community_id, tid, text);
+		ok = emit_post(req, &p, "post.created", 1, NULL) == 0;
+	}
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not post", NULL);
+		goto out;
+	}
+	api_json(resp, 201, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
+out:
+	json_decref(body);
+}
+
+void posts_list(struct req *req, struct resp *resp)
+{
+	int64_t tid, cursor;
+	int limit;
+	struct thread_row t;
+	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
+		return;
+	if (forums_thread_load(req->st, tid, &t)) {
+		api_error(resp, 404, "not_found", "no such thread", NULL);
+		return;
+	}
+	if (access_require_member(req, t.community_id, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	int staff = req->who.is_admin ||
+		    access_role(req->st, req->who.uid, t.community_id) == ROLE_STAFF;
+	/* Residents see visible posts and their own held ones; staff all. */
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id FROM posts WHERE thread_id = ?1 AND id > ?2 AND "
+		"(?3 OR status = 'visible' OR (status = 'pending' AND author_id = ?4)) "
+		"ORDER BY id LIMIT ?5");
+	sqlite3_bind_int64(s, 1, tid);
+	sqlite3_bind_int64(s, 2, cursor);
+	sqlite3_bind_int(s, 3, staff);
+	sqlite3_bind_int64(s, 4, req->who.uid);
+	sqlite3_bind_int(s, 5, limit);
+	int64_t ids[200];
+	int n = 0;
+	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(items, post_json(req->st, &req->who, ids[i]));
+	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
+}
+
+/* --- reports --------------------------------------------------------------------- */
+
+void posts_report(struct req *req, struct resp *resp)
+{
+	struct post_row p;
+	if (post_access(req, resp, &p, 0))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *reason = api_str(body, "reason", 1, REASON_MAX, 1, resp);
+	if (!reason || api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT OR IGNORE INTO reports (post_id, reporter_id, reason, at) VALUES (?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, p.id);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, util_now_ms());
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	int fresh = sqlite3_changes(store_db(req->st)) == 1;
+	store_stmt_done(s);
+	s = store_stmt(req->st, "SELECT count(*) FROM reports WHERE post_id = ? AND resolved_at IS NULL");
+	sqlite3_bind_int64(s, 1, p.id);
+	sqlite3_step(s);
+	int64_t open_reports = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	if (ok && fresh) {
+		json_t *d = json_pack("{s:I, s:I, s:s, s:I}", "post_id", (json_int_t)p.id,
+				      "thread_id", (json_int_t)p.thread_id, "reason", reason,
+				      "reports", (json_int_t)open_reports);
+		char ch[48];
+		chan(ch, sizeof ch, "mod", p.community_id);
+		ok = api_emit(req, ch, "report.created", d, p.community_id) == 0;
+		json_decref(d);
+		if (ok && open_reports >= REPORTS_TO_HOLD && !strcmp(p.status, "visible")) {
+			/* Enough neighbours object: hold it until staff decide. */
+			s = store_stmt(req->st,
+				"UPDATE posts SET status = 'pending', hold_reason = 'reported' WHERE id = ?");
+			sqlite3_bind_int64(s, 1, p.id);
+			ok = sqlite3_step(s) == SQLITE_DONE;
+			store_stmt_done(s);
+			unindex_post(req, p.id);
+			ok = ok && emit_post(req, &p, "post.updated", 1, "post.pending") == 0;
+		}
+	}
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not report", NULL);
+		goto out;
+	}
+	api_json(resp, 201, json_pack("{s:I, s:I}", "post_id", (json_int_t)p.id,
+				      "reports", (json_int_t)open_reports));
+out:
+	json_decref(body);
+}
+
+/* --- staff actions ----------------------------------------------------------------- */
+
+/* hide / restore: status change, log, events, author notified by the
+ * user:{author} channel. */
+static void set_post_status(struct req *req, struct resp *resp, const char *status,
+			    const char *action, int need_reason)
+{
+	struct post_row p;
+	if (post_access(req, resp, &p, 1))
+		return;
+	json_t *body = need_reason ? api_body_object(req, resp) : NULL;
+	if (need_reason && !body)
+		return;
+	const char *reason = need_reason ? api_str(body, "reason", 1, REASON_MAX, 1, resp) : "";
+	if (!reason || api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"UPDATE posts SET status = ?, hold_reason = NULL WHERE id = ?");
+	sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, p.id);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	s = store_stmt(req->st, "UPDATE reports SET resolved_at = ? WHERE post_id = ? AND resolved_at IS NULL");
+	sqlite3_bind_int64(s, 1, util_now_ms());
+	sqlite3_bind_int64(s, 2, p.id);
+	sqlite3_step(s);
+	store_stmt_done(s);
+	if (!strcmp(status, "visible")) {
+		s = store_stmt(req->st, "SELECT body FROM posts WHERE id = ?");
+		sqlite3_bind_int64(s, 1, p.id);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			char *b = xstrdup((const char *)sqlite3_column_text(s, 0));
+			store_stmt_done(s);
+			unindex_post(req, p.id);
+			index_post(req, p.id, p.community_id, p.thread_id, b);
+			free(b);
+		} else {
+			store_stmt_done(s);
+		}
+	} else {
+		unindex_post(req, p.id);
+	}
+	forums_mod_log(req, p.community_id, action, "post", p.id, reason);
+	json_t *note = json_pack("{s:s, s:I, s:I, s:s}", "action", action, "post_id", (json_int_t)p.id,
+				 "thread_id", (json_int_t)p.thread_id, "reason", reason);
+	char ch[48];
+	chan(ch, sizeof ch, "user", p.author_id);
+	ok = ok && api_emit(req, ch, "notification", note, p.community_id) == 0;
+	chan(ch, sizeof ch, "mod", p.community_id);
+	ok = ok && api_emit(req, ch, "moderation.action", note, p.community_id) == 0;
+	json_decref(note);
+	ok = ok && emit_post(req, &p, "post.updated", 1, NULL) == 0;
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not change the post", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
+out:
+	json_decref(body);
+}
+
+void posts_hide(struct req *req, struct resp *resp)
+{
+	set_post_status(req, resp, "hidden", "post.hide", 1);
+}
+
+void posts_restore(struct req *req, struct resp *resp)
+{
+	set_post_status(req, resp, "visible", "post.restore", 0);
+}
+
+/* lock / unlock / pin / unpin a thread. */
+static void thread_flag(struct req *req, struct resp *resp, const char *sql, const char *action,
+			int need_reason)
+{
+	int64_t tid;
+	struct thread_row t;
+	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
+		return;
+	if (forums_thread_load(req->st, tid, &t)) {
+		api_error(resp, 404, "not_found", "no such thread", NULL);
+		return;
+	}
+	if (access_require_staff(req, t.community_id, resp))
+		return;
+	json_t *body = need_reason ? api_body_object(req, resp) : NULL;
+	if (need_reason && !body)
+		return;
+	const char *reason = need_reason ? api_str(body, "reason", 1, REASON_MAX, 1, resp) : "";
+	if (!reason || api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st, sql);
+	sqlite3_bind_int64(s, 1, tid);
+	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, util_now_ms());
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	forums_mod_log(req, t.community_id, action, "thread", tid, reason);
+	json_t *tj = forums_thread_json(req->st, NULL, tid);
+	char ch[48];
+	chan(ch, sizeof ch, "thread", tid);
+	ok = ok && api_emit(req, ch, "thread.updated", tj, t.community_id) == 0;
+	chan(ch, sizeof ch, "community", t.community_id);
+	ok = ok && api_emit(req, ch, "thread.updated", tj, t.community_id) == 0;
+	json_decref(tj);
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not change the thread", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, tid)));
+out:
+	json_decref(body);
+}
+
+void posts_lock(struct req *req, struct resp *resp)
+{
+	thread_flag(req, resp, "UPDATE threads SET status = CASE WHEN status = 'open' THEN 'locked' "
+		    "ELSE status END, lock_reason = ?2, updated_at = ?3 WHERE id = ?1", "thread.lock", 1);
+}
+
+void posts_unlock(struct req *req, struct resp *resp)
+{
+	thread_flag(req, resp, "UPDATE threads SET status = CASE WHEN status = 'locked' THEN 'open' "
+		    "ELSE status END, lock_reason = NULL, updated_at = ?3 WHERE id = ?1 AND ?2 = ''",
+		    "thread.unlock", 0);
+}
+
+void posts_pin(struct req *req, struct resp *resp)
+{
+	thread_flag(req, resp, "UPDATE threads SET pinned = 1, updated_at = ?3 WHERE id = ?1 AND ?2 = ''",
+		    "thread.pin", 0);
+}
+
+void posts_unpin(struct req *req, struct resp *resp)
+{
+	thread_flag(req, resp, "UPDATE threads SET pinned = 0, updated_at = ?3 WHERE id = ?1 AND ?2 = ''",
+		    "thread.unpin", 0);
+}
+
+/* POST /v1/communities/{cid}/mutes {user_id, minutes, reason} (staff). */
+void posts_mute(struct req *req, struct resp *resp)
+{
+	int64_t cid, uid, minutes;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *reason = NULL;
+	if (api_int(body, "user_id", 1, INT64_MAX, 1, 0, &uid, resp) ||
+	    api_int(body, "minutes", 1, 365LL * 24 * 60, 1, 0, &minutes, resp) ||
+	    !(reason = api_str(body, "reason", 1, REASON_MAX, 1, resp)))
+		goto out;
+	if (access_role(req->st, uid, cid) == ROLE_NONE) {
+		api_error(resp, 404, "not_found", "not a member of this community", "user_id");
+		goto out;
+	}
+	int64_t until = util_now_ms() + minutes * 60000;
+	if (api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO mutes (community_id, user_id, until, reason) VALUES (?1, ?2, ?3, ?4) "
+		"ON CONFLICT (community_id, user_id) DO UPDATE SET until = ?3, reason = ?4");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, uid);
+	sqlite3_bind_int64(s, 3, until);
+	sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	forums_mod_log(req, cid, "member.mute", "user", uid, reason);
+	json_t *note = json_pack("{s:s, s:I, s:s}", "action", "member.mute",
+				 "muted_until", (json_int_t)until, "reason", reason);
+	char ch[48];
+	chan(ch, sizeof ch, "user", uid);
+	ok = ok && api_emit(req, ch, "notification", note, cid) == 0;
+	json_decref(note);
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not mute", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:I, s:I, s:s}", "user_id", (json_int_t)uid,
+				      "muted_until", (json_int_t)until, "reason", reason));
+out:
+	json_decref(body);
+}
+
+/* GET /v1/communities/{cid}/moderation/log (staff). */
+void posts_mod_log(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	json_t *items = json_array();
+	int64_t last = 0;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id, action, actor_id, target_kind, target_id, reason, at FROM moderation_log "
+		"WHERE community_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, cursor);
+	sqlite3_bind_int(s, 3, limit);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		last = sqlite3_column_int64(s, 0);
+		json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:{s:s, s:I}, s:s, s:I}",
+			"id", (json_int_t)last, "action", (const char *)sqlite3_column_text(s, 1),
+			"actor_id", (json_int_t)sqlite3_column_int64(s, 2),
+			"target", "kind", (const char *)sqlite3_column_text(s, 3),
+			"id", (json_int_t)sqlite3_column_int64(s, 4),
+			"reason", (const char *)sqlite3_column_text(s, 5),
+			"at", (json_int_t)sqlite3_column_int64(s, 6)));
+	}
+	store_stmt_done(s);
+	api_json(resp, 200, api_list(items, limit, last));
+}
