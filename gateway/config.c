@@ -68,6 +68,8 @@ static const struct ckey keys[] = {
 	I(invite_ttl_s, 7 * 86400, 60, 365 * 86400),
 	S(cors_origins, ""),
 	S(help_categories, "errand,elderly_care,repair,medical_escort,childcare,other"),
+	S(sensitive_words, "config/sensitive-words.txt"),
+	I(post_edit_window_s, 900, 0, 30 * 86400),
 	I(shutdown_grace_ms, 2000, 0, 60000),
 	S(log_level, "info"),
 };

@@ -59,6 +59,8 @@ struct config {
 	int64_t invite_ttl_s;       /* default lifetime of an invite */
 	char *cors_origins;         /* comma-separated allowed origins */
 	char *help_categories;      /* comma-separated help request categories */
+	char *sensitive_words;      /* word list file, reloaded on SIGHUP */
+	int64_t post_edit_window_s; /* authors may edit a post this long */
 	/* operations */
 	int64_t shutdown_grace_ms;  /* time for close frames to leave on SIGTERM */
 	char *log_level;            /* debug, info, warn, error */

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "hub.h"
 #include "password.h"
+#include "../handlers/routes.h"
 #include "../handlers/users.h"
 #include "server.h"
 #include "store.h"
@@ -231,6 +232,7 @@ static int serve(struct config *cfg)
 	lws_context_destroy(gw.lws); /* finishes the teardown begun in grace_cb */
 	bus_free(gw.bus);
 	ratelimit_free(&gw.limits);
+	handlers_shutdown();
 	hub_free(gw.hub);
 	store_close(gw.st);
 	int rc = uv_loop_close(&loop);

@@ -1,5 +1,6 @@
 #include "server.h"
 #include "http.h"
+#include "../handlers/routes.h"
 #include "metrics.h"
 #include "util.h"
 #include "ws.h"
@@ -112,6 +113,13 @@ static void phase_check_cb(uv_check_t *c)
 	((struct gw *)c->data)->loop_phase++;
 }
 
+static void hup_cb(uv_signal_t *s, int signum)
+{
+	struct gw *gw = s->data;
+	(void)signum;
+	handlers_reload(gw->cfg);
+}
+
 static void signal_cb(uv_signal_t *s, int signum)
 {
 	log_info("signal %d: shutting down", signum);
@@ -186,6 +194,10 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	uv_signal_init(gw->loop, &gw->sig_term);
 	gw->sig_term.data = gw;
 	uv_signal_start(&gw->sig_term, signal_cb, SIGTERM);
+	uv_signal_init(gw->loop, &gw->sig_hup);
+	gw->sig_hup.data = gw;
+	uv_signal_start(&gw->sig_hup, hup_cb, SIGHUP);
+	handlers_reload(cfg);
 	uv_signal_init(gw->loop, &gw->sig_int);
 	gw->sig_int.data = gw;
 	uv_signal_start(&gw->sig_int, signal_cb, SIGINT);
@@ -221,6 +233,7 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->phase_check, NULL);
 	uv_close((uv_handle_t *)&gw->sig_term, NULL);
 	uv_close((uv_handle_t *)&gw->sig_int, NULL);
+	uv_close((uv_handle_t *)&gw->sig_hup, NULL);
 	bus_close(gw->bus, bus_closed, gw);
 }
 

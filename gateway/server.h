@@ -35,6 +35,7 @@ struct gw {
 	uv_timer_t retention_timer;   /* event-log trimming */
 	uv_timer_t grace_timer;       /* shutdown: time for close frames */
 	uv_signal_t sig_term, sig_int; /* shutdown */
+	uv_signal_t sig_hup;          /* reload word lists */
 	int exit_code;                /* returned by main */
 	int64_t work_pending;         /* api_defer jobs queued or running */
 	struct ratelimit limits;      /* write and registration rates */

@@ -5,6 +5,7 @@
 #include "forums.h"
 #include "routes.h"
 #include "users.h"
+#include "wordfilter.h"
 #include "../gateway/util.h"
 
 #include <errno.h>
@@ -174,11 +175,17 @@ void posts_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
+	/* A listed word holds the post for review instead of refusing it: the
+	 * author sees it, with the reason; staff decide. */
+	const char *word = wordfilter_match(wordfilter_current(), text);
+	char hold[160] = "";
+	if (word)
+		snprintf(hold, sizeof hold, "contains a sensitive word (%s); waiting for staff review", word);
 	if (api_begin(req, resp))
 		goto out;
 	s = store_stmt(req->st,
-		"INSERT INTO posts (thread_id, community_id, author_id, body, reply_to, created_at) "
-		"VALUES (?, ?, ?, ?, ?, ?)");
+		"INSERT INTO posts (thread_id, community_id, author_id, body, reply_to, created_at, "
+		"status, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_bind_int64(s, 1, tid);
 	sqlite3_bind_int64(s, 2, t.community_id);
 	sqlite3_bind_int64(s, 3, req->who.uid);
@@ -188,11 +195,18 @@ void posts_create(struct req *req, struct resp *resp)
 	else
 		sqlite3_bind_null(s, 5);
 	sqlite3_bind_int64(s, 6, util_now_ms());
+	sqlite3_bind_text(s, 7, word ? "pending" : "visible", -1, SQLITE_STATIC);
+	if (word)
+		sqlite3_bind_text(s, 8, hold, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 8);
 	int ok = sqlite3_step(s) == SQLITE_DONE;
 	store_stmt_done(s);
 	struct post_row p = { .id = sqlite3_last_insert_rowid(store_db(req->st)), .thread_id = tid,
 			      .community_id = t.community_id, .author_id = req->who.uid };
-	if (ok) {
+	if (ok && word) {
+		ok = emit_post(req, &p, "post.created", 0, "post.pending") == 0;
+	} else if (ok) {
 		index_post(req, p.id, t.community_id, tid, text);
 		ok = emit_post(req, &p, "post.created", 1, NULL) == 0;
 	}
@@ -241,6 +255,80 @@ void posts_list(struct req *req, struct resp *resp)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(items, post_json(req->st, &req->who, ids[i]));
 	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
+}
+
+/* PATCH /v1/posts/{pid} {body}: the author, within post_edit_window_s.
+ * The earlier text goes to post_edits; the post is marked edited and
+ * filtered again. */
+void posts_edit(struct req *req, struct resp *resp)
+{
+	struct post_row p;
+	if (post_access(req, resp, &p, 0))
+		return;
+	if (p.author_id != req->who.uid) {
+		api_error(resp, 403, "forbidden", "only the author may edit a post", NULL);
+		return;
+	}
+	if (!strcmp(p.status, "hidden")) {
+		api_error(resp, 409, "conflict", "a hidden post cannot be edited", NULL);
+		return;
+	}
+	sqlite3_stmt *s = store_stmt(req->st, "SELECT body, created_at FROM posts WHERE id = ?");
+	sqlite3_bind_int64(s, 1, p.id);
+	sqlite3_step(s);
+	char *old = xstrdup((const char *)sqlite3_column_text(s, 0));
+	int64_t created = sqlite3_column_int64(s, 1);
+	store_stmt_done(s);
+	json_t *body = NULL;
+	int64_t now = util_now_ms();
+	if (now - created > req->cfg->post_edit_window_s * 1000) {
+		api_error(resp, 409, "conflict", "the time to edit this post has passed", NULL);
+		goto out;
+	}
+	body = api_body_object(req, resp);
+	const char *text = body ? api_str(body, "body", 1, BODY_MAX, 1, resp) : NULL;
+	if (!text)
+		goto out;
+	const char *word = wordfilter_match(wordfilter_current(), text);
+	char hold[160] = "";
+	if (word)
+		snprintf(hold, sizeof hold, "contains a sensitive word (%s); waiting for staff review", word);
+	const char *status = word ? "pending" : p.status;
+	if (api_begin(req, resp))
+		goto out;
+	s = store_stmt(req->st, "INSERT INTO post_edits (post_id, body, edited_at) VALUES (?, ?, ?)");
+	sqlite3_bind_int64(s, 1, p.id);
+	sqlite3_bind_text(s, 2, old, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	s = store_stmt(req->st,
+		"UPDATE posts SET body = ?, edited_at = ?, status = ?, "
+		"hold_reason = CASE WHEN ? = '' THEN hold_reason ELSE ? END WHERE id = ?");
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, hold, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, hold, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, p.id);
+	ok = ok && sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	unindex_post(req, p.id);
+	if (!strcmp(status, "visible"))
+		index_post(req, p.id, p.community_id, p.thread_id, text);
+	/* Was visible: the thread learns of the change (or that it is held). */
+	int was_visible = !strcmp(p.status, "visible");
+	ok = ok && emit_post(req, &p, "post.updated", was_visible || !word,
+			     word ? "post.pending" : NULL) == 0;
+	if (!ok || api_commit(req)) {
+		api_rollback(req);
+		api_error(resp, 500, "internal", "could not edit the post", NULL);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
+out:
+	free(old);
+	json_decref(body);
 }
 
 /* --- reports --------------------------------------------------------------------- */
@@ -517,4 +605,27 @@ void posts_mod_log(struct req *req, struct resp *resp)
 	}
 	store_stmt_done(s);
 	api_json(resp, 200, api_list(items, limit, last));
+}
+
+/* GET /v1/communities/{cid}/moderation/summary (members): 居務公開 — how
+ * many of each staff action per month, with no personal data. */
+void posts_mod_summary(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
+		return;
+	json_t *items = json_array();
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT strftime('%Y-%m', at / 1000, 'unixepoch', '+8 hours') AS month, action, count(*) "
+		"FROM moderation_log WHERE community_id = ? GROUP BY month, action "
+		"ORDER BY month DESC, action LIMIT 600");
+	sqlite3_bind_int64(s, 1, cid);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(items, json_pack("{s:s, s:s, s:I}",
+			"month", (const char *)sqlite3_column_text(s, 0),
+			"action", (const char *)sqlite3_column_text(s, 1),
+			"count", (json_int_t)sqlite3_column_int64(s, 2)));
+	store_stmt_done(s);
+	api_json(resp, 200, json_pack("{s:I, s:s, s:o}", "community_id", (json_int_t)cid,
+				      "timezone", "Asia/Shanghai", "items", items));
 }

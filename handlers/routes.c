@@ -1,4 +1,6 @@
 #include "routes.h"
+#include "wordfilter.h"
+#include "../gateway/util.h"
 
 #define R(m, path, fn) { HTTP_##m, path, fn, #m " " path }
 
@@ -30,6 +32,7 @@ const struct route handler_routes[] = {
 	R(POST, "/v1/threads/{tid}/close", forums_close),
 	R(POST, "/v1/threads/{tid}/outcome", forums_outcome),
 	/* moderation */
+	R(PATCH, "/v1/posts/{pid}", posts_edit),
 	R(POST, "/v1/posts/{pid}/report", posts_report),
 	R(POST, "/v1/posts/{pid}/hide", posts_hide),
 	R(POST, "/v1/posts/{pid}/restore", posts_restore),
@@ -39,9 +42,25 @@ const struct route handler_routes[] = {
 	R(POST, "/v1/threads/{tid}/unpin", posts_unpin),
 	R(POST, "/v1/communities/{cid}/mutes", posts_mute),
 	R(GET, "/v1/communities/{cid}/moderation/log", posts_mod_log),
+	R(GET, "/v1/communities/{cid}/moderation/summary", posts_mod_summary),
 };
 
 const api_tick_cb handler_ticks[] = { forums_tick };
 const size_t handler_ticks_count = sizeof handler_ticks / sizeof handler_ticks[0];
 
 const size_t handler_routes_count = sizeof handler_routes / sizeof handler_routes[0];
+
+void handlers_reload(const struct config *cfg)
+{
+	char err[256];
+	if (wordfilter_reload(cfg->sensitive_words, err, sizeof err))
+		log_warn("sensitive words not (re)loaded: %s", err);
+	else
+		log_info("sensitive words: %zu loaded from %s",
+			 wordfilter_size(wordfilter_current()), cfg->sensitive_words);
+}
+
+void handlers_shutdown(void)
+{
+	wordfilter_clear();
+}

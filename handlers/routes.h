@@ -9,6 +9,11 @@
 
 extern const struct route handler_routes[];
 extern const size_t handler_routes_count;
+/* Loads what the handlers read from files (the sensitive-word list): at
+ * start and on SIGHUP. */
+void handlers_reload(const struct config *cfg);
+/* Frees what handlers_reload loaded (at exit). */
+void handlers_shutdown(void);
 extern const api_tick_cb handler_ticks[];
 extern const size_t handler_ticks_count;
 
@@ -40,6 +45,7 @@ void forums_outcome(struct req *req, struct resp *resp);
 void forums_tick(struct req *req);
 /* posts.c */
 void posts_create(struct req *req, struct resp *resp);
+void posts_edit(struct req *req, struct resp *resp);
 void posts_list(struct req *req, struct resp *resp);
 void posts_report(struct req *req, struct resp *resp);
 void posts_hide(struct req *req, struct resp *resp);
@@ -50,5 +56,6 @@ void posts_pin(struct req *req, struct resp *resp);
 void posts_unpin(struct req *req, struct resp *resp);
 void posts_mute(struct req *req, struct resp *resp);
 void posts_mod_log(struct req *req, struct resp *resp);
+void posts_mod_summary(struct req *req, struct resp *resp);
 
 #endif
