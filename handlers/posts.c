@@ -629,3 +629,44 @@ void posts_mod_summary(struct req *req, struct resp *resp)
 	api_json(resp, 200, json_pack("{s:I, s:s, s:o}", "community_id", (json_int_t)cid,
 				      "timezone", "Asia/Shanghai", "items", items));
 }
+
+/* GET /v1/communities/{cid}/moderation/queue (staff): posts waiting for a
+ * decision — held (pending) ones and visible ones with open reports —
+ * oldest first, each with its reports. */
+void posts_mod_queue(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT p.id FROM posts p WHERE p.community_id = ?1 AND p.id > ?2 AND "
+		"(p.status = 'pending' OR (p.status = 'visible' AND EXISTS (SELECT 1 FROM reports r "
+		" WHERE r.post_id = p.id AND r.resolved_at IS NULL))) ORDER BY p.id LIMIT ?3");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, cursor);
+	sqlite3_bind_int(s, 3, limit);
+	int64_t ids[200];
+	int n = 0;
+	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *p = post_json(req->st, &req->who, ids[i]), *reports = json_array();
+		s = store_stmt(req->st,
+			"SELECT reporter_id, reason, at FROM reports WHERE post_id = ? AND resolved_at IS NULL "
+			"ORDER BY at");
+		sqlite3_bind_int64(s, 1, ids[i]);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			json_array_append_new(reports, json_pack("{s:I, s:s, s:I}",
+				"reporter_id", (json_int_t)sqlite3_column_int64(s, 0),
+				"reason", (const char *)sqlite3_column_text(s, 1),
+				"at", (json_int_t)sqlite3_column_int64(s, 2)));
+		store_stmt_done(s);
+		json_object_set_new(p, "reports", reports);
+		json_array_append_new(items, p);
+	}
+	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
+}

@@ -43,6 +43,7 @@ const struct route handler_routes[] = {
 	R(POST, "/v1/communities/{cid}/mutes", posts_mute),
 	R(GET, "/v1/communities/{cid}/moderation/log", posts_mod_log),
 	R(GET, "/v1/communities/{cid}/moderation/summary", posts_mod_summary),
+	R(GET, "/v1/communities/{cid}/moderation/queue", posts_mod_queue),
 };
 
 const api_tick_cb handler_ticks[] = { forums_tick };

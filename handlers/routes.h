@@ -57,5 +57,6 @@ void posts_unpin(struct req *req, struct resp *resp);
 void posts_mute(struct req *req, struct resp *resp);
 void posts_mod_log(struct req *req, struct resp *resp);
 void posts_mod_summary(struct req *req, struct resp *resp);
+void posts_mod_queue(struct req *req, struct resp *resp);
 
 #endif
