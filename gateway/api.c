@@ -148,6 +148,15 @@ int api_commit(struct req *req)
 	return 0;
 }
 
+int api_commit_or_fail(struct req *req, struct resp *resp, int ok, const char *message)
+{
+	if (ok && api_commit(req) == 0)
+		return 0;
+	api_rollback(req);
+	api_error(resp, 500, "internal", message, NULL);
+	return -EIO;
+}
+
 void api_rollback(struct req *req)
 {
 	store_rollback(req->st);

@@ -106,6 +106,10 @@ int api_begin(struct req *req, struct resp *resp);
 /* Commits the transaction begun with store_begin; on success the emitted
  * events become publishable. On failure rolls back and forgets them. */
 int api_commit(struct req *req);
+/* The end of a handler's transaction: commits when ok; otherwise, or when
+ * the commit fails, rolls back and answers 500 with message. 0 when
+ * committed. */
+int api_commit_or_fail(struct req *req, struct resp *resp, int ok, const char *message);
 /* Rolls back and forgets emitted events. */
 void api_rollback(struct req *req);
 

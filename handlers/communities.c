@@ -170,11 +170,8 @@ void communities_create(struct req *req, struct resp *resp)
 	}
 	if (ok)
 		audit(req, cid, "community.create", 0, json_pack("{s:s}", "name", name));
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not create the community", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not create the community"))
 		goto out;
-	}
 	api_json(resp, 201, json_pack("{s:o}", "community", community_json(req->st, cid)));
 out:
 	json_decref(body);
@@ -241,11 +238,8 @@ void communities_invite(struct req *req, struct resp *resp)
 	if (ok)
 		audit(req, cid, "invite.create", 0, json_pack("{s:s, s:I}", "role",
 			access_role_name(role), "max_uses", (json_int_t)uses));
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not create the invite", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not create the invite"))
 		goto out;
-	}
 	api_json(resp, 201, json_pack("{s:s, s:s, s:I, s:I, s:I}", "code", code,
 		"role", access_role_name(role), "expires_at", (json_int_t)expires,
 		"max_uses", (json_int_t)uses, "community_id", (json_int_t)cid));
@@ -414,11 +408,8 @@ void communities_volunteer(struct req *req, struct resp *resp)
 	store_stmt_done(s);
 	free(cats);
 	free(grids);
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not save the volunteer profile", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not save the volunteer profile"))
 		goto out;
-	}
 	api_json(resp, 200, json_pack("{s:{s:I, s:O, s:O, s:b}, s:o}", "volunteer",
 		"community_id", (json_int_t)cid, "categories", json_object_get(body, "categories"),
 		"grids", json_object_get(body, "grids"), "active", on,

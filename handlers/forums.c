@@ -299,11 +299,8 @@ void forums_thread_create(struct req *req, struct resp *resp)
 		ok = api_emit(req, ch, "thread.created", t, cid) == 0;
 		json_decref(t);
 	}
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not create the thread", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not create the thread"))
 		goto out;
-	}
 	api_json(resp, 201, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, tid)));
 out:
 	json_decref(body);
@@ -449,11 +446,8 @@ void forums_vote(struct req *req, struct resp *resp)
 		json_decref(data);
 		json_decref(tj);
 	}
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not record the vote", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not record the vote"))
 		goto out;
-	}
 	api_json(resp, 200, json_pack("{s:{s:I, s:I, s:s?}}", "vote", "thread_id", (json_int_t)t.id,
 				      "option", (json_int_t)opt, "reason", reason));
 out:
@@ -521,11 +515,8 @@ void forums_outcome(struct req *req, struct resp *resp)
 	store_stmt_done(s);
 	if (ok)
 		emit_thread(req, t.id, t.community_id, "thread.updated");
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not publish the outcome", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not publish the outcome"))
 		goto out;
-	}
 	forums_mod_log(req, t.community_id, "consultation.outcome", "thread", t.id, "");
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
 out:

@@ -210,11 +210,8 @@ void posts_create(struct req *req, struct resp *resp)
 		index_post(req, p.id, t.community_id, tid, text);
 		ok = emit_post(req, &p, "post.created", 1, NULL) == 0;
 	}
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not post", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not post"))
 		goto out;
-	}
 	api_json(resp, 201, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
 out:
 	json_decref(body);
@@ -320,11 +317,8 @@ void posts_edit(struct req *req, struct resp *resp)
 	int was_visible = !strcmp(p.status, "visible");
 	ok = ok && emit_post(req, &p, "post.updated", was_visible || !word,
 			     word ? "post.pending" : NULL) == 0;
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not edit the post", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not edit the post"))
 		goto out;
-	}
 	api_json(resp, 200, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
 out:
 	free(old);
@@ -377,11 +371,8 @@ void posts_report(struct req *req, struct resp *resp)
 			ok = ok && emit_post(req, &p, "post.updated", 1, "post.pending") == 0;
 		}
 	}
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not report", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not report"))
 		goto out;
-	}
 	api_json(resp, 201, json_pack("{s:I, s:I}", "post_id", (json_int_t)p.id,
 				      "reports", (json_int_t)open_reports));
 out:
@@ -440,11 +431,8 @@ static void set_post_status(struct req *req, struct resp *resp, const char *stat
 	ok = ok && api_emit(req, ch, "moderation.action", note, p.community_id) == 0;
 	json_decref(note);
 	ok = ok && emit_post(req, &p, "post.updated", 1, NULL) == 0;
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not change the post", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not change the post"))
 		goto out;
-	}
 	api_json(resp, 200, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
 out:
 	json_decref(body);
@@ -494,11 +482,8 @@ static void thread_flag(struct req *req, struct resp *resp, const char *sql, con
 	chan(ch, sizeof ch, "community", t.community_id);
 	ok = ok && api_emit(req, ch, "thread.updated", tj, t.community_id) == 0;
 	json_decref(tj);
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not change the thread", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not change the thread"))
 		goto out;
-	}
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, tid)));
 out:
 	json_decref(body);
@@ -566,11 +551,8 @@ void posts_mute(struct req *req, struct resp *resp)
 	chan(ch, sizeof ch, "user", uid);
 	ok = ok && api_emit(req, ch, "notification", note, cid) == 0;
 	json_decref(note);
-	if (!ok || api_commit(req)) {
-		api_rollback(req);
-		api_error(resp, 500, "internal", "could not mute", NULL);
+	if (api_commit_or_fail(req, resp, ok, "could not mute"))
 		goto out;
-	}
 	api_json(resp, 200, json_pack("{s:I, s:I, s:s}", "user_id", (json_int_t)uid,
 				      "muted_until", (json_int_t)until, "reason", reason));
 out:
