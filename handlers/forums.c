@@ -155,9 +155,7 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 	return j;
 }
 
-/* Loads tid and checks that the caller is a member of its community (or
- * staff when staff is set). 0, or the answer is set. */
-static int thread_access(struct req *req, struct resp *resp, struct thread_row *t, int staff)
+int forums_thread_access(struct req *req, struct resp *resp, struct thread_row *t, int staff)
 {
 	int64_t tid;
 	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
@@ -170,8 +168,7 @@ static int thread_access(struct req *req, struct resp *resp, struct thread_row *
 		     : access_require_member(req, t->community_id, resp);
 }
 
-/* 403 with the end time while the caller is muted in cid. */
-static int not_muted(struct req *req, int64_t cid, struct resp *resp)
+int forums_not_muted(struct req *req, int64_t cid, struct resp *resp)
 {
 	sqlite3_stmt *s = store_stmt(req->st,
 		"SELECT until, reason FROM mutes WHERE community_id = ? AND user_id = ? AND until > ?");
@@ -207,7 +204,7 @@ void forums_thread_create(struct req *req, struct resp *resp)
 {
 	int64_t cid;
 	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp) ||
-	    not_muted(req, cid, resp))
+	    forums_not_muted(req, cid, resp))
 		return;
 	json_t *body = api_body_object(req, resp);
 	if (!body)
@@ -309,7 +306,7 @@ out:
 void forums_thread_get(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
-	if (thread_access(req, resp, &t, 0))
+	if (forums_thread_access(req, resp, &t, 0))
 		return;
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
 }
@@ -388,7 +385,7 @@ void forums_thread_list(struct req *req, struct resp *resp)
 void forums_vote(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
-	if (thread_access(req, resp, &t, 0))
+	if (forums_thread_access(req, resp, &t, 0))
 		return;
 	if (strcmp(t.kind, "consultation")) {
 		api_error(resp, 409, "conflict", "only consultations take votes", NULL);
@@ -473,7 +470,7 @@ static int close_consultation(struct req *req, int64_t tid, int64_t cid)
 void forums_close(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
-	if (thread_access(req, resp, &t, 1))
+	if (forums_thread_access(req, resp, &t, 1))
 		return;
 	if (strcmp(t.kind, "consultation") || t.closed_at) {
 		api_error(resp, 409, "conflict", t.closed_at ? "already closed" :
@@ -494,7 +491,7 @@ void forums_close(struct req *req, struct resp *resp)
 void forums_outcome(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
-	if (thread_access(req, resp, &t, 1))
+	if (forums_thread_access(req, resp, &t, 1))
 		return;
 	if (strcmp(t.kind, "consultation") || !t.closed_at) {
 		api_error(resp, 409, "conflict", "publish the outcome after the consultation closes", NULL);

@@ -20,6 +20,14 @@ struct thread_row {
 /* 0, or -ENOENT. */
 int forums_thread_load(struct store *st, int64_t tid, struct thread_row *t);
 
+/* Loads the {tid} path parameter's thread and checks that the caller is a
+ * member of its community (staff when staff is set). 0, or the answer
+ * (401, 403, 404) is set. */
+int forums_thread_access(struct req *req, struct resp *resp, struct thread_row *t, int staff);
+
+/* 0 unless the caller is muted in cid; then a 403 with muted_until. */
+int forums_not_muted(struct req *req, int64_t cid, struct resp *resp);
+
 /* The thread object as viewer sees it (viewer NULL: as events carry it,
  * without my_vote). NULL when there is no such thread. */
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid);

@@ -134,33 +134,17 @@ static void unindex_post(struct req *req, int64_t pid)
 
 void posts_create(struct req *req, struct resp *resp)
 {
-	int64_t tid;
 	struct thread_row t;
-	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
+	if (forums_thread_access(req, resp, &t, 0))
 		return;
-	if (forums_thread_load(req->st, tid, &t)) {
-		api_error(resp, 404, "not_found", "no such thread", NULL);
-		return;
-	}
-	if (access_require_member(req, t.community_id, resp))
-		return;
+	int64_t tid = t.id;
 	if (!strcmp(t.status, "locked")) {
 		api_error(resp, 409, "conflict", "this thread is locked", NULL);
 		return;
 	}
-	sqlite3_stmt *s = store_stmt(req->st,
-		"SELECT until, reason FROM mutes WHERE community_id = ? AND user_id = ? AND until > ?");
-	sqlite3_bind_int64(s, 1, t.community_id);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_int64(s, 3, util_now_ms());
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		api_json(resp, 403, json_pack("{s:{s:s, s:s, s:I}}", "error", "code", "forbidden",
-			"message", "you are muted in this community", "muted_until",
-			(json_int_t)sqlite3_column_int64(s, 0)));
-		store_stmt_done(s);
+	if (forums_not_muted(req, t.community_id, resp))
 		return;
-	}
-	store_stmt_done(s);
+	sqlite3_stmt *s;
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
@@ -219,18 +203,13 @@ out:
 
 void posts_list(struct req *req, struct resp *resp)
 {
-	int64_t tid, cursor;
+	int64_t cursor;
 	int limit;
 	struct thread_row t;
-	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
-		return;
-	if (forums_thread_load(req->st, tid, &t)) {
-		api_error(resp, 404, "not_found", "no such thread", NULL);
-		return;
-	}
-	if (access_require_member(req, t.community_id, resp) ||
+	if (forums_thread_access(req, resp, &t, 0) ||
 	    api_page(req, 50, 200, &limit, &cursor, resp))
 		return;
+	int64_t tid = t.id;
 	int staff = req->who.is_admin ||
 		    access_role(req->st, req->who.uid, t.community_id) == ROLE_STAFF;
 	/* Residents see visible posts and their own held ones; staff all. */
@@ -452,16 +431,10 @@ void posts_restore(struct req *req, struct resp *resp)
 static void thread_flag(struct req *req, struct resp *resp, const char *sql, const char *action,
 			int need_reason)
 {
-	int64_t tid;
 	struct thread_row t;
-	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
+	if (forums_thread_access(req, resp, &t, 1))
 		return;
-	if (forums_thread_load(req->st, tid, &t)) {
-		api_error(resp, 404, "not_found", "no such thread", NULL);
-		return;
-	}
-	if (access_require_staff(req, t.community_id, resp))
-		return;
+	int64_t tid = t.id;
 	json_t *body = need_reason ? api_body_object(req, resp) : NULL;
 	if (need_reason && !body)
 		return;
