@@ -70,6 +70,7 @@ static const struct ckey keys[] = {
 	S(help_categories, "errand,elderly_care,repair,medical_escort,childcare,other"),
 	S(sensitive_words, "config/sensitive-words.txt"),
 	I(post_edit_window_s, 900, 0, 30 * 86400),
+	I(report_hold_threshold, 3, 1, 1000),
 	I(shutdown_grace_ms, 2000, 0, 60000),
 	S(log_level, "info"),
 };

@@ -93,6 +93,17 @@ static int migrate(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* linli_bigrams(text): util_bigrams for SQL (migrations and indexing). */
+static void sql_bigrams(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	struct buf b = { 0 };
+	util_bigrams(text ? text : "", &b);
+	sqlite3_result_text(ctx, b.p ? b.p : "", b.p ? (int)b.len : 0, SQLITE_TRANSIENT);
+	buf_free(&b);
+}
+
 int store_open(const char *path, int busy_timeout_ms, struct store **out,
 	       char *err, size_t errlen)
 {
@@ -107,6 +118,9 @@ int store_open(const char *path, int busy_timeout_ms, struct store **out,
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, busy_timeout_ms);
+	sqlite3_create_function(st->db, "linli_bigrams", 1,
+				SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				sql_bigrams, NULL, NULL);
 	char e[512];
 	/* A file that is not a database fails here, on the first read. */
 	if (exec(st, "PRAGMA journal_mode=WAL", e, sizeof e)) {

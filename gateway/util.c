@@ -236,3 +236,60 @@ void util_b64url(const unsigned char *in, size_t n, char *out)
 		out[o++] = tab[(acc << (6 - bits)) & 63];
 	out[o] = '\0';
 }
+
+/* Letters and digits: ASCII alphanumerics and any non-ASCII character
+ * outside the common punctuation and space blocks. */
+static int word_cp(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return !((c >= 0x2000 && c <= 0x206f) || (c >= 0x3000 && c <= 0x303f) ||
+		 (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff0f) ||
+		 (c >= 0xff1a && c <= 0xff20) || (c >= 0xff3b && c <= 0xff40) ||
+		 (c >= 0xff5b && c <= 0xff65) || c == 0x00a0 || c == 0xfeff);
+}
+
+void util_bigrams(const char *text, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	const char *prev = NULL;  /* start of the previous character in the run */
+	size_t prev_len = 0;
+	int run = 0;              /* characters in the current run */
+	while (*p) {
+		const unsigned char *start = p;
+		uint32_t c = *p;
+		size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		for (size_t i = 1; i < len; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				len = 1;
+		if (len > 1) {
+			c &= 0x3f >> (len - 1);
+			for (size_t i = 1; i < len; i++)
+				c = c << 6 | (p[i] & 0x3f);
+		}
+		p += len;
+		if (!word_cp(c)) {
+			if (run == 1) {
+				buf_append(out, prev, prev_len);
+				buf_append(out, " ", 1);
+			}
+			run = 0;
+			continue;
+		}
+		const char *cur = (const char *)start;
+		if (len == 1 && c >= 'A' && c <= 'Z')
+			cur = "abcdefghijklmnopqrstuvwxyz" + (c - 'A');
+		if (run) {
+			buf_append(out, prev, prev_len);
+			buf_append(out, cur, len);
+			buf_append(out, " ", 1);
+		}
+		prev = cur;
+		prev_len = len;
+		run++;
+	}
+	if (run == 1) {
+		buf_append(out, prev, prev_len);
+		buf_append(out, " ", 1);
+	}
+}

@@ -54,6 +54,12 @@ int util_parse_i64(const char *s, int64_t *out);
  * (4 * n + 2) / 3 + 1 bytes. */
 void util_b64url(const unsigned char *in, size_t n, char *out);
 
+/* Appends to out the bigram form of text: within each run of letters and
+ * digits, every pair of adjacent characters, space-separated (a run of one
+ * character stands alone); ASCII letters lower-cased. "停水通知 A1" becomes
+ * "停水 水通 通知 a1". For 2-character search. */
+void util_bigrams(const char *text, struct buf *out);
+
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int util_utf8_valid(const char *s, size_t n);
 

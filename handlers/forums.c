@@ -280,15 +280,12 @@ void forums_thread_create(struct req *req, struct resp *resp)
 			ok = ok && sqlite3_step(s) == SQLITE_DONE;
 			store_stmt_done(s);
 		}
-	s = store_stmt(req->st,
-		"INSERT INTO search_fts (text, community_id, thread_id, post_id) "
-		"VALUES (?1 || char(10) || ?4, ?2, ?3, 0)");
-	sqlite3_bind_text(s, 1, title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cid);
-	sqlite3_bind_int64(s, 3, tid);
-	ok = ok && sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	if (ok) {
+		char *doc = xmalloc(strlen(title) + strlen(text) + 2);
+		sprintf(doc, "%s\n%s", title, text);
+		ok = forums_index(req, cid, tid, 0, doc) == 0;
+		free(doc);
+	}
 	if (ok) {
 		json_t *t = forums_thread_json(req->st, NULL, tid);
 		char ch[48];
@@ -311,23 +308,65 @@ void forums_thread_get(struct req *req, struct resp *resp)
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
 }
 
+int forums_index(struct req *req, int64_t cid, int64_t tid, int64_t pid, const char *text)
+{
+	static const char *const sql[] = {
+		"INSERT INTO search_fts (text, community_id, thread_id, post_id) VALUES (?1, ?2, ?3, ?4)",
+		"INSERT INTO search_bi (text, community_id, thread_id, post_id) "
+		"VALUES (linli_bigrams(?1), ?2, ?3, ?4)",
+	};
+	int rc = 0;
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *s = store_stmt(req->st, sql[i]);
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, cid);
+		sqlite3_bind_int64(s, 3, tid);
+		sqlite3_bind_int64(s, 4, pid);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = -EIO;
+		store_stmt_done(s);
+	}
+	return rc;
+}
+
+void forums_unindex(struct req *req, int64_t pid)
+{
+	static const char *const sql[] = {
+		"DELETE FROM search_fts WHERE post_id = ? AND post_id != 0",
+		"DELETE FROM search_bi WHERE post_id = ? AND post_id != 0",
+	};
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *s = store_stmt(req->st, sql[i]);
+		sqlite3_bind_int64(s, 1, pid);
+		sqlite3_step(s);
+		store_stmt_done(s);
+	}
+}
+
 /* Thread ids matching q among visible text of community cid. */
 static void search_ids(struct store *st, int64_t cid, const char *q, int64_t cursor,
 		       int limit, int64_t *ids, int *n)
 {
-	/* trigram FTS for 3+ characters; shorter queries (common in Chinese:
-	 * 停水, 电梯) scan with instr() on the same table's text. */
-	int fts = api_chars(q) >= 3;
-	sqlite3_stmt *s = store_stmt(st, fts ?
+	/* Three or more characters: the trigram index. Two: the bigram index
+	 * (the query's own pairs, as a phrase). One: a substring scan. */
+	size_t chars = api_chars(q);
+	int fts = chars >= 2;
+	sqlite3_stmt *s = store_stmt(st, chars >= 3 ?
 		"SELECT DISTINCT thread_id FROM search_fts WHERE search_fts MATCH ?1 "
+		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
+		chars == 2 ?
+		"SELECT DISTINCT thread_id FROM search_bi WHERE search_bi MATCH ?1 "
 		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
 		"SELECT DISTINCT thread_id FROM search_fts WHERE instr(text, ?1) > 0 "
 		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4");
-	struct buf quoted = { 0 };
+	struct buf quoted = { 0 }, pairs = { 0 };
+	if (chars == 2)
+		util_bigrams(q, &pairs);
+	const char *phrase = chars == 2 ? (pairs.p ? pairs.p : "") : q;
 	if (fts) {
 		/* One phrase: the query's own quotes doubled, no FTS syntax. */
 		buf_puts(&quoted, "\"");
-		for (const char *c = q; *c; c++) {
+		for (const char *c = phrase; *c; c++) {
 			if (*c == '"')
 				buf_puts(&quoted, "\"\"");
 			else
@@ -344,6 +383,7 @@ static void search_ids(struct store *st, int64_t cid, const char *q, int64_t cur
 		ids[(*n)++] = sqlite3_column_int64(s, 0);
 	store_stmt_done(s);
 	buf_free(&quoted);
+	buf_free(&pairs);
 }
 
 void forums_thread_list(struct req *req, struct resp *resp)

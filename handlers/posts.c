@@ -16,7 +16,6 @@
 
 #define BODY_MAX 5000
 #define REASON_MAX 500
-#define REPORTS_TO_HOLD 3   /* distinct reports that hold a post for review */
 
 static json_t *post_json(struct store *st, const struct principal *viewer, int64_t pid)
 {
@@ -110,26 +109,6 @@ static int emit_post(struct req *req, struct post_row *p, const char *type, int 
 	return rc;
 }
 
-static void index_post(struct req *req, int64_t pid, int64_t cid, int64_t tid, const char *body)
-{
-	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT INTO search_fts (text, community_id, thread_id, post_id) VALUES (?, ?, ?, ?)");
-	sqlite3_bind_text(s, 1, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cid);
-	sqlite3_bind_int64(s, 3, tid);
-	sqlite3_bind_int64(s, 4, pid);
-	sqlite3_step(s);
-	store_stmt_done(s);
-}
-
-static void unindex_post(struct req *req, int64_t pid)
-{
-	sqlite3_stmt *s = store_stmt(req->st, "DELETE FROM search_fts WHERE post_id = ? AND post_id != 0");
-	sqlite3_bind_int64(s, 1, pid);
-	sqlite3_step(s);
-	store_stmt_done(s);
-}
-
 /* --- posting -------------------------------------------------------------------- */
 
 void posts_create(struct req *req, struct resp *resp)
@@ -191,7 +170,7 @@ void posts_create(struct req *req, struct resp *resp)
 	if (ok && word) {
 		ok = emit_post(req, &p, "post.created", 0, "post.pending") == 0;
 	} else if (ok) {
-		index_post(req, p.id, t.community_id, tid, text);
+		forums_index(req, t.community_id, tid, p.id, text);
 		ok = emit_post(req, &p, "post.created", 1, NULL) == 0;
 	}
 	if (api_commit_or_fail(req, resp, ok, "could not post"))
@@ -289,9 +268,9 @@ void posts_edit(struct req *req, struct resp *resp)
 	sqlite3_bind_int64(s, 6, p.id);
 	ok = ok && sqlite3_step(s) == SQLITE_DONE;
 	store_stmt_done(s);
-	unindex_post(req, p.id);
+	forums_unindex(req, p.id);
 	if (!strcmp(status, "visible"))
-		index_post(req, p.id, p.community_id, p.thread_id, text);
+		forums_index(req, p.community_id, p.thread_id, p.id, text);
 	/* Was visible: the thread learns of the change (or that it is held). */
 	int was_visible = !strcmp(p.status, "visible");
 	ok = ok && emit_post(req, &p, "post.updated", was_visible || !word,
@@ -339,14 +318,14 @@ void posts_report(struct req *req, struct resp *resp)
 		chan(ch, sizeof ch, "mod", p.community_id);
 		ok = api_emit(req, ch, "report.created", d, p.community_id) == 0;
 		json_decref(d);
-		if (ok && open_reports >= REPORTS_TO_HOLD && !strcmp(p.status, "visible")) {
+		if (ok && open_reports >= req->cfg->report_hold_threshold && !strcmp(p.status, "visible")) {
 			/* Enough neighbours object: hold it until staff decide. */
 			s = store_stmt(req->st,
 				"UPDATE posts SET status = 'pending', hold_reason = 'reported' WHERE id = ?");
 			sqlite3_bind_int64(s, 1, p.id);
 			ok = sqlite3_step(s) == SQLITE_DONE;
 			store_stmt_done(s);
-			unindex_post(req, p.id);
+			forums_unindex(req, p.id);
 			ok = ok && emit_post(req, &p, "post.updated", 1, "post.pending") == 0;
 		}
 	}
@@ -391,14 +370,14 @@ static void set_post_status(struct req *req, struct resp *resp, const char *stat
 		if (sqlite3_step(s) == SQLITE_ROW) {
 			char *b = xstrdup((const char *)sqlite3_column_text(s, 0));
 			store_stmt_done(s);
-			unindex_post(req, p.id);
-			index_post(req, p.id, p.community_id, p.thread_id, b);
+			forums_unindex(req, p.id);
+			forums_index(req, p.community_id, p.thread_id, p.id, b);
 			free(b);
 		} else {
 			store_stmt_done(s);
 		}
 	} else {
-		unindex_post(req, p.id);
+		forums_unindex(req, p.id);
 	}
 	forums_mod_log(req, p.community_id, action, "post", p.id, reason);
 	json_t *note = json_pack("{s:s, s:I, s:I, s:s}", "action", action, "post_id", (json_int_t)p.id,

@@ -34,6 +34,22 @@ static void json_strings(void **state)
 	buf_free(&b);
 }
 
+static void bigrams(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	util_bigrams("停水通知 A1，电梯", &b);
+	assert_string_equal(b.p, "停水 水通 通知 a1 电梯 ");
+	buf_free(&b);
+	util_bigrams("我", &b);
+	assert_string_equal(b.p, "我 ");
+	buf_free(&b);
+	util_bigrams("  ,.!", &b);
+	assert_null(b.p); /* nothing to index */
+	util_bigrams("\xff\xfe", &b); /* invalid bytes do not crash */
+	buf_free(&b);
+}
+
 static void parse_int(void **state)
 {
 	(void)state;
@@ -51,6 +67,7 @@ int main(void)
 		cmocka_unit_test(utf8),
 		cmocka_unit_test(json_strings),
 		cmocka_unit_test(parse_int),
+		cmocka_unit_test(bigrams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
