@@ -185,15 +185,18 @@ static void replay_row(const struct event *ev, void *data)
 	frame_unref(f);
 }
 
-/* Replays page after page until the log has no more (then live), or the
- * socket's queue is half full (then ws calls hub_replay_more once it has
- * drained). Frames that go straight to the socket never fill the queue, so
- * a fast reader is replayed to the end here. */
+/* Pages replayed per call before yielding the loop to other sockets. */
+#define REPLAY_PAGES_PER_TURN 4
+
+/* Replays page after page until the log has no more (then live), the
+ * socket's queue is half full (ws calls hub_replay_more once it drains),
+ * or REPLAY_PAGES_PER_TURN pages went out (a writable callback on the next
+ * loop turn continues), so a long resume never stalls everyone else. */
 static int replay_step(struct hub *hub, struct sub *s)
 {
 	int batch = (int)hub->cfg->ws_replay_batch;
 	struct replay_ctx r = { s, 0 };
-	for (;;) {
+	for (int page = 0; page < REPLAY_PAGES_PER_TURN; page++) {
 		int n = store_events_after(hub->st, s->chan->name, s->last_seq, batch,
 					   replay_row, &r);
 		if (n < 0)
@@ -209,6 +212,8 @@ static int replay_step(struct hub *hub, struct sub *s)
 			return 0;
 		}
 	}
+	ws_wake(s->conn);
+	return 0;
 }
 
 void hub_replay_more(struct hub *hub, struct sub *list)

@@ -56,6 +56,12 @@ static void list_del(struct ws_conn **head, struct ws_conn *c)
 		c->next->prev = c->prev;
 }
 
+void ws_wake(struct ws_conn *c)
+{
+	if (c->wsi && !c->closing)
+		lws_callback_on_writable(c->wsi);
+}
+
 int ws_has_room(const struct ws_conn *c)
 {
 	return c->q.bytes < (size_t)c->gw->cfg->ws_send_queue_bytes / 2;

@@ -23,6 +23,9 @@ struct lws;
 int ws_send(struct ws_conn *c, struct frame *f);
 /* Copies text into a new frame and queues it. */
 int ws_send_text(struct ws_conn *c, const char *text, size_t len);
+/* Asks for a writable callback on the next loop turn (replay continues
+ * from there). */
+void ws_wake(struct ws_conn *c);
 /* True while the queue is under half its limit (replay may add more). */
 int ws_has_room(const struct ws_conn *c);
 
