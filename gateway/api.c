@@ -125,8 +125,34 @@ int api_begin(struct req *req, struct resp *resp)
 	return -EBUSY;
 }
 
+void api_idem_target(const struct req *req, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s %s", req->route ? req->route : "", req->path ? req->path : "");
+}
+
+/* A POST with an Idempotency-Key marks the key used inside the handler's
+ * own transaction (status -1, answer pending), so a crash before the
+ * answer is recorded can never let a retry apply the change twice. */
+static void idem_mark(struct req *req)
+{
+	if (req->method != HTTP_POST || !req->idempotency_key || !req->who.uid)
+		return;
+	char target[512];
+	api_idem_target(req, target, sizeof target);
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT OR IGNORE INTO idempotency (user_id, key, route, status, body, created_at) "
+		"VALUES (?, ?, ?, -1, '', ?)");
+	sqlite3_bind_int64(s, 1, req->who.uid);
+	sqlite3_bind_text(s, 2, req->idempotency_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, util_now_ms());
+	sqlite3_step(s);
+	store_stmt_done(s);
+}
+
 int api_commit(struct req *req)
 {
+	idem_mark(req);
 	int rc = store_commit(req->st);
 	if (rc) {
 		api_events_free(req->pending);

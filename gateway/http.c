@@ -342,10 +342,14 @@ static int idem_lookup(struct gw *gw, struct http_txn *t)
 		found = 1;
 		const char *route = (const char *)sqlite3_column_text(s, 0);
 		char target[512];
-		snprintf(target, sizeof target, "%s %s", t->route_name, t->path);
+		api_idem_target(&t->req, target, sizeof target);
 		if (strcmp(route, target)) {
 			api_error(&t->resp, 409, "conflict",
 				  "this Idempotency-Key was used for another request", NULL);
+		} else if (sqlite3_column_int(s, 1) < 0) {
+			/* Applied, but the process died before recording the answer. */
+			api_error(&t->resp, 409, "conflict",
+				  "this request was already applied; fetch the current state", NULL);
 		} else {
 			t->resp.status = sqlite3_column_int(s, 1);
 			t->resp.body = xstrdup((const char *)sqlite3_column_text(s, 2));
@@ -364,10 +368,13 @@ static void idem_store(struct gw *gw, struct http_txn *t)
 	if (st >= 500 || st == 429 || t->replayed)
 		return;
 	char target[512];
-	snprintf(target, sizeof target, "%s %s", t->route_name, t->path);
+	api_idem_target(&t->req, target, sizeof target);
+	/* Fills the mark api_commit left, or records an answer that changed
+	 * nothing (4xx). */
 	sqlite3_stmt *s = store_stmt(gw->st,
-		"INSERT OR IGNORE INTO idempotency (user_id, key, route, status, body, created_at) "
-		"VALUES (?, ?, ?, ?, ?, ?)");
+		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, key) DO UPDATE "
+		"SET status = ?4, body = ?5 WHERE status = -1");
 	sqlite3_bind_int64(s, 1, t->req.who.uid);
 	sqlite3_bind_text(s, 2, t->idempotency_key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
