@@ -71,6 +71,7 @@ static const struct ckey keys[] = {
 	S(sensitive_words, "config/sensitive-words.txt"),
 	I(post_edit_window_s, 900, 0, 30 * 86400),
 	I(report_hold_threshold, 3, 1, 1000),
+	I(help_escalate_minutes, 15, 1, 7 * 24 * 60),
 	I(shutdown_grace_ms, 2000, 0, 60000),
 	S(log_level, "info"),
 };

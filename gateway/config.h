@@ -62,6 +62,7 @@ struct config {
 	char *sensitive_words;      /* word list file, reloaded on SIGHUP */
 	int64_t post_edit_window_s; /* authors may edit a post this long */
 	int64_t report_hold_threshold; /* distinct reports that hold a post */
+	int64_t help_escalate_minutes; /* urgent help still open this long goes to staff */
 	/* operations */
 	int64_t shutdown_grace_ms;  /* time for close frames to leave on SIGTERM */
 	char *log_level;            /* debug, info, warn, error */

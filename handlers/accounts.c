@@ -6,6 +6,7 @@
  * revokes its whole session (someone else has a copy). */
 #include "access.h"
 #include "routes.h"
+#include "notify.h"
 #include "users.h"
 #include "../gateway/password.h"
 #include "../gateway/util.h"
@@ -496,5 +497,5 @@ void accounts_me(struct req *req, struct resp *resp)
 	store_stmt_done(s);
 	api_json(resp, 200, json_pack("{s:o, s:o, s:b, s:i}", "user", user ? user : json_null(),
 				      "memberships", ms, "is_admin", req->who.is_admin,
-				      "unread_notifications", 0));
+				      "unread_notifications", (int)notify_unread(req->st, req->who.uid)));
 }

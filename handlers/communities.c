@@ -386,6 +386,25 @@ void communities_volunteer(struct req *req, struct resp *resp)
 		api_error(resp, 400, "bad_request", "active must be true or false", "active");
 		goto out;
 	}
+	/* Optional quiet hours {"start":"22:00","end":"07:00"} (China time):
+	 * no normal requests then; urgent ones still come. null clears. */
+	json_t *quiet = json_object_get(body, "quiet_hours");
+	int qs = -1, qe = -1;
+	if (quiet && !json_is_null(quiet)) {
+		const char *a = json_string_value(json_object_get(quiet, "start"));
+		const char *b = json_string_value(json_object_get(quiet, "end"));
+		int h1, m1, h2, m2;
+		if (!json_is_object(quiet) || !a || !b || sscanf(a, "%2d:%2d", &h1, &m1) != 2 ||
+		    sscanf(b, "%2d:%2d", &h2, &m2) != 2 || h1 < 0 || h1 > 23 || m1 < 0 || m1 > 59 ||
+		    h2 < 0 || h2 > 23 || m2 < 0 || m2 > 59 || (h1 == h2 && m1 == m2)) {
+			api_error(resp, 400, "bad_request",
+				  "quiet_hours must be {\"start\":\"HH:MM\",\"end\":\"HH:MM\"} or null",
+				  "quiet_hours");
+			goto out;
+		}
+		qs = h1 * 60 + m1;
+		qe = h2 * 60 + m2;
+	}
 	char *cats = json_dumps(json_object_get(body, "categories"), JSON_COMPACT);
 	char *grids = json_dumps(json_object_get(body, "grids"), JSON_COMPACT);
 	int on = active ? json_is_true(active) : 1;
@@ -395,15 +414,23 @@ void communities_volunteer(struct req *req, struct resp *resp)
 		goto out;
 	}
 	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT INTO volunteers (community_id, user_id, categories, grids, active, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (community_id, user_id) DO UPDATE SET "
-		"categories = ?3, grids = ?4, active = ?5, updated_at = ?6");
+		"INSERT INTO volunteers (community_id, user_id, categories, grids, active, updated_at, "
+		"quiet_start, quiet_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		"ON CONFLICT (community_id, user_id) DO UPDATE SET "
+		"categories = ?3, grids = ?4, active = ?5, updated_at = ?6, quiet_start = ?7, quiet_end = ?8");
 	sqlite3_bind_int64(s, 1, cid);
 	sqlite3_bind_int64(s, 2, req->who.uid);
 	sqlite3_bind_text(s, 3, cats, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, grids, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, on);
 	sqlite3_bind_int64(s, 6, util_now_ms());
+	if (qs >= 0) {
+		sqlite3_bind_int(s, 7, qs);
+		sqlite3_bind_int(s, 8, qe);
+	} else {
+		sqlite3_bind_null(s, 7);
+		sqlite3_bind_null(s, 8);
+	}
 	int ok = sqlite3_step(s) == SQLITE_DONE;
 	store_stmt_done(s);
 	free(cats);

@@ -4,6 +4,7 @@
 #include "access.h"
 #include "forums.h"
 #include "routes.h"
+#include "notify.h"
 #include "users.h"
 #include "wordfilter.h"
 #include "../gateway/util.h"
@@ -383,8 +384,7 @@ static void set_post_status(struct req *req, struct resp *resp, const char *stat
 	json_t *note = json_pack("{s:s, s:I, s:I, s:s}", "action", action, "post_id", (json_int_t)p.id,
 				 "thread_id", (json_int_t)p.thread_id, "reason", reason);
 	char ch[48];
-	chan(ch, sizeof ch, "user", p.author_id);
-	ok = ok && api_emit(req, ch, "notification", note, p.community_id) == 0;
+	ok = ok && notify(req, p.author_id, "moderation.action", note, p.community_id) == 0;
 	chan(ch, sizeof ch, "mod", p.community_id);
 	ok = ok && api_emit(req, ch, "moderation.action", note, p.community_id) == 0;
 	json_decref(note);
@@ -499,9 +499,7 @@ void posts_mute(struct req *req, struct resp *resp)
 	forums_mod_log(req, cid, "member.mute", "user", uid, reason);
 	json_t *note = json_pack("{s:s, s:I, s:s}", "action", "member.mute",
 				 "muted_until", (json_int_t)until, "reason", reason);
-	char ch[48];
-	chan(ch, sizeof ch, "user", uid);
-	ok = ok && api_emit(req, ch, "notification", note, cid) == 0;
+	ok = ok && notify(req, uid, "member.mute", note, cid) == 0;
 	json_decref(note);
 	if (api_commit_or_fail(req, resp, ok, "could not mute"))
 		goto out;

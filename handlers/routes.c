@@ -44,9 +44,22 @@ const struct route handler_routes[] = {
 	R(GET, "/v1/communities/{cid}/moderation/log", posts_mod_log),
 	R(GET, "/v1/communities/{cid}/moderation/summary", posts_mod_summary),
 	R(GET, "/v1/communities/{cid}/moderation/queue", posts_mod_queue),
+	/* neighbour help */
+	R(POST, "/v1/communities/{cid}/help", help_create),
+	R(GET, "/v1/communities/{cid}/help", help_list),
+	R(GET, "/v1/help/{hid}", help_get),
+	R(POST, "/v1/help/{hid}/claim", help_claim),
+	R(POST, "/v1/help/{hid}/unclaim", help_unclaim),
+	R(POST, "/v1/help/{hid}/done", help_done),
+	R(POST, "/v1/help/{hid}/confirm", help_confirm),
+	R(POST, "/v1/help/{hid}/cancel", help_cancel),
+	R(GET, "/v1/communities/{cid}/ledger", help_ledger),
+	/* inbox */
+	R(GET, "/v1/notifications", notify_list),
+	R(POST, "/v1/notifications/read", notify_read),
 };
 
-const api_tick_cb handler_ticks[] = { forums_tick };
+const api_tick_cb handler_ticks[] = { forums_tick, help_tick };
 const size_t handler_ticks_count = sizeof handler_ticks / sizeof handler_ticks[0];
 
 const size_t handler_routes_count = sizeof handler_routes / sizeof handler_routes[0];

@@ -58,5 +58,19 @@ void posts_mute(struct req *req, struct resp *resp);
 void posts_mod_log(struct req *req, struct resp *resp);
 void posts_mod_summary(struct req *req, struct resp *resp);
 void posts_mod_queue(struct req *req, struct resp *resp);
+/* help.c */
+void help_create(struct req *req, struct resp *resp);
+void help_list(struct req *req, struct resp *resp);
+void help_get(struct req *req, struct resp *resp);
+void help_claim(struct req *req, struct resp *resp);
+void help_unclaim(struct req *req, struct resp *resp);
+void help_done(struct req *req, struct resp *resp);
+void help_confirm(struct req *req, struct resp *resp);
+void help_cancel(struct req *req, struct resp *resp);
+void help_ledger(struct req *req, struct resp *resp);
+void help_tick(struct req *req);
+/* notify.c */
+void notify_list(struct req *req, struct resp *resp);
+void notify_read(struct req *req, struct resp *resp);
 
 #endif

@@ -70,8 +70,15 @@ itest('reports hold a post for review; staff restore it; hide too; all logged', 
 		assert.equal(upd.data.body, text);
 		const action = await mod.waitFor(ev(mch, 'moderation.action', (d) => d.action === 'post.restore'));
 		assert.equal(action.data.post_id, p.id);
-		const note = await authorSock.waitFor(ev(uch, 'notification', (d) => d.action === 'post.restore'));
-		assert.equal(note.data.post_id, p.id);
+		// The author's inbox entry, pushed as it is stored: {id, type, data, created_at, read}.
+		const note = await authorSock.waitFor(ev(uch, 'notification', (d) => d.data.action === 'post.restore'));
+		assert.equal(note.data.type, 'moderation.action');
+		assert.equal(note.data.data.post_id, p.id);
+		assert.equal(note.data.read, false);
+		const inbox = await gw.request('GET', '/v1/notifications', { token: author.access });
+		expectStatus(inbox, 200, 'inbox');
+		assert.ok(inbox.json.items.some((n) => n.id === note.data.id && n.data.action === 'post.restore'),
+			'the notification is also in the inbox');
 		assert.deepEqual(await postsOf(r2), [p.id, q.id]);
 		assert.equal((await search(gw, r2.access, A.id, '纸箱堆了')).length, 1, 'searchable again');
 		// Reports were resolved: one more report does not hold it again.

@@ -1,0 +1,546 @@
+/* help: 鄰里互助 — a resident asks, the volunteers whose categories and
+ * grids match hear at once (inbox row + live event), one claims, the
+ * contact goes only to that volunteer; escalation and expiry run in the
+ * once-a-second tick from the database. */
+#include "access.h"
+#include "notify.h"
+#include "routes.h"
+#include "../gateway/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TITLE_MAX 100
+#define DETAILS_MAX 2000
+#define CONTACT_MAX 100
+#define THANKS_MAX 500
+
+struct help_row {
+	int64_t id, community_id, requester_id, volunteer_id, claimed_at, done_at;
+	char status[16], urgency[8];
+};
+
+static int help_load(struct store *st, int64_t hid, struct help_row *h)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT community_id, requester_id, coalesce(volunteer_id, 0), coalesce(claimed_at, 0), "
+		"coalesce(done_at, 0), status, urgency FROM help_requests WHERE id = ?");
+	sqlite3_bind_int64(s, 1, hid);
+	int found = sqlite3_step(s) == SQLITE_ROW;
+	if (found) {
+		h->id = hid;
+		h->community_id = sqlite3_column_int64(s, 0);
+		h->requester_id = sqlite3_column_int64(s, 1);
+		h->volunteer_id = sqlite3_column_int64(s, 2);
+		h->claimed_at = sqlite3_column_int64(s, 3);
+		h->done_at = sqlite3_column_int64(s, 4);
+		snprintf(h->status, sizeof h->status, "%s", (const char *)sqlite3_column_text(s, 5));
+		snprintf(h->urgency, sizeof h->urgency, "%s", (const char *)sqlite3_column_text(s, 6));
+	}
+	store_stmt_done(s);
+	return found ? 0 : -ENOENT;
+}
+
+/* The request as viewer sees it: contact and details only for the
+ * requester, the claiming volunteer and staff (full = 1). */
+static json_t *help_json(struct store *st, int64_t hid, int full)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT community_id, category, title, details, grid, urgency, status, requester_id, "
+		"volunteer_id, created_at, contact, escalated_at, window_end, rating, thanks "
+		"FROM help_requests WHERE id = ?");
+	sqlite3_bind_int64(s, 1, hid);
+	json_t *j = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}",
+			"id", (json_int_t)hid, "community_id", (json_int_t)sqlite3_column_int64(s, 0),
+			"category", (const char *)sqlite3_column_text(s, 1),
+			"title", (const char *)sqlite3_column_text(s, 2),
+			"urgency", (const char *)sqlite3_column_text(s, 5),
+			"status", (const char *)sqlite3_column_text(s, 6),
+			"requester_id", (json_int_t)sqlite3_column_int64(s, 7),
+			"created_at", (json_int_t)sqlite3_column_int64(s, 9));
+		json_object_set_new(j, "grid", sqlite3_column_type(s, 4) == SQLITE_NULL ? json_null() :
+				    json_string((const char *)sqlite3_column_text(s, 4)));
+		json_object_set_new(j, "volunteer_id", sqlite3_column_type(s, 8) == SQLITE_NULL ? json_null() :
+				    json_integer(sqlite3_column_int64(s, 8)));
+		json_object_set_new(j, "escalated", json_boolean(sqlite3_column_type(s, 11) != SQLITE_NULL));
+		if (sqlite3_column_type(s, 12) != SQLITE_NULL)
+			json_object_set_new(j, "window_end", json_integer(sqlite3_column_int64(s, 12)));
+		if (full) {
+			json_object_set_new(j, "details", json_string((const char *)sqlite3_column_text(s, 3)));
+			json_object_set_new(j, "contact", json_string((const char *)sqlite3_column_text(s, 10)));
+		}
+		if (sqlite3_column_type(s, 13) != SQLITE_NULL)
+			json_object_set_new(j, "rating", json_integer(sqlite3_column_int64(s, 13)));
+		if (full && sqlite3_column_type(s, 14) != SQLITE_NULL)
+			json_object_set_new(j, "thanks", json_string((const char *)sqlite3_column_text(s, 14)));
+	}
+	store_stmt_done(s);
+	return j;
+}
+
+static int sees_contact(const struct req *req, const struct help_row *h)
+{
+	/* volunteer_id is cleared when a volunteer gives a request back, and
+	 * with it their access to the contact. */
+	return req->who.uid == h->requester_id || (h->volunteer_id && req->who.uid == h->volunteer_id) ||
+	       req->who.is_admin ||
+	       access_role(req->st, req->who.uid, h->community_id) == ROLE_STAFF;
+}
+
+/* help.updated on help:{cid}, never with contact or details. */
+static int emit_help(struct req *req, int64_t hid, int64_t cid, const char *type)
+{
+	json_t *j = help_json(req->st, hid, 0);
+	char ch[40];
+	snprintf(ch, sizeof ch, "help:%" PRId64, cid);
+	int rc = api_emit(req, ch, type, j, cid);
+	json_decref(j);
+	return rc;
+}
+
+static int category_known(const struct config *cfg, const char *c)
+{
+	size_t n = strlen(c);
+	for (const char *p = cfg->help_categories; *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && !strncmp(p, c, n))
+			return 1;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+/* Minutes since local midnight in China (UTC+8, no DST). */
+static int local_minutes(int64_t now_ms)
+{
+	return (int)(((now_ms / 60000) + 8 * 60) % (24 * 60));
+}
+
+static int in_quiet(int now_min, int start, int end)
+{
+	return start <= end ? (now_min >= start && now_min < end) : (now_min >= start || now_min < end);
+}
+
+/* Notifies matching volunteers; inside the transaction. Returns how many. */
+static int notify_volunteers(struct req *req, int64_t hid, int64_t cid, int64_t requester,
+			     const char *category, const char *grid, int urgent)
+{
+	int now_min = local_minutes(util_now_ms());
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT v.user_id, v.quiet_start, v.quiet_end FROM volunteers v "
+		"JOIN memberships m ON m.community_id = v.community_id AND m.user_id = v.user_id "
+		"WHERE v.community_id = ?1 AND v.active = 1 AND v.user_id != ?2 "
+		"AND EXISTS (SELECT 1 FROM json_each(v.categories) WHERE value = ?3) "
+		"AND (?4 IS NULL OR json_array_length(v.grids) = 0 OR "
+		"     EXISTS (SELECT 1 FROM json_each(v.grids) WHERE value = ?4))");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, requester);
+	sqlite3_bind_text(s, 3, category, -1, SQLITE_STATIC);
+	if (grid)
+		sqlite3_bind_text(s, 4, grid, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
+	size_t n = 0, cap = 64;
+	int64_t *uids = xmalloc(cap * sizeof *uids);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!urgent && sqlite3_column_type(s, 1) != SQLITE_NULL &&
+		    in_quiet(now_min, sqlite3_column_int(s, 1), sqlite3_column_int(s, 2)))
+			continue;
+		if (n == cap)
+			uids = xrealloc(uids, (cap *= 2) * sizeof *uids);
+		uids[n++] = sqlite3_column_int64(s, 0);
+	}
+	store_stmt_done(s);
+	json_t *j = help_json(req->st, hid, 0);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = notify(req, uids[i], "help.request", j, cid);
+	json_decref(j);
+	free(uids);
+	return rc ? -EIO : (int)n;
+}
+
+/* POST /v1/communities/{cid}/help */
+void help_create(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *category = api_str(body, "category", 1, 32, 1, resp), *title = NULL,
+		   *details = NULL, *grid = NULL, *urgency = NULL, *contact = NULL;
+	int64_t window = 0;
+	if (!category)
+		goto out;
+	if (!category_known(req->cfg, category)) {
+		api_error(resp, 400, "bad_request", "unknown category", "category");
+		goto out;
+	}
+	if (!(title = api_str(body, "title", 1, TITLE_MAX, 1, resp)) ||
+	    !(details = api_str(body, "details", 0, DETAILS_MAX, 1, resp)) ||
+	    !(contact = api_str(body, "contact", 1, CONTACT_MAX, 1, resp)))
+		goto out;
+	grid = api_str(body, "grid", 1, 32, 0, resp);
+	if (!grid && resp->status)
+		goto out;
+	urgency = api_str(body, "urgency", 1, 8, 0, resp);
+	if (!urgency && resp->status)
+		goto out;
+	if (urgency && strcmp(urgency, "normal") && strcmp(urgency, "urgent")) {
+		api_error(resp, 400, "bad_request", "urgency must be \"normal\" or \"urgent\"", "urgency");
+		goto out;
+	}
+	if (api_int(body, "window_minutes", 1, 30 * 24 * 60, 0, 0, &window, resp))
+		goto out;
+	if (grid) {
+		sqlite3_stmt *g = store_stmt(req->st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
+		sqlite3_bind_int64(g, 1, cid);
+		sqlite3_bind_text(g, 2, grid, -1, SQLITE_STATIC);
+		int known = sqlite3_step(g) == SQLITE_ROW;
+		store_stmt_done(g);
+		if (!known) {
+			api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
+			goto out;
+		}
+	}
+	int urgent = urgency && !strcmp(urgency, "urgent");
+	int64_t now = util_now_ms();
+	if (api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO help_requests (community_id, requester_id, category, title, details, grid, "
+		"urgency, contact, window_end, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_text(s, 3, category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, details, -1, SQLITE_STATIC);
+	if (grid)
+		sqlite3_bind_text(s, 6, grid, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_text(s, 7, urgent ? "urgent" : "normal", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, contact, -1, SQLITE_STATIC);
+	if (window)
+		sqlite3_bind_int64(s, 9, now + window * 60000);
+	else
+		sqlite3_bind_null(s, 9);
+	sqlite3_bind_int64(s, 10, now);
+	sqlite3_bind_int64(s, 11, now);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	int64_t hid = sqlite3_last_insert_rowid(store_db(req->st));
+	int notified = ok ? notify_volunteers(req, hid, cid, req->who.uid, category, grid, urgent) : -1;
+	ok = ok && notified >= 0 && emit_help(req, hid, cid, "help.created") == 0;
+	if (api_commit_or_fail(req, resp, ok, "could not create the request"))
+		goto out;
+	json_t *j = help_json(req->st, hid, 1);
+	json_object_set_new(j, "notified", json_integer(notified));
+	api_json(resp, 201, json_pack("{s:o}", "request", j));
+out:
+	json_decref(body);
+}
+
+/* GET /v1/communities/{cid}/help ?status= */
+void help_list(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	char status[16] = "";
+	api_query(req, "status", status, sizeof status);
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id FROM help_requests WHERE community_id = ?1 AND (?2 = 0 OR id < ?2) "
+		"AND (?3 = '' OR status = ?3) ORDER BY id DESC LIMIT ?4");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, cursor);
+	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, limit);
+	int64_t ids[200];
+	int n = 0;
+	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++) {
+		struct help_row h;
+		help_load(req->st, ids[i], &h);
+		json_array_append_new(items, help_json(req->st, ids[i], sees_contact(req, &h)));
+	}
+	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
+}
+
+/* Loads {hid} for a member of its community. */
+static int help_access(struct req *req, struct resp *resp, struct help_row *h)
+{
+	int64_t hid;
+	if (api_id_param(req, "hid", &hid, resp) || api_require_user(req, resp))
+		return -EPERM;
+	if (help_load(req->st, hid, h)) {
+		api_error(resp, 404, "not_found", "no such request", NULL);
+		return -ENOENT;
+	}
+	return access_require_member(req, h->community_id, resp);
+}
+
+void help_get(struct req *req, struct resp *resp)
+{
+	struct help_row h;
+	if (help_access(req, resp, &h))
+		return;
+	api_json(resp, 200, json_pack("{s:o}", "request", help_json(req->st, h.id, sees_contact(req, &h))));
+}
+
+/* One conditional transition: sql must change exactly one row (bound
+ * ?1 = id, ?2 = caller, ?3 = now), else 409 with conflict_msg. Then the
+ * event and a notification to notify_uid. */
+static void transition(struct req *req, struct resp *resp, struct help_row *h, const char *sql,
+		       const char *conflict_msg, int64_t notify_uid, const char *note_type)
+{
+	if (api_begin(req, resp))
+		return;
+	sqlite3_stmt *s = store_stmt(req->st, sql);
+	sqlite3_bind_int64(s, 1, h->id);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_int64(s, 3, util_now_ms());
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	int changed = sqlite3_changes(store_db(req->st));
+	store_stmt_done(s);
+	if (ok && !changed) {
+		api_rollback(req);
+		api_error(resp, 409, "conflict", conflict_msg, NULL);
+		return;
+	}
+	ok = ok && emit_help(req, h->id, h->community_id, "help.updated") == 0;
+	if (ok && notify_uid) {
+		json_t *j = help_json(req->st, h->id, 1);
+		ok = notify(req, notify_uid, note_type, j, h->community_id) == 0;
+		json_decref(j);
+	}
+	if (api_commit_or_fail(req, resp, ok, "could not update the request"))
+		return;
+	help_load(req->st, h->id, h);
+	api_json(resp, 200, json_pack("{s:o}", "request", help_json(req->st, h->id, sees_contact(req, h))));
+}
+
+void help_claim(struct req *req, struct resp *resp)
+{
+	struct help_row h;
+	if (help_access(req, resp, &h))
+		return;
+	if (h.requester_id == req->who.uid) {
+		api_error(resp, 409, "conflict", "you cannot claim your own request", NULL);
+		return;
+	}
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT active FROM volunteers WHERE community_id = ? AND user_id = ?");
+	sqlite3_bind_int64(s, 1, h.community_id);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	int vol = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+	store_stmt_done(s);
+	if (!vol) {
+		api_error(resp, 403, "forbidden", "only active volunteers of this community claim requests", NULL);
+		return;
+	}
+	transition(req, resp, &h,
+		"UPDATE help_requests SET status = 'claimed', volunteer_id = ?2, claimed_at = ?3, "
+		"updated_at = ?3 WHERE id = ?1 AND status = 'open'",
+		"this request is no longer open (someone else claimed it, or it ended)",
+		h.requester_id, "help.claimed");
+}
+
+void help_unclaim(struct req *req, struct resp *resp)
+{
+	struct help_row h;
+	if (help_access(req, resp, &h))
+		return;
+	transition(req, resp, &h,
+		"UPDATE help_requests SET status = 'open', volunteer_id = NULL, claimed_at = NULL, "
+		"updated_at = ?3 WHERE id = ?1 AND status = 'claimed' AND volunteer_id = ?2",
+		"only the volunteer who claimed it may give it back, while claimed",
+		h.requester_id, "help.unclaimed");
+}
+
+void help_done(struct req *req, struct resp *resp)
+{
+	struct help_row h;
+	if (help_access(req, resp, &h))
+		return;
+	transition(req, resp, &h,
+		"UPDATE help_requests SET status = 'done', done_at = ?3, updated_at = ?3 "
+		"WHERE id = ?1 AND status = 'claimed' AND volunteer_id = ?2",
+		"only the volunteer who claimed it may mark it done, while claimed",
+		h.requester_id, "help.done");
+}
+
+void help_cancel(struct req *req, struct resp *resp)
+{
+	struct help_row h;
+	if (help_access(req, resp, &h))
+		return;
+	transition(req, resp, &h,
+		"UPDATE help_requests SET status = 'cancelled', updated_at = ?3 "
+		"WHERE id = ?1 AND requester_id = ?2 AND status IN ('open', 'claimed')",
+		"only the requester may cancel, while open or claimed",
+		h.volunteer_id, "help.cancelled");
+}
+
+void help_confirm(struct req *req, struct resp *resp)
+{
+	struct help_row h;
+	if (help_access(req, resp, &h))
+		return;
+	json_t *body = req->body_len ? api_body_object(req, resp) : json_object();
+	int64_t rating = 0;
+	const char *thanks = NULL;
+	if (!body || api_int(body, "rating", 1, 5, 0, 0, &rating, resp))
+		goto out;
+	thanks = api_str(body, "thanks", 1, THANKS_MAX, 0, resp);
+	if (!thanks && resp->status)
+		goto out;
+	if (h.requester_id != req->who.uid || strcmp(h.status, "done")) {
+		api_error(resp, 409, "conflict", "only the requester confirms, once the volunteer marked it done", NULL);
+		goto out;
+	}
+	if (api_begin(req, resp))
+		goto out;
+	int64_t now = util_now_ms();
+	sqlite3_stmt *s = store_stmt(req->st,
+		"UPDATE help_requests SET status = 'confirmed', rating = ?2, thanks = ?3, updated_at = ?4 "
+		"WHERE id = ?1 AND status = 'done'");
+	sqlite3_bind_int64(s, 1, h.id);
+	if (rating)
+		sqlite3_bind_int64(s, 2, rating);
+	else
+		sqlite3_bind_null(s, 2);
+	if (thanks)
+		sqlite3_bind_text(s, 3, thanks, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, now);
+	int ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(req->st)) == 1;
+	store_stmt_done(s);
+	/* 志願服務時長: claim to done, at least a minute. */
+	int64_t minutes = (h.done_at - h.claimed_at) / 60000;
+	if (minutes < 1)
+		minutes = 1;
+	s = store_stmt(req->st,
+		"INSERT INTO service_ledger (community_id, user_id, request_id, minutes, rating, at) "
+		"VALUES (?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, h.community_id);
+	sqlite3_bind_int64(s, 2, h.volunteer_id);
+	sqlite3_bind_int64(s, 3, h.id);
+	sqlite3_bind_int64(s, 4, minutes);
+	if (rating)
+		sqlite3_bind_int64(s, 5, rating);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_int64(s, 6, now);
+	ok = ok && sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	ok = ok && emit_help(req, h.id, h.community_id, "help.updated") == 0;
+	if (ok) {
+		json_t *j = json_pack("{s:I, s:I, s:s?, s:I}", "request_id", (json_int_t)h.id,
+				      "minutes", (json_int_t)minutes, "thanks", thanks,
+				      "rating", (json_int_t)rating);
+		ok = notify(req, h.volunteer_id, "help.confirmed", j, h.community_id) == 0;
+		json_decref(j);
+	}
+	if (api_commit_or_fail(req, resp, ok, "could not confirm"))
+		goto out;
+	api_json(resp, 200, json_pack("{s:o}", "request", help_json(req->st, h.id, 1)));
+out:
+	json_decref(body);
+}
+
+/* GET /v1/communities/{cid}/ledger: staff see everyone, others themselves. */
+void help_ledger(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
+		return;
+	int staff = req->who.is_admin || access_role(req->st, req->who.uid, cid) == ROLE_STAFF;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT user_id, count(*), sum(minutes), avg(rating) FROM service_ledger "
+		"WHERE community_id = ?1 AND (?2 OR user_id = ?3) GROUP BY user_id ORDER BY sum(minutes) DESC");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int(s, 2, staff);
+	sqlite3_bind_int64(s, 3, req->who.uid);
+	json_t *items = json_array();
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *e = json_pack("{s:I, s:I, s:I}", "user_id", (json_int_t)sqlite3_column_int64(s, 0),
+				      "requests", (json_int_t)sqlite3_column_int64(s, 1),
+				      "minutes", (json_int_t)sqlite3_column_int64(s, 2));
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+			json_object_set_new(e, "average_rating", json_real(sqlite3_column_double(s, 3)));
+		json_array_append_new(items, e);
+	}
+	store_stmt_done(s);
+	api_json(resp, 200, json_pack("{s:o}", "items", items));
+}
+
+/* Once a second: open requests past their window expire; urgent ones
+ * still open after help_escalate_minutes go to the community's staff. */
+void help_tick(struct req *req)
+{
+	int64_t now = util_now_ms();
+	int64_t ids[32], cids[32], req_ids[32];
+	int kind[32], n = 0; /* 0 expire, 1 escalate */
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id, community_id, requester_id, 0 FROM help_requests WHERE status = 'open' "
+		"AND window_end IS NOT NULL AND window_end <= ?1 "
+		"UNION ALL SELECT id, community_id, requester_id, 1 FROM help_requests "
+		"WHERE status = 'open' AND urgency = 'urgent' AND escalated_at IS NULL AND created_at <= ?2 "
+		"LIMIT 32");
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, now - req->cfg->help_escalate_minutes * 60000);
+	while (sqlite3_step(s) == SQLITE_ROW && n < 32) {
+		ids[n] = sqlite3_column_int64(s, 0);
+		cids[n] = sqlite3_column_int64(s, 1);
+		req_ids[n] = sqlite3_column_int64(s, 2);
+		kind[n++] = sqlite3_column_int(s, 3);
+	}
+	store_stmt_done(s);
+	if (!n || store_begin(req->st))
+		return;
+	int ok = 1;
+	for (int i = 0; i < n && ok; i++) {
+		s = store_stmt(req->st, kind[i] ?
+			"UPDATE help_requests SET escalated_at = ?2, updated_at = ?2 WHERE id = ?1 AND status = 'open'" :
+			"UPDATE help_requests SET status = 'expired', updated_at = ?2 WHERE id = ?1 AND status = 'open'");
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, now);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		store_stmt_done(s);
+		ok = ok && emit_help(req, ids[i], cids[i], "help.updated") == 0;
+		json_t *j = help_json(req->st, ids[i], 1);
+		if (kind[i]) {
+			/* Nobody answered: every staff member of the community hears. */
+			int64_t staff[64];
+			int ns = 0;
+			s = store_stmt(req->st,
+				"SELECT user_id FROM memberships WHERE community_id = ? AND role = 'staff' LIMIT 64");
+			sqlite3_bind_int64(s, 1, cids[i]);
+			while (sqlite3_step(s) == SQLITE_ROW && ns < 64)
+				staff[ns++] = sqlite3_column_int64(s, 0);
+			store_stmt_done(s);
+			for (int k = 0; k < ns && ok; k++)
+				ok = notify(req, staff[k], "help.escalated", j, cids[i]) == 0;
+		} else {
+			ok = ok && notify(req, req_ids[i], "help.expired", j, cids[i]) == 0;
+		}
+		json_decref(j);
+	}
+	if (!ok || api_commit(req))
+		api_rollback(req);
+}

@@ -1,0 +1,97 @@
+/* notify: the inbox (GET /v1/notifications, POST /v1/notifications/read). */
+#include "notify.h"
+#include "routes.h"
+#include "../gateway/util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t cid)
+{
+	char *d = json_dumps(data, JSON_COMPACT);
+	int64_t now = util_now_ms();
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO notifications (user_id, type, data, created_at) VALUES (?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, uid);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, d, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	free(d);
+	if (!ok)
+		return -EIO;
+	json_t *ev = json_pack("{s:I, s:s, s:O, s:I, s:b}",
+		"id", (json_int_t)sqlite3_last_insert_rowid(store_db(req->st)), "type", type,
+		"data", data, "created_at", (json_int_t)now, "read", 0);
+	char ch[40];
+	snprintf(ch, sizeof ch, "user:%" PRId64, uid);
+	int rc = api_emit(req, ch, "notification", ev, cid);
+	json_decref(ev);
+	return rc;
+}
+
+int64_t notify_unread(struct store *st, int64_t uid)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0");
+	sqlite3_bind_int64(s, 1, uid);
+	sqlite3_step(s);
+	int64_t n = sqlite3_column_int64(s, 0);
+	store_stmt_done(s);
+	return n;
+}
+
+/* GET /v1/notifications ?unread=1&limit=&cursor= : newest first. */
+void notify_list(struct req *req, struct resp *resp)
+{
+	int64_t cursor;
+	int limit;
+	if (api_require_user(req, resp) || api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	char v[8];
+	int unread = api_query(req, "unread", v, sizeof v) > 0 && strcmp(v, "0") && strcmp(v, "false");
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT id, type, data, created_at, read FROM notifications WHERE user_id = ?1 "
+		"AND (?2 = 0 OR id < ?2) AND (?3 = 0 OR read = 0) ORDER BY id DESC LIMIT ?4");
+	sqlite3_bind_int64(s, 1, req->who.uid);
+	sqlite3_bind_int64(s, 2, cursor);
+	sqlite3_bind_int(s, 3, unread);
+	sqlite3_bind_int(s, 4, limit);
+	json_t *items = json_array();
+	int64_t last = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		last = sqlite3_column_int64(s, 0);
+		json_t *data = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
+		json_array_append_new(items, json_pack("{s:I, s:s, s:o, s:I, s:b}", "id", (json_int_t)last,
+			"type", (const char *)sqlite3_column_text(s, 1), "data", data ? data : json_object(),
+			"created_at", (json_int_t)sqlite3_column_int64(s, 3), "read", sqlite3_column_int(s, 4)));
+	}
+	store_stmt_done(s);
+	json_t *out = api_list(items, limit, last);
+	json_object_set_new(out, "unread", json_integer(notify_unread(req->st, req->who.uid)));
+	api_json(resp, 200, out);
+}
+
+/* POST /v1/notifications/read {up_to}: marks read every notification up
+ * to that id. */
+void notify_read(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	int64_t up_to;
+	if (!body || api_int(body, "up_to", 1, INT64_MAX, 1, 0, &up_to, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"UPDATE notifications SET read = 1 WHERE user_id = ? AND id <= ? AND read = 0");
+	sqlite3_bind_int64(s, 1, req->who.uid);
+	sqlite3_bind_int64(s, 2, up_to);
+	sqlite3_step(s);
+	store_stmt_done(s);
+	api_json(resp, 200, json_pack("{s:I}", "unread", (json_int_t)notify_unread(req->st, req->who.uid)));
+out:
+	json_decref(body);
+}

@@ -1,0 +1,18 @@
+/* notify: the per-user inbox. A notification is a row written in the
+ * caller's transaction and an event on user:{uid}, so it is both pushed
+ * live and kept for a member who was offline. */
+#ifndef LINLI_NOTIFY_H
+#define LINLI_NOTIFY_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "../gateway/api.h"
+
+/* Writes the row and emits the event; data is borrowed. 0 or -EIO. */
+int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t cid);
+
+/* Unread notifications of uid. */
+int64_t notify_unread(struct store *st, int64_t uid);
+
+#endif
