@@ -64,6 +64,7 @@ struct resp {
 	size_t len;
 	const char *content_type; /* static; default application/json */
 	int retry_after;          /* seconds, sets Retry-After when > 0 */
+	int is_static;            /* a file of the web app: revalidated, with CSP */
 };
 
 typedef void (*api_handler_cb)(struct req *req, struct resp *resp);

@@ -74,6 +74,8 @@ static const struct ckey keys[] = {
 	I(help_escalate_minutes, 15, 1, 7 * 24 * 60),
 	I(shutdown_grace_ms, 2000, 0, 60000),
 	S(log_level, "info"),
+	S(web_root, "clients/web"),
+	S(web_sdk_root, "clients/js/src"),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -60,6 +60,8 @@ struct config {
 	char *cors_origins;         /* comma-separated allowed origins */
 	char *help_categories;      /* comma-separated help request categories */
 	char *sensitive_words;      /* word list file, reloaded on SIGHUP */
+	char *web_root;             /* the web app's files, served at / */
+	char *web_sdk_root;         /* the JS SDK's sources, served at /sdk/ */
 	int64_t post_edit_window_s; /* authors may edit a post this long */
 	int64_t report_hold_threshold; /* distinct reports that hold a post */
 	int64_t help_escalate_minutes; /* urgent help still open this long goes to staff */

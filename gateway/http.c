@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "router.h"
+#include "static.h"
 #include "server.h"
 #include "token.h"
 #include "util.h"
@@ -253,8 +254,13 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 		return -1;
 	snprintf(v, sizeof v, "%" PRIu64, t->req.id);
 	if (add_hdr(wsi, "x-request-id:", v, &p, end) ||
-	    add_hdr(wsi, "cache-control:", "no-store", &p, end) ||
+	    add_hdr(wsi, "cache-control:", r->is_static ? "no-cache" : "no-store", &p, end) ||
 	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end))
+		return -1;
+	if (r->is_static &&
+	    (add_hdr(wsi, "content-security-policy:", static_csp, &p, end) ||
+	     add_hdr(wsi, "referrer-policy:", "no-referrer", &p, end) ||
+	     add_hdr(wsi, "x-frame-options:", "DENY", &p, end)))
 		return -1;
 	if (r->retry_after > 0) {
 		snprintf(v, sizeof v, "%d", r->retry_after);
@@ -502,6 +508,10 @@ static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 	int status = 404;
 	const struct route *rt = router_match(routes, nroutes, req->method, t->path,
 					      req, &status);
+	if (!rt && req->method == HTTP_GET && static_serve(gw->cfg, t->path, &t->resp)) {
+		t->route_name = "GET static";
+		return respond(wsi, t);
+	}
 	if (!rt) {
 		t->route_name = "unmatched";
 		if (status == 405)

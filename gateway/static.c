@@ -1,0 +1,115 @@
+#include "static.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATIC_MAX_FILE (8 * 1024 * 1024)
+
+const char static_csp[] =
+	"default-src 'self'; script-src 'self'; style-src 'self'; "
+	"img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; "
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+static const struct { const char *ext, *type; } types[] = {
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".mjs", "text/javascript; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".json", "application/json" },
+	{ ".webmanifest", "application/manifest+json" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".ico", "image/x-icon" },
+	{ ".woff2", "font/woff2" },
+	{ ".txt", "text/plain; charset=utf-8" },
+};
+
+static const char *type_of(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	if (dot && !strchr(dot, '/'))
+		for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+			if (!strcmp(dot, types[i].ext))
+				return types[i].type;
+	return NULL; /* not a type we serve */
+}
+
+/* A relative path of plain segments: none empty, none starting with a
+ * dot (no "..", no hidden files), no backslash. */
+static int safe_rel(const char *rel)
+{
+	if (!*rel)
+		return 0;
+	for (const char *p = rel; *p; ) {
+		if (*p == '.' || *p == '/')
+			return 0;
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (memchr(p, '\\', n))
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+static int read_file(const char *root, const char *rel, struct resp *resp)
+{
+	char rroot[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
+	if (!*root || !realpath(root, rroot))
+		return 0;
+	if (snprintf(full, sizeof full, "%s/%s", rroot, rel) >= (int)sizeof full)
+		return 0;
+	/* Symlinks may point anywhere inside the root, nowhere outside. */
+	size_t rl = strlen(rroot);
+	if (!realpath(full, real) || strncmp(real, rroot, rl) || real[rl] != '/')
+		return 0;
+	int fd = open(real, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat sb;
+	char *body = NULL;
+	int ok = 0;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size <= STATIC_MAX_FILE) {
+		size_t len = (size_t)sb.st_size, got = 0;
+		body = xmalloc(len + 1);
+		while (got < len) {
+			ssize_t n = read(fd, body + got, len - got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got == len) {
+			resp->status = 200;
+			resp->body = body;
+			resp->len = len;
+			resp->content_type = type_of(real);
+			resp->is_static = 1;
+			body = NULL;
+			ok = 1;
+		}
+	}
+	free(body);
+	close(fd);
+	return ok;
+}
+
+int static_serve(const struct config *cfg, const char *path, struct resp *resp)
+{
+	if (strncmp(path, "/v1/", 4) == 0 || path[0] != '/')
+		return 0;
+	if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	if (!type_of(path))
+		return 0;
+	if (strncmp(path, "/sdk/", 5) == 0)
+		return safe_rel(path + 5) && read_file(cfg->web_sdk_root, path + 5, resp);
+	return safe_rel(path + 1) && read_file(cfg->web_root, path + 1, resp);
+}
