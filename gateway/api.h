@@ -158,6 +158,12 @@ int api_page(const struct req *req, int def, int max, int *limit, int64_t *curso
 /* {"items": items, "next_cursor": "<last id>" or null}; takes items. */
 json_t *api_list(json_t *items, int limit, int64_t last_id);
 
+/* 1 when a socket on this gateway is subscribed to user:{uid}: the
+ * member sees a notification live, so no push is needed. With several
+ * gateways a member connected to another one counts as offline here (an
+ * extra push, which apps deduplicate by notification id). */
+int api_user_live(const struct req *req, int64_t uid);
+
 /* Characters (code points) in a UTF-8 string. */
 size_t api_chars(const char *s);
 

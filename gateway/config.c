@@ -72,6 +72,15 @@ static const struct ckey keys[] = {
 	I(post_edit_window_s, 900, 0, 30 * 86400),
 	I(report_hold_threshold, 3, 1, 1000),
 	I(help_escalate_minutes, 15, 1, 7 * 24 * 60),
+	I(notification_retention_days, 180, 1, 3650),
+	I(max_devices_per_user, 10, 1, 100),
+	S(push_relay_url, ""),
+	S(push_relay_secret, ""),
+	I(push_timeout_ms, 5000, 100, 60000),
+	I(push_concurrency, 4, 1, 64),
+	I(push_retry_min_ms, 1000, 10, 3600000),
+	I(push_retry_max_ms, 300000, 10, 86400000),
+	I(push_max_age_s, 86400, 1, 30 * 86400),
 	I(shutdown_grace_ms, 2000, 0, 60000),
 	S(log_level, "info"),
 	S(web_root, "clients/web"),
@@ -213,6 +222,21 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->redis_reconnect_min_ms > cfg->redis_reconnect_max_ms) {
 		snprintf(err, errlen, "redis_reconnect_min_ms must not exceed redis_reconnect_max_ms");
+		return -EINVAL;
+	}
+	if (cfg->push_relay_url[0] && strncmp(cfg->push_relay_url, "http://", 7) &&
+	    strncmp(cfg->push_relay_url, "https://", 8)) {
+		snprintf(err, errlen, "push_relay_url: expected http://... or https://..., got \"%s\"",
+			 cfg->push_relay_url);
+		return -EINVAL;
+	}
+	if (cfg->push_relay_url[0] && strlen(cfg->push_relay_secret) < 16) {
+		snprintf(err, errlen, "push_relay_secret: at least 16 characters are required "
+			 "when push_relay_url is set (the relay checks the signature with it)");
+		return -EINVAL;
+	}
+	if (cfg->push_retry_min_ms > cfg->push_retry_max_ms) {
+		snprintf(err, errlen, "push_retry_min_ms must not exceed push_retry_max_ms");
 		return -EINVAL;
 	}
 	if (!cfg->db[0]) {

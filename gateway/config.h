@@ -60,6 +60,15 @@ struct config {
 	char *cors_origins;         /* comma-separated allowed origins */
 	char *help_categories;      /* comma-separated help request categories */
 	char *sensitive_words;      /* word list file, reloaded on SIGHUP */
+	int64_t notification_retention_days; /* inbox rows older than this go */
+	int64_t max_devices_per_user; /* push tokens kept per member */
+	char *push_relay_url;       /* the operator's push bridge; "" = no push */
+	char *push_relay_secret;    /* HMAC key the relay verifies */
+	int64_t push_timeout_ms;    /* one POST to the relay, connect included */
+	int64_t push_concurrency;   /* POSTs in flight at once */
+	int64_t push_retry_min_ms;  /* first retry delay, doubled each time */
+	int64_t push_retry_max_ms;  /* longest retry delay */
+	int64_t push_max_age_s;     /* give up on a push this old */
 	char *web_root;             /* the web app's files, served at / */
 	char *web_sdk_root;         /* the JS SDK's sources, served at /sdk/ */
 	int64_t post_edit_window_s; /* authors may edit a post this long */

@@ -576,6 +576,14 @@ int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data)
 	return 0;
 }
 
+int api_user_live(const struct req *req, int64_t uid)
+{
+	char ch[40];
+	(void)req;
+	snprintf(ch, sizeof ch, "user:%" PRId64, uid);
+	return hub_has_subscribers(the_gw->hub, ch);
+}
+
 int api_rate_limit(struct req *req, struct resp *resp, const char *bucket,
 		   const char *key, int64_t limit, int64_t window_s)
 {

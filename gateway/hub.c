@@ -138,6 +138,12 @@ void hub_catch_up_channel(struct hub *hub, const char *ch)
 		chan_check_head(hub, c);
 }
 
+int hub_has_subscribers(struct hub *hub, const char *ch)
+{
+	struct hub_chan *c = map_get(&hub->chans, ch);
+	return c && c->n > 0;
+}
+
 void hub_each_channel(struct hub *hub, hub_channel_cb fn, void *data)
 {
 	const char *k;

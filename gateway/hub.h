@@ -50,6 +50,9 @@ void hub_catch_up(struct hub *hub);
 /* The same for one channel (when the bus starts forwarding it). */
 void hub_catch_up_channel(struct hub *hub, const char *ch);
 
+/* 1 when a socket of this process is subscribed to ch. */
+int hub_has_subscribers(struct hub *hub, const char *ch);
+
 /* Calls fn for every channel name with local subscribers. */
 typedef void (*hub_channel_cb)(const char *ch, void *data);
 void hub_each_channel(struct hub *hub, hub_channel_cb fn, void *data);

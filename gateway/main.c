@@ -6,6 +6,7 @@
 #include "../handlers/routes.h"
 #include "../handlers/users.h"
 #include "server.h"
+#include "push.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -208,6 +209,7 @@ static int serve(struct config *cfg)
 	}
 	uv_loop_t loop;
 	uv_loop_init(&loop);
+	uv_loop_configure(&loop, UV_METRICS_IDLE_TIME); /* linli_loop_busy_seconds */
 	gw.loop = &loop;
 	gw.hub = hub_new(gw.st, cfg);
 	if (cfg->redis_url[0]) {
@@ -225,12 +227,14 @@ static int serve(struct config *cfg)
 		fprintf(stderr, "linli-gateway: %s\n", err);
 		return 1;
 	}
+	gw.push = push_start(&loop, gw.st, cfg);
 	log_info("linli-gateway listening on %s:%lld (db %s, bus %s)",
 		 cfg->listen[0] ? cfg->listen : "*", (long long)cfg->port, cfg->db,
 		 cfg->redis_url[0] ? cfg->redis_url : "in-process");
 	uv_run(&loop, UV_RUN_DEFAULT);
 	lws_context_destroy(gw.lws); /* finishes the teardown begun in grace_cb */
 	bus_free(gw.bus);
+	push_free(gw.push);
 	ratelimit_free(&gw.limits);
 	handlers_shutdown();
 	hub_free(gw.hub);

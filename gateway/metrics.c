@@ -20,7 +20,7 @@ int metrics_close_idx(int code)
 static const int64_t bounds[] = { 500, 1000, 2500, 5000, 10000, 25000, 50000,
 				  100000, 250000, 500000, 1000000, 2500000 };
 #define NB (sizeof bounds / sizeof bounds[0])
-#define MAX_ROUTES 64
+#define MAX_ROUTES 96
 #define MAX_STATUS 16
 
 struct route_stats {
@@ -33,6 +33,24 @@ struct route_stats {
 };
 
 static struct route_stats routes[MAX_ROUTES];
+
+/* Loop turns: time from the end of one poll to the start of the next, in
+ * which no socket is read. Bounds in microseconds. */
+static const int64_t turn_bounds[] = { 1000, 5000, 10000, 20000, 50000, 100000, 250000, 1000000 };
+#define NT (sizeof turn_bounds / sizeof turn_bounds[0])
+static uint64_t turn_bucket[NT + 1];
+static int64_t turn_sum_us, turn_max_us;
+
+void metrics_loop_turn(int64_t usec)
+{
+	size_t b = 0;
+	while (b < NT && usec > turn_bounds[b])
+		b++;
+	turn_bucket[b]++;
+	turn_sum_us += usec;
+	if (usec > turn_max_us)
+		turn_max_us = usec;
+}
 
 void metrics_http(const char *route, int status, int64_t usec)
 {
@@ -105,6 +123,26 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_redis_reconnects_total", "Redis reconnects after a lost link.", m->redis_reconnects);
 	counter(o, "linli_redis_publish_errors_total", "Events not published to Redis because the link was down.", m->redis_publish_errors);
 	counter(o, "linli_retention_deleted_total", "Events removed by retention.", m->retention_deleted);
+	counter(o, "linli_push_outbox_added_total", "Notifications queued for the push relay.", m->push_outbox_added);
+	counter(o, "linli_push_delivered_total", "Pushes the relay accepted (2xx).", m->push_delivered);
+	counter(o, "linli_push_failures_total", "Push attempts that failed (retried or not).", m->push_failures);
+	counter(o, "linli_push_expired_total", "Pushes given up after push_max_age_s.", m->push_expired);
+
+	buf_printf(o, "# HELP linli_loop_busy_seconds Time the event loop spent between two polls (deaf to sockets).\n"
+		      "# TYPE linli_loop_busy_seconds histogram\n");
+	uint64_t turns = 0;
+	for (size_t b = 0; b < NT; b++) {
+		turns += turn_bucket[b];
+		buf_printf(o, "linli_loop_busy_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			   (double)turn_bounds[b] / 1e6, turns);
+	}
+	turns += turn_bucket[NT];
+	buf_printf(o, "linli_loop_busy_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		      "linli_loop_busy_seconds_sum %g\nlinli_loop_busy_seconds_count %" PRIu64 "\n",
+		   turns, (double)turn_sum_us / 1e6, turns);
+	buf_printf(o, "# HELP linli_loop_busy_max_seconds The longest loop turn since start.\n"
+		      "# TYPE linli_loop_busy_max_seconds gauge\nlinli_loop_busy_max_seconds %g\n",
+		   (double)turn_max_us / 1e6);
 
 	buf_printf(o, "# HELP linli_http_requests_total HTTP requests by route and status.\n"
 		      "# TYPE linli_http_requests_total counter\n");

@@ -30,6 +30,10 @@ struct metrics {
 	uint64_t redis_reconnects; /* successful reconnects after a drop */
 	uint64_t redis_publish_errors; /* PUBLISH not sent (link down) */
 	uint64_t retention_deleted; /* events trimmed by retention */
+	uint64_t push_delivered;   /* push relay POSTs answered 2xx */
+	uint64_t push_failures;    /* push relay attempts that failed */
+	uint64_t push_expired;     /* pushes given up (too old) */
+	uint64_t push_outbox_added; /* outbox rows written for offline members */
 };
 
 extern struct metrics metrics;
@@ -40,6 +44,9 @@ int metrics_close_idx(int code);
 /* Records one HTTP request: route pattern (e.g. "POST /v1/channels/{ch}/events"
  * or "unmatched"), status, and duration. route must be a static string. */
 void metrics_http(const char *route, int status, int64_t usec);
+
+/* Records one loop turn's busy time (server.c). */
+void metrics_loop_turn(int64_t usec);
 
 /* Appends the whole exposition to out. */
 void metrics_render(struct buf *out);

@@ -2,6 +2,7 @@
 #include "http.h"
 #include "../handlers/routes.h"
 #include "metrics.h"
+#include "push.h"
 #include "util.h"
 #include "ws.h"
 
@@ -92,6 +93,18 @@ static void retention_cb(uv_timer_t *t)
 	sqlite3_bind_int64(s, 2, now);
 	sqlite3_step(s);
 	store_stmt_done(s);
+	/* The inbox keeps notification_retention_days; finished push rows
+	 * are kept as long as a push may live, for the operator to inspect. */
+	s = store_stmt(gw->st, "DELETE FROM notifications WHERE id IN "
+		"(SELECT id FROM notifications WHERE created_at < ? LIMIT 5000)");
+	sqlite3_bind_int64(s, 1, now - gw->cfg->notification_retention_days * 86400000LL);
+	sqlite3_step(s);
+	store_stmt_done(s);
+	s = store_stmt(gw->st, "DELETE FROM push_outbox WHERE id IN (SELECT id FROM push_outbox "
+		"WHERE state != 'pending' AND done_at < ? LIMIT 5000)");
+	sqlite3_bind_int64(s, 1, now - gw->cfg->push_max_age_s * 1000);
+	sqlite3_step(s);
+	store_stmt_done(s);
 	int n = store_retention(gw->st, util_now_ms(), gw->cfg->retention_max_age_s * 1000,
 				gw->cfg->retention_max_events, 5000);
 	if (n > 0) {
@@ -108,9 +121,18 @@ static void phase_prepare_cb(uv_prepare_t *p)
 	((struct gw *)p->data)->loop_phase++;
 }
 
+/* Once per loop iteration, right after poll: the iteration's length minus
+ * the time spent waiting in epoll (libuv's idle-time metric) is how long
+ * the loop was busy running callbacks, deaf to every other socket. */
 static void phase_check_cb(uv_check_t *c)
 {
-	((struct gw *)c->data)->loop_phase++;
+	struct gw *gw = c->data;
+	gw->loop_phase++;
+	uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(gw->loop);
+	if (gw->turn_at_ns)
+		metrics_loop_turn((int64_t)((now - gw->turn_at_ns) - (idle - gw->turn_idle_ns)) / 1000);
+	gw->turn_at_ns = now;
+	gw->turn_idle_ns = idle;
 }
 
 static void hup_cb(uv_signal_t *s, int signum)
@@ -234,6 +256,7 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->sig_term, NULL);
 	uv_close((uv_handle_t *)&gw->sig_int, NULL);
 	uv_close((uv_handle_t *)&gw->sig_hup, NULL);
+	push_stop(gw->push);
 	bus_close(gw->bus, bus_closed, gw);
 }
 

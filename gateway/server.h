@@ -17,6 +17,7 @@
 
 struct lws_context;
 struct ws_conn;
+struct push;
 
 struct gw {
 	uv_loop_t *loop;              /* the one loop */
@@ -44,6 +45,9 @@ struct gw {
 	uv_prepare_t phase_prepare;   /* with phase_check: counts loop phases */
 	uv_check_t phase_check;
 	uint64_t loop_phase;          /* +1 before and after each poll (http.c) */
+	uint64_t turn_at_ns;          /* last loop iteration's end (uv_hrtime) */
+	uint64_t turn_idle_ns;        /* libuv's idle time then */
+	struct push *push;            /* the push relay worker, or NULL */
 };
 
 /* Starts serving on the loop: creates the lws context and timers. 0 or

@@ -1,6 +1,7 @@
 /* notify: the inbox (GET /v1/notifications, POST /v1/notifications/read). */
 #include "notify.h"
 #include "routes.h"
+#include "../gateway/metrics.h"
 #include "../gateway/util.h"
 
 #include <errno.h>
@@ -24,8 +25,24 @@ int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t
 	free(d);
 	if (!ok)
 		return -EIO;
+	int64_t nid = sqlite3_last_insert_rowid(store_db(req->st));
+	if (req->cfg->push_relay_url[0] && !api_user_live(req, uid)) {
+		/* Offline here: the push worker relays it to the member's devices. */
+		s = store_stmt(req->st,
+			"INSERT INTO push_outbox (notification_id, user_id, next_at, created_at) "
+			"SELECT ?1, ?2, ?3, ?3 WHERE EXISTS (SELECT 1 FROM devices WHERE user_id = ?2)");
+		sqlite3_bind_int64(s, 1, nid);
+		sqlite3_bind_int64(s, 2, uid);
+		sqlite3_bind_int64(s, 3, now);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		if (ok && sqlite3_changes(store_db(req->st)))
+			metrics.push_outbox_added++;
+		store_stmt_done(s);
+		if (!ok)
+			return -EIO;
+	}
 	json_t *ev = json_pack("{s:I, s:s, s:O, s:I, s:b}",
-		"id", (json_int_t)sqlite3_last_insert_rowid(store_db(req->st)), "type", type,
+		"id", (json_int_t)nid, "type", type,
 		"data", data, "created_at", (json_int_t)now, "read", 0);
 	char ch[40];
 	snprintf(ch, sizeof ch, "user:%" PRId64, uid);

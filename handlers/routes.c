@@ -57,6 +57,10 @@ const struct route handler_routes[] = {
 	/* inbox */
 	R(GET, "/v1/notifications", notify_list),
 	R(POST, "/v1/notifications/read", notify_read),
+	/* push devices */
+	R(POST, "/v1/devices", devices_register),
+	R(GET, "/v1/devices", devices_list),
+	R(DELETE, "/v1/devices/{id}", devices_delete),
 };
 
 const api_tick_cb handler_ticks[] = { forums_tick, help_tick };

@@ -73,4 +73,9 @@ void help_tick(struct req *req);
 void notify_list(struct req *req, struct resp *resp);
 void notify_read(struct req *req, struct resp *resp);
 
+/* devices.c */
+void devices_register(struct req *req, struct resp *resp);
+void devices_list(struct req *req, struct resp *resp);
+void devices_delete(struct req *req, struct resp *resp);
+
 #endif

@@ -1,0 +1,296 @@
+#include "push.h"
+#include "metrics.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#define PUSH_POLL_MS 250
+
+struct push {
+	uv_loop_t *loop;
+	struct store *st;
+	const struct config *cfg;
+	uv_timer_t timer;
+	int inflight;
+	int stopping;
+};
+
+struct push_job {
+	uv_work_t work;
+	struct push *p;
+	int64_t id;
+	int64_t attempt;
+	int64_t created_at;
+	char *body;
+	long status;                 /* HTTP status, 0 when none came */
+	char err[CURL_ERROR_SIZE];
+};
+
+void push_sign(const char *secret, long long t, const char *body, size_t len,
+	       char *out, size_t cap)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char prefix[32];
+	int plen = snprintf(prefix, sizeof prefix, "%lld.", t);
+	unsigned char *msg = xmalloc((size_t)plen + len);
+	memcpy(msg, prefix, (size_t)plen);
+	memcpy(msg + plen, body, len);
+	HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)plen + len, mac, &maclen);
+	free(msg);
+	int n = snprintf(out, cap, "t=%lld,v1=", t);
+	for (unsigned int i = 0; i < maclen && (size_t)n + 2 < cap; i++)
+		n += snprintf(out + n, cap - (size_t)n, "%02x", mac[i]);
+}
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *data)
+{
+	(void)ptr;
+	(void)data;
+	return size * nmemb;
+}
+
+/* Thread pool: one POST. Touches only the job and the (read-only) config. */
+static void post_cb(uv_work_t *w)
+{
+	struct push_job *j = w->data;
+	const struct config *cfg = j->p->cfg;
+	size_t len = strlen(j->body);
+	char sig[160], h1[64], h2[64], h3[200];
+	push_sign(cfg->push_relay_secret, (long long)(util_now_ms() / 1000), j->body, len,
+		  sig, sizeof sig);
+	snprintf(h1, sizeof h1, "X-Linli-Delivery: %" PRId64, j->id);
+	snprintf(h2, sizeof h2, "X-Linli-Attempt: %" PRId64, j->attempt);
+	snprintf(h3, sizeof h3, "X-Linli-Signature: %s", sig);
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, h1);
+	hdrs = curl_slist_append(hdrs, h2);
+	hdrs = curl_slist_append(hdrs, h3);
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	CURL *c = curl_easy_init();
+	if (!c || !hdrs) {
+		snprintf(j->err, sizeof j->err, "out of memory");
+		goto out;
+	}
+	j->err[0] = 0;
+	curl_easy_setopt(c, CURLOPT_URL, cfg->push_relay_url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->push_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->push_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->err);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "linli-gateway");
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->status);
+	else if (!j->err[0])
+		snprintf(j->err, sizeof j->err, "%s", curl_easy_strerror(rc));
+out:
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+}
+
+static void set_state(struct push *p, int64_t id, const char *state, const char *error)
+{
+	sqlite3_stmt *s = store_stmt(p->st,
+		"UPDATE push_outbox SET state = ?2, done_at = ?3, last_error = ?4 WHERE id = ?1");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, util_now_ms());
+	if (error)
+		sqlite3_bind_text(s, 4, error, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 4);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_warn("push %" PRId64 ": could not record %s: %s", id, state,
+			 sqlite3_errmsg(store_db(p->st)));
+	store_stmt_done(s);
+}
+
+static void retry_later(struct push *p, const struct push_job *j, const char *error)
+{
+	/* retry_min * 2^(attempt-1), capped, with up to 25% jitter; never past
+	 * the give-up age, where the next poll expires the row. */
+	int64_t wait = p->cfg->push_retry_min_ms;
+	for (int64_t i = 1; i < j->attempt && wait < p->cfg->push_retry_max_ms; i++)
+		wait *= 2;
+	if (wait > p->cfg->push_retry_max_ms)
+		wait = p->cfg->push_retry_max_ms;
+	uint32_t r;
+	RAND_bytes((unsigned char *)&r, sizeof r);
+	wait -= (int64_t)(r % (uint32_t)(wait / 4 + 1));
+	int64_t next = util_now_ms() + wait, deadline = j->created_at + p->cfg->push_max_age_s * 1000;
+	sqlite3_stmt *s = store_stmt(p->st,
+		"UPDATE push_outbox SET next_at = ?2, last_error = ?3 WHERE id = ?1 AND state = 'pending'");
+	sqlite3_bind_int64(s, 1, j->id);
+	sqlite3_bind_int64(s, 2, next < deadline ? next : deadline);
+	sqlite3_bind_text(s, 3, error, -1, SQLITE_TRANSIENT);
+	sqlite3_step(s);
+	store_stmt_done(s);
+}
+
+static void posted_cb(uv_work_t *w, int status)
+{
+	struct push_job *j = w->data;
+	struct push *p = j->p;
+	(void)status;
+	p->inflight--;
+	char error[CURL_ERROR_SIZE + 32];
+	if (j->status >= 200 && j->status < 300) {
+		set_state(p, j->id, "delivered", NULL);
+		metrics.push_delivered++;
+		log_debug("push %" PRId64 ": delivered (attempt %" PRId64 ")", j->id, j->attempt);
+	} else {
+		if (j->status)
+			snprintf(error, sizeof error, "relay answered %ld", j->status);
+		else
+			snprintf(error, sizeof error, "%s", j->err);
+		metrics.push_failures++;
+		if (j->status >= 400 && j->status < 500 && j->status != 408 && j->status != 429) {
+			set_state(p, j->id, "failed", error);
+			log_warn("push %" PRId64 ": %s; not retried", j->id, error);
+		} else {
+			retry_later(p, j, error);
+			log_info("push %" PRId64 ": attempt %" PRId64 " failed (%s); will retry",
+				 j->id, j->attempt, error);
+		}
+	}
+	free(j->body);
+	free(j);
+}
+
+static json_t *devices_of(struct push *p, int64_t uid)
+{
+	json_t *a = json_array();
+	sqlite3_stmt *s = store_stmt(p->st,
+		"SELECT platform, token FROM devices WHERE user_id = ? ORDER BY seen_at DESC");
+	sqlite3_bind_int64(s, 1, uid);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(a, json_pack("{s:s, s:s}",
+			"platform", (const char *)sqlite3_column_text(s, 0),
+			"token", (const char *)sqlite3_column_text(s, 1)));
+	store_stmt_done(s);
+	return a;
+}
+
+/* Claims the row for one attempt: pushes next_at past the time the POST
+ * can take, so a crash mid-flight only delays the retry. */
+static int lease(struct push *p, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = store_stmt(p->st,
+		"UPDATE push_outbox SET attempts = attempts + 1, next_at = ?2 "
+		"WHERE id = ?1 AND state = 'pending'");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now + 2 * p->cfg->push_timeout_ms + 1000);
+	int ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(p->st)) == 1;
+	store_stmt_done(s);
+	return ok;
+}
+
+struct due { int64_t id, uid, attempts, created_at, nid; char *note; };
+
+static void poll_cb(uv_timer_t *t)
+{
+	struct push *p = t->data;
+	int room = (int)p->cfg->push_concurrency - p->inflight;
+	if (room <= 0 || p->stopping)
+		return;
+	int64_t now = util_now_ms();
+	struct due due[64];
+	int n = 0;
+	sqlite3_stmt *s = store_stmt(p->st,
+		"SELECT o.id, o.user_id, o.attempts, o.created_at, n.id, "
+		"json_object('id', n.id, 'type', n.type, 'data', json(n.data), 'created_at', n.created_at) "
+		"FROM push_outbox o LEFT JOIN notifications n ON n.id = o.notification_id "
+		"WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY o.next_at LIMIT ?");
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, room < 64 ? room : 64);
+	while (n < 64 && sqlite3_step(s) == SQLITE_ROW) {
+		struct due *d = &due[n++];
+		d->id = sqlite3_column_int64(s, 0);
+		d->uid = sqlite3_column_int64(s, 1);
+		d->attempts = sqlite3_column_int64(s, 2);
+		d->created_at = sqlite3_column_int64(s, 3);
+		d->nid = sqlite3_column_int64(s, 4);
+		d->note = xstrdup((const char *)sqlite3_column_text(s, 5));
+	}
+	store_stmt_done(s);
+	for (int i = 0; i < n; i++) {
+		struct due *d = &due[i];
+		json_t *devices = NULL, *note = NULL;
+		if (now >= d->created_at + p->cfg->push_max_age_s * 1000) {
+			set_state(p, d->id, "expired", "gave up: older than push_max_age_s");
+			metrics.push_expired++;
+			log_warn("push %" PRId64 ": gave up after %" PRId64 " attempts", d->id, d->attempts);
+		} else if (!d->nid) {
+			set_state(p, d->id, "dropped", "the notification is gone");
+		} else if (!json_array_size(devices = devices_of(p, d->uid))) {
+			set_state(p, d->id, "dropped", "no device registered");
+		} else if ((note = json_loads(d->note, 0, NULL)) && lease(p, d->id, now)) {
+			struct push_job *j = xcalloc(1, sizeof *j);
+			j->p = p;
+			j->id = d->id;
+			j->attempt = d->attempts + 1;
+			j->created_at = d->created_at;
+			json_t *body = json_pack("{s:I, s:I, s:O, s:O}", "delivery", (json_int_t)d->id,
+				"user_id", (json_int_t)d->uid, "devices", devices, "notification", note);
+			j->body = json_dumps(body, JSON_COMPACT);
+			json_decref(body);
+			j->work.data = j;
+			p->inflight++;
+			if (uv_queue_work(p->loop, &j->work, post_cb, posted_cb)) {
+				p->inflight--;
+				free(j->body);
+				free(j);
+			}
+		}
+		json_decref(devices);
+		json_decref(note);
+		free(d->note);
+	}
+}
+
+struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg)
+{
+	if (!cfg->push_relay_url[0])
+		return NULL;
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread uses curl */
+	struct push *p = xcalloc(1, sizeof *p);
+	p->loop = loop;
+	p->st = st;
+	p->cfg = cfg;
+	uv_timer_init(loop, &p->timer);
+	p->timer.data = p;
+	uv_timer_start(&p->timer, poll_cb, PUSH_POLL_MS, PUSH_POLL_MS);
+	log_info("push relay: %s (at most %" PRId64 " at once, give up after %" PRId64 " s)",
+		 cfg->push_relay_url, cfg->push_concurrency, cfg->push_max_age_s);
+	return p;
+}
+
+void push_stop(struct push *p)
+{
+	if (!p || p->stopping)
+		return;
+	p->stopping = 1;
+	uv_close((uv_handle_t *)&p->timer, NULL);
+}
+
+void push_free(struct push *p)
+{
+	if (!p)
+		return;
+	free(p);
+	curl_global_cleanup();
+}

@@ -1,0 +1,44 @@
+/* push: relays notifications for members who were offline to the
+ * operator's push bridge (APNs, vendor push, WeChat subscription messages).
+ *
+ * notify() writes a push_outbox row in the notification's own transaction
+ * when the member has a registered device and no live socket here. This
+ * worker polls the outbox on the loop, sends each row as an HMAC-signed
+ * HTTP POST on the thread pool (libcurl, bounded by push_timeout_ms, at
+ * most push_concurrency at once), and records the outcome: delivered,
+ * retried with exponential backoff, failed on a 4xx, or given up after
+ * push_max_age_s. The rows live in SQLite, so a restart resumes them.
+ * Delivery is at least once: the relay deduplicates by X-Linli-Delivery.
+ *
+ * The request:
+ *   POST {push_relay_url}
+ *   Content-Type: application/json
+ *   X-Linli-Delivery: <outbox id>       X-Linli-Attempt: <1, 2, ...>
+ *   X-Linli-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+ *   {"delivery":7,"user_id":3,"devices":[{"platform":"ios","token":".."}],
+ *    "notification":{"id":..,"type":..,"data":{..},"created_at":..}}
+ * Any 2xx is delivered; 408, 429, 5xx and network errors are retried. */
+#ifndef LINLI_PUSH_H
+#define LINLI_PUSH_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "config.h"
+#include "store.h"
+
+struct push;
+
+/* NULL (and nothing started) when push_relay_url is empty. */
+struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg);
+/* Stops polling; deliveries in flight finish (bounded by push_timeout_ms)
+ * and record their outcome before the loop ends. */
+void push_stop(struct push *p);
+/* After the loop has ended. */
+void push_free(struct push *p);
+
+/* The signature header value for body at unix time t (exposed for tests). */
+void push_sign(const char *secret, long long t, const char *body, size_t len,
+	       char *out, size_t cap);
+
+#endif
