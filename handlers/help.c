@@ -323,7 +323,8 @@ static void transition(struct req *req, struct resp *resp, struct help_row *h, c
 	}
 	ok = ok && emit_help(req, h->id, h->community_id, "help.updated") == 0;
 	if (ok && notify_uid) {
-		json_t *j = help_json(req->st, h->id, 1);
+		/* Notifications outlive access (inbox, push relay): never contact. */
+		json_t *j = help_json(req->st, h->id, 0);
 		ok = notify(req, notify_uid, note_type, j, h->community_id) == 0;
 		json_decref(j);
 	}
@@ -523,7 +524,7 @@ void help_tick(struct req *req)
 		ok = sqlite3_step(s) == SQLITE_DONE;
 		store_stmt_done(s);
 		ok = ok && emit_help(req, ids[i], cids[i], "help.updated") == 0;
-		json_t *j = help_json(req->st, ids[i], 1);
+		json_t *j = help_json(req->st, ids[i], 0); /* no contact in notifications */
 		if (kind[i]) {
 			/* Nobody answered: every staff member of the community hears. */
 			int64_t staff[64];
