@@ -98,10 +98,7 @@ int api_emit(struct req *req, const char *ch, const char *type, json_t *data,
 	e->ev.at = util_now_ms();
 	e->next = req->pending;
 	req->pending = e;
-	int rc = store_event_append(req->st, &e->ev, community_id);
-	if (rc == 0)
-		metrics.events_stored++;
-	return rc;
+	return store_event_append(req->st, &e->ev, community_id);
 }
 
 void api_events_free(struct api_event *list)
@@ -186,6 +183,7 @@ int api_commit_or_fail(struct req *req, struct resp *resp, int ok, const char *m
 void api_rollback(struct req *req)
 {
 	store_rollback(req->st);
+	req->push_queued = 0;
 	api_events_free(req->pending);
 	req->pending = NULL;
 }

@@ -55,6 +55,10 @@ struct req {
 	struct api_event *committed;  /* to publish, in order */
 	int64_t revoked_sid;          /* a session the handler revoked: its
 				       * sockets here are closed at once */
+	int offloaded;                /* running on the writer thread */
+	int64_t *live;                /* api_snapshot_live: sorted user ids */
+	size_t nlive;
+	int64_t push_queued;          /* push_outbox rows written (metrics) */
 	void *server;                 /* the gateway's own state; not for handlers */
 };
 
@@ -125,6 +129,21 @@ void api_rollback(struct req *req);
 typedef void (*api_work_cb)(void *data);
 typedef void (*api_done_cb)(struct req *req, struct resp *resp, void *data);
 int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data);
+
+/* A write too large for one loop turn (a help request notifying two
+ * thousand volunteers): txn runs on the thread pool against the gateway's
+ * second database connection (req->st is swapped for it) and answers in
+ * resp, while every other write of this process waits its turn, in order;
+ * the loop goes on reading sockets, answering GETs and delivering events.
+ * txn may use api_begin, api_emit, api_commit(_or_fail), api_rollback, notify(),
+ * store_* and the api_* field and answer helpers on req; nothing that
+ * touches the loop (rate limits, the hub: take api_snapshot_live first).
+ * txn owns data (frees it). 0, or negative when it could not be queued. */
+typedef void (*api_txn_cb)(struct req *req, struct resp *resp, void *data);
+int api_offload(struct req *req, api_txn_cb txn, void *data);
+/* Before api_offload: which of uids are live (api_user_live), as the
+ * writer thread will see them. */
+void api_snapshot_live(struct req *req, const int64_t *uids, size_t n);
 
 /* Counts one hit for bucket+key (e.g. "register", req->peer) against limit
  * per window_s. 0 when allowed; otherwise sets a 429 rate_limited answer

@@ -14,6 +14,9 @@
 #include "../handlers/routes.h"
 
 #include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +42,16 @@ struct http_txn {
 	struct resp resp;          /* the answer */
 	int close_after;           /* close the connection after answering */
 	int replayed;              /* answer replayed for an Idempotency-Key */
-	int deferred;              /* api_defer work in flight */
+	int deferred;              /* api_defer/api_offload work in flight, or parked */
 	int ready;                 /* deferred answer waits for writable */
 	uv_work_t work;            /* the deferred job; valid until after_work */
 	api_work_cb work_cb;       /* runs on the thread pool */
+	api_txn_cb txn_cb;         /* or: runs on the writer connection */
 	api_done_cb done_cb;       /* then on the loop */
 	void *work_data;           /* their argument */
+	const struct route *rt;    /* the matched route */
+	enum { PARK_HANDLER = 1, PARK_DONE } parked; /* what resumes it */
+	struct http_txn *parked_next; /* FIFO of parked requests */
 	int64_t start_us;          /* for the latency histogram */
 	const char *route_name;    /* for metrics */
 };
@@ -101,6 +108,8 @@ static size_t nroutes;
 void http_init(struct gw *gw)
 {
 	the_gw = gw;
+	uv_idle_init(gw->loop, &gw->pub_idle);
+	gw->pub_idle.data = gw;
 	size_t ng = sizeof gateway_routes / sizeof gateway_routes[0];
 	nroutes = ng + handler_routes_count;
 	routes = xmalloc(nroutes * sizeof *routes);
@@ -181,6 +190,7 @@ static void txn_free(struct http_txn *t)
 	free(t->origin);
 	buf_free(&t->body);
 	free(t->resp.body);
+	free(t->req.live);
 	free(t);
 }
 
@@ -399,22 +409,75 @@ static int idem_applies(const struct http_txn *t)
 
 /* --- dispatch ---------------------------------------------------------------- */
 
-/* Publishes what req committed; drops what it left uncommitted. */
+/* Committed events wait in one process-wide FIFO (so every channel's
+ * events keep their order) and go to the bus a slice at a time: a request
+ * that notified thousands must not hold the loop for all of them in one
+ * turn. The rest continues on the next turns (an idle handle). */
+#define PUBLISH_SLICE_US 4000
+
+static void publish_drain(struct gw *gw, int64_t budget_us)
+{
+	int64_t until = util_mono_us() + budget_us;
+	unsigned n = 0;
+	while (gw->pubq) {
+		struct api_event *e = gw->pubq;
+		gw->pubq = e->next;
+		e->next = NULL;
+		struct frame *f = frame_event(&e->ev);
+		bus_publish(gw->bus, e->ev.ch, e->ev.seq, f);
+		frame_unref(f);
+		api_events_free(e);
+		if ((++n & 31) == 0 && budget_us && util_mono_us() > until)
+			break;
+	}
+	if (!gw->pubq)
+		gw->pubq_tail = NULL;
+	if (gw->pubq && !uv_is_active((uv_handle_t *)&gw->pub_idle))
+		uv_idle_start(&gw->pub_idle, (uv_idle_cb)http_publish_more);
+	else if (!gw->pubq && uv_is_active((uv_handle_t *)&gw->pub_idle))
+		uv_idle_stop(&gw->pub_idle);
+}
+
+void http_publish_more(uv_idle_t *idle)
+{
+	publish_drain(idle->data, PUBLISH_SLICE_US);
+}
+
+/* Queues what req committed for publication; drops what it left
+ * uncommitted. */
 static void publish_events(struct gw *gw, struct req *req)
 {
 	api_events_free(req->pending);
 	req->pending = NULL;
+	metrics.push_outbox_added += (uint64_t)req->push_queued;
+	req->push_queued = 0;
+	if (!req->committed)
+		return;
 	for (struct api_event *e = req->committed; e; e = e->next) {
-		struct frame *f = frame_event(&e->ev);
-		bus_publish(gw->bus, e->ev.ch, e->ev.seq, f);
-		frame_unref(f);
+		metrics.events_stored++;
+		if (!e->next) {
+			if (gw->pubq_tail)
+				gw->pubq_tail->next = req->committed;
+			else
+				gw->pubq = req->committed;
+			gw->pubq_tail = e;
+			break;
+		}
 	}
-	api_events_free(req->committed);
 	req->committed = NULL;
+	publish_drain(gw, gw->shutting_down ? 0 : PUBLISH_SLICE_US);
+}
+
+void http_shutdown(struct gw *gw)
+{
+	publish_drain(gw, 0); /* committed events still go out */
+	uv_close((uv_handle_t *)&gw->pub_idle, NULL);
 }
 
 void http_run_ticks(struct gw *gw)
 {
+	if (gw->writes_paused)
+		return; /* the writer connection is busy; next second */
 	for (size_t i = 0; i < handler_ticks_count; i++) {
 		struct req req = { .id = ++gw->next_req_id, .st = gw->st, .cfg = gw->cfg,
 				   .query = "", .body = "", .peer = "" };
@@ -482,6 +545,9 @@ static int limit_writes(struct gw *gw, struct http_txn *t)
 			      gw->cfg->rate_writes_per_ip, 60);
 }
 
+static void park(struct gw *gw, struct http_txn *t, int kind);
+static int run_handler(struct gw *gw, struct http_txn *t);
+
 static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 {
 	struct req *req = &t->req;
@@ -520,20 +586,83 @@ static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 		return respond_error(wsi, t, 404, "not_found", "no such endpoint");
 	}
 	t->route_name = rt->name;
+	t->rt = rt;
 	req->route = rt->pattern;
 	authenticate(gw, t);
 	if (limit_writes(gw, t))
 		return respond(wsi, t);
-	if (idem_applies(t) && idem_lookup(gw, t))
-		return respond(wsi, t);
-	rt->handler(req, &t->resp);
-	if (t->deferred)
-		return 0; /* answered from http_after_work */
-	finish(gw, t);
+	if (gw->writes_paused && req->method != HTTP_GET) {
+		park(gw, t, PARK_HANDLER); /* resumed by run_parked */
+		return 0;
+	}
+	if (run_handler(gw, t))
+		return 0; /* answered when its work is done */
 	return respond(wsi, t);
 }
 
 /* --- deferred work ------------------------------------------------------------ */
+
+/* Answers t from outside its connection's callbacks (after deferred work):
+ * on writable. A client that left only gets its transaction freed. */
+static void answer_later(struct http_txn *t)
+{
+	if (!t->wsi) {
+		txn_free(t); /* the client left; the work's effects stand */
+		return;
+	}
+	t->ready = 1;
+	lws_callback_on_writable(t->wsi);
+}
+
+/* While the writer connection runs an offloaded transaction, every other
+ * write of this process waits here, in arrival order: SQLite allows one
+ * writer, and the loop must never block on the lock. */
+static void park(struct gw *gw, struct http_txn *t, int kind)
+{
+	t->deferred = 1; /* a close now only clears t->wsi */
+	t->parked = kind;
+	metrics.writes_parked++;
+	t->parked_next = NULL;
+	if (gw->parked_tail)
+		gw->parked_tail->parked_next = t;
+	else
+		gw->parked = t;
+	gw->parked_tail = t;
+}
+
+static void run_parked(struct gw *gw)
+{
+	while (gw->parked && !gw->writes_paused) {
+		struct http_txn *t = gw->parked;
+		gw->parked = t->parked_next;
+		if (!gw->parked)
+			gw->parked_tail = NULL;
+		t->deferred = 0;
+		if (t->parked == PARK_DONE) {
+			t->done_cb(&t->req, &t->resp, t->work_data);
+			finish(gw, t);
+		} else if (!t->wsi) {
+			txn_free(t); /* left before its turn: nothing was done */
+			continue;
+		} else if (run_handler(gw, t)) {
+			continue; /* deferred or offloaded again */
+		}
+		answer_later(t);
+	}
+}
+
+/* The Idempotency-Key lookup, the handler and the publication of what it
+ * committed. 1 when the handler deferred its answer. */
+static int run_handler(struct gw *gw, struct http_txn *t)
+{
+	if (idem_applies(t) && idem_lookup(gw, t))
+		return 0;
+	t->rt->handler(&t->req, &t->resp);
+	if (t->deferred)
+		return 1;
+	finish(gw, t);
+	return 0;
+}
 
 static void work_cb(uv_work_t *w)
 {
@@ -547,16 +676,105 @@ static void after_work_cb(uv_work_t *w, int status)
 	struct gw *gw = the_gw;
 	(void)status;
 	gw->work_pending--;
+	if (gw->writes_paused) {
+		park(gw, t, PARK_DONE); /* done may write */
+		return;
+	}
 	t->deferred = 0;
 	t->done_cb(&t->req, &t->resp, t->work_data);
 	finish(gw, t);
-	if (!t->wsi) {
-		txn_free(t); /* the client left; the work's effects stand */
-		return;
+	answer_later(t);
+}
+
+static void offload_work_cb(uv_work_t *w)
+{
+	struct http_txn *t = w->data;
+	struct req *req = &t->req;
+	struct store *loop_st = req->st;
+	req->st = the_gw->st_writer;
+	req->offloaded = 1;
+	/* Lower this thread's priority while it writes: on a busy machine the
+	 * loop (and its sockets) must win the CPU. Linux nice is per thread. */
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int prio = getpriority(PRIO_PROCESS, (id_t)tid);
+	setpriority(PRIO_PROCESS, (id_t)tid, prio + 10);
+	t->txn_cb(req, &t->resp, t->work_data);
+	if (!sqlite3_get_autocommit(store_db(req->st))) {
+		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
+			  req->id, t->route_name);
+		api_rollback(req);
 	}
-	/* Outside the connection's callbacks now: answer when writable. */
-	t->ready = 1;
-	lws_callback_on_writable(t->wsi);
+	setpriority(PRIO_PROCESS, (id_t)tid, prio);
+	req->offloaded = 0;
+	req->st = loop_st;
+}
+
+static void offload_after_cb(uv_work_t *w, int status)
+{
+	struct http_txn *t = w->data;
+	struct gw *gw = the_gw;
+	(void)status;
+	gw->work_pending--;
+	gw->writes_paused = 0;
+	t->deferred = 0;
+	finish(gw, t);
+	answer_later(t);
+	run_parked(gw);
+}
+
+int api_offload(struct req *req, api_txn_cb txn, void *data)
+{
+	struct http_txn *t = req->server;
+	struct gw *gw = the_gw;
+	if (gw->writes_paused || !gw->st_writer)
+		return -EBUSY; /* cannot happen for a handler: writes wait */
+	t->txn_cb = txn;
+	t->work_data = data;
+	t->work.data = t;
+	if (uv_queue_work(gw->loop, &t->work, offload_work_cb, offload_after_cb))
+		return -EIO;
+	t->deferred = 1;
+	gw->work_pending++;
+	gw->writes_paused = 1;
+	metrics.offloaded++;
+	return 0;
+}
+
+int api_user_live(const struct req *req, int64_t uid)
+{
+	if (req->offloaded) {
+		/* On the writer thread: the snapshot the handler took. */
+		for (size_t lo = 0, hi = req->nlive; lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (req->live[mid] == uid)
+				return 1;
+			if (req->live[mid] < uid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return 0;
+	}
+	char ch[40];
+	snprintf(ch, sizeof ch, "user:%" PRId64, uid);
+	return hub_has_subscribers(the_gw->hub, ch);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+void api_snapshot_live(struct req *req, const int64_t *uids, size_t n)
+{
+	free(req->live);
+	req->live = xmalloc((n ? n : 1) * sizeof *req->live);
+	req->nlive = 0;
+	for (size_t i = 0; i < n; i++)
+		if (api_user_live(req, uids[i]))
+			req->live[req->nlive++] = uids[i];
+	qsort(req->live, req->nlive, sizeof *req->live, cmp_i64);
 }
 
 int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data)
@@ -574,14 +792,6 @@ int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data)
 	t->deferred = 1;
 	gw->work_pending++;
 	return 0;
-}
-
-int api_user_live(const struct req *req, int64_t uid)
-{
-	char ch[40];
-	(void)req;
-	snprintf(ch, sizeof ch, "user:%" PRId64, uid);
-	return hub_has_subscribers(the_gw->hub, ch);
 }
 
 int api_rate_limit(struct req *req, struct resp *resp, const char *bucket,

@@ -5,6 +5,7 @@
 #define LINLI_HTTP_H
 
 #include <stddef.h>
+#include <uv.h>
 
 struct gw;
 struct lws;
@@ -21,7 +22,12 @@ int http_origin_allowed(struct gw *gw, const char *origin, const char *host);
 /* Runs the handlers' ticks (deadlines) and publishes what they commit. */
 void http_run_ticks(struct gw *gw);
 
-/* Builds the route table (gateway routes + handlers/). */
+/* Builds the route table (gateway routes + handlers/), and the handle
+ * that publishes committed events a slice per loop turn. */
 void http_init(struct gw *gw);
+/* At shutdown: publishes what is still queued, closes the handle. */
+void http_shutdown(struct gw *gw);
+/* The idle callback that continues publishing (internal). */
+void http_publish_more(uv_idle_t *idle);
 
 #endif

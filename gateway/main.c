@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: linli-gateway [--config FILE] [--port N] [--db PATH] [--redis redis://HOST:PORT]\n"
-		"       linli-gateway [--config FILE] [--db PATH] mint-token --user UID [--admin] [--ttl SECONDS]\n"
+		"       linli-gateway [--config FILE] [--db PATH] mint-token --user UID [--count N] [--admin] [--ttl SECONDS]\n"
 		"       linli-gateway [--config FILE] [--db PATH] create-admin --phone PHONE  (password on stdin)\n"
 		"\n"
 		"Serves the Linli HTTP + WebSocket API. Flags override the config file;\n"
@@ -58,9 +58,17 @@ static int open_store(const struct config *cfg, struct store **st)
 
 static int cmd_mint_token(struct config *cfg, int argc, char **argv)
 {
-	int64_t uid = 0, ttl = cfg->token_ttl_s;
+	int64_t uid = 0, ttl = cfg->token_ttl_s, count = 1;
 	int admin = 0;
 	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			/* Tokens for UID .. UID+N-1, one per line (load tests). */
+			if (util_parse_i64(argv[++i], &count) || count <= 0 || count > 1000000) {
+				fprintf(stderr, "mint-token: --count: expected 1 to 1000000\n");
+				return 2;
+			}
+			continue;
+		}
 		if (!strcmp(argv[i], "--user") && i + 1 < argc) {
 			if (util_parse_i64(argv[++i], &uid) || uid <= 0) {
 				fprintf(stderr, "mint-token: --user: expected a positive user id\n");
@@ -89,18 +97,20 @@ static int cmd_mint_token(struct config *cfg, int argc, char **argv)
 	int rc = store_secret(st, secret);
 	if (!rc && store_begin(st) == 0) {
 		/* The user exists from now on; --admin makes them an admin. */
-		sqlite3_stmt *s = store_stmt(st,
-			"INSERT INTO users (id, display_name, created_at) VALUES (?1, 'user ' || ?1, ?2) "
-			"ON CONFLICT (id) DO NOTHING");
-		sqlite3_bind_int64(s, 1, uid);
-		sqlite3_bind_int64(s, 2, util_now_ms());
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
-		store_stmt_done(s);
-		if (!rc && admin) {
-			s = store_stmt(st, "UPDATE users SET is_admin = 1 WHERE id = ?");
-			sqlite3_bind_int64(s, 1, uid);
+		for (int64_t u = uid; u < uid + count && !rc; u++) {
+			sqlite3_stmt *s = store_stmt(st,
+				"INSERT INTO users (id, display_name, created_at) VALUES (?1, 'user ' || ?1, ?2) "
+				"ON CONFLICT (id) DO NOTHING");
+			sqlite3_bind_int64(s, 1, u);
+			sqlite3_bind_int64(s, 2, util_now_ms());
 			rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
 			store_stmt_done(s);
+			if (!rc && admin) {
+				s = store_stmt(st, "UPDATE users SET is_admin = 1 WHERE id = ?");
+				sqlite3_bind_int64(s, 1, u);
+				rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
+				store_stmt_done(s);
+			}
 		}
 		rc = rc ? (store_rollback(st), rc) : store_commit(st);
 	} else {
@@ -111,10 +121,12 @@ static int cmd_mint_token(struct config *cfg, int argc, char **argv)
 		store_close(st);
 		return 1;
 	}
-	struct token_claims c = { .uid = uid, .sid = 0, .exp = util_now_ms() / 1000 + ttl };
-	char tok[TOKEN_MAX];
-	token_sign(secret, &c, tok);
-	printf("%s\n", tok);
+	for (int64_t u = uid; u < uid + count; u++) {
+		struct token_claims c = { .uid = u, .sid = 0, .exp = util_now_ms() / 1000 + ttl };
+		char tok[TOKEN_MAX];
+		token_sign(secret, &c, tok);
+		printf("%s\n", tok);
+	}
 	store_close(st);
 	return 0;
 }
@@ -207,6 +219,12 @@ static int serve(struct config *cfg)
 		store_close(gw.st);
 		return 1;
 	}
+	/* A second connection for transactions too big for one loop turn
+	 * (api_offload); the loop's own stays free for everything else. */
+	if (open_store(cfg, &gw.st_writer)) {
+		store_close(gw.st);
+		return 1;
+	}
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	uv_loop_configure(&loop, UV_METRICS_IDLE_TIME); /* linli_loop_busy_seconds */
@@ -227,7 +245,7 @@ static int serve(struct config *cfg)
 		fprintf(stderr, "linli-gateway: %s\n", err);
 		return 1;
 	}
-	gw.push = push_start(&loop, gw.st, cfg);
+	gw.push = push_start(&loop, gw.st, cfg, &gw.writes_paused);
 	log_info("linli-gateway listening on %s:%lld (db %s, bus %s)",
 		 cfg->listen[0] ? cfg->listen : "*", (long long)cfg->port, cfg->db,
 		 cfg->redis_url[0] ? cfg->redis_url : "in-process");
@@ -238,6 +256,7 @@ static int serve(struct config *cfg)
 	ratelimit_free(&gw.limits);
 	handlers_shutdown();
 	hub_free(gw.hub);
+	store_close(gw.st_writer);
 	store_close(gw.st);
 	int rc = uv_loop_close(&loop);
 	if (rc)

@@ -1,4 +1,5 @@
 #include "metrics.h"
+#include <stdlib.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,22 +35,48 @@ struct route_stats {
 
 static struct route_stats routes[MAX_ROUTES];
 
-/* Loop turns: time from the end of one poll to the start of the next, in
- * which no socket is read. Bounds in microseconds. */
+/* Loop turns: one iteration's time outside epoll (busy, deaf to sockets),
+ * as wall time and as the loop thread's own CPU time (the difference is
+ * time the thread was runnable but not running). Bounds in microseconds. */
 static const int64_t turn_bounds[] = { 1000, 5000, 10000, 20000, 50000, 100000, 250000, 1000000 };
 #define NT (sizeof turn_bounds / sizeof turn_bounds[0])
-static uint64_t turn_bucket[NT + 1];
-static int64_t turn_sum_us, turn_max_us;
+struct turn_hist {
+	uint64_t bucket[NT + 1];
+	int64_t sum_us, max_us;
+};
+static struct turn_hist turn_wall, turn_cpu;
 
-void metrics_loop_turn(int64_t usec)
+static void turn_add(struct turn_hist *h, int64_t usec)
 {
 	size_t b = 0;
 	while (b < NT && usec > turn_bounds[b])
 		b++;
-	turn_bucket[b]++;
-	turn_sum_us += usec;
-	if (usec > turn_max_us)
-		turn_max_us = usec;
+	h->bucket[b]++;
+	h->sum_us += usec;
+	if (usec > h->max_us)
+		h->max_us = usec;
+}
+
+void metrics_loop_turn(int64_t wall_us, int64_t cpu_us)
+{
+	turn_add(&turn_wall, wall_us);
+	turn_add(&turn_cpu, cpu_us);
+}
+
+static void turn_render(struct buf *o, const char *name, const char *help, const struct turn_hist *h)
+{
+	buf_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	uint64_t turns = 0;
+	for (size_t b = 0; b < NT; b++) {
+		turns += h->bucket[b];
+		buf_printf(o, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+			   (double)turn_bounds[b] / 1e6, turns);
+	}
+	turns += h->bucket[NT];
+	buf_printf(o, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %g\n%s_count %" PRIu64 "\n",
+		   name, turns, name, (double)h->sum_us / 1e6, name, turns);
+	buf_printf(o, "# HELP %s_max The longest since start.\n# TYPE %s_max gauge\n%s_max %g\n",
+		   name, name, name, (double)h->max_us / 1e6);
 }
 
 void metrics_http(const char *route, int status, int64_t usec)
@@ -127,22 +154,13 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_push_delivered_total", "Pushes the relay accepted (2xx).", m->push_delivered);
 	counter(o, "linli_push_failures_total", "Push attempts that failed (retried or not).", m->push_failures);
 	counter(o, "linli_push_expired_total", "Pushes given up after push_max_age_s.", m->push_expired);
+	counter(o, "linli_offloaded_total", "Large transactions run on the writer connection, off the loop.", m->offloaded);
+	counter(o, "linli_writes_parked_total", "Writes that waited for an offloaded transaction.", m->writes_parked);
 
-	buf_printf(o, "# HELP linli_loop_busy_seconds Time the event loop spent between two polls (deaf to sockets).\n"
-		      "# TYPE linli_loop_busy_seconds histogram\n");
-	uint64_t turns = 0;
-	for (size_t b = 0; b < NT; b++) {
-		turns += turn_bucket[b];
-		buf_printf(o, "linli_loop_busy_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-			   (double)turn_bounds[b] / 1e6, turns);
-	}
-	turns += turn_bucket[NT];
-	buf_printf(o, "linli_loop_busy_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
-		      "linli_loop_busy_seconds_sum %g\nlinli_loop_busy_seconds_count %" PRIu64 "\n",
-		   turns, (double)turn_sum_us / 1e6, turns);
-	buf_printf(o, "# HELP linli_loop_busy_max_seconds The longest loop turn since start.\n"
-		      "# TYPE linli_loop_busy_max_seconds gauge\nlinli_loop_busy_max_seconds %g\n",
-		   (double)turn_max_us / 1e6);
+	turn_render(o, "linli_loop_busy_seconds",
+		    "Wall time of each event-loop iteration spent outside epoll (deaf to sockets).", &turn_wall);
+	turn_render(o, "linli_loop_cpu_seconds",
+		    "CPU time the loop thread used in each iteration.", &turn_cpu);
 
 	buf_printf(o, "# HELP linli_http_requests_total HTTP requests by route and status.\n"
 		      "# TYPE linli_http_requests_total counter\n");

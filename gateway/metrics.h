@@ -34,6 +34,8 @@ struct metrics {
 	uint64_t push_failures;    /* push relay attempts that failed */
 	uint64_t push_expired;     /* pushes given up (too old) */
 	uint64_t push_outbox_added; /* outbox rows written for offline members */
+	uint64_t offloaded;        /* transactions run on the writer connection */
+	uint64_t writes_parked;    /* writes that waited for one to finish */
 };
 
 extern struct metrics metrics;
@@ -45,8 +47,8 @@ int metrics_close_idx(int code);
  * or "unmatched"), status, and duration. route must be a static string. */
 void metrics_http(const char *route, int status, int64_t usec);
 
-/* Records one loop turn's busy time (server.c). */
-void metrics_loop_turn(int64_t usec);
+/* Records one loop iteration's busy wall time and CPU time (server.c). */
+void metrics_loop_turn(int64_t wall_us, int64_t cpu_us);
 
 /* Appends the whole exposition to out. */
 void metrics_render(struct buf *out);

@@ -21,6 +21,8 @@ struct push {
 	uv_timer_t timer;
 	int inflight;
 	int stopping;
+	const int *writes_paused;   /* the gateway's: the write lock is taken */
+	struct push_job *unrecorded; /* outcomes waiting for the write lock */
 };
 
 struct push_job {
@@ -32,6 +34,7 @@ struct push_job {
 	char *body;
 	long status;                 /* HTTP status, 0 when none came */
 	char err[CURL_ERROR_SIZE];
+	struct push_job *next;       /* in unrecorded */
 };
 
 void push_sign(const char *secret, long long t, const char *body, size_t len,
@@ -141,12 +144,25 @@ static void retry_later(struct push *p, const struct push_job *j, const char *er
 	store_stmt_done(s);
 }
 
+static void record(struct push *p, struct push_job *j);
+
 static void posted_cb(uv_work_t *w, int status)
 {
 	struct push_job *j = w->data;
 	struct push *p = j->p;
 	(void)status;
 	p->inflight--;
+	if (*p->writes_paused) {
+		j->next = p->unrecorded; /* recorded by the next poll */
+		p->unrecorded = j;
+		return;
+	}
+	record(p, j);
+}
+
+/* Writes the outcome of one attempt. */
+static void record(struct push *p, struct push_job *j)
+{
 	char error[CURL_ERROR_SIZE + 32];
 	if (j->status >= 200 && j->status < 300) {
 		set_state(p, j->id, "delivered", NULL);
@@ -204,6 +220,13 @@ struct due { int64_t id, uid, attempts, created_at, nid; char *note; };
 static void poll_cb(uv_timer_t *t)
 {
 	struct push *p = t->data;
+	if (*p->writes_paused)
+		return; /* the writer connection holds the lock; next poll */
+	while (p->unrecorded) {
+		struct push_job *j = p->unrecorded;
+		p->unrecorded = j->next;
+		record(p, j);
+	}
 	int room = (int)p->cfg->push_concurrency - p->inflight;
 	if (room <= 0 || p->stopping)
 		return;
@@ -262,7 +285,8 @@ static void poll_cb(uv_timer_t *t)
 	}
 }
 
-struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg)
+struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg,
+			const int *writes_paused)
 {
 	if (!cfg->push_relay_url[0])
 		return NULL;
@@ -271,6 +295,7 @@ struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *
 	p->loop = loop;
 	p->st = st;
 	p->cfg = cfg;
+	p->writes_paused = writes_paused;
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, poll_cb, PUSH_POLL_MS, PUSH_POLL_MS);
@@ -291,6 +316,11 @@ void push_free(struct push *p)
 {
 	if (!p)
 		return;
+	while (p->unrecorded) { /* the loop has ended: record what is left */
+		struct push_job *j = p->unrecorded;
+		p->unrecorded = j->next;
+		record(p, j);
+	}
 	free(p);
 	curl_global_cleanup();
 }

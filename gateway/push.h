@@ -29,8 +29,11 @@
 
 struct push;
 
-/* NULL (and nothing started) when push_relay_url is empty. */
-struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg);
+/* NULL (and nothing started) when push_relay_url is empty. While
+ * *writes_paused (an offloaded transaction runs) it leaves the database
+ * alone. */
+struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg,
+			const int *writes_paused);
 /* Stops polling; deliveries in flight finish (bounded by push_timeout_ms)
  * and record their outcome before the loop ends. */
 void push_stop(struct push *p);

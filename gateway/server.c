@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <libwebsockets.h>
 
 #define WS_PATH "/v1/ws"
@@ -82,6 +83,8 @@ static void retention_cb(uv_timer_t *t)
 	struct gw *gw = t->data;
 	int64_t now = util_now_ms();
 	ratelimit_sweep(&gw->limits, now);
+	if (gw->writes_paused)
+		return; /* an offloaded transaction holds the write lock: next time */
 	/* Idempotency records live 24 h (the contract); login failures
 	 * outlive their window and lock-out. */
 	sqlite3_stmt *s = store_stmt(gw->st, "DELETE FROM idempotency WHERE created_at < ?");
@@ -129,10 +132,15 @@ static void phase_check_cb(uv_check_t *c)
 	struct gw *gw = c->data;
 	gw->loop_phase++;
 	uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(gw->loop);
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	int64_t cpu = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	if (gw->turn_at_ns)
-		metrics_loop_turn((int64_t)((now - gw->turn_at_ns) - (idle - gw->turn_idle_ns)) / 1000);
+		metrics_loop_turn((int64_t)((now - gw->turn_at_ns) - (idle - gw->turn_idle_ns)) / 1000,
+				  cpu - gw->turn_cpu_us);
 	gw->turn_at_ns = now;
 	gw->turn_idle_ns = idle;
+	gw->turn_cpu_us = cpu;
 }
 
 static void hup_cb(uv_signal_t *s, int signum)
@@ -257,6 +265,7 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->sig_int, NULL);
 	uv_close((uv_handle_t *)&gw->sig_hup, NULL);
 	push_stop(gw->push);
+	http_shutdown(gw);
 	bus_close(gw->bus, bus_closed, gw);
 }
 

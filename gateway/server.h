@@ -18,6 +18,8 @@
 struct lws_context;
 struct ws_conn;
 struct push;
+struct http_txn;
+struct api_event;
 
 struct gw {
 	uv_loop_t *loop;              /* the one loop */
@@ -47,7 +49,13 @@ struct gw {
 	uint64_t loop_phase;          /* +1 before and after each poll (http.c) */
 	uint64_t turn_at_ns;          /* last loop iteration's end (uv_hrtime) */
 	uint64_t turn_idle_ns;        /* libuv's idle time then */
+	int64_t turn_cpu_us;          /* the loop thread's CPU time then */
 	struct push *push;            /* the push relay worker, or NULL */
+	struct store *st_writer;      /* second connection: offloaded transactions */
+	int writes_paused;            /* one runs: other writes wait (parked) */
+	struct http_txn *parked, *parked_tail; /* requests waiting to write */
+	struct api_event *pubq, *pubq_tail; /* committed, not yet published */
+	uv_idle_t pub_idle;           /* publishes the rest on the next turns */
 };
 
 /* Starts serving on the loop: creates the lws context and timers. 0 or

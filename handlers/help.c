@@ -127,9 +127,12 @@ static int in_quiet(int now_min, int start, int end)
 	return start <= end ? (now_min >= start && now_min < end) : (now_min >= start || now_min < end);
 }
 
-/* Notifies matching volunteers; inside the transaction. Returns how many. */
-static int notify_volunteers(struct req *req, int64_t hid, int64_t cid, int64_t requester,
-			     const char *category, const char *grid, int urgent)
+/* The active volunteers a new request should reach: their categories
+ * include it, their grids include its grid (or they listed none), and it
+ * is not their quiet time unless the request is urgent. *n gets how many;
+ * the caller frees the array. */
+static int64_t *match_volunteers(struct req *req, int64_t cid, int64_t requester,
+				 const char *category, const char *grid, int urgent, size_t *n)
 {
 	int now_min = local_minutes(util_now_ms());
 	sqlite3_stmt *s = store_stmt(req->st,
@@ -146,27 +149,81 @@ static int notify_volunteers(struct req *req, int64_t hid, int64_t cid, int64_t 
 		sqlite3_bind_text(s, 4, grid, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 4);
-	size_t n = 0, cap = 64;
+	size_t cap = 64;
 	int64_t *uids = xmalloc(cap * sizeof *uids);
+	*n = 0;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (!urgent && sqlite3_column_type(s, 1) != SQLITE_NULL &&
 		    in_quiet(now_min, sqlite3_column_int(s, 1), sqlite3_column_int(s, 2)))
 			continue;
-		if (n == cap)
+		if (*n == cap)
 			uids = xrealloc(uids, (cap *= 2) * sizeof *uids);
-		uids[n++] = sqlite3_column_int64(s, 0);
+		uids[(*n)++] = sqlite3_column_int64(s, 0);
 	}
 	store_stmt_done(s);
-	json_t *j = help_json(req->st, hid, 0);
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = notify(req, uids[i], "help.request", j, cid);
-	json_decref(j);
-	free(uids);
-	return rc ? -EIO : (int)n;
+	return uids;
 }
 
-/* POST /v1/communities/{cid}/help */
+/* A validated new request, handed to the writer thread. */
+struct help_new {
+	json_t *body;              /* owns the strings below */
+	const char *category, *title, *details, *grid, *contact;
+	int64_t cid, window;
+	int urgent;
+	int64_t *volunteers;       /* matched on the loop */
+	size_t n;
+};
+
+/* On the writer connection: the request, one inbox row and user:{uid}
+ * event per matched volunteer (and a push outbox row for those offline),
+ * and help.created, in one transaction. */
+static void help_create_txn(struct req *req, struct resp *resp, void *data)
+{
+	struct help_new *h = data;
+	int64_t now = util_now_ms();
+	if (api_begin(req, resp))
+		goto out;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"INSERT INTO help_requests (community_id, requester_id, category, title, details, grid, "
+		"urgency, contact, window_end, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_int64(s, 1, h->cid);
+	sqlite3_bind_int64(s, 2, req->who.uid);
+	sqlite3_bind_text(s, 3, h->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, h->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, h->details, -1, SQLITE_STATIC);
+	if (h->grid)
+		sqlite3_bind_text(s, 6, h->grid, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_text(s, 7, h->urgent ? "urgent" : "normal", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, h->contact, -1, SQLITE_STATIC);
+	if (h->window)
+		sqlite3_bind_int64(s, 9, now + h->window * 60000);
+	else
+		sqlite3_bind_null(s, 9);
+	sqlite3_bind_int64(s, 10, now);
+	sqlite3_bind_int64(s, 11, now);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	store_stmt_done(s);
+	int64_t hid = sqlite3_last_insert_rowid(store_db(req->st));
+	json_t *note = ok ? help_json(req->st, hid, 0) : NULL;
+	for (size_t i = 0; i < h->n && ok; i++)
+		ok = notify(req, h->volunteers[i], "help.request", note, h->cid) == 0;
+	json_decref(note);
+	ok = ok && emit_help(req, hid, h->cid, "help.created") == 0;
+	if (api_commit_or_fail(req, resp, ok, "could not create the request"))
+		goto out;
+	json_t *j = help_json(req->st, hid, 1);
+	json_object_set_new(j, "notified", json_integer((json_int_t)h->n));
+	api_json(resp, 201, json_pack("{s:o}", "request", j));
+out:
+	free(h->volunteers);
+	json_decref(h->body);
+	free(h);
+}
+
+/* POST /v1/communities/{cid}/help: validated and matched here; written by
+ * help_create_txn off the loop, since one request may notify thousands. */
 void help_create(struct req *req, struct resp *resp)
 {
 	int64_t cid;
@@ -211,40 +268,24 @@ void help_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
-	int urgent = urgency && !strcmp(urgency, "urgent");
-	int64_t now = util_now_ms();
-	if (api_begin(req, resp))
-		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT INTO help_requests (community_id, requester_id, category, title, details, grid, "
-		"urgency, contact, window_end, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_text(s, 3, category, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, details, -1, SQLITE_STATIC);
-	if (grid)
-		sqlite3_bind_text(s, 6, grid, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 6);
-	sqlite3_bind_text(s, 7, urgent ? "urgent" : "normal", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 8, contact, -1, SQLITE_STATIC);
-	if (window)
-		sqlite3_bind_int64(s, 9, now + window * 60000);
-	else
-		sqlite3_bind_null(s, 9);
-	sqlite3_bind_int64(s, 10, now);
-	sqlite3_bind_int64(s, 11, now);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	int64_t hid = sqlite3_last_insert_rowid(store_db(req->st));
-	int notified = ok ? notify_volunteers(req, hid, cid, req->who.uid, category, grid, urgent) : -1;
-	ok = ok && notified >= 0 && emit_help(req, hid, cid, "help.created") == 0;
-	if (api_commit_or_fail(req, resp, ok, "could not create the request"))
-		goto out;
-	json_t *j = help_json(req->st, hid, 1);
-	json_object_set_new(j, "notified", json_integer(notified));
-	api_json(resp, 201, json_pack("{s:o}", "request", j));
+	struct help_new *h = xcalloc(1, sizeof *h);
+	h->body = body;
+	h->category = category;
+	h->title = title;
+	h->details = details;
+	h->grid = grid;
+	h->contact = contact;
+	h->cid = cid;
+	h->window = window;
+	h->urgent = urgency && !strcmp(urgency, "urgent");
+	h->volunteers = match_volunteers(req, cid, req->who.uid, category, grid, h->urgent, &h->n);
+	api_snapshot_live(req, h->volunteers, h->n);
+	if (api_offload(req, help_create_txn, h) == 0)
+		return; /* h and body are the writer's now */
+	free(h->volunteers);
+	free(h);
+	api_error(resp, 503, "unavailable", "server busy; retry", NULL);
+	resp->retry_after = 1;
 out:
 	json_decref(body);
 }

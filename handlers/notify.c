@@ -1,7 +1,6 @@
 /* notify: the inbox (GET /v1/notifications, POST /v1/notifications/read). */
 #include "notify.h"
 #include "routes.h"
-#include "../gateway/metrics.h"
 #include "../gateway/util.h"
 
 #include <errno.h>
@@ -36,7 +35,7 @@ int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t
 		sqlite3_bind_int64(s, 3, now);
 		ok = sqlite3_step(s) == SQLITE_DONE;
 		if (ok && sqlite3_changes(store_db(req->st)))
-			metrics.push_outbox_added++;
+			req->push_queued++;
 		store_stmt_done(s);
 		if (!ok)
 			return -EIO;

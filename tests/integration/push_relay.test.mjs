@@ -79,8 +79,11 @@ itest('offline volunteer: one signed push, inbox on return; a failing relay is r
 	const third = await createHelp(gw, asker, A.id, { title: '搬桌子' });
 	await relay.waitFor((ps) => ps.some(forRequest(third.id)), 'the third push');
 	assert.equal(relay.posts.filter(forRequest(second.id)).length, 3);
-	const m = parseMetrics((await gw.request('GET', '/metrics')).text);
-	assert.equal(m.get('linli_push_delivered_total'), 3);
+	// The outcome is recorded after the relay answered: poll for it.
+	const m = await poll(async () => {
+		const x = parseMetrics((await gw.request('GET', '/metrics')).text);
+		return x.get('linli_push_delivered_total') === 3 && x;
+	}, { what: 'three deliveries recorded' });
 	assert.equal(m.get('linli_push_failures_total'), 2);
 });
 
