@@ -74,6 +74,11 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 		if (full) {
 			json_object_set_new(j, "details", json_string((const char *)sqlite3_column_text(s, 3)));
 			json_object_set_new(j, "contact", json_string((const char *)sqlite3_column_text(s, 10)));
+		} else {
+			/* The contract's field stays; its text (an address, a
+			 * neighbour's situation) is for those who help. */
+			json_object_set_new(j, "details", json_string(""));
+			json_object_set_new(j, "details_hidden", json_true());
 		}
 		if (sqlite3_column_type(s, 13) != SQLITE_NULL)
 			json_object_set_new(j, "rating", json_integer(sqlite3_column_int64(s, 13)));
@@ -86,11 +91,23 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 
 static int sees_contact(const struct req *req, const struct help_row *h)
 {
-	/* volunteer_id is cleared when a volunteer gives a request back, and
-	 * with it their access to the contact. */
-	return req->who.uid == h->requester_id || (h->volunteer_id && req->who.uid == h->volunteer_id) ||
-	       req->who.is_admin ||
+	/* The volunteer only while the help is under way: volunteer_id is
+	 * cleared when they give the request back, and a cancelled or
+	 * confirmed request no longer needs the requester's contact. */
+	int helping = h->volunteer_id && req->who.uid == h->volunteer_id &&
+		      (!strcmp(h->status, "claimed") || !strcmp(h->status, "done"));
+	return req->who.uid == h->requester_id || helping || req->who.is_admin ||
 	       access_role(req->st, req->who.uid, h->community_id) == ROLE_STAFF;
+}
+
+/* 403 unless the caller is uid (the requester or the claiming volunteer):
+ * whoever else asks is refused whatever the request's state. */
+static int require_party(const struct req *req, struct resp *resp, int64_t uid, const char *msg)
+{
+	if (uid && req->who.uid == uid)
+		return 0;
+	api_error(resp, 403, "forbidden", msg, NULL);
+	return -EPERM;
 }
 
 /* help.updated on help:{cid}, never with contact or details. */
@@ -404,43 +421,47 @@ void help_claim(struct req *req, struct resp *resp)
 void help_unclaim(struct req *req, struct resp *resp)
 {
 	struct help_row h;
-	if (help_access(req, resp, &h))
+	if (help_access(req, resp, &h) ||
+	    require_party(req, resp, h.volunteer_id, "only the volunteer who claimed it may give it back"))
 		return;
 	transition(req, resp, &h,
 		"UPDATE help_requests SET status = 'open', volunteer_id = NULL, claimed_at = NULL, "
 		"updated_at = ?3 WHERE id = ?1 AND status = 'claimed' AND volunteer_id = ?2",
-		"only the volunteer who claimed it may give it back, while claimed",
+		"the request is no longer claimed",
 		h.requester_id, "help.unclaimed");
 }
 
 void help_done(struct req *req, struct resp *resp)
 {
 	struct help_row h;
-	if (help_access(req, resp, &h))
+	if (help_access(req, resp, &h) ||
+	    require_party(req, resp, h.volunteer_id, "only the volunteer who claimed it may mark it done"))
 		return;
 	transition(req, resp, &h,
 		"UPDATE help_requests SET status = 'done', done_at = ?3, updated_at = ?3 "
 		"WHERE id = ?1 AND status = 'claimed' AND volunteer_id = ?2",
-		"only the volunteer who claimed it may mark it done, while claimed",
+		"the request is no longer claimed",
 		h.requester_id, "help.done");
 }
 
 void help_cancel(struct req *req, struct resp *resp)
 {
 	struct help_row h;
-	if (help_access(req, resp, &h))
+	if (help_access(req, resp, &h) ||
+	    require_party(req, resp, h.requester_id, "only the requester may cancel"))
 		return;
 	transition(req, resp, &h,
 		"UPDATE help_requests SET status = 'cancelled', updated_at = ?3 "
 		"WHERE id = ?1 AND requester_id = ?2 AND status IN ('open', 'claimed')",
-		"only the requester may cancel, while open or claimed",
+		"only an open or claimed request can be cancelled",
 		h.volunteer_id, "help.cancelled");
 }
 
 void help_confirm(struct req *req, struct resp *resp)
 {
 	struct help_row h;
-	if (help_access(req, resp, &h))
+	if (help_access(req, resp, &h) ||
+	    require_party(req, resp, h.requester_id, "only the requester confirms"))
 		return;
 	json_t *body = req->body_len ? api_body_object(req, resp) : json_object();
 	int64_t rating = 0;
@@ -450,8 +471,8 @@ void help_confirm(struct req *req, struct resp *resp)
 	thanks = api_str(body, "thanks", 1, THANKS_MAX, 0, resp);
 	if (!thanks && resp->status)
 		goto out;
-	if (h.requester_id != req->who.uid || strcmp(h.status, "done")) {
-		api_error(resp, 409, "conflict", "only the requester confirms, once the volunteer marked it done", NULL);
+	if (strcmp(h.status, "done")) {
+		api_error(resp, 409, "conflict", "a request is confirmed once the volunteer marked it done", NULL);
 		goto out;
 	}
 	if (api_begin(req, resp))

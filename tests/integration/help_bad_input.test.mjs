@@ -39,14 +39,18 @@ itest('bad help input: 4xx with field, nothing created; illegal transitions refu
 		const req = await createHelp(gw, asker, A.id, { grid: '一网格' });
 		await helpAction(gw, asker, req.id, 'claim', 409);
 		await helpAction(gw, bystander, req.id, 'claim', 403);
+		// Confirm before done: the requester, wrong state (409). Done or
+		// unclaim before anyone claimed: not the claimer (403).
 		await helpAction(gw, asker, req.id, 'confirm', 409, { rating: 5 });
-		await helpAction(gw, vol, req.id, 'done', 409);
-		await helpAction(gw, vol, req.id, 'unclaim', 409);
+		await helpAction(gw, vol, req.id, 'done', 403);
+		await helpAction(gw, vol, req.id, 'unclaim', 403);
 		await helpAction(gw, vol, req.id, 'claim', 200);
-		await helpAction(gw, bystander, req.id, 'unclaim', 409);
-		await helpAction(gw, asker, req.id, 'unclaim', 409);
+		await helpAction(gw, bystander, req.id, 'unclaim', 403);
+		await helpAction(gw, asker, req.id, 'unclaim', 403);
 		await helpAction(gw, asker, req.id, 'confirm', 409, { rating: 5 });
-		await helpAction(gw, vol, req.id, 'cancel', 409);
+		await helpAction(gw, vol, req.id, 'cancel', 403);
+		// Wrong caller before bad input: a stranger's rating is not looked at.
+		await helpAction(gw, vol, req.id, 'confirm', 403, { rating: 9 });
 		await helpAction(gw, vol, req.id, 'done', 200);
 		for (const rating of [0, 6, 'five']) {
 			const r = await gw.request('POST', `/v1/help/${req.id}/confirm`, { token: asker.access, body: { rating } });

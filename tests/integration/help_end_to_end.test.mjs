@@ -32,11 +32,12 @@ itest('help request: grid-matched notify, single claim, private contact, confirm
 			assert.ok(Number.isInteger(n.data.id) && Number.isInteger(n.data.created_at), JSON.stringify(n));
 			assert.equal(n.data.data.grid, '二网格');
 			assert.equal(n.data.data.contact, undefined, 'notification carries no contact');
-			assert.equal(n.data.data.details, undefined, 'notification carries no details');
+			assert.equal(n.data.data.details, '', 'notification carries no details');
+			assert.equal(n.data.data.details_hidden, true);
 		}
 		const created = await board.waitFor(ev(hch, 'help.created', (d) => d.id === req.id));
 		assert.equal(created.data.contact, undefined, 'help.created carries no contact');
-		assert.equal(created.data.details, undefined, 'help.created carries no details');
+		assert.equal(created.data.details, '', 'help.created carries no details');
 		assert.equal((await inbox(gw, v3)).items.length, 0, 'V3 (三网格) has an empty inbox');
 	});
 
@@ -61,18 +62,19 @@ itest('help request: grid-matched notify, single claim, private contact, confirm
 		for (const s of [v2, v3]) {
 			const r = await getHelp(gw, s, req.id);
 			assert.equal(r.contact, undefined, `user ${s.id} must not see contact`);
-			assert.equal(r.details, undefined, `user ${s.id} must not see details`);
+			assert.equal(r.details, '', `user ${s.id} must not see details`);
+			assert.equal(r.details_hidden, true);
 			assert.equal(r.status, 'claimed');
 		}
 	});
 
 	await step('confirm before done is 409; done; confirm with rating and thanks', async () => {
 		await helpAction(gw, asker, req.id, 'confirm', 409, { rating: 5 });
-		await helpAction(gw, v2, req.id, 'done', 409);
+		await helpAction(gw, v2, req.id, 'done', 403);
 		const d = await helpAction(gw, v1, req.id, 'done');
 		assert.equal(d.request.status, 'done');
 		await sa.waitFor(note(asker.id, 'help.done', (x) => x.data.id === req.id));
-		await helpAction(gw, v1, req.id, 'confirm', 409, { rating: 5 });
+		await helpAction(gw, v1, req.id, 'confirm', 403, { rating: 5 });
 		const c = await helpAction(gw, asker, req.id, 'confirm', 200, { rating: 5, thanks: '谢谢小伙子！' });
 		assert.equal(c.request.status, 'confirmed');
 		assert.equal(c.request.rating, 5);
