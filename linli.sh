@@ -11,7 +11,8 @@ ROOT=$PWD
 DEBS=(build-essential cmake pkg-config git ca-certificates
       libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
       libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev
-      redis-server openssl curl)
+      redis-server openssl curl
+      chromium fonts-wqy-zenhei)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
