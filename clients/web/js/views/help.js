@@ -102,7 +102,7 @@ export async function helpView(cid) {
     el: h('section', null,
       h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities')), ' › ', h('a', { href: `#/c/${cid}` }, c.name)),
       h('h1', null, `${c.name} · ${t('help')}`),
-      form, list),
+      list, form),
     cleanup: off,
   };
 }
