@@ -46,6 +46,7 @@ export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang } = 
     }, [JSON.stringify(sess), lang]);
   }
   const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource|WebSocket connection/.test(m.text())) errors.push(`console: ${m.text()}`);
@@ -65,6 +66,7 @@ export async function live(page, timeout = 15000) {
 export async function shot(page, name, focus) {
   fs.mkdirSync(OUT, { recursive: true });
   if (focus) await focus.scrollIntoViewIfNeeded();
+  await page.locator('#toasts').evaluate((el) => el.replaceChildren()); // passing toasts would hide content
   const file = path.join(OUT, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   return file;
