@@ -33,6 +33,7 @@ itest('a help request reaches a volunteer live and its claim reaches the request
   const banner = volPage.locator('.banner', { hasText: '帮忙取药' });
   await banner.waitFor({ timeout: 10000 });
   assert.equal(await volPage.locator('#unread-badge').textContent(), '1');
+  await shot(volPage, 'help-volunteer-banner');
   await banner.getByRole('button', { name: '认领' }).click();
   await banner.waitFor({ state: 'detached' });
 
@@ -50,7 +51,7 @@ itest('a help request reaches a volunteer live and its claim reaches the request
 
   // The one whose categories do not match saw no banner.
   assert.equal(await otherPage.locator('.banner').count(), 0);
-  await shot(askPage, 'help-claimed-live');
+  await shot(askPage, 'help-claimed-live', mine);
   await shot(volPage, 'help-volunteer');
   noErrors(assert, askPage, volPage, otherPage);
 });

@@ -65,7 +65,10 @@ export async function live(page, timeout = 15000) {
 // Saves the visible part of the page (scrolled to `focus`, a locator, if given).
 export async function shot(page, name, focus) {
   fs.mkdirSync(OUT, { recursive: true });
-  if (focus) await focus.scrollIntoViewIfNeeded();
+  for (let i = 0; focus && i < 3; i++) {
+    // a live list may redraw under the scroll: try again on the new element
+    try { await focus.scrollIntoViewIfNeeded({ timeout: 3000 }); break; } catch (e) { if (i === 2) throw e; }
+  }
   await page.locator('#toasts').evaluate((el) => el.replaceChildren()); // passing toasts would hide content
   const file = path.join(OUT, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });

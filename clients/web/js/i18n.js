@@ -63,7 +63,7 @@ const STRINGS = {
     muted: '已禁言', invites: '邀请', invite_role: '角色', max_uses: '可用次数', make_invite: '生成邀请码',
     invite_made: '邀请码：{code}（社区编号 {cid}，有效至 {until}）', act_post_hide: '隐藏回复', act_post_restore: '恢复回复',
     act_thread_lock: '锁定帖子', act_thread_unlock: '解锁帖子', act_thread_pin: '置顶', act_thread_unpin: '取消置顶', act_member_mute: '禁言',
-    hold_reported: '被举报', go_thread: '查看帖子', staff_only: '仅社区工作者可见。',
+    target_post: '回复', target_thread: '帖子', target_user: '成员', hold_reported: '被举报', go_thread: '查看帖子', staff_only: '仅社区工作者可见。',
     not_found: '页面不存在。', forbidden: '没有权限。', need_login: '请先登录。',
   },
   en: {
@@ -118,7 +118,7 @@ const STRINGS = {
     muted: 'Muted', invites: 'Invites', invite_role: 'Role', max_uses: 'Uses', make_invite: 'Make invite code',
     invite_made: 'Invite code: {code} (community {cid}, valid until {until})', act_post_hide: 'Hid a reply', act_post_restore: 'Restored a reply',
     act_thread_lock: 'Locked a thread', act_thread_unlock: 'Unlocked a thread', act_thread_pin: 'Pinned', act_thread_unpin: 'Unpinned', act_member_mute: 'Muted',
-    hold_reported: 'reported', go_thread: 'Open thread', staff_only: 'Staff only.',
+    target_post: 'reply', target_thread: 'thread', target_user: 'member', hold_reported: 'reported', go_thread: 'Open thread', staff_only: 'Staff only.',
     not_found: 'Page not found.', forbidden: 'Not allowed.', need_login: 'Please log in.',
   },
 };

@@ -42,7 +42,7 @@ export async function staffView(cid) {
     ]);
     replace(queue, q.items.length ? q.items.map(queueItem) : h('li', { class: 'muted' }, t('queue_empty')));
     replace(log, l.items.length ? l.items.map((x) => h('li', null,
-      h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind || ''} #${x.target?.id ?? ''}`,
+      h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind ? t('target_' + x.target.kind) : ''} #${x.target?.id ?? ''}`,
       ' · ', x.reason || '', ` (${t('user_id')} ${x.actor_id})`)) : h('li', { class: 'muted' }, t('no_log')));
   }
 
@@ -84,9 +84,11 @@ export async function staffView(cid) {
     el: h('section', null,
       h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities')), ' › ', h('a', { href: `#/c/${cid}` }, c.name)),
       h('h1', null, `${c.name} · ${t('moderation')}`),
-      h('section', { 'aria-labelledby': 'q-h' }, h('h2', { id: 'q-h' }, t('mod_queue')), queue),
-      mute, inv,
-      h('section', { class: 'card', 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, t('mod_log')), log)),
+      h('div', { class: 'grid2' },
+        h('div', null,
+          h('section', { 'aria-labelledby': 'q-h' }, h('h2', { id: 'q-h' }, t('mod_queue')), queue),
+          h('section', { class: 'card', 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, t('mod_log')), log)),
+        h('div', null, mute, inv))),
     cleanup: off,
   };
 }
