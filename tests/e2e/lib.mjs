@@ -39,7 +39,7 @@ export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang } = 
   const ctx = await b.newContext({ viewport, locale: 'zh-CN' });
   const errors = [];
   if (s) {
-    const sess = { user: s.user, access: s.access, refresh: s.refresh, expiresAt: s.expiresAt || Date.now() + 600000 };
+    const sess = { user: s.user, access: s.access, refresh: s.refresh, expiresAt: s.expiresAt || Date.now() + 600000, obtainedAt: Date.now() };
     await ctx.addInitScript(([v, l]) => {
       if (!localStorage.getItem('linli.session')) localStorage.setItem('linli.session', v);
       if (l) localStorage.setItem('linli.lang', l);

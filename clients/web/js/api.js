@@ -40,6 +40,7 @@ export function setSession(json) {
     access: json.access_token,
     refresh: json.refresh_token,
     expiresAt: json.access_expires_at || Date.now() + 15 * 60000,
+    obtainedAt: Date.now(),
   } : null;
   writeJson(SESSION_KEY, session);
   for (const fn of listeners.session) fn(session);
@@ -79,10 +80,18 @@ async function refresh() {
   return refreshing;
 }
 
-// An access token valid for at least a minute (refreshing first if needed).
+// True when the access token is close to expiry: within a minute, or within
+// the last third of its life for short-lived tokens.
+export function expiring() {
+  if (!session) return false;
+  const life = session.expiresAt - (session.obtainedAt || session.expiresAt - 15 * 60000);
+  return session.expiresAt - Date.now() < Math.min(REFRESH_MARGIN_MS, life / 3);
+}
+
+// An access token that is not about to expire (refreshing first if needed).
 export async function accessToken() {
   if (!session) return null;
-  if (session.expiresAt - Date.now() < REFRESH_MARGIN_MS) await refresh();
+  if (expiring()) await refresh();
   return session?.access ?? null;
 }
 
