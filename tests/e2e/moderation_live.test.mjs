@@ -24,6 +24,10 @@ itest('a reported post reaches the staff queue live and hiding it removes it fro
 
   await badOn(rp).getByRole('button', { name: '举报' }).click();
   await badOn(rp).getByLabel('举报理由').fill('煽动围堵邻居');
+  // a live post arriving meanwhile leaves the half-written report alone
+  await createPost(gw, bystander.access, th.id, '大家冷静，有事找物业。');
+  await rp.locator('#post-list li.post', { hasText: '大家冷静，有事找物业。' }).waitFor();
+  assert.equal(await badOn(rp).getByLabel('举报理由').inputValue(), '煽动围堵邻居');
   await badOn(rp).getByRole('button', { name: '提交' }).click();
   await rp.locator('.toast', { hasText: '已举报' }).waitFor();
 
@@ -41,6 +45,7 @@ itest('a reported post reaches the staff queue live and hiding it removes it fro
   for (const p of [rp, bp]) {
     await badOn(p).waitFor({ state: 'detached', timeout: 10000 });
     assert.equal(await p.locator('#post-list li.post', { hasText: '我去跟物业说一下。' }).count(), 1);
+    assert.equal(await p.locator('#post-list li.post', { hasText: '大家冷静' }).count(), 1);
   }
   await staffPage.locator('#mod-queue', { hasText: '没有待处理的内容。' }).waitFor();
   await staffPage.locator('#mod-log li', { hasText: '人身攻击，违反社区公约第三条' }).waitFor();

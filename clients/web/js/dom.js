@@ -75,3 +75,28 @@ export function formValues(form) {
   }
   return out;
 }
+
+// Brings list's children in line with items, keyed: an item whose
+// signature did not change keeps its element (and so keyboard focus and
+// any half-typed inline form in it); changed ones are rendered anew.
+export function patchList(list, items, { key, sig = (it) => JSON.stringify(it), render, empty }) {
+  const old = new Map();
+  for (const el of list.children) if (el.dataset.key) old.set(el.dataset.key, el);
+  const next = items.map((it) => {
+    const k = String(key(it));
+    const s = sig(it);
+    const prev = old.get(k);
+    if (prev && prev.linliSig === s) return prev;
+    const el = render(it);
+    el.dataset.key = k;
+    el.linliSig = s;
+    return el;
+  });
+  if (!next.length && empty) next.push(empty());
+  let cursor = list.firstChild;
+  for (const el of next) {
+    if (el === cursor) { cursor = cursor.nextSibling; continue; }
+    list.insertBefore(el, cursor);
+  }
+  while (cursor) { const n = cursor.nextSibling; cursor.remove(); cursor = n; }
+}

@@ -1,6 +1,6 @@
 // A community's forum: the live thread list, new discussions, and (staff)
 // new consultations.
-import { h, field, formValues, replace } from '../dom.js';
+import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast } from '../ui.js';
@@ -30,7 +30,7 @@ export async function communityView(cid) {
   const draw = () => {
     const items = [...threads.values()].filter((x) => !query || x.title.includes(query) || (x.body || '').includes(query))
       .sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || b.id - a.id);
-    replace(list, items.length ? items.map(threadItem) : h('li', { class: 'muted' }, t('no_threads')));
+    patchList(list, items, { key: (x) => x.id, render: threadItem, empty: () => h('li', { class: 'muted' }, t('no_threads')) });
   };
   const load = async () => {
     const q = query ? `?q=${encodeURIComponent(query)}` : '';

@@ -1,6 +1,6 @@
 // Neighbour help: ask for help, follow requests live; volunteers claim and
 // mark done; requesters cancel or confirm.
-import { h, field, formValues, replace } from '../dom.js';
+import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, errText, statusLabel } from '../ui.js';
@@ -50,7 +50,7 @@ export async function helpView(cid) {
 
   function draw() {
     const items = [...reqs.values()].sort((a, b) => b.id - a.id);
-    replace(list, items.length ? items.map(item) : h('li', { class: 'muted' }, t('no_help')));
+    patchList(list, items, { key: (x) => x.id, render: item, empty: () => h('li', { class: 'muted' }, t('no_help')) });
   }
 
   function upsert(hr) {

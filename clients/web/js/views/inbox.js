@@ -1,5 +1,5 @@
 // The notification inbox, live, with "mark all read".
-import { h, replace } from '../dom.js';
+import { h, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { noteText, toast, errText } from '../ui.js';
@@ -17,14 +17,14 @@ export async function inboxView() {
   const list = h('ul', { class: 'cards', id: 'inbox-list', 'aria-live': 'polite' });
   const draw = () => {
     const items = [...notes.values()].sort((a, b) => b.id - a.id);
-    replace(list, items.length ? items.map((n) => {
+    patchList(list, items, { key: (n) => n.id, empty: () => h('li', { class: 'muted' }, t('no_notes')), render: (n) => {
       const href = link(n);
       const text = noteText(n);
       return h('li', { class: `card note${n.read ? '' : ' unread'}`, 'data-note-id': n.id },
         !n.read && h('span', { class: 'tag tag-blue' }, t('new_badge')), ' ',
         href ? h('a', { href }, text) : text,
         h('p', { class: 'muted' }, h('time', null, fmtTime(n.created_at))));
-    }) : h('li', { class: 'muted' }, t('no_notes')));
+    } });
   };
   const onNote = (n) => { notes.set(n.id, n); draw(); };
   store.noteListeners.add(onNote);

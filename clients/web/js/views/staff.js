@@ -1,6 +1,6 @@
 // Staff: the live moderation queue, hide / restore with a reason, muting,
 // the moderation log, and invites for residents and staff.
-import { h, field, formValues, replace } from '../dom.js';
+import { h, field, formValues, replace, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, reasonAction, errText } from '../ui.js';
@@ -40,7 +40,7 @@ export async function staffView(cid) {
       api.get(`/v1/communities/${cid}/moderation/queue?limit=100`),
       api.get(`/v1/communities/${cid}/moderation/log?limit=50`),
     ]);
-    replace(queue, q.items.length ? q.items.map(queueItem) : h('li', { class: 'muted' }, t('queue_empty')));
+    patchList(queue, q.items, { key: (p) => p.id, render: queueItem, empty: () => h('li', { class: 'muted' }, t('queue_empty')) });
     replace(log, l.items.length ? l.items.map((x) => h('li', null,
       h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind ? t('target_' + x.target.kind) : ''} #${x.target?.id ?? ''}`,
       ' · ', x.reason || '', ` (${t('user_id')} ${x.actor_id})`)) : h('li', { class: 'muted' }, t('no_log')));

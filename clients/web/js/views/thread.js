@@ -1,7 +1,7 @@
 // A thread: live posts and replies; for a consultation the options, the
 // countdown, voting with a reason, then the tally, the outcome and the
 // minority's reasons. Staff tools: hide / restore, lock, pin, close, outcome.
-import { h, append, field, formValues, replace, uid } from '../dom.js';
+import { h, append, field, formValues, replace, patchList, uid } from '../dom.js';
 import { t, fmtTime, fmtDuration } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, reasonAction, errText } from '../ui.js';
@@ -73,7 +73,12 @@ export async function threadView(tid) {
 
   function drawPosts() {
     const items = [...posts.values()].filter(shown).sort((a, b) => a.id - b.id);
-    replace(list, items.length ? items.map(postItem) : h('li', { class: 'muted' }, t('no_posts')));
+    patchList(list, items, {
+      key: (p) => p.id,
+      sig: (p) => JSON.stringify([p, th.status, posts.get(p.reply_to)?.status]),
+      render: postItem,
+      empty: () => h('li', { class: 'muted' }, t('no_posts')),
+    });
   }
 
   function drawHead() {
