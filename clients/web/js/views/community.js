@@ -25,6 +25,7 @@ export async function communityView(cid) {
   const c = await community(cid);
   const staff = isStaff(cid);
   const threads = new Map();
+  const news = h('div', { id: 'announcements', 'aria-live': 'polite' });
   const list = h('ul', { class: 'cards', id: 'thread-list', 'aria-live': 'polite' });
   let query = '';
   const draw = () => {
@@ -42,6 +43,10 @@ export async function communityView(cid) {
   // subscribe first, then load: nothing falls between the two
   const off = subscribe(`community:${cid}`, (ev) => {
     if (ev.type === 'thread.created' || ev.type === 'thread.updated') { threads.set(ev.data.id, ev.data); draw(); }
+    else if (ev.type === 'announcement') {
+      const text = typeof ev.data === 'string' ? ev.data : ev.data?.text || ev.data?.title || '';
+      if (text) news.prepend(h('p', { class: 'notice' }, h('strong', null, t('announcement')), '：', text));
+    }
   }, { onReset: () => load() });
   await load().catch((e) => { off(); throw e; });
 
@@ -93,7 +98,7 @@ export async function communityView(cid) {
         h('a', { class: 'button', href: `#/c/${cid}/help` }, t('open_help')),
         h('a', { class: 'button', href: `#/c/${cid}/volunteer` }, t('open_volunteer')),
         staff && h('a', { class: 'button', href: `#/c/${cid}/mod` }, t('open_mod'))),
-      search, list, newThread, consult),
+      news, search, list, newThread, consult),
     cleanup: off,
   };
 }

@@ -67,6 +67,16 @@ export async function staffView(cid) {
     await refresh();
   });
 
+  const announce = h('form', { class: 'card stack', id: 'announce-form' },
+    h('h2', null, t('announce')),
+    field(t('body'), { name: 'text', type: 'textarea', required: true, rows: 2, maxlength: 1000 }),
+    h('button', { type: 'submit', class: 'primary' }, t('publish')));
+  handleForm(announce, async () => {
+    await api.post(`/v1/channels/${encodeURIComponent(`community:${cid}`)}/events`, { type: 'announcement', data: { text: formValues(announce).text } });
+    announce.reset();
+    toast(t('published'));
+  });
+
   const inviteOut = h('p', { id: 'invite-out', role: 'status' });
   const inv = h('form', { class: 'card stack', id: 'invite-form' },
     h('h2', null, t('invites')),
@@ -88,7 +98,7 @@ export async function staffView(cid) {
         h('div', null,
           h('section', { 'aria-labelledby': 'q-h' }, h('h2', { id: 'q-h' }, t('mod_queue')), queue),
           h('section', { class: 'card', 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, t('mod_log')), log)),
-        h('div', null, mute, inv))),
+        h('div', null, announce, mute, inv))),
     cleanup: off,
   };
 }
