@@ -136,15 +136,17 @@ export async function post(path, body, { queue = false, label = '' } = {}) {
     const transient = e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504;
     if (!queue || !transient) throw e;
     const box = readJson(OUTBOX_KEY, []);
-    box.push({ path, body, key, label, at: Date.now() });
+    box.push({ path, body, key, label, at: Date.now(), uid: session?.user?.id });
     writeJson(OUTBOX_KEY, box);
-    emitOutbox({ queued: box.length });
+    emitOutbox({ queued: mine(box).length });
     return { queued: true };
   }
 }
 
 function emitOutbox(info) { for (const fn of listeners.outbox) fn(info); }
-export const outboxSize = () => readJson(OUTBOX_KEY, []).length;
+// Queued writes are sent only with the session of the user who made them.
+const mine = (box) => box.filter((x) => x.uid === session?.user?.id);
+export const outboxSize = () => mine(readJson(OUTBOX_KEY, [])).length;
 
 let flushing = false;
 // Sends what is waiting, oldest first, each with its original key. Stops at
@@ -156,8 +158,8 @@ export async function flushOutbox() {
   let sent = 0;
   try {
     for (;;) {
-      const box = readJson(OUTBOX_KEY, []);
-      if (!box.length) break;
+      const box = mine(readJson(OUTBOX_KEY, []));
+      if (!box.length || !session) break;
       const item = box[0];
       try {
         await send('POST', item.path, item.body, item.key);

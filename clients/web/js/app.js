@@ -4,7 +4,7 @@ import { h, replace } from './dom.js';
 import { t, setLang, getLang } from './i18n.js';
 import * as api from './api.js';
 import { startLive, stopLive, onConnState, connState, subscribe } from './live.js';
-import { toast, noteText } from './ui.js';
+import { toast, noteText, errText } from './ui.js';
 import { store, loadMe, setUnread } from './state.js';
 import { authView } from './views/auth.js';
 import { homeView } from './views/home.js';
@@ -106,7 +106,7 @@ function showBanner(note) {
   const claimBtn = h('button', { type: 'button', class: 'primary', onclick: async () => {
     claimBtn.disabled = true;
     try { await api.post(`/v1/help/${d.id}/claim`); toast(t('claimed_ok')); close(); }
-    catch (e) { toast(t('error', { msg: e.message }), 'error'); claimBtn.disabled = false; }
+    catch (e) { toast(errText(e), 'error'); claimBtn.disabled = false; }
   } }, t('claim'));
   const box = h('section', { class: 'banner', role: 'alert', 'data-help-id': d.id },
     h('p', null, h('strong', null, t('banner_new', { title: d.title || '' })),

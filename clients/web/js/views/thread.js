@@ -36,7 +36,8 @@ export async function threadView(tid) {
         h('time', null, fmtTime(p.created_at)), ` · #${p.id}`, p.edited_at ? ` · ${t('edited')}` : ''),
       p.reply_to && h('p', { class: 'quote' }, t('replying_to', { id: p.reply_to }),
         quoted && quoted.status === 'visible' ? `：${quoted.body.slice(0, 60)}` : ''),
-      h('p', { class: 'post-body' }, p.status === 'hidden' ? t('hidden_post') : p.body),
+      h('p', { class: 'post-body' }, p.status === 'hidden' && !staff ? t('hidden_post') : p.body),
+      p.status === 'hidden' && staff && h('p', { class: 'tag tag-grey' }, t('hidden_post')),
       p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${p.hold_reason}` : '')]);
     const acts = h('div', { class: 'actions' });
     if (p.status === 'visible' && th.status !== 'locked') {
