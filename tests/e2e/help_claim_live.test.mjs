@@ -11,11 +11,20 @@ itest('a help request reaches a volunteer live and its claim reaches the request
   const gw = await h.gateway({ config: WEB_CONFIG });
   const w = await forumWorld(gw, { residents: 3, other: false });
   const [asker, vol, other] = w.residents;
-  await volunteer(gw, vol, w.A.id, { categories: ['errand', 'repair'], grids: ['二网格'] });
   await volunteer(gw, other, w.A.id, { categories: ['childcare'], grids: [] }); // does not match
   const b = await browser(h);
 
-  const volPage = await openAs(b, gw, vol, '/');
+  // the volunteer fills in the profile on the page
+  const volPage = await openAs(b, gw, vol, `/c/${w.A.id}/volunteer`);
+  await volPage.getByRole('checkbox', { name: '跑腿代办' }).check();
+  await volPage.getByRole('checkbox', { name: '维修' }).check();
+  await volPage.getByRole('checkbox', { name: '二网格' }).check();
+  await volPage.getByRole('radio', { name: '接单中' }).check();
+  await volPage.getByRole('checkbox', { name: '启用免打扰' }).check(); // 22:00–07:00
+  await volPage.getByRole('button', { name: '保存' }).click();
+  await volPage.locator('.toast', { hasText: '已保存' }).waitFor();
+  await volPage.getByRole('link', { name: '我的社区' }).first().click();
+  await volPage.locator('#community-list', { hasText: '志愿者' }).waitFor();
   const otherPage = await openAs(b, gw, other, '/');
   const askPage = await openAs(b, gw, asker, `/c/${w.A.id}/help`);
 
@@ -23,6 +32,7 @@ itest('a help request reaches a volunteer live and its claim reaches the request
   await askPage.getByLabel('标题').fill('帮忙取药');
   await askPage.getByLabel('详细说明').fill('社区医院取降压药，下午五点前');
   await askPage.getByLabel('网格').selectOption('二网格');
+  await askPage.getByLabel('紧急程度').selectOption('urgent'); // reaches volunteers in quiet hours too
   await askPage.getByLabel('联系方式').fill('13900002222 李奶奶');
   await askPage.getByRole('button', { name: '发布求助' }).click();
   const mine = askPage.locator('#help-list li', { hasText: '帮忙取药' });
@@ -48,6 +58,10 @@ itest('a help request reaches a volunteer live and its claim reaches the request
   await mine.locator('[data-status="done"]', { hasText: '已完成' }).waitFor({ timeout: 10000 });
   await mine.getByRole('button', { name: '确认完成' }).click();
   await mine.locator('[data-status="confirmed"]').waitFor({ timeout: 10000 });
+
+  // The volunteer's service hours count it.
+  await volPage.goto(`${gw.url}/#/c/${w.A.id}/volunteer`);
+  await volPage.locator('#ledger', { hasText: '完成 1 次' }).waitFor();
 
   // The one whose categories do not match saw no banner.
   assert.equal(await otherPage.locator('.banner').count(), 0);
