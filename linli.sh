@@ -11,7 +11,8 @@ ROOT=$PWD
 DEBS=(build-essential cmake pkg-config git ca-certificates
       libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
       libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev
-      libcurl4-openssl-dev redis-server openssl curl sqlite3)
+      libcurl4-openssl-dev redis-server openssl curl sqlite3
+      chromium fonts-wqy-zenhei)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -25,6 +25,8 @@ step integration node --test --test-concurrency=1 tests/integration/*.test.mjs
 step integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
 step sdk node --test --test-concurrency=1 clients/js/test/*.test.mjs
+step miniprogram node --test --test-concurrency=1 clients/miniprogram/test/*.test.mjs
+step e2e node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" = 0 ]

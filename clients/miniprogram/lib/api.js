@@ -1,0 +1,87 @@
+// REST over wx.request for the mini-program: the session in wx storage,
+// refreshed before expiry and on 401, and an Idempotency-Key on every POST
+// (a retried claim never counts twice).
+
+const SESSION = 'linli.session';
+
+export class ApiError extends Error {
+  constructor(status, code, message) { super(message || code); this.status = status; this.code = code; }
+}
+
+function newKey() {
+  let s = '';
+  for (let i = 0; i < 32; i++) s += Math.floor(Math.random() * 16).toString(16);
+  return s;
+}
+
+export function createApi({ wx, baseUrl }) {
+  let refreshing = null;
+
+  const session = () => wx.getStorageSync(SESSION) || null;
+  const save = (j) => {
+    if (!j) { wx.removeStorageSync(SESSION); return; }
+    const old = session();
+    wx.setStorageSync(SESSION, {
+      user: j.user || old?.user, access: j.access_token, refresh: j.refresh_token,
+      expiresAt: j.access_expires_at || Date.now() + 15 * 60000,
+    });
+  };
+
+  function raw(method, path, body, header = {}) {
+    return new Promise((resolve, reject) => {
+      wx.request({
+        url: baseUrl + path, method, data: body, header: { 'content-type': 'application/json', ...header },
+        success: (res) => resolve(res),
+        fail: (e) => reject(new ApiError(0, 'offline', e.errMsg)),
+      });
+    });
+  }
+
+  async function refresh() {
+    if (!refreshing) {
+      refreshing = (async () => {
+        const s = session();
+        if (!s) throw new ApiError(401, 'unauthorized', 'not logged in');
+        const r = await raw('POST', '/v1/auth/refresh', { refresh_token: s.refresh });
+        if (r.statusCode !== 200) { if (r.statusCode === 401) save(null); throw new ApiError(r.statusCode, 'unauthorized', 'refresh failed'); }
+        save(r.data);
+      })().finally(() => { refreshing = null; });
+    }
+    return refreshing;
+  }
+
+  async function accessToken() {
+    const s = session();
+    if (!s) return null;
+    if (s.expiresAt - Date.now() < 60000) await refresh();
+    return session()?.access ?? null;
+  }
+
+  async function request(method, path, body, retried = false, key = method === 'POST' ? newKey() : undefined) {
+    const header = {};
+    const tok = await accessToken();
+    if (tok) header.Authorization = `Bearer ${tok}`;
+    if (key) header['Idempotency-Key'] = key;
+    const r = await raw(method, path, body, header);
+    if (r.statusCode === 401 && !retried && session()) { await refresh(); return request(method, path, body, true, key); }
+    if (r.statusCode >= 400) {
+      const e = (r.data && r.data.error) || {};
+      throw new ApiError(r.statusCode, e.code || 'http_' + r.statusCode, e.message);
+    }
+    return r.data || {};
+  }
+
+  async function login(phone, password) {
+    const r = await raw('POST', '/v1/auth/login', { phone, password });
+    if (r.statusCode !== 200) throw new ApiError(r.statusCode, r.data?.error?.code || 'unauthorized', r.data?.error?.message);
+    save(r.data);
+    return r.data;
+  }
+
+  return {
+    session, login, accessToken, request,
+    get: (p) => request('GET', p),
+    post: (p, b) => request('POST', p, b),
+    logout: () => save(null),
+  };
+}

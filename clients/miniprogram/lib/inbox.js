@@ -1,0 +1,85 @@
+// 志愿者收件箱: the volunteer's inbox page. Open requests of the community and
+// the ones this volunteer claimed, live over help:{cid}; a new matching
+// request (a `help.request` notification on user:{uid}) shows as a banner;
+// claim and mark done. Pure page logic: wx and getApp are passed in, so
+// Node tests drive it with a stand-in.
+
+const STATUS = { open: '待认领', claimed: '已认领', done: '已完成', confirmed: '已确认', cancelled: '已取消', expired: '已过期' };
+const STATE = { idle: '未连接', connecting: '连接中…', live: '实时', reconnecting: '重新连接中…', closed: '已断开' };
+
+export function inboxPage(wx, getApp) {
+  let offs = [];
+  const byId = new Map();
+
+  return {
+    data: { cid: 0, items: [], banner: null, state: '', error: '' },
+
+    onLoad(query) {
+      const app = getApp();
+      const cid = Number(query.cid);
+      const me = app.api.session();
+      if (!me) { wx.redirectTo({ url: '/pages/login/login' }); return; }
+      this.setData({ cid });
+      const showState = ({ state, attempt }) =>
+        this.setData({ state: state === 'reconnecting' ? `${STATE.reconnecting}（${attempt}）` : STATE[state] || state, live: state === 'live' });
+      showState({ state: app.linli.state, attempt: app.linli.attempt });
+      offs.push(app.linli.on('state', showState));
+      const help = app.linli.subscribe(`help:${cid}`, (ev) => this.upsert(ev.data));
+      const user = app.linli.subscribe(`user:${me.user.id}`, (ev) => {
+        const n = ev.data || {};
+        if (ev.type === 'notification' && n.type === 'help.request' && n.data?.community_id === cid) {
+          this.setData({ banner: { id: n.data.id, title: n.data.title, grid: n.data.grid || '' } });
+          if (wx.vibrateShort) wx.vibrateShort({ type: 'medium' });
+        }
+      });
+      offs.push(help, user);
+      app.startLive();
+      return this.load();
+    },
+
+    onShow() { getApp().linli?.wake(); },
+
+    onUnload() { for (const off of offs) off(); offs = []; },
+
+    onPullDownRefresh() { return this.load().finally(() => wx.stopPullDownRefresh && wx.stopPullDownRefresh()); },
+
+    async load() {
+      try {
+        const { items } = await getApp().api.get(`/v1/communities/${this.data.cid}/help?limit=100`);
+        for (const r of items) if (!byId.has(r.id)) byId.set(r.id, r);
+        this.render();
+      } catch (e) { this.setData({ error: e.message }); }
+    },
+
+    upsert(r) {
+      byId.set(r.id, { ...byId.get(r.id), ...r });
+      this.render();
+    },
+
+    render() {
+      const me = getApp().api.session()?.user?.id;
+      const items = [...byId.values()]
+        .filter((r) => r.status === 'open' || r.volunteer_id === me)
+        .sort((a, b) => b.id - a.id)
+        .map((r) => ({ id: r.id, title: r.title, grid: r.grid || '不限', urgent: r.urgency === 'urgent', status: r.status,
+          statusText: STATUS[r.status] || r.status, canClaim: r.status === 'open' && r.requester_id !== me,
+          canDone: r.status === 'claimed' && r.volunteer_id === me, contact: r.contact || '' }));
+      this.setData({ items });
+    },
+
+    async act(id, what) {
+      try {
+        const r = await getApp().api.post(`/v1/help/${id}/${what}`);
+        if (r.request) this.upsert(r.request);
+        if (this.data.banner && this.data.banner.id === id) this.setData({ banner: null });
+        wx.showToast({ title: what === 'claim' ? '已认领' : '已完成', icon: 'success' });
+      } catch (e) {
+        wx.showToast({ title: e.status === 409 ? '已被他人认领' : (e.code === 'offline' ? '离线，未发送' : e.message), icon: 'none' });
+      }
+    },
+
+    claim(e) { return this.act(Number(e.currentTarget.dataset.id), 'claim'); },
+    done(e) { return this.act(Number(e.currentTarget.dataset.id), 'done'); },
+    dismiss() { this.setData({ banner: null }); },
+  };
+}

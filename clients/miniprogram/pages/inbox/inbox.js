@@ -1,0 +1,3 @@
+import { inboxPage } from '../../lib/inbox.js';
+
+Page(inboxPage(wx, getApp));

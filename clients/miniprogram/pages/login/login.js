@@ -1,0 +1,3 @@
+import { loginPage } from '../../lib/login.js';
+
+Page(loginPage(wx, getApp));

@@ -1,0 +1,111 @@
+// The mini-program sample's page logic in Node: the SDK's wx adapter over
+// the shared `wx` stand-in (a SocketTask on the real `ws` package), plus
+// wx.request and storage stand-ins, against a real gateway. A volunteer's
+// inbox gets a matching request live as a banner, claims it and marks it
+// done; the gateway restarts while the program is in the background, and
+// onShow resumes the channels so a request made meanwhile appears.
+import assert from 'node:assert/strict';
+import * as sdk from '../../js/src/index.js';
+import { makeWx } from '../../js/test/wx-standin.mjs';
+import { itest, poll } from '../../../tests/integration/lib/harness.mjs';
+import { FAST, PASSWORD } from '../../../tests/integration/lib/accounts.mjs';
+import { forumWorld } from '../../../tests/integration/lib/forums.mjs';
+import { volunteer, createHelp, getHelp } from '../../../tests/integration/lib/help.mjs';
+import { createApp } from '../lib/app.js';
+import { inboxPage } from '../lib/inbox.js';
+import { loginPage } from '../lib/login.js';
+
+// wx: the shared SocketTask stand-in plus request, storage and UI no-ops.
+function miniWx() {
+  const wx = makeWx();
+  const storage = new Map();
+  Object.assign(wx, {
+    toasts: [], redirects: [],
+    request({ url, method = 'GET', data, header = {}, success, fail }) {
+      fetch(url, { method, headers: header, body: data === undefined || method === 'GET' ? undefined : JSON.stringify(data) })
+        .then(async (r) => {
+          const text = await r.text();
+          let body = text;
+          try { body = text ? JSON.parse(text) : ''; } catch { /* text */ }
+          success({ statusCode: r.status, data: body, header: Object.fromEntries(r.headers) });
+        }, (e) => fail({ errMsg: `request:fail ${e.message}` }));
+    },
+    getStorageSync: (k) => (storage.has(k) ? structuredClone(storage.get(k)) : ''),
+    setStorageSync: (k, v) => { storage.set(k, structuredClone(v)); },
+    removeStorageSync: (k) => { storage.delete(k); },
+    showToast: (o) => wx.toasts.push(o.title),
+    redirectTo: (o) => wx.redirects.push(o.url),
+    vibrateShort: () => {},
+    stopPullDownRefresh: () => {},
+  });
+  return wx;
+}
+
+// Page(cfg) stand-in: an instance with its own data and setData.
+function mount(cfg) {
+  const p = { ...cfg, data: structuredClone(cfg.data) };
+  p.setData = function setData(d) { Object.assign(this.data, d); };
+  return p;
+}
+
+const until = (fn, what, timeoutMs = 10000) => poll(fn, { timeoutMs, intervalMs: 20, what });
+
+itest('mini-program: volunteer inbox gets a request live, claims it, and resumes on onShow', async (h) => {
+  const gw = await h.gateway({ config: FAST });
+  const w = await forumWorld(gw, { residents: 2, other: false });
+  const [asker, vol] = w.residents;
+  await volunteer(gw, vol, w.A.id, { categories: ['errand'], grids: [] });
+
+  const wx = miniWx();
+  const app = createApp({ wx, sdk, baseUrl: gw.url });
+  app.onLaunch();
+  h.onCleanup(() => app.linli.close());
+  const getApp = () => app;
+
+  // log in on the login page; it sends the volunteer to the inbox
+  const login = mount(loginPage(wx, getApp));
+  login.onPhone({ detail: { value: vol.phone } });
+  login.onPassword({ detail: { value: PASSWORD } });
+  await login.submit();
+  assert.deepEqual(wx.redirects, [`/pages/inbox/inbox?cid=${w.A.id}`]);
+
+  const page = mount(inboxPage(wx, getApp));
+  await page.onLoad({ cid: String(w.A.id) });
+  h.onCleanup(() => page.onUnload());
+  await until(() => page.data.state === '实时', 'live');
+
+  const r1 = await createHelp(gw, asker, w.A.id, { title: '帮忙搬米' });
+  await until(() => page.data.banner?.id === r1.id, 'banner');
+  assert.equal(page.data.banner.title, '帮忙搬米');
+  await until(() => page.data.items.some((i) => i.id === r1.id && i.canClaim), 'claimable item');
+
+  await page.claim({ currentTarget: { dataset: { id: String(r1.id) } } });
+  assert.equal(page.data.banner, null, 'the banner goes once claimed');
+  let item = page.data.items.find((i) => i.id === r1.id);
+  assert.equal(item.statusText, '已认领');
+  assert.match(item.contact, /13900001111/, 'the claimer sees the contact');
+  assert.equal((await getHelp(gw, asker, r1.id)).status, 'claimed');
+
+  await page.done({ currentTarget: { dataset: { id: String(r1.id) } } });
+  item = page.data.items.find((i) => i.id === r1.id);
+  assert.equal(item.statusText, '已完成');
+
+  // app-level heartbeat: the SDK pings (WeChat has no WebSocket ping)
+  await app.linli.ping();
+  assert.ok(wx.sent.some((f) => f.op === 'ping'));
+
+  // background: the gateway restarts; a request is made meanwhile through
+  // a second gateway on the same database; onShow resumes
+  await gw.stop();
+  await until(() => page.data.state.startsWith('重新连接中'), 'reconnecting');
+  const gw2 = await h.gateway({ config: FAST, db: gw.db, name: 'gw2' });
+  const r2 = await createHelp(gw2, asker, w.A.id, { title: '帮忙修水龙头' });
+  await gw2.stop();
+  await gw.start();
+  app.onShow();
+  page.onShow();
+  await until(() => page.data.state === '实时', 'live again', 20000);
+  await until(() => page.data.items.some((i) => i.id === r2.id && i.status === 'open'), 'the request made while away');
+  await until(() => page.data.banner?.id === r2.id, 'its banner, from the resumed user channel');
+  assert.equal(wx.maxOpen, 1, 'one SocketTask at a time');
+});

@@ -1,0 +1,170 @@
+// Linli web app: shell, hash router, session, and what stays live on every
+// page (connection state, unread badge, volunteers' banner, offline outbox).
+import { h, replace } from './dom.js';
+import { t, setLang, getLang } from './i18n.js';
+import * as api from './api.js';
+import { startLive, stopLive, onConnState, connState, subscribe } from './live.js';
+import { toast, noteText, errText } from './ui.js';
+import { store, loadMe, setUnread } from './state.js';
+import { authView } from './views/auth.js';
+import { homeView } from './views/home.js';
+import { communityView } from './views/community.js';
+import { threadView } from './views/thread.js';
+import { helpView } from './views/help.js';
+import { volunteerView } from './views/volunteer.js';
+import { inboxView } from './views/inbox.js';
+import { staffView } from './views/staff.js';
+
+const main = document.getElementById('main');
+const $ = (id) => document.getElementById(id);
+
+const routes = [
+  [/^#\/login$/, () => authView('login')],
+  [/^#\/register$/, () => authView('register')],
+  [/^#\/join\/(\d+)\/([\w-]+)$/, (m) => homeView({ cid: m[1], code: m[2] })],
+  [/^#\/c\/(\d+)$/, (m) => communityView(Number(m[1]))],
+  [/^#\/c\/(\d+)\/help$/, (m) => helpView(Number(m[1]))],
+  [/^#\/c\/(\d+)\/volunteer$/, (m) => volunteerView(Number(m[1]))],
+  [/^#\/c\/(\d+)\/mod$/, (m) => staffView(Number(m[1]))],
+  [/^#\/t\/(\d+)$/, (m) => threadView(Number(m[1]))],
+  [/^#\/inbox$/, () => inboxView()],
+  [/^#?\/?$/, () => homeView({})],
+];
+
+let cleanup = null;
+let renderSeq = 0;
+
+async function render() {
+  const seq = ++renderSeq;
+  if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
+  const hash = location.hash || '#/';
+  const loggedIn = !!api.getSession();
+  if (!loggedIn && !/^#\/(login|register)$/.test(hash)) {
+    location.replace('#/login');
+    return;
+  }
+  if (loggedIn && /^#\/(login|register)$/.test(hash)) { location.replace('#/'); return; }
+  renderShell();
+  replace(main, h('p', { class: 'muted' }, t('loading')));
+  let view = null;
+  for (const [re, fn] of routes) {
+    const m = re.exec(hash);
+    if (m) { view = fn(m); break; }
+  }
+  if (!view) { replace(main, h('p', null, t('not_found'))); return; }
+  try {
+    const v = await view;
+    if (seq !== renderSeq) { if (v.cleanup) v.cleanup(); return; }
+    replace(main, v.el);
+    cleanup = v.cleanup || null;
+    const heading = main.querySelector('h1');
+    document.title = heading ? `${heading.textContent} · ${t('app_name')}` : t('app_name');
+  } catch (e) {
+    if (seq !== renderSeq) return;
+    if (e.status === 401) { api.setSession(null); return; }
+    replace(main, h('div', { class: 'card error', role: 'alert' },
+      h('p', null, e.status === 403 ? t('forbidden') : e.status === 404 ? t('not_found') : t('error', { msg: e.message })),
+      h('button', { type: 'button', onclick: () => render() }, t('retry'))));
+  }
+}
+
+function renderShell() {
+  document.documentElement.lang = getLang() === 'en' ? 'en' : 'zh-CN';
+  $('brand').textContent = t('app_name');
+  $('skip-link').textContent = t('skip');
+  const sw = $('lang-switch');
+  sw.textContent = t('switch_lang');
+  sw.setAttribute('lang', getLang() === 'en' ? 'zh-CN' : 'en');
+  const nav = $('topnav');
+  nav.setAttribute('aria-label', t('nav'));
+  if (!api.getSession()) { replace(nav); return; }
+  const unread = store.unread || 0;
+  replace(nav,
+    h('a', { href: '#/' }, t('nav_home')),
+    h('a', { href: '#/inbox', id: 'inbox-link', 'aria-label': `${t('nav_inbox')}${unread ? '，' + t('unread', { n: unread }) : ''}` },
+      t('nav_inbox'), unread ? h('span', { class: 'badge', id: 'unread-badge', 'aria-hidden': 'true' }, String(unread)) : null),
+    h('button', { type: 'button', class: 'link', onclick: async () => { await api.logout(); } }, t('nav_logout')));
+}
+
+
+function showConn({ state, attempt }) {
+  const el = $('conn');
+  const key = { idle: 'conn_idle', connecting: 'conn_connecting', live: 'conn_live', reconnecting: 'conn_reconnecting', closed: 'conn_closed' }[state] || 'conn_idle';
+  el.textContent = t(key, { n: attempt });
+  el.className = `conn conn-${state}`;
+  el.dataset.state = state;
+  if (state === 'live') api.flushOutbox();
+}
+
+// --- what stays live on every page ------------------------------------------
+let userOff = null;
+
+function showBanner(note) {
+  const d = note.data || {};
+  const area = $('banner');
+  const close = () => box.remove();
+  const claimBtn = h('button', { type: 'button', class: 'primary', onclick: async () => {
+    claimBtn.disabled = true;
+    try { await api.post(`/v1/help/${d.id}/claim`); toast(t('claimed_ok')); close(); }
+    catch (e) { toast(errText(e), 'error'); claimBtn.disabled = false; }
+  } }, t('claim'));
+  const box = h('section', { class: 'banner', role: 'alert', 'data-help-id': d.id },
+    h('p', null, h('strong', null, t('banner_new', { title: d.title || '' })),
+      ' ', h('span', { class: 'muted' }, [t('cat_' + d.category), d.grid, d.urgency === 'urgent' ? t('urgent') : null].filter(Boolean).join(' · '))),
+    h('div', { class: 'actions' },
+      claimBtn,
+      h('a', { class: 'button', href: `#/c/${d.community_id}/help`, onclick: close }, t('banner_view')),
+      h('button', { type: 'button', onclick: close }, t('dismiss'))));
+  area.prepend(box);
+}
+
+async function onLogin() {
+  const me = await loadMe().catch(() => null);
+  if (!me) return;
+  store.unread = me.unread_notifications || 0;
+  renderShell();
+  startLive();
+  if (userOff) userOff();
+  userOff = subscribe(`user:${me.user.id}`, (ev) => {
+    if (ev.type !== 'notification') return;
+    const n = ev.data || {};
+    if (!n.read) setUnread((store.unread || 0) + 1);
+    for (const fn of store.noteListeners) fn(n);
+    if (n.type === 'help.request') showBanner(n);
+    else toast(noteText(n));
+  });
+}
+
+api.onSession((s) => {
+  if (!s) {
+    if (userOff) { userOff(); userOff = null; }
+    stopLive();
+    store.me = null;
+    replace($('banner'));
+    location.hash = '#/login';
+    render();
+  }
+});
+
+api.onOutbox((info) => {
+  const el = $('outbox');
+  if (info.failed) toast(t('queued_failed', { msg: info.failed.message }), 'error');
+  if (info.sent) toast(t('queued_sent'));
+  if (info.queued) { el.hidden = false; el.textContent = t('queued', { n: info.queued }); }
+  else { el.hidden = true; el.textContent = ''; }
+});
+
+$('lang-switch').addEventListener('click', () => {
+  setLang(getLang() === 'en' ? 'zh' : 'en');
+  showConn(connState());
+  render();
+});
+
+window.addEventListener('hashchange', render);
+window.addEventListener('online', () => api.flushOutbox());
+onConnState(showConn);
+store.onLogin = onLogin;
+store.onUnread = () => renderShell();
+if (api.getSession()) onLogin();
+if (api.outboxSize()) { $('outbox').hidden = false; $('outbox').textContent = t('queued', { n: api.outboxSize() }); }
+render();

@@ -1,0 +1,155 @@
+// Every user-facing string of the web app, Simplified Chinese first.
+// t('key', {n: 3}) fills {n}; an unknown key shows the key itself so a
+// missing translation is visible rather than blank.
+
+const STRINGS = {
+  zh: {
+    app_name: '鄰里', skip: '跳到正文', nav: '主导航', switch_lang: 'English',
+    conn_idle: '未连接', conn_connecting: '连接中…', conn_live: '实时', conn_reconnecting: '重新连接中…（{n}）', conn_closed: '已断开',
+    nav_home: '我的社区', nav_inbox: '通知', nav_logout: '退出登录', unread: '{n} 条未读',
+    loading: '加载中…', error: '出错了：{msg}', retry: '重试', cancel: '取消', save: '保存', submit: '提交', back: '返回',
+    offline_refused: '当前离线，操作未发送，请联网后重试。',
+    queued: '已离线保存，联网后自动发送（{n} 项待发送）', queued_one: '已离线保存，联网后自动发送。',
+    queued_failed: '离线保存的操作被拒绝：{msg}', queued_sent: '离线保存的操作已发送。',
+    // auth
+    login_title: '登录', register_title: '注册新账号', phone: '手机号', password: '密码', display_name: '昵称',
+    login: '登录', register: '注册', password_hint: '至少 8 位', have_account: '已有账号？登录', no_account: '没有账号？注册',
+    welcome: '欢迎来到鄰里：社区议事与邻里互助。',
+    // home
+    my_communities: '我的社区', no_communities: '你还没有加入社区。请用居委会给你的邀请码加入。',
+    join_title: '用邀请码加入社区', community_id: '社区编号', invite_code: '邀请码', join: '加入', joined: '已加入 {name}',
+    role_resident: '居民', role_staff: '社区工作者', volunteer_on: '志愿者', open_forum: '议事厅', open_help: '邻里互助',
+    open_volunteer: '志愿者资料', open_mod: '管理',
+    // community
+    threads: '议事厅', new_thread: '发起讨论', new_consultation: '发起协商（投票）', title: '标题', body: '内容',
+    options: '选项（每行一个，2–10 个）', closes_at: '截止时间', live_tally: '投票中公开实时票数', create: '发布',
+    no_threads: '还没有帖子。', search: '搜索', search_label: '搜索帖子', kind_consultation: '协商', kind_discussion: '讨论',
+    announcement: '社区公告', pinned: '置顶', locked: '已锁定', closed: '已结束', by: '{name} 发布', votes_n: '{n} 人已投票',
+    // thread
+    posts: '回复', no_posts: '还没有回复。', write_post: '写回复', reply: '回复', replying_to: '回复 #{id}', send: '发送',
+    report: '举报', report_reason: '举报理由', reported: '已举报，感谢你的反馈。', hide: '隐藏', restore: '恢复', reason: '理由',
+    hidden_post: '（此回复已被隐藏）', pending_post: '（待审核）', post_pending_note: '你的回复正在等待审核。',
+    lock: '锁定', unlock: '解锁', lock_reason: '锁定原因', thread_locked: '本帖已锁定：{reason}',
+    pin: '置顶', unpin: '取消置顶', edited: '已编辑',
+    consultation: '协商投票', countdown: '距截止还有 {t}', deadline_passed: '投票已截止', vote: '投票', vote_reason: '理由（可选）',
+    voted: '你已投票：{opt}（截止前可修改）', vote_saved: '投票已记录', close_vote: '结束投票', tally: '投票结果',
+    tally_row: '{opt}：{n} 票', outcome: '结果公告', outcome_summary: '结果说明', publish_outcome: '发布结果',
+    no_outcome: '社区工作者尚未发布结果。', minority: '少数意见', no_minority: '没有少数意见。',
+    days: '{n}天', hours: '{n}小时', minutes: '{n}分', seconds: '{n}秒',
+    // help
+    help: '邻里互助', ask_help: '我要求助', category: '类别', details: '详细说明', grid: '网格', any_grid: '不限',
+    urgency: '紧急程度', normal: '普通', urgent: '紧急', contact: '联系方式', ask: '发布求助', no_help: '暂无求助。',
+    help_created: '求助已发布，已通知 {n} 位志愿者。', claim: '认领', done: '完成', unclaim: '放弃', confirm: '确认完成',
+    cancel_request: '取消求助', my_request: '我的求助', requested_by_me: '我发起的',
+    st_open: '待认领', st_claimed: '已认领', st_done: '已完成', st_confirmed: '已确认', st_cancelled: '已取消', st_expired: '已过期',
+    escalated: '已上报社区', cat_errand: '跑腿代办', cat_elderly_care: '助老', cat_repair: '维修', cat_medical_escort: '陪同就医',
+    cat_childcare: '看护儿童', cat_other: '其他', claimed_ok: '已认领，请尽快联系求助人。', rating: '评分（1–5，可选）', thanks: '感谢的话（可选）',
+    banner_new: '新的求助：{title}', banner_view: '查看', dismiss: '关闭',
+    // volunteer
+    volunteer_profile: '志愿者资料', categories: '服务类别', grids: '服务网格（不选表示全部）', status: '状态',
+    active: '接单中', paused: '暂停', quiet_hours: '免打扰时段（紧急求助除外）', quiet_enable: '启用免打扰',
+    quiet_start: '开始', quiet_end: '结束', saved: '已保存', service_hours: '我的服务时长',
+    ledger_row: '完成 {r} 次，共 {m} 分钟', ledger_rating: '平均评分 {x}', no_ledger: '还没有服务记录。',
+    profile_note: '服务器不提供读取志愿者资料的接口，这里显示你在本设备上次保存的内容。',
+    // inbox
+    inbox: '通知', no_notes: '没有通知。', mark_read: '全部标为已读', new_badge: '新',
+    n_help_request: '新求助：{title}', n_help_claimed: '你的求助已被认领：{title}', n_help_unclaimed: '志愿者放弃了：{title}',
+    n_help_done: '志愿者已完成：{title}', n_help_confirmed: '求助人已确认：{title}', n_help_cancelled: '求助已取消：{title}',
+    n_help_expired: '求助已过期：{title}', n_help_escalated: '紧急求助无人认领：{title}',
+    n_moderation_action: '你的回复被处理（{action}）：{reason}', n_member_mute: '你已被禁言：{reason}',
+    // staff
+    moderation: '社区管理', mod_queue: '待处理', queue_empty: '没有待处理的内容。', reports_n: '{n} 人举报',
+    mod_log: '管理记录', no_log: '暂无记录。', mute: '禁言', mute_user: '禁言成员', user_id: '用户编号', minutes_n: '时长（分钟）',
+    announce: '发布社区公告', publish: '发布', published: '已发布', muted: '已禁言', invites: '邀请', invite_role: '角色', max_uses: '可用次数', make_invite: '生成邀请码',
+    invite_made: '邀请码：{code}（社区编号 {cid}，有效至 {until}）', act_post_hide: '隐藏回复', act_post_restore: '恢复回复',
+    act_thread_lock: '锁定帖子', act_thread_unlock: '解锁帖子', act_thread_pin: '置顶', act_thread_unpin: '取消置顶', act_member_mute: '禁言',
+    target_post: '回复', target_thread: '帖子', target_user: '成员', hold_reported: '被举报', go_thread: '查看帖子', staff_only: '仅社区工作者可见。',
+    not_found: '页面不存在。', forbidden: '没有权限。', need_login: '请先登录。',
+  },
+  en: {
+    app_name: 'Linli', skip: 'Skip to content', nav: 'Main', switch_lang: '中文',
+    conn_idle: 'Offline', conn_connecting: 'Connecting…', conn_live: 'Live', conn_reconnecting: 'Reconnecting… ({n})', conn_closed: 'Disconnected',
+    nav_home: 'Communities', nav_inbox: 'Inbox', nav_logout: 'Log out', unread: '{n} unread',
+    loading: 'Loading…', error: 'Something went wrong: {msg}', retry: 'Retry', cancel: 'Cancel', save: 'Save', submit: 'Submit', back: 'Back',
+    offline_refused: 'You are offline; nothing was sent. Try again when connected.',
+    queued: 'Saved offline; will be sent when connected ({n} waiting)', queued_one: 'Saved offline; it will be sent when you are connected.',
+    queued_failed: 'A saved action was refused: {msg}', queued_sent: 'Saved actions were sent.',
+    login_title: 'Log in', register_title: 'Create an account', phone: 'Mobile number', password: 'Password', display_name: 'Display name',
+    login: 'Log in', register: 'Sign up', password_hint: 'At least 8 characters', have_account: 'Have an account? Log in', no_account: 'New here? Sign up',
+    welcome: 'Welcome to Linli: community consultation and neighbour help.',
+    my_communities: 'My communities', no_communities: 'You have not joined a community yet. Join with the invite code from your community office.',
+    join_title: 'Join with an invite code', community_id: 'Community number', invite_code: 'Invite code', join: 'Join', joined: 'Joined {name}',
+    role_resident: 'Resident', role_staff: 'Staff', volunteer_on: 'Volunteer', open_forum: 'Forum', open_help: 'Neighbour help',
+    open_volunteer: 'Volunteer profile', open_mod: 'Manage',
+    threads: 'Forum', new_thread: 'Start a discussion', new_consultation: 'Start a consultation (vote)', title: 'Title', body: 'Text',
+    options: 'Options (one per line, 2–10)', closes_at: 'Closes at', live_tally: 'Show live counts while voting', create: 'Publish',
+    no_threads: 'No threads yet.', search: 'Search', search_label: 'Search threads', kind_consultation: 'Consultation', kind_discussion: 'Discussion',
+    announcement: 'Announcement', pinned: 'Pinned', locked: 'Locked', closed: 'Closed', by: 'by {name}', votes_n: '{n} voted',
+    posts: 'Replies', no_posts: 'No replies yet.', write_post: 'Write a reply', reply: 'Reply', replying_to: 'Reply to #{id}', send: 'Send',
+    report: 'Report', report_reason: 'Reason for the report', reported: 'Reported. Thank you.', hide: 'Hide', restore: 'Restore', reason: 'Reason',
+    hidden_post: '(This reply was hidden)', pending_post: '(Awaiting review)', post_pending_note: 'Your reply is waiting for review.',
+    lock: 'Lock', unlock: 'Unlock', lock_reason: 'Reason for locking', thread_locked: 'This thread is locked: {reason}',
+    pin: 'Pin', unpin: 'Unpin', edited: 'edited',
+    consultation: 'Consultation', countdown: '{t} left', deadline_passed: 'Voting has closed', vote: 'Vote', vote_reason: 'Reason (optional)',
+    voted: 'Your vote: {opt} (you may change it until the deadline)', vote_saved: 'Vote recorded', close_vote: 'Close voting', tally: 'Result',
+    tally_row: '{opt}: {n} votes', outcome: 'Outcome', outcome_summary: 'Outcome summary', publish_outcome: 'Publish outcome',
+    no_outcome: 'Staff have not published the outcome yet.', minority: 'Minority views', no_minority: 'No minority views.',
+    days: '{n}d ', hours: '{n}h ', minutes: '{n}m ', seconds: '{n}s',
+    help: 'Neighbour help', ask_help: 'Ask for help', category: 'Category', details: 'Details', grid: 'Grid', any_grid: 'Any',
+    urgency: 'Urgency', normal: 'Normal', urgent: 'Urgent', contact: 'Contact', ask: 'Post request', no_help: 'No requests.',
+    help_created: 'Posted; {n} volunteers were told.', claim: 'Claim', done: 'Mark done', unclaim: 'Give back', confirm: 'Confirm done',
+    cancel_request: 'Cancel request', my_request: 'My request', requested_by_me: 'Mine',
+    st_open: 'Open', st_claimed: 'Claimed', st_done: 'Done', st_confirmed: 'Confirmed', st_cancelled: 'Cancelled', st_expired: 'Expired',
+    escalated: 'Escalated to staff', cat_errand: 'Errand', cat_elderly_care: 'Elderly care', cat_repair: 'Repair', cat_medical_escort: 'Medical escort',
+    cat_childcare: 'Childcare', cat_other: 'Other', claimed_ok: 'Claimed. Please contact the requester soon.', rating: 'Rating (1–5, optional)', thanks: 'Thanks (optional)',
+    banner_new: 'New request: {title}', banner_view: 'View', dismiss: 'Dismiss',
+    volunteer_profile: 'Volunteer profile', categories: 'Categories', grids: 'Grids (none = all)', status: 'Status',
+    active: 'Active', paused: 'Paused', quiet_hours: 'Quiet hours (urgent requests still come through)', quiet_enable: 'Use quiet hours',
+    quiet_start: 'From', quiet_end: 'To', saved: 'Saved', service_hours: 'My service hours',
+    ledger_row: '{r} requests, {m} minutes in all', ledger_rating: 'average rating {x}', no_ledger: 'No service recorded yet.',
+    profile_note: 'The server has no endpoint to read a volunteer profile back; this shows what you last saved on this device.',
+    inbox: 'Inbox', no_notes: 'No notifications.', mark_read: 'Mark all read', new_badge: 'new',
+    n_help_request: 'New request: {title}', n_help_claimed: 'Your request was claimed: {title}', n_help_unclaimed: 'A volunteer gave back: {title}',
+    n_help_done: 'Volunteer marked done: {title}', n_help_confirmed: 'Requester confirmed: {title}', n_help_cancelled: 'Request cancelled: {title}',
+    n_help_expired: 'Request expired: {title}', n_help_escalated: 'Urgent request unclaimed: {title}',
+    n_moderation_action: 'Your reply was moderated ({action}): {reason}', n_member_mute: 'You were muted: {reason}',
+    moderation: 'Moderation', mod_queue: 'Queue', queue_empty: 'Nothing to review.', reports_n: '{n} reports',
+    mod_log: 'Moderation log', no_log: 'No entries.', mute: 'Mute', mute_user: 'Mute a member', user_id: 'User number', minutes_n: 'Minutes',
+    announce: 'Post an announcement', publish: 'Publish', published: 'Published', muted: 'Muted', invites: 'Invites', invite_role: 'Role', max_uses: 'Uses', make_invite: 'Make invite code',
+    invite_made: 'Invite code: {code} (community {cid}, valid until {until})', act_post_hide: 'Hid a reply', act_post_restore: 'Restored a reply',
+    act_thread_lock: 'Locked a thread', act_thread_unlock: 'Unlocked a thread', act_thread_pin: 'Pinned', act_thread_unpin: 'Unpinned', act_member_mute: 'Muted',
+    target_post: 'reply', target_thread: 'thread', target_user: 'member', hold_reported: 'reported', go_thread: 'Open thread', staff_only: 'Staff only.',
+    not_found: 'Page not found.', forbidden: 'Not allowed.', need_login: 'Please log in.',
+  },
+};
+
+let lang = 'zh';
+try { if (localStorage.getItem('linli.lang') === 'en') lang = 'en'; } catch { /* private mode */ }
+
+export function getLang() { return lang; }
+
+export function setLang(l) {
+  lang = l === 'en' ? 'en' : 'zh';
+  try { localStorage.setItem('linli.lang', lang); } catch { /* ignore */ }
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+}
+
+export function t(key, vars) {
+  const s = STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
+  if (!vars) return s;
+  return s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k])));
+}
+
+export function fmtTime(ms) {
+  if (!ms) return '';
+  return new Date(ms).toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { dateStyle: 'short', timeStyle: 'short' });
+}
+
+// "2天3小时" / "2d 3h": the largest two units of a duration.
+export function fmtDuration(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const parts = [[Math.floor(s / 86400), 'days'], [Math.floor(s / 3600) % 24, 'hours'], [Math.floor(s / 60) % 60, 'minutes'], [s % 60, 'seconds']];
+  const first = parts.findIndex(([n]) => n > 0);
+  if (first < 0) return t('seconds', { n: 0 });
+  return parts.slice(first, first + 2).map(([n, k]) => t(k, { n })).join('').trim();
+}

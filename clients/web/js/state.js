@@ -1,0 +1,38 @@
+// What the app knows about the signed-in user, shared by the views.
+import * as api from './api.js';
+
+export const store = {
+  me: null,            // GET /v1/me
+  unread: 0,           // unread notifications (badge)
+  communities: new Map(), // cid -> community
+  noteListeners: new Set(), // fn(notification) for views that show the inbox
+  onLogin: null,       // set by app.js
+};
+
+export async function loadMe() {
+  store.me = await api.get('/v1/me');
+  return store.me;
+}
+
+export async function me() {
+  return store.me || loadMe();
+}
+
+export function membership(cid) {
+  return store.me?.memberships?.find((m) => m.community_id === cid) || null;
+}
+
+export const isStaff = (cid) => membership(cid)?.role === 'staff' || !!store.me?.is_admin;
+
+export async function community(cid) {
+  if (!store.communities.has(cid)) {
+    const { community: c } = await api.get(`/v1/communities/${cid}`);
+    store.communities.set(cid, c);
+  }
+  return store.communities.get(cid);
+}
+
+export function setUnread(n) {
+  store.unread = Math.max(0, n);
+  if (store.onUnread) store.onUnread(store.unread);
+}

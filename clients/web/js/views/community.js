@@ -1,0 +1,104 @@
+// A community's forum: the live thread list, new discussions, and (staff)
+// new consultations.
+import { h, field, formValues, patchList } from '../dom.js';
+import { t, fmtTime } from '../i18n.js';
+import * as api from '../api.js';
+import { handleForm, toast } from '../ui.js';
+import { community, isStaff, me } from '../state.js';
+import { subscribe } from '../live.js';
+
+function threadItem(th) {
+  const tags = [
+    th.pinned && h('span', { class: 'tag' }, t('pinned')),
+    th.kind === 'consultation' && h('span', { class: 'tag tag-blue' }, t('kind_consultation')),
+    th.status === 'locked' && h('span', { class: 'tag tag-grey' }, t('locked')),
+    th.status === 'closed' && h('span', { class: 'tag tag-grey' }, t('closed')),
+  ];
+  return h('li', { class: 'card thread-item', 'data-thread-id': th.id },
+    h('h3', null, h('a', { href: `#/t/${th.id}` }, th.title)), h('p', { class: 'tags' }, tags),
+    h('p', { class: 'muted' }, t('by', { name: th.author?.display_name || '' }), ' · ', h('time', null, fmtTime(th.created_at)),
+      th.kind === 'consultation' && th.votes !== undefined ? ` · ${t('votes_n', { n: th.votes })}` : ''));
+}
+
+export async function communityView(cid) {
+  await me();
+  const c = await community(cid);
+  const staff = isStaff(cid);
+  const threads = new Map();
+  const news = h('div', { id: 'announcements', 'aria-live': 'polite' });
+  const list = h('ul', { class: 'cards', id: 'thread-list', 'aria-live': 'polite' });
+  let query = '';
+  const draw = () => {
+    const items = [...threads.values()].filter((x) => !query || x.title.includes(query) || (x.body || '').includes(query))
+      .sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || b.id - a.id);
+    patchList(list, items, { key: (x) => x.id, render: threadItem, empty: () => h('li', { class: 'muted' }, t('no_threads')) });
+  };
+  const load = async () => {
+    const q = query ? `?q=${encodeURIComponent(query)}` : '';
+    const { items } = await api.get(`/v1/communities/${cid}/threads${q}`);
+    if (query) threads.clear();
+    for (const th of items) if (!threads.has(th.id)) threads.set(th.id, th);
+    draw();
+  };
+  // subscribe first, then load: nothing falls between the two
+  const off = subscribe(`community:${cid}`, (ev) => {
+    if (ev.type === 'thread.created' || ev.type === 'thread.updated') { threads.set(ev.data.id, ev.data); draw(); }
+    else if (ev.type === 'announcement') {
+      const text = typeof ev.data === 'string' ? ev.data : ev.data?.text || ev.data?.title || '';
+      if (text) news.prepend(h('p', { class: 'notice' }, h('strong', null, t('announcement')), '：', text));
+    }
+  }, { onReset: () => load() });
+  await load().catch((e) => { off(); throw e; });
+
+  const search = h('form', { class: 'search', role: 'search' },
+    field(t('search_label'), { name: 'q', type: 'search' }), h('button', { type: 'submit' }, t('search')));
+  search.addEventListener('submit', (e) => { e.preventDefault(); query = formValues(search).q.trim(); load().catch((err) => toast(err.message, 'error')); });
+
+  const newThread = h('form', { class: 'card stack', id: 'new-thread' },
+    h('h2', null, t('new_thread')),
+    field(t('title'), { name: 'title', required: true, maxlength: 100 }),
+    field(t('body'), { name: 'body', type: 'textarea', required: true, maxlength: 5000, rows: 3 }),
+    h('button', { type: 'submit', class: 'primary' }, t('create')));
+  handleForm(newThread, async () => {
+    const v = formValues(newThread);
+    const r = await api.post(`/v1/communities/${cid}/threads`, { title: v.title, body: v.body, kind: 'discussion' });
+    newThread.reset();
+    location.hash = `#/t/${r.thread.id}`;
+  });
+
+  let consult = null;
+  if (staff) {
+    const soon = new Date(Date.now() + 7 * 86400000);
+    const local = new Date(soon.getTime() - soon.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    consult = h('form', { class: 'card stack', id: 'new-consultation' },
+      h('h2', null, t('new_consultation')),
+      field(t('title'), { name: 'title', required: true, maxlength: 100 }),
+      field(t('body'), { name: 'body', type: 'textarea', required: true, maxlength: 5000, rows: 3 }),
+      field(t('options'), { name: 'options', type: 'textarea', required: true, rows: 3 }),
+      field(t('closes_at'), { name: 'closes_at', type: 'datetime-local', required: true, value: local }),
+      h('div', { class: 'choice' }, h('input', { type: 'checkbox', id: 'live-tally', name: 'live_tally', value: '1' }),
+        h('label', { for: 'live-tally' }, t('live_tally'))),
+      h('button', { type: 'submit', class: 'primary' }, t('create')));
+    handleForm(consult, async () => {
+      const v = formValues(consult);
+      const options = v.options.split('\n').map((s) => s.trim()).filter(Boolean);
+      const r = await api.post(`/v1/communities/${cid}/threads`, {
+        title: v.title, body: v.body, kind: 'consultation', options,
+        closes_at: new Date(v.closes_at).getTime(), live_tally: v.live_tally.length > 0,
+      });
+      location.hash = `#/t/${r.thread.id}`;
+    });
+  }
+
+  return {
+    el: h('section', null,
+      h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities'))),
+      h('h1', null, `${c.name} · ${t('threads')}`),
+      h('nav', { class: 'actions', 'aria-label': c.name },
+        h('a', { class: 'button', href: `#/c/${cid}/help` }, t('open_help')),
+        h('a', { class: 'button', href: `#/c/${cid}/volunteer` }, t('open_volunteer')),
+        staff && h('a', { class: 'button', href: `#/c/${cid}/mod` }, t('open_mod'))),
+      news, search, list, newThread, consult),
+    cleanup: off,
+  };
+}

@@ -1,0 +1,108 @@
+// Neighbour help: ask for help, follow requests live; volunteers claim and
+// mark done; requesters cancel or confirm.
+import { h, field, formValues, patchList } from '../dom.js';
+import { t, fmtTime } from '../i18n.js';
+import * as api from '../api.js';
+import { handleForm, toast, errText, statusLabel } from '../ui.js';
+import { community, me, membership, isStaff } from '../state.js';
+import { subscribe } from '../live.js';
+
+export const CATEGORIES = ['errand', 'elderly_care', 'repair', 'medical_escort', 'childcare', 'other'];
+
+export async function helpView(cid) {
+  const my = await me();
+  const c = await community(cid);
+  const m = membership(cid);
+  const staff = isStaff(cid);
+  const reqs = new Map();
+  const list = h('ul', { class: 'cards', id: 'help-list', 'aria-live': 'polite' });
+
+  const action = (hr, what, label, cls = '', body) => h('button', { type: 'button', class: cls, 'data-action': what, onclick: async (e) => {
+    e.target.disabled = true;
+    try {
+      const r = await api.post(`/v1/help/${hr.id}/${what}`, body);
+      if (r.request) upsert(r.request);
+      if (what === 'claim') toast(t('claimed_ok'));
+    } catch (err) { toast(errText(err), 'error'); e.target.disabled = false; }
+  } }, label);
+
+  function item(hr) {
+    const mineReq = hr.requester_id === my.user.id;
+    const mineClaim = hr.volunteer_id === my.user.id;
+    const acts = [];
+    if (hr.status === 'open' && !mineReq && m?.volunteer) acts.push(action(hr, 'claim', t('claim'), 'primary'));
+    if (hr.status === 'claimed' && mineClaim) acts.push(action(hr, 'done', t('done'), 'primary'), action(hr, 'unclaim', t('unclaim')));
+    if ((hr.status === 'open' || hr.status === 'claimed') && mineReq) acts.push(action(hr, 'cancel', t('cancel_request'), 'danger'));
+    if (hr.status === 'done' && mineReq) acts.push(action(hr, 'confirm', t('confirm'), 'primary', {}));
+    return h('li', { class: 'card help-item', 'data-help-id': hr.id },
+      h('h3', null, hr.title),
+      h('p', { class: 'tags' },
+        h('span', { class: `tag status status-${hr.status}`, 'data-status': hr.status }, statusLabel(hr.status)),
+        h('span', { class: 'tag' }, t('cat_' + hr.category)),
+        hr.urgency === 'urgent' && h('span', { class: 'tag tag-red' }, t('urgent')),
+        hr.escalated && h('span', { class: 'tag tag-amber' }, t('escalated')),
+        mineReq && h('span', { class: 'tag tag-blue' }, t('requested_by_me'))),
+      h('p', { class: 'muted' }, [hr.grid || t('any_grid'), fmtTime(hr.created_at)].join(' · ')),
+      hr.details && h('p', null, hr.details),
+      hr.contact && h('p', null, `${t('contact')}：${hr.contact}`),
+      acts.length ? h('div', { class: 'actions' }, acts) : null);
+  }
+
+  function draw() {
+    const items = [...reqs.values()].sort((a, b) => b.id - a.id);
+    patchList(list, items, { key: (x) => x.id, render: item, empty: () => h('li', { class: 'muted' }, t('no_help')) });
+  }
+
+  function upsert(hr) {
+    const old = reqs.get(hr.id) || {};
+    // help:{cid} events carry no contact or details: keep what we had
+    reqs.set(hr.id, { ...old, ...hr,
+      contact: 'contact' in hr ? hr.contact : (hr.status === 'open' ? undefined : old.contact),
+      details: hr.details ?? old.details });
+    draw();
+  }
+
+  const load = async () => {
+    const { items } = await api.get(`/v1/communities/${cid}/help?limit=100`);
+    for (const hr of items) if (!reqs.has(hr.id)) reqs.set(hr.id, hr);
+    draw();
+  };
+  const off = subscribe(`help:${cid}`, (ev) => {
+    if (ev.type === 'help.created' || ev.type === 'help.updated') {
+      upsert(ev.data);
+      // a claimer gets the contact only over REST
+      if (ev.data.volunteer_id === my.user.id || ev.data.requester_id === my.user.id || staff) {
+        api.get(`/v1/help/${ev.data.id}`).then((r) => upsert(r.request), () => {});
+      }
+    }
+  }, { onReset: () => { reqs.clear(); load(); } });
+  await load().catch((e) => { off(); throw e; });
+
+  const form = h('form', { class: 'card stack', id: 'help-form' },
+    h('h2', null, t('ask_help')),
+    field(t('category'), { name: 'category', type: 'select', options: CATEGORIES.map((k) => [k, t('cat_' + k)]) }),
+    field(t('title'), { name: 'title', required: true, maxlength: 100 }),
+    field(t('details'), { name: 'details', type: 'textarea', rows: 2, maxlength: 2000 }),
+    field(t('grid'), { name: 'grid', type: 'select', options: [['', t('any_grid')], ...(c.grids || []).map((g) => [g, g])] }),
+    field(t('urgency'), { name: 'urgency', type: 'select', options: [['normal', t('normal')], ['urgent', t('urgent')]] }),
+    field(t('contact'), { name: 'contact', required: true, maxlength: 100, autocomplete: 'tel' }),
+    h('button', { type: 'submit', class: 'primary' }, t('ask')));
+  handleForm(form, async () => {
+    const v = formValues(form);
+    const body = { category: v.category, title: v.title, details: v.details, urgency: v.urgency, contact: v.contact };
+    if (v.grid) body.grid = v.grid;
+    const r = await api.post(`/v1/communities/${cid}/help`, body, { queue: true });
+    form.reset();
+    if (r.queued) { toast(t('queued_one')); return; }
+    toast(t('help_created', { n: r.request.notified ?? 0 }));
+    upsert(r.request);
+  });
+
+  return {
+    el: h('section', null,
+      h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities')), ' › ', h('a', { href: `#/c/${cid}` }, c.name)),
+      h('h1', null, `${c.name} · ${t('help')}`),
+      list, form),
+    cleanup: off,
+  };
+}

@@ -1,0 +1,40 @@
+// My communities, and joining one with an invite code.
+import { h, field, formValues } from '../dom.js';
+import { t } from '../i18n.js';
+import * as api from '../api.js';
+import { handleForm, toast } from '../ui.js';
+import { loadMe, community } from '../state.js';
+
+export async function homeView({ cid, code }) {
+  const me = await loadMe();
+  const list = h('ul', { class: 'cards', id: 'community-list' });
+  for (const m of me.memberships) {
+    const c = await community(m.community_id).catch(() => ({ id: m.community_id, name: '#' + m.community_id }));
+    list.append(h('li', { class: 'card' },
+      h('h2', null, h('a', { href: `#/c/${c.id}` }, c.name)),
+      h('p', { class: 'muted' }, [t(m.role === 'staff' ? 'role_staff' : 'role_resident'), m.volunteer ? t('volunteer_on') : null].filter(Boolean).join(' · ')),
+      h('nav', { class: 'actions', 'aria-label': c.name },
+        h('a', { class: 'button', href: `#/c/${c.id}` }, t('open_forum')),
+        h('a', { class: 'button', href: `#/c/${c.id}/help` }, t('open_help')),
+        h('a', { class: 'button', href: `#/c/${c.id}/volunteer` }, t('open_volunteer')),
+        m.role === 'staff' && h('a', { class: 'button', href: `#/c/${c.id}/mod` }, t('open_mod')))));
+  }
+  const form = h('form', { class: 'card stack', id: 'join-form' },
+    h('h2', null, t('join_title')),
+    field(t('community_id'), { name: 'cid', type: 'number', required: true, min: 1, value: cid || '', inputmode: 'numeric' }),
+    field(t('invite_code'), { name: 'code', required: true, value: code || '', autocomplete: 'off' }),
+    h('button', { type: 'submit', class: 'primary' }, t('join')));
+  handleForm(form, async () => {
+    const v = formValues(form);
+    await api.post(`/v1/communities/${Number(v.cid)}/join`, { code: v.code });
+    const c = await community(Number(v.cid));
+    toast(t('joined', { name: c.name }));
+    location.hash = `#/c/${c.id}`;
+  });
+  return {
+    el: h('section', null,
+      h('h1', null, t('my_communities')),
+      me.memberships.length ? list : h('p', { class: 'muted' }, t('no_communities')),
+      form),
+  };
+}

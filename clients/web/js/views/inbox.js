@@ -1,0 +1,48 @@
+// The notification inbox, live, with "mark all read".
+import { h, patchList } from '../dom.js';
+import { t, fmtTime } from '../i18n.js';
+import * as api from '../api.js';
+import { noteText, toast, errText } from '../ui.js';
+import { store, setUnread } from '../state.js';
+
+function link(n) {
+  const d = n.data || {};
+  if (n.type.startsWith('help.') && d.community_id) return `#/c/${d.community_id}/help`;
+  if (d.thread_id) return `#/t/${d.thread_id}`;
+  return null;
+}
+
+export async function inboxView() {
+  const notes = new Map();
+  const list = h('ul', { class: 'cards', id: 'inbox-list', 'aria-live': 'polite' });
+  const draw = () => {
+    const items = [...notes.values()].sort((a, b) => b.id - a.id);
+    patchList(list, items, { key: (n) => n.id, empty: () => h('li', { class: 'muted' }, t('no_notes')), render: (n) => {
+      const href = link(n);
+      const text = noteText(n);
+      return h('li', { class: `card note${n.read ? '' : ' unread'}`, 'data-note-id': n.id },
+        !n.read && h('span', { class: 'tag tag-blue' }, t('new_badge')), ' ',
+        href ? h('a', { href }, text) : text,
+        h('p', { class: 'muted' }, h('time', null, fmtTime(n.created_at))));
+    } });
+  };
+  const onNote = (n) => { notes.set(n.id, n); draw(); };
+  store.noteListeners.add(onNote);
+  const { items, unread } = await api.get('/v1/notifications?limit=100');
+  for (const n of items) if (!notes.has(n.id)) notes.set(n.id, n);
+  if (typeof unread === 'number') setUnread(unread);
+  draw();
+  const markBtn = h('button', { type: 'button', id: 'mark-read', onclick: async () => {
+    const top = Math.max(0, ...notes.keys());
+    try {
+      const r = await api.post('/v1/notifications/read', { up_to: top });
+      for (const n of notes.values()) if (n.id <= top) n.read = true;
+      setUnread(r.unread ?? 0);
+      draw();
+    } catch (e) { toast(errText(e), 'error'); }
+  } }, t('mark_read'));
+  return {
+    el: h('section', null, h('h1', null, t('inbox')), h('div', { class: 'actions' }, markBtn), list),
+    cleanup: () => store.noteListeners.delete(onNote),
+  };
+}

@@ -1,0 +1,248 @@
+// A thread: live posts and replies; for a consultation the options, the
+// countdown, voting with a reason, then the tally, the outcome and the
+// minority's reasons. Staff tools: hide / restore, lock, pin, close, outcome.
+import { h, append, field, formValues, replace, patchList, uid } from '../dom.js';
+import { t, fmtTime, fmtDuration } from '../i18n.js';
+import * as api from '../api.js';
+import { handleForm, toast, reasonAction, errText } from '../ui.js';
+import { isStaff, me, community } from '../state.js';
+import { subscribe } from '../live.js';
+
+export async function threadView(tid) {
+  const my = await me();
+  let th = (await api.get(`/v1/threads/${tid}`)).thread;
+  const cid = th.community_id;
+  const c = await community(cid).catch(() => ({ name: '#' + cid }));
+  const staff = isStaff(cid);
+  const posts = new Map();
+  let replyTo = null;
+  let timer = null;
+
+  const head = h('div', { id: 'thread-head' });
+  const consultBox = h('section', { id: 'consultation', class: 'card', 'aria-labelledby': 'consult-h' });
+  const staffBox = h('section', { class: 'card staff-tools', id: 'thread-staff' });
+  const list = h('ol', { class: 'posts', id: 'post-list', 'aria-live': 'polite' });
+  const composeBox = h('div', { id: 'compose' });
+
+  // Residents see visible posts and their own held ones; staff see all.
+  const shown = (p) => staff || p.status === 'visible' || p.author?.id === my.user.id;
+
+  function postItem(p) {
+    const mine = p.author?.id === my.user.id;
+    const li = h('li', { class: `post post-${p.status}`, id: `post-${p.id}`, 'data-post-id': p.id });
+    const quoted = p.reply_to && posts.get(p.reply_to);
+    append(li, [
+      h('p', { class: 'post-meta' }, h('strong', null, p.author?.display_name || ''), ' · ',
+        h('time', null, fmtTime(p.created_at)), ` · #${p.id}`, p.edited_at ? ` · ${t('edited')}` : ''),
+      p.reply_to && h('p', { class: 'quote' }, t('replying_to', { id: p.reply_to }),
+        quoted && quoted.status === 'visible' ? `：${quoted.body.slice(0, 60)}` : ''),
+      h('p', { class: 'post-body' }, p.status === 'hidden' && !staff ? t('hidden_post') : p.body),
+      p.status === 'hidden' && staff && h('p', { class: 'tag tag-grey' }, t('hidden_post')),
+      p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${p.hold_reason}` : '')]);
+    const acts = h('div', { class: 'actions' });
+    if (p.status === 'visible' && th.status !== 'locked') {
+      acts.append(h('button', { type: 'button', onclick: () => { replyTo = p.id; drawCompose(); composeBox.querySelector('textarea').focus(); } }, t('reply')));
+    }
+    if (!mine && p.status === 'visible') {
+      acts.append(reasonAction(t('report'), { fieldLabel: t('report_reason'), onsubmit: async (reason) => {
+        try { await api.post(`/v1/posts/${p.id}/report`, { reason }); toast(t('reported')); return true; }
+        catch (e) { toast(errText(e), 'error'); return false; }
+      } }));
+    }
+    if (staff && p.status !== 'hidden') {
+      acts.append(reasonAction(t('hide'), { cls: 'danger', onsubmit: async (reason) => {
+        try { const r = await api.post(`/v1/posts/${p.id}/hide`, { reason }); upsert(r.post); return true; }
+        catch (e) { toast(errText(e), 'error'); return false; }
+      } }));
+    }
+    if (staff && p.status !== 'visible') {
+      acts.append(h('button', { type: 'button', onclick: async () => {
+        try { const r = await api.post(`/v1/posts/${p.id}/restore`); upsert(r.post); } catch (e) { toast(errText(e), 'error'); }
+      } }, t('restore')));
+    }
+    li.append(acts);
+    return li;
+  }
+
+  function upsert(p) {
+    const old = posts.get(p.id);
+    // events for posts others may not see carry an empty body: keep ours
+    if (old && !p.body && old.body) p = { ...p, body: old.body };
+    posts.set(p.id, { ...old, ...p });
+    drawPosts();
+  }
+
+  function drawPosts() {
+    const items = [...posts.values()].filter(shown).sort((a, b) => a.id - b.id);
+    patchList(list, items, {
+      key: (p) => p.id,
+      sig: (p) => JSON.stringify([p, th.status, posts.get(p.reply_to)?.status]),
+      render: postItem,
+      empty: () => h('li', { class: 'muted' }, t('no_posts')),
+    });
+  }
+
+  function drawHead() {
+    replace(head,
+      h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities')), ' › ', h('a', { href: `#/c/${cid}` }, c.name)),
+      h('h1', null, th.title),
+      h('p', { class: 'muted' }, t('by', { name: th.author?.display_name || '' }), ' · ', h('time', null, fmtTime(th.created_at)),
+        th.pinned ? ` · ${t('pinned')}` : ''),
+      th.status === 'locked' && h('p', { class: 'notice', role: 'note' }, t('thread_locked', { reason: th.lock_reason || '' })),
+      h('div', { class: 'thread-body' }, th.body));
+  }
+
+  function drawCountdown(el) {
+    const left = th.closes_at - Date.now();
+    el.textContent = th.closed_at || left <= 0 ? t('deadline_passed') : t('countdown', { t: fmtDuration(left) });
+  }
+
+  function drawConsultation() {
+    if (th.kind !== 'consultation') { consultBox.hidden = true; return; }
+    const closed = !!th.closed_at;
+    const parts = [h('h2', { id: 'consult-h' }, t('consultation')),
+      h('p', { class: 'countdown', id: 'countdown', role: 'timer', 'aria-live': 'off' }),
+      h('p', { class: 'muted', id: 'vote-count' }, t('votes_n', { n: th.votes ?? 0 }))];
+    if (!closed) {
+      const name = uid('opt');
+      const form = h('form', { class: 'stack', id: 'vote-form' },
+        h('fieldset', { class: 'choices' }, h('legend', null, t('vote')),
+          th.options.map((o, i) => {
+            const id = `${name}-${i}`;
+            return h('div', { class: 'choice' }, h('input', { type: 'radio', name: 'option', id, value: String(i), required: true,
+              checked: th.my_vote?.option === i }), h('label', { for: id }, o));
+          })),
+        field(t('vote_reason'), { name: 'reason', maxlength: 500, value: th.my_vote?.reason || '' }),
+        th.my_vote && h('p', { class: 'muted', id: 'my-vote' }, t('voted', { opt: th.options[th.my_vote.option] })),
+        h('button', { type: 'submit', class: 'primary' }, t('vote')));
+      handleForm(form, async () => {
+        const v = formValues(form);
+        const body = { option: Number(v.option) };
+        if (v.reason.trim()) body.reason = v.reason.trim();
+        const r = await api.post(`/v1/threads/${tid}/vote`, body, { queue: true });
+        if (r.queued) { toast(t('queued_one')); return; }
+        th.my_vote = { option: body.option, reason: body.reason };
+        toast(t('vote_saved'));
+        drawConsultation();
+      });
+      parts.push(form);
+    }
+    if (th.tally) parts.push(tallyChart(th));
+    if (closed) {
+      parts.push(h('h3', null, t('outcome')),
+        th.outcome ? h('p', { class: 'outcome', id: 'outcome' }, th.outcome.summary) : h('p', { class: 'muted', id: 'outcome' }, t('no_outcome')),
+        h('h3', null, t('minority')),
+        th.minority_reasons?.length
+          ? h('ul', { class: 'minority' }, th.minority_reasons.map((m) => h('li', null, h('strong', null, th.options[m.option]), '：', m.reason)))
+          : h('p', { class: 'muted' }, t('no_minority')));
+    }
+    replace(consultBox, parts);
+    drawCountdown(consultBox.querySelector('#countdown'));
+  }
+
+  function tallyChart(x) {
+    const total = x.tally.reduce((a, b) => a + b, 0) || 1;
+    const max = Math.max(...x.tally);
+    return h('figure', { class: 'tally', id: 'tally' },
+      h('figcaption', null, t('tally')),
+      h('ul', null, x.options.map((o, i) => {
+        const bar = h('span', { class: 'bar-fill' + (x.tally[i] === max && max > 0 ? ' bar-top' : '') });
+        bar.style.width = `${Math.round((x.tally[i] / total) * 100)}%`; // CSSOM: allowed under style-src 'self'
+        return h('li', { class: 'bar-row' }, h('span', { class: 'bar-label' }, t('tally_row', { opt: o, n: x.tally[i] })),
+          h('span', { class: 'bar', 'aria-hidden': 'true' }, bar));
+      })));
+  }
+
+  function drawStaff() {
+    if (!staff) { staffBox.hidden = true; return; }
+    const tools = [];
+    if (th.status === 'locked') {
+      tools.push(h('button', { type: 'button', onclick: () => act('unlock') }, t('unlock')));
+    } else {
+      tools.push(reasonAction(t('lock'), { fieldLabel: t('lock_reason'), onsubmit: (reason) => act('lock', { reason }) }));
+    }
+    tools.push(h('button', { type: 'button', onclick: () => act(th.pinned ? 'unpin' : 'pin') }, th.pinned ? t('unpin') : t('pin')));
+    if (th.kind === 'consultation' && !th.closed_at) {
+      tools.push(h('button', { type: 'button', class: 'danger', id: 'close-vote', onclick: () => act('close') }, t('close_vote')));
+    }
+    const kids = [h('h2', null, t('moderation')), h('div', { class: 'actions' }, tools)];
+    if (th.kind === 'consultation' && th.closed_at) {
+      const form = h('form', { class: 'stack', id: 'outcome-form' },
+        field(t('outcome_summary'), { name: 'summary', type: 'textarea', required: true, rows: 2, value: th.outcome?.summary || '' }),
+        h('button', { type: 'submit', class: 'primary' }, t('publish_outcome')));
+      handleForm(form, async () => { const r = await api.post(`/v1/threads/${tid}/outcome`, { summary: formValues(form).summary }); setThread(r.thread); });
+      kids.push(form);
+    }
+    replace(staffBox, kids);
+  }
+
+  async function act(what, body) {
+    try {
+      const r = await api.post(`/v1/threads/${tid}/${what}`, body);
+      if (r.thread) setThread(r.thread);
+      return true;
+    } catch (e) { toast(errText(e), 'error'); return false; }
+  }
+
+  function drawCompose() {
+    if (th.status === 'locked') { replace(composeBox); return; }
+    const form = h('form', { class: 'card stack', id: 'post-form' },
+      h('h2', null, t('write_post')),
+      replyTo && h('p', { class: 'quote' }, t('replying_to', { id: replyTo }), ' ',
+        h('button', { type: 'button', class: 'link', onclick: () => { replyTo = null; drawCompose(); } }, t('cancel'))),
+      field(t('body'), { name: 'body', type: 'textarea', required: true, maxlength: 5000, rows: 3 }),
+      h('button', { type: 'submit', class: 'primary' }, t('send')));
+    handleForm(form, async () => {
+      const body = { body: formValues(form).body };
+      if (replyTo) body.reply_to = replyTo;
+      const r = await api.post(`/v1/threads/${tid}/posts`, body, { queue: true });
+      form.reset();
+      replyTo = null;
+      if (r.queued) { toast(t('queued_one')); drawCompose(); return; }
+      if (r.post.status === 'pending') toast(t('post_pending_note'));
+      upsert(r.post);
+      drawCompose();
+    });
+    replace(composeBox, form);
+  }
+
+  function setThread(next) {
+    const myVote = next.my_vote ?? th.my_vote;
+    const wasLocked = th.status === 'locked';
+    th = { ...th, ...next, my_vote: myVote };
+    drawHead(); drawConsultation(); drawStaff();
+    if (wasLocked !== (th.status === 'locked')) { drawCompose(); drawPosts(); }
+  }
+
+  async function loadPosts() {
+    const { items } = await api.get(`/v1/threads/${tid}/posts?limit=200`);
+    for (const p of items) if (!posts.has(p.id)) posts.set(p.id, p);
+    drawPosts();
+  }
+
+  const off = subscribe(`thread:${tid}`, (ev) => {
+    if (ev.type === 'post.created' || ev.type === 'post.updated') upsert(ev.data);
+    else if (ev.type === 'thread.updated') setThread(ev.data);
+    else if (ev.type === 'vote.tally') {
+      th.votes = ev.data.votes;
+      if (ev.data.tally) th.tally = ev.data.tally;
+      const vc = consultBox.querySelector('#vote-count');
+      if (vc) vc.textContent = t('votes_n', { n: th.votes });
+      if (ev.data.tally) drawConsultation();
+    }
+  }, { onReset: async () => { setThread((await api.get(`/v1/threads/${tid}`)).thread); posts.clear(); await loadPosts(); } });
+
+  try {
+    await loadPosts();
+  } catch (e) { off(); throw e; }
+  drawHead(); drawConsultation(); drawStaff(); drawCompose();
+  if (th.kind === 'consultation') {
+    timer = setInterval(() => { const el = consultBox.querySelector('#countdown'); if (el) drawCountdown(el); }, 1000);
+  }
+
+  return {
+    el: h('article', { class: 'thread' }, head, consultBox, staffBox,
+      h('section', { 'aria-labelledby': 'posts-h' }, h('h2', { id: 'posts-h' }, t('posts')), list), composeBox),
+    cleanup: () => { off(); if (timer) clearInterval(timer); },
+  };
+}
