@@ -11,18 +11,21 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 
 const REQUESTS = Number(process.argv[2] || 20);
 const MEMBERS = 20000, MATCHING = 2000, OTHER_VOLUNTEERS = 2000;
-const BIN = path.resolve('build/linli-gateway');
+const BIN = path.resolve(process.env.LINLI_GATEWAY || 'build/linli-gateway');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linli-bench-help-'));
 const db = path.join(dir, 'help.db');
 const conf = path.join(dir, 'gw.conf');
 fs.writeFileSync(conf, 'log_level = warn\nrate_writes_per_user = 1000000\nrate_writes_per_ip = 10000000\n');
-const port = 20000 + Math.floor(Math.random() * 20000);
+const port = await new Promise((resolve) => { // a free loopback port
+	const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+});
 
 const mint = (args) => execFileSync(BIN, ['--config', conf, '--db', db, 'mint-token', ...args, '--ttl', '7200'],
 	{ encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
