@@ -366,6 +366,45 @@ static int grid_ok(struct req *req, int64_t cid, const char *s)
 	return grid_known(req->st, cid, s);
 }
 
+/* The caller's volunteer profile in cid, or JSON null. */
+static json_t *volunteer_json(struct store *st, int64_t cid, int64_t uid)
+{
+	sqlite3_stmt *s = store_stmt(st,
+		"SELECT categories, grids, active, quiet_start, quiet_end, updated_at FROM volunteers "
+		"WHERE community_id = ? AND user_id = ?");
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, uid);
+	json_t *j = json_null();
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *cats = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+		json_t *grids = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+		json_t *quiet = json_null();
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+			int a = sqlite3_column_int(s, 3), b = sqlite3_column_int(s, 4);
+			char start[24], end[24];
+			snprintf(start, sizeof start, "%02d:%02d", a / 60, a % 60);
+			snprintf(end, sizeof end, "%02d:%02d", b / 60, b % 60);
+			quiet = json_pack("{s:s, s:s}", "start", start, "end", end);
+		}
+		j = json_pack("{s:I, s:o, s:o, s:b, s:o, s:I}", "community_id", (json_int_t)cid,
+			"categories", cats ? cats : json_array(), "grids", grids ? grids : json_array(),
+			"active", sqlite3_column_int(s, 2), "quiet_hours", quiet,
+			"updated_at", (json_int_t)sqlite3_column_int64(s, 5));
+	}
+	store_stmt_done(s);
+	return j;
+}
+
+/* GET /v1/communities/{cid}/volunteer: the caller's own profile (null
+ * when they have none), so an app can show what it last saved. */
+void communities_volunteer_get(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
+		return;
+	api_json(resp, 200, json_pack("{s:o}", "volunteer", volunteer_json(req->st, cid, req->who.uid)));
+}
+
 void communities_volunteer(struct req *req, struct resp *resp)
 {
 	int64_t cid;
@@ -437,9 +476,7 @@ void communities_volunteer(struct req *req, struct resp *resp)
 	free(grids);
 	if (api_commit_or_fail(req, resp, ok, "could not save the volunteer profile"))
 		goto out;
-	api_json(resp, 200, json_pack("{s:{s:I, s:O, s:O, s:b}, s:o}", "volunteer",
-		"community_id", (json_int_t)cid, "categories", json_object_get(body, "categories"),
-		"grids", json_object_get(body, "grids"), "active", on,
+	api_json(resp, 200, json_pack("{s:o, s:o}", "volunteer", volunteer_json(req->st, cid, req->who.uid),
 		"membership", membership_json(req->st, cid, req->who.uid)));
 out:
 	json_decref(body);

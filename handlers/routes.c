@@ -18,6 +18,7 @@ const struct route handler_routes[] = {
 	R(POST, "/v1/communities/{cid}/invites", communities_invite),
 	R(POST, "/v1/communities/{cid}/join", communities_join),
 	R(PUT, "/v1/communities/{cid}/volunteer", communities_volunteer),
+	R(GET, "/v1/communities/{cid}/volunteer", communities_volunteer_get),
 	R(POST, "/v1/communities/{cid}/staff", communities_appoint),
 	R(PUT, "/v1/communities/{cid}/members/{uid}", communities_set_role),
 	R(GET, "/v1/communities/{cid}/members", communities_members),

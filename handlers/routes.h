@@ -31,6 +31,7 @@ void communities_get(struct req *req, struct resp *resp);
 void communities_invite(struct req *req, struct resp *resp);
 void communities_join(struct req *req, struct resp *resp);
 void communities_volunteer(struct req *req, struct resp *resp);
+void communities_volunteer_get(struct req *req, struct resp *resp);
 void communities_appoint(struct req *req, struct resp *resp);
 void communities_set_role(struct req *req, struct resp *resp);
 void communities_members(struct req *req, struct resp *resp);

@@ -4,7 +4,7 @@
 
 const STRINGS = {
   zh: {
-    app_name: '鄰里', skip: '跳到正文', nav: '主导航', switch_lang: 'English',
+    app_name: '邻里', skip: '跳到正文', nav: '主导航', switch_lang: 'English',
     conn_idle: '未连接', conn_connecting: '连接中…', conn_live: '实时', conn_reconnecting: '重新连接中…（{n}）', conn_closed: '已断开',
     nav_home: '我的社区', nav_inbox: '通知', nav_logout: '退出登录', unread: '{n} 条未读',
     loading: '加载中…', error: '出错了：{msg}', retry: '重试', cancel: '取消', save: '保存', submit: '提交', back: '返回',
@@ -14,7 +14,7 @@ const STRINGS = {
     // auth
     login_title: '登录', register_title: '注册新账号', phone: '手机号', password: '密码', display_name: '昵称',
     login: '登录', register: '注册', password_hint: '至少 8 位', have_account: '已有账号？登录', no_account: '没有账号？注册',
-    welcome: '欢迎来到鄰里：社区议事与邻里互助。',
+    welcome: '欢迎来到邻里：社区议事与邻里互助。',
     // home
     my_communities: '我的社区', no_communities: '你还没有加入社区。请用居委会给你的邀请码加入。',
     join_title: '用邀请码加入社区', community_id: '社区编号', invite_code: '邀请码', join: '加入', joined: '已加入 {name}',
@@ -50,7 +50,7 @@ const STRINGS = {
     active: '接单中', paused: '暂停', quiet_hours: '免打扰时段（紧急求助除外）', quiet_enable: '启用免打扰',
     quiet_start: '开始', quiet_end: '结束', saved: '已保存', service_hours: '我的服务时长',
     ledger_row: '完成 {r} 次，共 {m} 分钟', ledger_rating: '平均评分 {x}', no_ledger: '还没有服务记录。',
-    profile_note: '服务器不提供读取志愿者资料的接口，这里显示你在本设备上次保存的内容。',
+    profile_note: '紧急求助不受免打扰时段限制；暂停期间不会收到任何求助。',
     // inbox
     inbox: '通知', no_notes: '没有通知。', mark_read: '全部标为已读', new_badge: '新',
     n_help_request: '新求助：{title}', n_help_claimed: '你的求助已被认领：{title}', n_help_unclaimed: '志愿者放弃了：{title}',
@@ -107,7 +107,7 @@ const STRINGS = {
     active: 'Active', paused: 'Paused', quiet_hours: 'Quiet hours (urgent requests still come through)', quiet_enable: 'Use quiet hours',
     quiet_start: 'From', quiet_end: 'To', saved: 'Saved', service_hours: 'My service hours',
     ledger_row: '{r} requests, {m} minutes in all', ledger_rating: 'average rating {x}', no_ledger: 'No service recorded yet.',
-    profile_note: 'The server has no endpoint to read a volunteer profile back; this shows what you last saved on this device.',
+    profile_note: 'Urgent requests reach you even in quiet hours; while paused you get none.',
     inbox: 'Inbox', no_notes: 'No notifications.', mark_read: 'Mark all read', new_badge: 'new',
     n_help_request: 'New request: {title}', n_help_claimed: 'Your request was claimed: {title}', n_help_unclaimed: 'A volunteer gave back: {title}',
     n_help_done: 'Volunteer marked done: {title}', n_help_confirmed: 'Requester confirmed: {title}', n_help_cancelled: 'Request cancelled: {title}',

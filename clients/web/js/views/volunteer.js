@@ -7,13 +7,10 @@ import { handleForm, toast } from '../ui.js';
 import { community, me, loadMe } from '../state.js';
 import { CATEGORIES } from './help.js';
 
-const key = (uid, cid) => `linli.volunteer.${uid}.${cid}`;
-
 export async function volunteerView(cid) {
   const my = await me();
   const c = await community(cid);
-  let saved = null;
-  try { saved = JSON.parse(localStorage.getItem(key(my.user.id, cid)) || 'null'); } catch { /* none */ }
+  const { volunteer: saved } = await api.get(`/v1/communities/${cid}/volunteer`);
   const p = saved || { categories: [], grids: [], active: true, quiet_hours: null };
 
   const quietOn = h('input', { type: 'checkbox', id: 'quiet-on', name: 'quiet_on', value: '1', checked: !!p.quiet_hours });
@@ -35,7 +32,6 @@ export async function volunteerView(cid) {
       quiet_hours: v.quiet_on.length ? { start: v.quiet_start, end: v.quiet_end } : null,
     };
     await api.put(`/v1/communities/${cid}/volunteer`, body);
-    localStorage.setItem(key(my.user.id, cid), JSON.stringify(body));
     await loadMe();
     toast(t('saved'));
   });
