@@ -8,11 +8,9 @@ import { itest } from './lib/harness.mjs';
 import {
 	FAST, register, login, makeAdmin, createCommunity, appoint, addMember, invite, tamper,
 } from './lib/accounts.mjs';
+import { Matrix, SUBBED as S, FORBIDDEN as F, UNAUTHORIZED as U, CLOSED_4001 as T } from './lib/matrix.mjs';
 
 const ACTORS = ['anon', 'tampered', 'resA', 'resB', 'staffA', 'admin'];
-
-// Expected answers, in ACTORS order.
-const X = (...v) => Object.fromEntries(ACTORS.map((a, i) => [a, v[i]]));
 
 itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 	const gw = await h.gateway({ config: FAST });
@@ -33,6 +31,8 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 		resA: resA.access, resB: resB.access, staffA: staffA.access, admin: admin.access,
 	};
 	const NO = 999999;
+	const m = new Matrix(ACTORS);
+	const X = m.X; // expected answers, in ACTORS order
 	const pub = (ch, type = 'announcement') => ({
 		method: 'POST', path: `/v1/channels/${encodeURIComponent(ch)}/events`, body: { type, data: { by: 'matrix' } },
 	});
@@ -88,31 +88,11 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 		}, X(401, 401, 204, 204, 204, 204)],
 	];
 
-	const observed = [];
-	const mismatches = [];
-	await h.sub(t, 'HTTP endpoints', async () => {
-		for (const [name, make, expect] of rows) {
-			const got = {};
-			for (const actor of ACTORS) {
-				const r = await make(actor);
-				const token = 'token' in r ? r.token : tokens[actor];
-				const res = await gw.request(r.method, r.path, { token, body: r.body });
-				got[actor] = res.status;
-				if (res.status !== expect[actor])
-					mismatches.push(`${name} as ${actor}: expected ${expect[actor]}, got ${res.status} ${res.text.slice(0, 160)}`);
-				else if (res.status >= 400) {
-					const code = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' }[res.status];
-					if (!res.json || !res.json.error || res.json.error.code !== code)
-						mismatches.push(`${name} as ${actor}: ${res.status} without error code ${code}: ${res.text.slice(0, 160)}`);
-				}
-			}
-			observed.push([name, got, expect]);
-		}
-	});
+	await h.sub(t, 'HTTP endpoints', () => m.http(gw, tokens, rows));
 
-	// Channel rows: what a sub answers ('subbed', 'forbidden',
-	// 'unauthorized'), or 'closed 4001' for a tampered token.
-	const S = 'subbed', F = 'forbidden', U = 'unauthorized', T = 'closed 4001';
+	// Channel rows, named by the channel: what a sub answers ('subbed',
+	// 'forbidden', 'unauthorized'), or 'closed 4001' for a tampered token
+	// (in the upgrade header and in an auth frame: 4001 either way).
 	const channels = [
 		[`community:${A.id}`, X(U, T, S, F, S, S)],
 		[`community:${B.id}`, X(U, T, F, S, F, S)],
@@ -125,54 +105,17 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 		[`user:${staffA.id}`, X(U, T, F, F, S, S)],
 		[`user:${admin.id}`, X(U, T, F, F, F, S)],
 		['thread:1', X(U, T, F, F, F, S)], // no forums yet: no thread exists
-	];
-	const sockets = {};
-	const subbedBy = Object.fromEntries(ACTORS.map((a) => [a, new Set()]));
+	].map(([ch, expect]) => [ch, ch, expect]);
+	let sockets, subbedBy;
 	await h.sub(t, 'WebSocket subscriptions', async () => {
-		for (const actor of ['anon', 'resA', 'resB', 'staffA', 'admin']) {
-			const c = await h.ws(gw, { token: tokens[actor], label: actor });
-			await c.next({ op: 'hello' });
-			if (tokens[actor]) await c.next({ op: 'authed' });
-			sockets[actor] = c;
-		}
-		let n = 0;
-		for (const [ch, expect] of channels) {
-			const got = {};
-			for (const actor of ACTORS) {
-				let answer;
-				if (actor === 'tampered') {
-					// In the upgrade header and in an auth frame: 4001 either way.
-					const viaHeader = await h.ws(gw, { token: tokens.tampered, label: 'tampered header' });
-					const c1 = await viaHeader.closed(5000);
-					const viaFrame = await h.ws(gw, { label: 'tampered frame' });
-					viaFrame.send({ op: 'auth', token: tokens.tampered });
-					viaFrame.send({ op: 'sub', ch, ref: 'x' });
-					const c2 = await viaFrame.closed(5000);
-					const authed = [viaHeader, viaFrame].some((c) => c.frames.some((f) => f.op === 'authed' || f.op === 'subbed'));
-					answer = c1.code === 4001 && c2.code === 4001 && !authed ? T : `closed ${c1.code}/${c2.code}${authed ? ' after authed' : ''}`;
-				} else {
-					const c = sockets[actor];
-					const ref = `r${++n}`;
-					c.send({ op: 'sub', ch, ref });
-					const f = await c.next((x) => x.ref === ref && (x.op === 'subbed' || x.op === 'error'), 5000);
-					answer = f.op === 'subbed' ? S : f.code;
-					if (f.op === 'subbed') {
-						subbedBy[actor].add(ch);
-						if (f.ch !== ch || !Number.isInteger(f.seq)) mismatches.push(`${ch} as ${actor}: odd subbed ${JSON.stringify(f)}`);
-					}
-				}
-				got[actor] = answer;
-				if (answer !== expect[actor])
-					mismatches.push(`sub ${ch} as ${actor}: expected ${expect[actor]}, got ${answer}`);
-			}
-			observed.push([`sub ${ch}`, got, expect]);
-		}
+		sockets = await m.sockets(h, gw, tokens, { closing: ['tampered'] });
+		subbedBy = await m.channels(h, gw, tokens, sockets, channels, { closing: ['tampered'] });
 	});
 
 	await h.sub(t, 'events reach exactly the subscribers allowed', async () => {
 		// One event on every channel, then a marker on each actor's own
 		// user channel (admin: its own) to know everything before it arrived.
-		for (const [ch] of channels) await gw.publish(admin.access, ch, 'announcement', { probe: ch });
+		for (const [, ch] of channels) await gw.publish(admin.access, ch, 'announcement', { probe: ch });
 		const own = { resA: `user:${resA.id}`, resB: `user:${resB.id}`, staffA: `user:${staffA.id}`, admin: `user:${admin.id}` };
 		for (const ch of Object.values(own)) await gw.publish(admin.access, ch, 'announcement', { marker: true });
 		for (const [actor, ch] of Object.entries(own)) {
@@ -181,23 +124,11 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 			const seen = new Set(c.events().filter((e) => e.data && e.data.probe).map((e) => e.ch));
 			const want = [...subbedBy[actor]].sort();
 			if (JSON.stringify([...seen].sort()) !== JSON.stringify(want))
-				mismatches.push(`${actor} received probes on ${[...seen].sort()} but is subscribed to ${want}`);
+				m.problem(`${actor} received probes on ${[...seen].sort()} but is subscribed to ${want}`);
 		}
 		assert.equal(sockets.anon.events().length, 0, 'the anonymous socket received no events');
 	});
 
-	// The table, as a diagnostic.
-	const w = Math.max(...observed.map(([n]) => n.length));
-	const cw = 13;
-	const lines = [`${''.padEnd(w)} | ${ACTORS.map((a) => a.padEnd(cw)).join('| ')}`];
-	lines.push('-'.repeat(lines[0].length));
-	for (const [name, got, expect] of observed) {
-		lines.push(`${name.padEnd(w)} | ${ACTORS.map((a) => {
-			const g = String(got[a]);
-			return (g === String(expect[a]) ? g : `${g}!=${expect[a]}`).padEnd(cw);
-		}).join('| ')}`);
-	}
-	t.diagnostic('authorization matrix (observed; "x!=y" where y was expected):');
-	for (const l of lines) t.diagnostic(l);
-	assert.deepEqual(mismatches, [], `cells that differ from the expected matrix:\n  ${mismatches.join('\n  ')}`);
+	m.print(t, 'authorization matrix', 13);
+	m.assertClean();
 });

@@ -7,15 +7,16 @@ import assert from 'node:assert/strict';
 import { itest } from './lib/harness.mjs';
 import { expectStatus } from './lib/accounts.mjs';
 import { FORUM_CONFIG, forumWorld, createThread, createConsultation, createPost } from './lib/forums.mjs';
+import { Matrix, SUBBED as S, FORBIDDEN as F, UNAUTHORIZED as U } from './lib/matrix.mjs';
 
 const ACTORS = ['anon', 'resA', 'resB', 'staffA', 'admin', 'muted'];
-const X = (...v) => Object.fromEntries(ACTORS.map((a, i) => [a, v[i]]));
-const ok = (want, got) => (Array.isArray(want) ? want.includes(got) : want === got);
 
 itest('forum authorization matrix: endpoints and thread channels by role, muted members', async (h, t) => {
 	const gw = await h.gateway({ config: FORUM_CONFIG });
 	const { admin, A, B, staff: staffA, residents: [resA, muted, victim], resB } = await forumWorld(gw, { residents: 3 });
 	const tokens = { anon: undefined, resA: resA.access, resB: resB.access, staffA: staffA.access, admin: admin.access, muted: muted.access };
+	const m = new Matrix(ACTORS);
+	const X = m.X; // expected answers, in ACTORS order
 
 	const tA = await createThread(gw, staffA.access, A.id, { title: '停车位分配', body: '讨论' });
 	const tB = await createThread(gw, resB.access, B.id, { title: '和平里议事', body: '讨论' });
@@ -95,26 +96,7 @@ itest('forum authorization matrix: endpoints and thread channels by role, muted 
 		['GET B/moderation/log', () => ({ method: 'GET', path: `/v1/communities/${B.id}/moderation/log` }), X(401, 403, 403, 403, 200, 403)],
 	];
 
-	const observed = [];
-	const mismatches = [];
-	await h.sub(t, 'HTTP endpoints', async () => {
-		for (const [name, make, expect] of rows) {
-			const got = {};
-			for (const actor of ACTORS) {
-				const r = await make(actor);
-				const res = await gw.request(r.method, r.path, { token: tokens[actor], body: r.body });
-				got[actor] = res.status;
-				if (!ok(expect[actor], res.status)) {
-					mismatches.push(`${name} as ${actor}: expected ${expect[actor]}, got ${res.status} ${res.text.slice(0, 160)}`);
-				} else if (res.status >= 400) {
-					const code = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict' }[res.status];
-					if (!res.json || !res.json.error || res.json.error.code !== code)
-						mismatches.push(`${name} as ${actor}: ${res.status} without error code ${code}: ${res.text.slice(0, 160)}`);
-				}
-			}
-			observed.push([name, got, expect]);
-		}
-	});
+	await h.sub(t, 'HTTP endpoints', () => m.http(gw, tokens, rows));
 
 	await h.sub(t, 'a muted member is told until when, for posts and threads', async () => {
 		for (const [what, path, body] of [
@@ -130,8 +112,8 @@ itest('forum authorization matrix: endpoints and thread channels by role, muted 
 		assert.ok(!posts.json.items.some((p) => p.author.id === muted.id), 'nothing the muted member sent was stored');
 	});
 
-	// Channels: what a sub answers ('subbed' or the error code).
-	const S = 'subbed', F = 'forbidden', U = 'unauthorized';
+	// Channels, named by the channel: what a sub answers ('subbed' or the
+	// error code).
 	const channels = [
 		[`thread:${tA.id}`, X(U, S, F, S, S, S)],
 		[`thread:${cA.id}`, X(U, S, F, S, S, S)],
@@ -140,27 +122,11 @@ itest('forum authorization matrix: endpoints and thread channels by role, muted 
 		[`mod:${A.id}`, X(U, F, F, S, S, F)],
 		[`mod:${B.id}`, X(U, F, F, F, S, F)],
 		[`community:${A.id}`, X(U, S, F, S, S, S)],
-	];
-	const sockets = {};
+	].map(([ch, expect]) => [ch, ch, expect]);
+	let sockets;
 	await h.sub(t, 'WebSocket subscriptions', async () => {
-		for (const actor of ACTORS) {
-			const c = await h.ws(gw, { token: tokens[actor], label: actor });
-			await c.next({ op: 'hello' });
-			if (tokens[actor]) await c.next({ op: 'authed' });
-			sockets[actor] = c;
-		}
-		let n = 0;
-		for (const [ch, expect] of channels) {
-			const got = {};
-			for (const actor of ACTORS) {
-				const ref = `r${++n}`;
-				sockets[actor].send({ op: 'sub', ch, ref });
-				const f = await sockets[actor].next((x) => x.ref === ref && (x.op === 'subbed' || x.op === 'error'), 5000);
-				got[actor] = f.op === 'subbed' ? S : f.code;
-				if (got[actor] !== expect[actor]) mismatches.push(`sub ${ch} as ${actor}: expected ${expect[actor]}, got ${got[actor]}`);
-			}
-			observed.push([`sub ${ch}`, got, expect]);
-		}
+		sockets = await m.sockets(h, gw, tokens);
+		await m.channels(h, gw, tokens, sockets, channels);
 	});
 
 	await h.sub(t, 'post.created on thread:{tA} reaches exactly its subscribers', async () => {
@@ -176,15 +142,6 @@ itest('forum authorization matrix: endpoints and thread channels by role, muted 
 		assert.equal(sockets.anon.events().length, 0);
 	});
 
-	const w = Math.max(...observed.map(([name]) => name.length));
-	const cw = 11;
-	t.diagnostic('forum authorization matrix (observed; "x!=y" where y was expected):');
-	t.diagnostic(`${''.padEnd(w)} | ${ACTORS.map((a) => a.padEnd(cw)).join('| ')}`);
-	for (const [name, got, expect] of observed) {
-		t.diagnostic(`${name.padEnd(w)} | ${ACTORS.map((a) => {
-			const g = String(got[a]);
-			return (ok(expect[a], got[a]) ? g : `${g}!=${expect[a]}`).padEnd(cw);
-		}).join('| ')}`);
-	}
-	assert.deepEqual(mismatches, [], `cells that differ from the expected matrix:\n  ${mismatches.join('\n  ')}`);
+	m.print(t, 'forum authorization matrix');
+	m.assertClean();
 });

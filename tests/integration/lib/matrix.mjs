@@ -2,9 +2,9 @@
 // request or channel, one column per actor), the observed table printed as
 // a diagnostic, and one failure that lists every cell that differs.
 //
-// The same runner as the one written out inside authorization_matrix and
-// forum_authorization_matrix, plus per-cell checks (privacy of what a read
-// returns, nothing changed by a refused write).
+// Used by the account, forum and help matrices; rows may add per-cell
+// checks (privacy of what a read returns, nothing changed by a refused
+// write).
 import assert from 'node:assert/strict';
 
 export const ERROR_CODES = {
