@@ -82,23 +82,27 @@ int api_require_admin(const struct req *req, struct resp *r)
 	return -EPERM;
 }
 
-int api_emit(struct req *req, const char *ch, const char *type, json_t *data,
-	     int64_t community_id)
+int api_emit_raw(struct req *req, const char *ch, const char *type, char *data,
+		 int64_t community_id)
 {
 	struct api_event *e = xcalloc(1, sizeof *e);
-	char *d = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!d) {
-		free(e);
-		return -EINVAL;
-	}
 	e->ev.ch = xstrdup(ch);
 	e->ev.type = xstrdup(type);
-	e->ev.data = d;
-	e->ev.data_len = strlen(d);
+	e->ev.data = data;
+	e->ev.data_len = strlen(data);
 	e->ev.at = util_now_ms();
 	e->next = req->pending;
 	req->pending = e;
 	return store_event_append(req->st, &e->ev, community_id);
+}
+
+int api_emit(struct req *req, const char *ch, const char *type, json_t *data,
+	     int64_t community_id)
+{
+	char *d = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!d)
+		return -EINVAL;
+	return api_emit_raw(req, ch, type, d, community_id);
 }
 
 void api_events_free(struct api_event *list)

@@ -106,6 +106,10 @@ int api_require_admin(const struct req *req, struct resp *r);
  * remembers it for publication after api_commit. data is borrowed. */
 int api_emit(struct req *req, const char *ch, const char *type, json_t *data,
 	     int64_t community_id);
+/* The same with data already JSON text (malloc'd; the request takes it):
+ * for fan-outs that format one payload many times. */
+int api_emit_raw(struct req *req, const char *ch, const char *type, char *data,
+		 int64_t community_id);
 /* store_begin for handlers: 0, or a 503 with Retry-After already set. */
 int api_begin(struct req *req, struct resp *resp);
 /* Commits the transaction begun with store_begin; on success the emitted

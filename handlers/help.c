@@ -224,8 +224,11 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 	store_stmt_done(s);
 	int64_t hid = sqlite3_last_insert_rowid(store_db(req->st));
 	json_t *note = ok ? help_json(req->st, hid, 0) : NULL;
+	char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
+	ok = ok && text;
 	for (size_t i = 0; i < h->n && ok; i++)
-		ok = notify(req, h->volunteers[i], "help.request", note, h->cid) == 0;
+		ok = notify_text(req, h->volunteers[i], "help.request", text, h->cid) == 0;
+	free(text);
 	json_decref(note);
 	ok = ok && emit_help(req, hid, h->cid, "help.created") == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not create the request"))

@@ -12,6 +12,10 @@
 /* Writes the row and emits the event; data is borrowed. 0 or -EIO. */
 int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t cid);
 
+/* The same with data as JSON text, for notifying many users of one thing
+ * (formatted once). type must need no JSON escaping (our own names). */
+int notify_text(struct req *req, int64_t uid, const char *type, const char *data, int64_t cid);
+
 /* Unread notifications of uid. */
 int64_t notify_unread(struct store *st, int64_t uid);
 
