@@ -37,7 +37,6 @@ export async function browser(h) {
 // errors and page errors (including CSP violations) fail the test at the end.
 export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang } = {}) {
   const ctx = await b.newContext({ viewport, locale: 'zh-CN' });
-  const errors = [];
   if (s) {
     const sess = { user: s.user, access: s.access, refresh: s.refresh, expiresAt: s.expiresAt || Date.now() + 600000, obtainedAt: Date.now() };
     await ctx.addInitScript(([v, l]) => {
@@ -45,6 +44,13 @@ export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang } = 
       if (l) localStorage.setItem('linli.lang', l);
     }, [JSON.stringify(sess), lang]);
   }
+  return openTab(ctx, gw, hash, { live: !!s });
+}
+
+// Another tab in the same browser context (so sharing localStorage and
+// sessionStorage-less: a new tab), at #hash.
+export async function openTab(ctx, gw, hash = '/', { live: waitLive = true } = {}) {
+  const errors = [];
   const page = await ctx.newPage();
   page.setDefaultTimeout(10000);
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -53,7 +59,7 @@ export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang } = 
   });
   page.errors = errors;
   await page.goto(`${gw.url}/#${hash}`);
-  if (s) await live(page);
+  if (waitLive) await live(page);
   return page;
 }
 

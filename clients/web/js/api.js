@@ -60,24 +60,43 @@ export function newKey() {
 }
 
 let refreshing = null;
-async function refresh() {
-  if (!session?.refresh) throw new ApiError(401, 'unauthorized', 'not logged in');
+// Rotates the refresh token. Every tab of the app shares one session (in
+// localStorage) and a refresh token is single-use: the gateway treats a
+// second use as theft and revokes the whole session. So refreshes are
+// serialised across tabs with a Web Lock, and inside the lock the session is
+// read again: if another tab rotated it meanwhile, its tokens are used.
+export function refresh() {
+  if (!session?.refresh) return Promise.reject(new ApiError(401, 'unauthorized', 'not logged in'));
   if (!refreshing) {
     const spent = session.refresh;
-    refreshing = (async () => {
-      const r = await fetch('/v1/auth/refresh', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: spent }),
-      });
-      const j = await r.json().catch(() => ({}));
-      if (r.ok) { setSession(j); return; }
-      // another tab may have rotated it already
-      const now = readJson(SESSION_KEY, null);
-      if (now && now.refresh !== spent) { session = now; return; }
-      if (r.status === 401) setSession(null);
-      throw new ApiError(r.status, j.error?.code || 'unauthorized', j.error?.message || 'refresh failed');
-    })().finally(() => { refreshing = null; });
+    const run = () => rotate(spent);
+    const locks = typeof navigator !== 'undefined' && navigator.locks;
+    refreshing = (locks ? locks.request('linli-refresh', run) : run()).finally(() => { refreshing = null; });
   }
   return refreshing;
+}
+
+async function rotate(spent) {
+  const now = readJson(SESSION_KEY, null);
+  if (!now) { if (session) setSession(null); throw new ApiError(401, 'unauthorized', 'logged out'); }
+  if (now.refresh !== spent) { adopt(now); return; } // another tab already rotated it
+  let r;
+  try {
+    r = await fetch('/v1/auth/refresh', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: spent }),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'offline', e.message);
+  }
+  const j = await r.json().catch(() => ({}));
+  if (r.ok) { setSession(j); return; }
+  if (r.status === 401) setSession(null);
+  throw new ApiError(r.status, j.error?.code || 'unauthorized', j.error?.message || 'refresh failed');
+}
+
+function adopt(s) {
+  session = s;
+  for (const fn of listeners.session) fn(session);
 }
 
 // True when the access token is close to expiry: within a minute, or within
