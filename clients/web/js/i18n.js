@@ -65,6 +65,8 @@ const STRINGS = {
     act_thread_lock: '锁定帖子', act_thread_unlock: '解锁帖子', act_thread_pin: '置顶', act_thread_unpin: '取消置顶', act_member_mute: '禁言',
     target_post: '回复', target_thread: '帖子', target_user: '成员', hold_reported: '被举报', go_thread: '查看帖子', staff_only: '仅社区工作者可见。',
     not_found: '页面不存在。', forbidden: '没有权限。', need_login: '请先登录。',
+    // added with the review fixes
+    colon: '：', sep: ' · ',
   },
   en: {
     app_name: 'Linli', skip: 'Skip to content', nav: 'Main', switch_lang: '中文',
@@ -120,6 +122,8 @@ const STRINGS = {
     act_thread_lock: 'Locked a thread', act_thread_unlock: 'Unlocked a thread', act_thread_pin: 'Pinned', act_thread_unpin: 'Unpinned', act_member_mute: 'Muted',
     target_post: 'reply', target_thread: 'thread', target_user: 'member', hold_reported: 'reported', go_thread: 'Open thread', staff_only: 'Staff only.',
     not_found: 'Page not found.', forbidden: 'Not allowed.', need_login: 'Please log in.',
+    // added with the review fixes
+    colon: ': ', sep: ' · ',
   },
 };
 

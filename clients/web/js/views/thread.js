@@ -97,14 +97,33 @@ export async function threadView(tid) {
     el.textContent = th.closed_at || left <= 0 ? t('deadline_passed') : t('countdown', { t: fmtDuration(left) });
   }
 
+  // The consultation box is built once per state (open, closed). While open,
+  // live updates (vote.tally, thread.updated) change the count, the chart
+  // and "you voted" in place, so a half-filled vote form (the chosen option,
+  // a typed reason, keyboard focus) is never wiped.
+  let consultState = null;
+  let voteCount = null, myVoteEl = null, tallySlot = null;
+
   function drawConsultation() {
     if (th.kind !== 'consultation') { consultBox.hidden = true; return; }
     const closed = !!th.closed_at;
+    if (!closed && consultState === 'open') {
+      voteCount.textContent = t('votes_n', { n: th.votes ?? 0 });
+      myVoteEl.textContent = th.my_vote ? t('voted', { opt: th.options[th.my_vote.option] }) : '';
+      myVoteEl.hidden = !th.my_vote;
+      replace(tallySlot, th.tally ? tallyChart(th) : null);
+      return;
+    }
+    consultState = closed ? 'closed' : 'open';
+    voteCount = h('p', { class: 'muted', id: 'vote-count' }, t('votes_n', { n: th.votes ?? 0 }));
+    tallySlot = h('div', { id: 'tally-slot' }, th.tally ? tallyChart(th) : null);
     const parts = [h('h2', { id: 'consult-h' }, t('consultation')),
       h('p', { class: 'countdown', id: 'countdown', role: 'timer', 'aria-live': 'off' }),
-      h('p', { class: 'muted', id: 'vote-count' }, t('votes_n', { n: th.votes ?? 0 }))];
+      voteCount];
     if (!closed) {
       const name = uid('opt');
+      myVoteEl = h('p', { class: 'muted', id: 'my-vote', role: 'status', hidden: !th.my_vote },
+        th.my_vote ? t('voted', { opt: th.options[th.my_vote.option] }) : '');
       const form = h('form', { class: 'stack', id: 'vote-form' },
         h('fieldset', { class: 'choices' }, h('legend', null, t('vote')),
           th.options.map((o, i) => {
@@ -113,7 +132,7 @@ export async function threadView(tid) {
               checked: th.my_vote?.option === i }), h('label', { for: id }, o));
           })),
         field(t('vote_reason'), { name: 'reason', maxlength: 500, value: th.my_vote?.reason || '' }),
-        th.my_vote && h('p', { class: 'muted', id: 'my-vote' }, t('voted', { opt: th.options[th.my_vote.option] })),
+        myVoteEl,
         h('button', { type: 'submit', class: 'primary' }, t('vote')));
       handleForm(form, async () => {
         const v = formValues(form);
@@ -127,13 +146,13 @@ export async function threadView(tid) {
       });
       parts.push(form);
     }
-    if (th.tally) parts.push(tallyChart(th));
+    parts.push(tallySlot);
     if (closed) {
       parts.push(h('h3', null, t('outcome')),
         th.outcome ? h('p', { class: 'outcome', id: 'outcome' }, th.outcome.summary) : h('p', { class: 'muted', id: 'outcome' }, t('no_outcome')),
         h('h3', null, t('minority')),
         th.minority_reasons?.length
-          ? h('ul', { class: 'minority' }, th.minority_reasons.map((m) => h('li', null, h('strong', null, th.options[m.option]), '：', m.reason)))
+          ? h('ul', { class: 'minority' }, th.minority_reasons.map((m) => h('li', null, h('strong', null, th.options[m.option]), t('colon'), m.reason)))
           : h('p', { class: 'muted' }, t('no_minority')));
     }
     replace(consultBox, parts);
@@ -226,9 +245,7 @@ export async function threadView(tid) {
     else if (ev.type === 'vote.tally') {
       th.votes = ev.data.votes;
       if (ev.data.tally) th.tally = ev.data.tally;
-      const vc = consultBox.querySelector('#vote-count');
-      if (vc) vc.textContent = t('votes_n', { n: th.votes });
-      if (ev.data.tally) drawConsultation();
+      drawConsultation();
     }
   }, { onReset: async () => { setThread((await api.get(`/v1/threads/${tid}`)).thread); posts.clear(); await loadPosts(); } });
 
