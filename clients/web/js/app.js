@@ -5,7 +5,7 @@ import { t, setLang, getLang } from './i18n.js';
 import * as api from './api.js';
 import { startLive, stopLive, onConnState, connState, subscribe } from './live.js';
 import { toast, noteText, errText } from './ui.js';
-import { store, loadMe, setUnread } from './state.js';
+import { store, loadMe, setUnread, rememberRoute, takeRoute } from './state.js';
 import { authView } from './views/auth.js';
 import { homeView } from './views/home.js';
 import { communityView } from './views/community.js';
@@ -40,10 +40,12 @@ async function render() {
   const hash = location.hash || '#/';
   const loggedIn = !!api.getSession();
   if (!loggedIn && !/^#\/(login|register)$/.test(hash)) {
+    // come back here (an invite link, say) after logging in or registering
+    if (/^#\/./.test(hash)) rememberRoute(hash);
     location.replace('#/login');
     return;
   }
-  if (loggedIn && /^#\/(login|register)$/.test(hash)) { location.replace('#/'); return; }
+  if (loggedIn && /^#\/(login|register)$/.test(hash)) { location.replace(takeRoute()); return; }
   renderShell();
   replace(main, h('p', { class: 'muted' }, t('loading')));
   let view = null;

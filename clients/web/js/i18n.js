@@ -67,6 +67,7 @@ const STRINGS = {
     not_found: '页面不存在。', forbidden: '没有权限。', need_login: '请先登录。',
     // added with the review fixes
     colon: '：', sep: ' · ',
+    invite_login_note: '你收到了社区邀请：请先登录或注册，之后回到邀请页面加入。',
   },
   en: {
     app_name: 'Linli', skip: 'Skip to content', nav: 'Main', switch_lang: '中文',
@@ -124,6 +125,7 @@ const STRINGS = {
     not_found: 'Page not found.', forbidden: 'Not allowed.', need_login: 'Please log in.',
     // added with the review fixes
     colon: ': ', sep: ' · ',
+    invite_login_note: 'You have been invited to a community: log in or sign up first, then you come back to the invitation to join.',
   },
 };
 

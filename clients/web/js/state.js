@@ -32,6 +32,21 @@ export async function community(cid) {
   return store.communities.get(cid);
 }
 
+// Where a signed-out visitor was going (e.g. an invite link), kept for this
+// tab until they have logged in or registered.
+const AFTER_LOGIN = 'linli.afterLogin';
+export function rememberRoute(hash) {
+  try { sessionStorage.setItem(AFTER_LOGIN, hash); } catch { /* private mode */ }
+}
+export function pendingRoute() {
+  try { return sessionStorage.getItem(AFTER_LOGIN); } catch { return null; }
+}
+export function takeRoute() {
+  const h = pendingRoute();
+  try { sessionStorage.removeItem(AFTER_LOGIN); } catch { /* ignore */ }
+  return h && h.startsWith('#/') && !/^#\/(login|register)$/.test(h) ? h : '#/';
+}
+
 export function setUnread(n) {
   store.unread = Math.max(0, n);
   if (store.onUnread) store.onUnread(store.unread);

@@ -3,7 +3,7 @@ import { h, field, formValues } from '../dom.js';
 import { t } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm } from '../ui.js';
-import { store } from '../state.js';
+import { store, pendingRoute, takeRoute } from '../state.js';
 
 export function authView(mode) {
   const isLogin = mode === 'login';
@@ -20,12 +20,14 @@ export function authView(mode) {
       : await api.post('/v1/auth/register', { phone: v.phone, password: v.password, display_name: v.display_name });
     api.setSession(j);
     await store.onLogin();
-    location.hash = '#/';
+    location.hash = takeRoute(); // where they were going, e.g. an invite link
   });
+  const invited = /^#\/join\//.test(pendingRoute() || '');
   return {
     el: h('section', { class: 'narrow' },
       h('h1', null, isLogin ? t('login_title') : t('register_title')),
       h('p', { class: 'muted' }, t('welcome')),
+      invited && h('p', { class: 'notice', role: 'note', id: 'invite-note' }, t('invite_login_note')),
       form,
       h('p', null, h('a', { href: isLogin ? '#/register' : '#/login' }, isLogin ? t('no_account') : t('have_account')))),
   };

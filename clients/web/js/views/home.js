@@ -28,6 +28,7 @@ export async function homeView({ cid, code }) {
     const v = formValues(form);
     await api.post(`/v1/communities/${Number(v.cid)}/join`, { code: v.code });
     const c = await community(Number(v.cid));
+    await loadMe(); // the new membership (and a staff role's tools) everywhere
     toast(t('joined', { name: c.name }));
     location.hash = `#/c/${c.id}`;
   });
