@@ -35,8 +35,9 @@ export async function browser(h) {
 // A page of the web app signed in as session s (tokens put into
 // localStorage before the app loads, as after a login), at #hash. Console
 // errors and page errors (including CSP violations) fail the test at the end.
-export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang } = {}) {
+export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang, setup } = {}) {
   const ctx = await b.newContext({ viewport, locale: 'zh-CN' });
+  if (setup) await setup(ctx); // e.g. routes, before the app loads
   if (s) {
     const sess = { user: s.user, access: s.access, refresh: s.refresh, expiresAt: s.expiresAt || Date.now() + 600000, obtainedAt: Date.now() };
     await ctx.addInitScript(([v, l]) => {

@@ -98,10 +98,19 @@ export async function liveLoad(ch, onEvent, load, { onReset } = {}) {
       Promise.resolve().then(reload).catch((e) => console.warn('linli: reload failed', e.code || e.message)).finally(flush);
     },
   });
-  let timer;
-  await Promise.race([off.subscribed.catch(() => {}), new Promise((r) => { timer = setTimeout(r, SUB_WAIT_MS); })]);
+  let timer, confirmed = false;
+  const ok = off.subscribed.then(() => { confirmed = true; }, () => {});
+  await Promise.race([ok, new Promise((r) => { timer = setTimeout(r, SUB_WAIT_MS); })]);
   clearTimeout(timer);
   try { await load(); } catch (e) { off(); throw e; }
   flush();
+  // Loaded without a confirmed subscription (slow or no link): what changed
+  // before it went live may be missing, so load again once it is.
+  if (!confirmed) {
+    off.subscribed.then(() => {
+      held = held || [];
+      return Promise.resolve().then(reload).catch((e) => console.warn('linli: reload failed', e.code || e.message)).finally(flush);
+    }, () => {});
+  }
   return off;
 }

@@ -5,7 +5,7 @@ import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast } from '../ui.js';
 import { community, isStaff, me } from '../state.js';
-import { subscribe } from '../live.js';
+import { liveLoad } from '../live.js';
 
 function threadItem(th) {
   const tags = [
@@ -37,18 +37,17 @@ export async function communityView(cid) {
     const q = query ? `?q=${encodeURIComponent(query)}` : '';
     const { items } = await api.get(`/v1/communities/${cid}/threads${q}`);
     if (query) threads.clear();
-    for (const th of items) if (!threads.has(th.id)) threads.set(th.id, th);
+    for (const th of items) threads.set(th.id, th); // by id: one entry per thread
     draw();
   };
-  // subscribe first, then load: nothing falls between the two
-  const off = subscribe(`community:${cid}`, (ev) => {
+  // subscribed (confirmed) first, then loaded: nothing falls between the two
+  const off = await liveLoad(`community:${cid}`, (ev) => {
     if (ev.type === 'thread.created' || ev.type === 'thread.updated') { threads.set(ev.data.id, ev.data); draw(); }
     else if (ev.type === 'announcement') {
       const text = typeof ev.data === 'string' ? ev.data : ev.data?.text || ev.data?.title || '';
       if (text) news.prepend(h('p', { class: 'notice' }, h('strong', null, t('announcement')), '：', text));
     }
-  }, { onReset: () => load() });
-  await load().catch((e) => { off(); throw e; });
+  }, load);
 
   const search = h('form', { class: 'search', role: 'search' },
     field(t('search_label'), { name: 'q', type: 'search' }), h('button', { type: 'submit' }, t('search')));

@@ -5,7 +5,7 @@ import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, errText, statusLabel } from '../ui.js';
 import { community, me, membership, isStaff } from '../state.js';
-import { subscribe } from '../live.js';
+import { liveLoad } from '../live.js';
 
 export const CATEGORIES = ['errand', 'elderly_care', 'repair', 'medical_escort', 'childcare', 'other'];
 
@@ -58,16 +58,17 @@ export async function helpView(cid) {
     // help:{cid} events carry no contact or details: keep what we had
     reqs.set(hr.id, { ...old, ...hr,
       contact: 'contact' in hr ? hr.contact : (hr.status === 'open' ? undefined : old.contact),
-      details: hr.details ?? old.details });
+      details: hr.details_hidden ? old.details : (hr.details ?? old.details) });
     draw();
   }
 
   const load = async () => {
     const { items } = await api.get(`/v1/communities/${cid}/help?limit=100`);
-    for (const hr of items) if (!reqs.has(hr.id)) reqs.set(hr.id, hr);
+    for (const hr of items) reqs.set(hr.id, hr); // by id: one entry per request
     draw();
   };
-  const off = subscribe(`help:${cid}`, (ev) => {
+  // subscribed (confirmed) first, then loaded: nothing falls between the two
+  const off = await liveLoad(`help:${cid}`, (ev) => {
     if (ev.type === 'help.created' || ev.type === 'help.updated') {
       upsert(ev.data);
       // a claimer gets the contact only over REST
@@ -75,8 +76,7 @@ export async function helpView(cid) {
         api.get(`/v1/help/${ev.data.id}`).then((r) => upsert(r.request), () => {});
       }
     }
-  }, { onReset: () => { reqs.clear(); load(); } });
-  await load().catch((e) => { off(); throw e; });
+  }, load, { onReset: () => { reqs.clear(); return load(); } });
 
   const form = h('form', { class: 'card stack', id: 'help-form' },
     h('h2', null, t('ask_help')),

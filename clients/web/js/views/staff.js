@@ -5,7 +5,7 @@ import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, reasonAction, errText } from '../ui.js';
 import { community, me, isStaff } from '../state.js';
-import { subscribe } from '../live.js';
+import { liveLoad } from '../live.js';
 
 export async function staffView(cid) {
   await me();
@@ -48,10 +48,9 @@ export async function staffView(cid) {
 
   // any change on mod:{cid} (a report, a held post, an action) refreshes both
   let pending = null;
-  const off = subscribe(`mod:${cid}`, () => {
+  const off = await liveLoad(`mod:${cid}`, () => {
     if (!pending) pending = Promise.resolve().then(refresh).catch((e) => toast(errText(e), 'error')).finally(() => { pending = null; });
-  }, { onReset: () => refresh() });
-  await refresh().catch((e) => { off(); throw e; });
+  }, refresh);
 
   const mute = h('form', { class: 'card stack', id: 'mute-form' },
     h('h2', null, t('mute_user')),

@@ -6,14 +6,12 @@ import { t, fmtTime, fmtDuration } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, reasonAction, errText } from '../ui.js';
 import { isStaff, me, community } from '../state.js';
-import { subscribe } from '../live.js';
+import { liveLoad } from '../live.js';
 
 export async function threadView(tid) {
   const my = await me();
-  let th = (await api.get(`/v1/threads/${tid}`)).thread;
-  const cid = th.community_id;
-  const c = await community(cid).catch(() => ({ name: '#' + cid }));
-  const staff = isStaff(cid);
+  let th = null; // set by the first load, after the subscription is live
+  let cid = null, c = null, staff = false;
   const posts = new Map();
   let replyTo = null;
   let timer = null;
@@ -235,11 +233,23 @@ export async function threadView(tid) {
 
   async function loadPosts() {
     const { items } = await api.get(`/v1/threads/${tid}/posts?limit=200`);
-    for (const p of items) if (!posts.has(p.id)) posts.set(p.id, p);
-    drawPosts();
+    for (const p of items) posts.set(p.id, p); // by id: one entry per post
+    if (th) drawPosts();
   }
 
-  const off = subscribe(`thread:${tid}`, (ev) => {
+  async function loadAll() {
+    const first = (await api.get(`/v1/threads/${tid}`)).thread;
+    if (!th) {
+      th = first;
+      cid = th.community_id;
+      c = await community(cid).catch(() => ({ name: '#' + cid }));
+      staff = isStaff(cid);
+    } else setThread(first);
+    await loadPosts();
+  }
+
+  // subscribed (confirmed) first, then loaded: nothing falls between the two
+  const off = await liveLoad(`thread:${tid}`, (ev) => {
     if (ev.type === 'post.created' || ev.type === 'post.updated') upsert(ev.data);
     else if (ev.type === 'thread.updated') setThread(ev.data);
     else if (ev.type === 'vote.tally') {
@@ -247,11 +257,7 @@ export async function threadView(tid) {
       if (ev.data.tally) th.tally = ev.data.tally;
       drawConsultation();
     }
-  }, { onReset: async () => { setThread((await api.get(`/v1/threads/${tid}`)).thread); posts.clear(); await loadPosts(); } });
-
-  try {
-    await loadPosts();
-  } catch (e) { off(); throw e; }
+  }, loadAll, { onReset: async () => { posts.clear(); await loadAll(); } });
   drawHead(); drawConsultation(); drawStaff(); drawCompose();
   if (th.kind === 'consultation') {
     timer = setInterval(() => { const el = consultBox.querySelector('#countdown'); if (el) drawCountdown(el); }, 1000);
