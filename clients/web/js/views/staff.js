@@ -46,11 +46,23 @@ export async function staffView(cid) {
       ' · ', x.reason || '', ` (${t('user_id')} ${x.actor_id})`)) : h('li', { class: 'muted' }, t('no_log')));
   }
 
-  // any change on mod:{cid} (a report, a held post, an action) refreshes both
-  let pending = null;
-  const off = await liveLoad(`mod:${cid}`, () => {
-    if (!pending) pending = Promise.resolve().then(refresh).catch((e) => toast(errText(e), 'error')).finally(() => { pending = null; });
-  }, refresh);
+  // Any change on mod:{cid} (a report, a held post, an action) refreshes
+  // both. One refresh at a time; an event during one marks the view dirty
+  // and it refreshes again when that one is done (its answer may predate
+  // the event).
+  let running = false, dirty = false;
+  async function refreshSoon() {
+    dirty = true;
+    if (running) return;
+    running = true;
+    try {
+      while (dirty) {
+        dirty = false;
+        try { await refresh(); } catch (e) { toast(errText(e), 'error'); }
+      }
+    } finally { running = false; }
+  }
+  const off = await liveLoad(`mod:${cid}`, () => { refreshSoon(); }, refresh);
 
   const mute = h('form', { class: 'card stack', id: 'mute-form' },
     h('h2', null, t('mute_user')),
