@@ -38,12 +38,12 @@ export async function browser(h) {
 export async function openAs(b, gw, s, hash = '/', { viewport = PHONE, lang, setup } = {}) {
   const ctx = await b.newContext({ viewport, locale: 'zh-CN' });
   if (setup) await setup(ctx); // e.g. routes, before the app loads
-  if (s) {
-    const sess = { user: s.user, access: s.access, refresh: s.refresh, expiresAt: s.expiresAt || Date.now() + 600000, obtainedAt: Date.now() };
+  const sess = s && { user: s.user, access: s.access, refresh: s.refresh, expiresAt: s.expiresAt || Date.now() + 600000, obtainedAt: Date.now() };
+  if (s || lang) {
     await ctx.addInitScript(([v, l]) => {
-      if (!localStorage.getItem('linli.session')) localStorage.setItem('linli.session', v);
-      if (l) localStorage.setItem('linli.lang', l);
-    }, [JSON.stringify(sess), lang]);
+      if (v && !localStorage.getItem('linli.session')) localStorage.setItem('linli.session', v);
+      if (l && !localStorage.getItem('linli.lang')) localStorage.setItem('linli.lang', l);
+    }, [sess ? JSON.stringify(sess) : null, lang]);
   }
   return openTab(ctx, gw, hash, { live: !!s });
 }

@@ -46,7 +46,7 @@ itest('a post appears live on another resident\'s open thread page', async (h) =
   await bobPage.getByRole('button', { name: '发送' }).click();
   const reply = alicePage.locator('#post-list li.post', { hasText: '赞成，另外访客车位也要留。' });
   await reply.waitFor({ timeout: 10000 });
-  assert.match(await reply.locator('.quote').textContent(), /回复 #\d+/);
+  assert.match(await reply.locator('.quote').textContent(), /回复 居民1（#\d+）/); // the quoted author by name
 
   await shot(bobPage, 'thread-live-posts');
   noErrors(assert, alicePage, bobPage, staffPage);

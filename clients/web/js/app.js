@@ -4,7 +4,7 @@ import { h, replace } from './dom.js';
 import { t, setLang, getLang } from './i18n.js';
 import * as api from './api.js';
 import { startLive, stopLive, onConnState, connState, subscribe } from './live.js';
-import { toast, noteText, errText } from './ui.js';
+import { toast, noteText, errText, errNode } from './ui.js';
 import { store, loadMe, setUnread, rememberRoute, takeRoute } from './state.js';
 import { authView } from './views/auth.js';
 import { homeView } from './views/home.js';
@@ -65,7 +65,7 @@ async function render() {
     if (seq !== renderSeq) return;
     if (e.status === 401) { api.setSession(null); return; }
     replace(main, h('div', { class: 'card error', role: 'alert' },
-      h('p', null, e.status === 403 ? t('forbidden') : e.status === 404 ? t('not_found') : t('error', { msg: e.message })),
+      h('p', null, e.status === 403 ? t('forbidden') : e.status === 404 ? t('not_found') : errNode(e, { read: true })),
       h('button', { type: 'button', onclick: () => render() }, t('retry'))));
   }
 }
@@ -83,7 +83,7 @@ function renderShell() {
   const unread = store.unread || 0;
   replace(nav,
     h('a', { href: '#/' }, t('nav_home')),
-    h('a', { href: '#/inbox', id: 'inbox-link', 'aria-label': `${t('nav_inbox')}${unread ? '，' + t('unread', { n: unread }) : ''}` },
+    h('a', { href: '#/inbox', id: 'inbox-link', 'aria-label': `${t('nav_inbox')}${unread ? t('list_sep') + t('unread', { n: unread }) : ''}` },
       t('nav_inbox'), unread ? h('span', { class: 'badge', id: 'unread-badge', 'aria-hidden': 'true' }, String(unread)) : null),
     h('button', { type: 'button', class: 'link', onclick: async () => { await api.logout(); } }, t('nav_logout')));
 }
@@ -108,7 +108,7 @@ function showBanner(note) {
   const claimBtn = h('button', { type: 'button', class: 'primary', onclick: async () => {
     claimBtn.disabled = true;
     try { await api.post(`/v1/help/${d.id}/claim`); toast(t('claimed_ok')); close(); }
-    catch (e) { toast(errText(e), 'error'); claimBtn.disabled = false; }
+    catch (e) { toast(errNode(e), 'error'); claimBtn.disabled = false; }
   } }, t('claim'));
   const box = h('section', { class: 'banner', role: 'alert', 'data-help-id': d.id },
     h('p', null, h('strong', null, t('banner_new', { title: d.title || '' })),
@@ -150,7 +150,7 @@ api.onSession((s) => {
 
 api.onOutbox((info) => {
   const el = $('outbox');
-  if (info.failed) toast(t('queued_failed', { msg: info.failed.message }), 'error');
+  if (info.failed) toast(t('queued_failed', { msg: errText(info.failed) }), 'error');
   if (info.sent) toast(t('queued_sent'));
   if (info.queued) { el.hidden = false; el.textContent = t('queued', { n: info.queued }); }
   else { el.hidden = true; el.textContent = ''; }

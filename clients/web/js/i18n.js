@@ -68,6 +68,14 @@ const STRINGS = {
     // added with the review fixes
     colon: '：', sep: ' · ',
     invite_login_note: '你收到了社区邀请：请先登录或注册，之后回到邀请页面加入。',
+    list_sep: '，', replying_to_name: '回复 {name}（#{id}）', post_visible: '正常显示', hold_word: '含敏感词“{word}”，等待审核',
+    act_consultation_close: '结束投票', act_consultation_outcome: '发布投票结果', by_user: '操作人：{name}',
+    err_bad_request: '提交的内容有误，请检查后重试。', err_field: '请检查“{field}”。', err_unauthorized: '登录已失效，请重新登录。',
+    err_bad_login: '手机号或密码不正确。', err_forbidden: '没有权限执行此操作。', err_muted: '你已被禁言，{until} 前不能发言。',
+    err_not_found: '内容不存在或已被删除。', err_conflict: '状态已变化（可能已被他人处理），请刷新后重试。',
+    err_rate_limited: '操作太频繁，请稍后再试。', err_payload_too_large: '内容太长，请删减后重试。',
+    err_unavailable: '服务器繁忙，请稍后再试。', err_internal: '服务器出错了，请稍后再试。', err_network: '无法连接服务器，请检查网络后重试。',
+    err_http: '请求失败（{status}），请稍后再试。', err_detail: '详细信息',
   },
   en: {
     app_name: 'Linli', skip: 'Skip to content', nav: 'Main', switch_lang: '中文',
@@ -126,6 +134,16 @@ const STRINGS = {
     // added with the review fixes
     colon: ': ', sep: ' · ',
     invite_login_note: 'You have been invited to a community: log in or sign up first, then you come back to the invitation to join.',
+    list_sep: ', ', replying_to_name: 'Reply to {name} (#{id})', post_visible: 'Visible', hold_word: 'Contains the listed word “{word}”; awaiting review',
+    act_consultation_close: 'Closed a vote', act_consultation_outcome: 'Published a vote outcome', by_user: 'by {name}',
+    err_bad_request: 'Something in the form is not right; please check it.', err_field: 'Please check “{field}”.', err_unauthorized: 'Your session has ended; please log in again.',
+    err_bad_login: 'Wrong mobile number or password.', err_forbidden: 'You are not allowed to do this.', err_muted: 'You are muted until {until}.',
+    err_not_found: 'Not found; it may have been deleted.', err_conflict: 'This has changed (perhaps someone else acted first); refresh and try again.',
+    err_rate_limited: 'Too many actions; please wait a moment.', err_payload_too_large: 'Too long; please shorten it.',
+    err_unavailable: 'The server is busy; please try again shortly.', err_internal: 'The server had a problem; please try again shortly.', err_network: 'Cannot reach the server; check your connection and try again.',
+    err_http: 'Request failed ({status}); please try again shortly.', err_detail: 'Details',
+    tally_row_one: '{opt}: 1 vote', reports_n_one: '1 report', help_created_one: 'Posted; 1 volunteer was told.',
+    ledger_row: 'Requests: {r} · minutes: {m}',
   },
 };
 
@@ -141,7 +159,9 @@ export function setLang(l) {
 }
 
 export function t(key, vars) {
-  const s = STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
+  // English singular: 'key_one' when n is 1 ("1 vote", not "1 votes")
+  const one = vars && Number(vars.n) === 1 ? STRINGS[lang][key + '_one'] : undefined;
+  const s = one ?? STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
   if (!vars) return s;
   return s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : String(vars[k])));
 }

@@ -1,6 +1,6 @@
 // Shared bits of UI: toasts, status labels, a reason form for staff actions.
-import { h } from './dom.js';
-import { t } from './i18n.js';
+import { h, replace } from './dom.js';
+import { t, fmtTime } from './i18n.js';
 
 export function toast(text, kind = 'info') {
   const box = document.getElementById('toasts');
@@ -9,9 +9,38 @@ export function toast(text, kind = 'info') {
   setTimeout(() => el.remove(), 6000);
 }
 
-export function errText(e) {
-  if (e && e.code === 'offline') return t('offline_refused');
-  return t('error', { msg: e && e.message ? e.message : String(e) });
+const ERR_CODES = new Set(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'rate_limited',
+  'payload_too_large', 'unavailable', 'internal', 'bad_login']);
+
+// What went wrong, in the UI's language, from the error's code (the
+// server's English message is only a secondary detail: errNode).
+// opts.read: a failed load (offline means "cannot reach", not "not sent").
+export function errText(e, { read = false } = {}) {
+  const code = e && e.code;
+  if (code === 'offline' || (e instanceof TypeError)) return read ? t('err_network') : t('offline_refused');
+  if (code === 'forbidden' && e.body?.error?.muted_until) return t('err_muted', { until: fmtTime(e.body.error.muted_until) });
+  if (code === 'bad_request' && e.field && t(e.field) !== e.field) return t('err_field', { field: t(e.field) });
+  if (ERR_CODES.has(code)) return t('err_' + code);
+  if (e && e.status >= 500) return t('err_internal');
+  if (e && e.status) return t('err_http', { status: e.status });
+  return t('err_internal');
+}
+
+// errText plus, in small print, the server's own message (in English) for
+// whoever needs to report the problem.
+export function errNode(e, opts) {
+  const detail = e && e.message && e.code !== 'offline' && e.message !== e.code ? e.message : '';
+  return h('span', { class: 'err' }, errText(e, opts),
+    detail ? h('small', { class: 'err-detail', lang: 'en' }, ` (${t('err_detail')}${t('colon')}${detail})`) : null);
+}
+
+// Why a post is held for review, in the UI's language.
+export function holdText(reason) {
+  if (!reason) return '';
+  if (reason === 'reported') return t('hold_reported');
+  const m = /^contains a sensitive word \((.*)\)/.exec(reason);
+  if (m) return t('hold_word', { word: m[1] });
+  return reason;
 }
 
 export function noteText(n) {
@@ -60,7 +89,7 @@ export function handleForm(form, fn) {
     alert.textContent = '';
     const btn = form.querySelector('[type=submit]');
     if (btn) btn.disabled = true;
-    try { await fn(form); } catch (err) { alert.textContent = errText(err); } finally { if (btn) btn.disabled = false; }
+    try { await fn(form); } catch (err) { replace(alert, errNode(err)); } finally { if (btn) btn.disabled = false; }
   });
   return form;
 }

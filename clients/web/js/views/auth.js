@@ -15,9 +15,15 @@ export function authView(mode) {
     h('button', { type: 'submit', class: 'primary' }, isLogin ? t('login') : t('register')));
   handleForm(form, async () => {
     const v = formValues(form);
-    const j = isLogin
-      ? await api.post('/v1/auth/login', { phone: v.phone, password: v.password })
-      : await api.post('/v1/auth/register', { phone: v.phone, password: v.password, display_name: v.display_name });
+    let j;
+    try {
+      j = isLogin
+        ? await api.post('/v1/auth/login', { phone: v.phone, password: v.password })
+        : await api.post('/v1/auth/register', { phone: v.phone, password: v.password, display_name: v.display_name });
+    } catch (e) {
+      if (isLogin && e.status === 401) e.code = 'bad_login'; // not "session ended"
+      throw e;
+    }
     api.setSession(j);
     await store.onLogin();
     location.hash = takeRoute(); // where they were going, e.g. an invite link

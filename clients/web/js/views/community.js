@@ -3,7 +3,7 @@
 import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast } from '../ui.js';
+import { handleForm, toast, errNode } from '../ui.js';
 import { community, isStaff, me } from '../state.js';
 import { liveLoad } from '../live.js';
 
@@ -45,13 +45,13 @@ export async function communityView(cid) {
     if (ev.type === 'thread.created' || ev.type === 'thread.updated') { threads.set(ev.data.id, ev.data); draw(); }
     else if (ev.type === 'announcement') {
       const text = typeof ev.data === 'string' ? ev.data : ev.data?.text || ev.data?.title || '';
-      if (text) news.prepend(h('p', { class: 'notice' }, h('strong', null, t('announcement')), '：', text));
+      if (text) news.prepend(h('p', { class: 'notice' }, h('strong', null, t('announcement')), t('colon'), text));
     }
   }, load);
 
   const search = h('form', { class: 'search', role: 'search' },
     field(t('search_label'), { name: 'q', type: 'search' }), h('button', { type: 'submit' }, t('search')));
-  search.addEventListener('submit', (e) => { e.preventDefault(); query = formValues(search).q.trim(); load().catch((err) => toast(err.message, 'error')); });
+  search.addEventListener('submit', (e) => { e.preventDefault(); query = formValues(search).q.trim(); load().catch((err) => toast(errNode(err, { read: true }), 'error')); });
 
   const newThread = h('form', { class: 'card stack', id: 'new-thread' },
     h('h2', null, t('new_thread')),

@@ -3,7 +3,7 @@
 import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, errText, statusLabel } from '../ui.js';
+import { handleForm, toast, errText, errNode, statusLabel } from '../ui.js';
 import { community, me, membership, isStaff } from '../state.js';
 import { liveLoad } from '../live.js';
 
@@ -23,7 +23,7 @@ export async function helpView(cid) {
       const r = await api.post(`/v1/help/${hr.id}/${what}`, body);
       if (r.request) upsert(r.request);
       if (what === 'claim') toast(t('claimed_ok'));
-    } catch (err) { toast(errText(err), 'error'); e.target.disabled = false; }
+    } catch (err) { toast(errNode(err), 'error'); e.target.disabled = false; }
   } }, label);
 
   function item(hr) {
@@ -44,7 +44,7 @@ export async function helpView(cid) {
         mineReq && h('span', { class: 'tag tag-blue' }, t('requested_by_me'))),
       h('p', { class: 'muted' }, [hr.grid || t('any_grid'), fmtTime(hr.created_at)].join(' · ')),
       hr.details && h('p', null, hr.details),
-      hr.contact && h('p', null, `${t('contact')}：${hr.contact}`),
+      hr.contact && h('p', null, t('contact'), t('colon'), hr.contact),
       acts.length ? h('div', { class: 'actions' }, acts) : null);
   }
 

@@ -2,7 +2,7 @@
 import { h, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { noteText, toast, errText } from '../ui.js';
+import { noteText, toast, errText, errNode } from '../ui.js';
 import { store, setUnread } from '../state.js';
 
 function link(n) {
@@ -39,7 +39,7 @@ export async function inboxView() {
       for (const n of notes.values()) if (n.id <= top) n.read = true;
       setUnread(r.unread ?? 0);
       draw();
-    } catch (e) { toast(errText(e), 'error'); }
+    } catch (e) { toast(errNode(e), 'error'); }
   } }, t('mark_read'));
   return {
     el: h('section', null, h('h1', null, t('inbox')), h('div', { class: 'actions' }, markBtn), list),

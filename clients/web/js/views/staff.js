@@ -3,7 +3,7 @@
 import { h, field, formValues, replace, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, reasonAction, errText } from '../ui.js';
+import { handleForm, toast, reasonAction, errNode, holdText } from '../ui.js';
 import { community, me, isStaff } from '../state.js';
 import { liveLoad } from '../live.js';
 
@@ -22,18 +22,25 @@ export async function staffView(cid) {
         ' · ', h('a', { href: `#/t/${p.thread_id}` }, t('go_thread'))),
       h('p', { class: 'post-body' }, p.body),
       h('p', { class: 'tags' },
-        h('span', { class: 'tag tag-amber' }, p.status === 'pending' ? t('pending_post') : p.status),
+        h('span', { class: 'tag tag-amber' }, p.status === 'pending' ? t('pending_post') : p.status === 'hidden' ? t('hidden_post') : t('post_visible')),
         reports.length > 0 && h('span', { class: 'tag tag-red' }, t('reports_n', { n: reports.length })),
-        p.hold_reason && h('span', { class: 'tag' }, p.hold_reason)),
+        p.hold_reason && h('span', { class: 'tag' }, holdText(p.hold_reason))),
       reports.length > 0 && h('ul', { class: 'reasons' }, reports.map((r) => h('li', null, r.reason || ''))),
       h('div', { class: 'actions' },
         reasonAction(t('hide'), { cls: 'danger', onsubmit: async (reason) => {
-          try { await api.post(`/v1/posts/${p.id}/hide`, { reason }); await refresh(); return true; } catch (e) { toast(errText(e), 'error'); return false; }
+          try { await api.post(`/v1/posts/${p.id}/hide`, { reason }); await refresh(); return true; } catch (e) { toast(errNode(e), 'error'); return false; }
         } }),
         h('button', { type: 'button', onclick: async () => {
-          try { await api.post(`/v1/posts/${p.id}/restore`); await refresh(); } catch (e) { toast(errText(e), 'error'); }
+          try { await api.post(`/v1/posts/${p.id}/restore`); await refresh(); } catch (e) { toast(errNode(e), 'error'); }
         } }, t('restore'))));
   }
+
+  // member names for the log (which carries ids only); best effort
+  const names = new Map();
+  try {
+    const { items } = await api.get(`/v1/communities/${cid}/members?limit=200`);
+    for (const m of items) if (m.user) names.set(m.user_id, m.user.display_name);
+  } catch { /* ids then */ }
 
   async function refresh() {
     const [q, l] = await Promise.all([
@@ -42,8 +49,9 @@ export async function staffView(cid) {
     ]);
     patchList(queue, q.items, { key: (p) => p.id, render: queueItem, empty: () => h('li', { class: 'muted' }, t('queue_empty')) });
     replace(log, l.items.length ? l.items.map((x) => h('li', null,
-      h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind ? t('target_' + x.target.kind) : ''} #${x.target?.id ?? ''}`,
-      ' · ', x.reason || '', ` (${t('user_id')} ${x.actor_id})`)) : h('li', { class: 'muted' }, t('no_log')));
+      h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind ? t('target_' + x.target.kind) : ''} `,
+      x.target?.kind === 'user' && names.has(x.target.id) ? names.get(x.target.id) : `#${x.target?.id ?? ''}`,
+      x.reason ? [' · ', x.reason] : '', ' · ', t('by_user', { name: names.get(x.actor_id) || `#${x.actor_id}` }))) : h('li', { class: 'muted' }, t('no_log')));
   }
 
   // Any change on mod:{cid} (a report, a held post, an action) refreshes
@@ -58,7 +66,7 @@ export async function staffView(cid) {
     try {
       while (dirty) {
         dirty = false;
-        try { await refresh(); } catch (e) { toast(errText(e), 'error'); }
+        try { await refresh(); } catch (e) { toast(errNode(e), 'error'); }
       }
     } finally { running = false; }
   }

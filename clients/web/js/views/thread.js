@@ -4,7 +4,7 @@
 import { h, append, field, formValues, replace, patchList, uid } from '../dom.js';
 import { t, fmtTime, fmtDuration } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, reasonAction, errText } from '../ui.js';
+import { handleForm, toast, reasonAction, errNode, holdText } from '../ui.js';
 import { isStaff, me, community } from '../state.js';
 import { liveLoad } from '../live.js';
 
@@ -32,11 +32,12 @@ export async function threadView(tid) {
     append(li, [
       h('p', { class: 'post-meta' }, h('strong', null, p.author?.display_name || ''), ' · ',
         h('time', null, fmtTime(p.created_at)), ` · #${p.id}`, p.edited_at ? ` · ${t('edited')}` : ''),
-      p.reply_to && h('p', { class: 'quote' }, t('replying_to', { id: p.reply_to }),
-        quoted && quoted.status === 'visible' ? `：${quoted.body.slice(0, 60)}` : ''),
+      p.reply_to && h('p', { class: 'quote' },
+        quoted?.author?.display_name ? t('replying_to_name', { name: quoted.author.display_name, id: p.reply_to }) : t('replying_to', { id: p.reply_to }),
+        quoted && quoted.status === 'visible' && quoted.body ? [t('colon'), quoted.body.slice(0, 60)] : ''),
       h('p', { class: 'post-body' }, p.status === 'hidden' && !staff ? t('hidden_post') : p.body),
       p.status === 'hidden' && staff && h('p', { class: 'tag tag-grey' }, t('hidden_post')),
-      p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${p.hold_reason}` : '')]);
+      p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${holdText(p.hold_reason)}` : '')]);
     const acts = h('div', { class: 'actions' });
     if (p.status === 'visible' && th.status !== 'locked') {
       acts.append(h('button', { type: 'button', onclick: () => { replyTo = p.id; drawCompose(); composeBox.querySelector('textarea').focus(); } }, t('reply')));
@@ -44,18 +45,18 @@ export async function threadView(tid) {
     if (!mine && p.status === 'visible') {
       acts.append(reasonAction(t('report'), { fieldLabel: t('report_reason'), onsubmit: async (reason) => {
         try { await api.post(`/v1/posts/${p.id}/report`, { reason }); toast(t('reported')); return true; }
-        catch (e) { toast(errText(e), 'error'); return false; }
+        catch (e) { toast(errNode(e), 'error'); return false; }
       } }));
     }
     if (staff && p.status !== 'hidden') {
       acts.append(reasonAction(t('hide'), { cls: 'danger', onsubmit: async (reason) => {
         try { const r = await api.post(`/v1/posts/${p.id}/hide`, { reason }); upsert(r.post); return true; }
-        catch (e) { toast(errText(e), 'error'); return false; }
+        catch (e) { toast(errNode(e), 'error'); return false; }
       } }));
     }
     if (staff && p.status !== 'visible') {
       acts.append(h('button', { type: 'button', onclick: async () => {
-        try { const r = await api.post(`/v1/posts/${p.id}/restore`); upsert(r.post); } catch (e) { toast(errText(e), 'error'); }
+        try { const r = await api.post(`/v1/posts/${p.id}/restore`); upsert(r.post); } catch (e) { toast(errNode(e), 'error'); }
       } }, t('restore')));
     }
     li.append(acts);
@@ -198,7 +199,7 @@ export async function threadView(tid) {
       const r = await api.post(`/v1/threads/${tid}/${what}`, body);
       if (r.thread) setThread(r.thread);
       return true;
-    } catch (e) { toast(errText(e), 'error'); return false; }
+    } catch (e) { toast(errNode(e), 'error'); return false; }
   }
 
   function drawCompose() {

@@ -3,7 +3,7 @@
 import { h, field, choices, formValues, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast } from '../ui.js';
+import { handleForm, toast, errNode } from '../ui.js';
 import { community, me, loadMe } from '../state.js';
 import { CATEGORIES } from './help.js';
 
@@ -43,7 +43,7 @@ export async function volunteerView(cid) {
     replace(ledger, mine
       ? h('p', null, t('ledger_row', { r: mine.requests, m: mine.minutes }), mine.average_rating ? ` · ${t('ledger_rating', { x: mine.average_rating.toFixed(1) })}` : '')
       : h('p', { class: 'muted' }, t('no_ledger')));
-  } catch (e) { replace(ledger, h('p', { class: 'muted' }, e.message)); }
+  } catch (e) { replace(ledger, h('p', { class: 'muted' }, errNode(e, { read: true }))); }
 
   return {
     el: h('section', null,
