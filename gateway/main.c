@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <libwebsockets.h>
 
@@ -246,6 +247,9 @@ static int serve(struct config *cfg)
 		return 1;
 	}
 	gw.push = push_start(&loop, gw.st, cfg, &gw.writes_paused);
+	if (cfg->web_root[0] && access(cfg->web_root, R_OK | X_OK))
+		log_warn("web_root \"%s\" is not a readable folder (run from the repository, "
+			 "or set an absolute path): the web app is not served", cfg->web_root);
 	log_info("linli-gateway listening on %s:%lld (db %s, bus %s)",
 		 cfg->listen[0] ? cfg->listen : "*", (long long)cfg->port, cfg->db,
 		 cfg->redis_url[0] ? cfg->redis_url : "in-process");
