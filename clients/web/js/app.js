@@ -47,6 +47,8 @@ async function render() {
   }
   if (loggedIn && /^#\/(login|register)$/.test(hash)) { location.replace(takeRoute()); return; }
   renderShell();
+  const moveFocus = focusMain;
+  focusMain = false;
   replace(main, h('p', { class: 'muted' }, t('loading')));
   let view = null;
   for (const [re, fn] of routes) {
@@ -61,6 +63,8 @@ async function render() {
     cleanup = v.cleanup || null;
     const heading = main.querySelector('h1');
     document.title = heading ? `${heading.textContent} · ${t('app_name')}` : t('app_name');
+    // a new page: keyboard and screen-reader users start at its content
+    if (moveFocus && !main.contains(document.activeElement)) main.focus();
   } catch (e) {
     if (seq !== renderSeq) return;
     if (e.status === 401) { api.setSession(null); return; }
@@ -69,6 +73,9 @@ async function render() {
       h('button', { type: 'button', onclick: () => render() }, t('retry'))));
   }
 }
+
+let focusMain = false; // set by a route change, used by the next render
+let navKey = null;     // what the nav was built for (language, user)
 
 function renderShell() {
   document.documentElement.lang = getLang() === 'en' ? 'en' : 'zh-CN';
@@ -79,13 +86,28 @@ function renderShell() {
   sw.setAttribute('lang', getLang() === 'en' ? 'zh-CN' : 'en');
   const nav = $('topnav');
   nav.setAttribute('aria-label', t('nav'));
-  if (!api.getSession()) { replace(nav); return; }
-  const unread = store.unread || 0;
+  const s = api.getSession();
+  const key = s ? `${getLang()}:${s.user?.id}` : '';
+  if (key === navKey) { showUnread(); return; } // keep the nav (and focus in it)
+  navKey = key;
+  if (!s) { replace(nav); return; }
   replace(nav,
     h('a', { href: '#/' }, t('nav_home')),
-    h('a', { href: '#/inbox', id: 'inbox-link', 'aria-label': `${t('nav_inbox')}${unread ? t('list_sep') + t('unread', { n: unread }) : ''}` },
-      t('nav_inbox'), unread ? h('span', { class: 'badge', id: 'unread-badge', 'aria-hidden': 'true' }, String(unread)) : null),
+    h('a', { href: '#/inbox', id: 'inbox-link' }, t('nav_inbox'), h('span', { class: 'badge', id: 'unread-badge', 'aria-hidden': 'true', hidden: true })),
     h('button', { type: 'button', class: 'link', onclick: async () => { await api.logout(); } }, t('nav_logout')));
+  showUnread();
+}
+
+// The unread count, changed in place (the nav is not rebuilt, so a
+// keyboard user on a nav link keeps their place).
+function showUnread() {
+  const link = $('inbox-link');
+  const badge = $('unread-badge');
+  if (!link || !badge) return;
+  const unread = store.unread || 0;
+  link.setAttribute('aria-label', `${t('nav_inbox')}${unread ? t('list_sep') + t('unread', { n: unread }) : ''}`);
+  badge.textContent = unread ? String(unread) : '';
+  badge.hidden = !unread;
 }
 
 
@@ -125,6 +147,7 @@ async function onLogin() {
   if (!me) return;
   store.unread = me.unread_notifications || 0;
   renderShell();
+  showUnread();
   startLive();
   if (userOff) userOff();
   userOff = subscribe(`user:${me.user.id}`, (ev) => {
@@ -162,11 +185,11 @@ $('lang-switch').addEventListener('click', () => {
   render();
 });
 
-window.addEventListener('hashchange', render);
+window.addEventListener('hashchange', () => { focusMain = true; render(); });
 window.addEventListener('online', () => api.flushOutbox());
 onConnState(showConn);
 store.onLogin = onLogin;
-store.onUnread = () => renderShell();
+store.onUnread = () => showUnread();
 if (api.getSession()) onLogin();
 if (api.outboxSize()) { $('outbox').hidden = false; $('outbox').textContent = t('queued', { n: api.outboxSize() }); }
 render();

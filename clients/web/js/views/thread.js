@@ -40,7 +40,7 @@ export async function threadView(tid) {
       p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${holdText(p.hold_reason)}` : '')]);
     const acts = h('div', { class: 'actions' });
     if (p.status === 'visible' && th.status !== 'locked') {
-      acts.append(h('button', { type: 'button', onclick: () => { replyTo = p.id; drawCompose(); composeBox.querySelector('textarea').focus(); } }, t('reply')));
+      acts.append(h('button', { type: 'button', onclick: () => { replyTo = p.id; drawCompose(); composeBox.querySelector('textarea')?.focus(); } }, t('reply')));
     }
     if (!mine && p.status === 'visible') {
       acts.append(reasonAction(t('report'), { fieldLabel: t('report_reason'), onsubmit: async (reason) => {
@@ -202,12 +202,26 @@ export async function threadView(tid) {
     } catch (e) { toast(errNode(e), 'error'); return false; }
   }
 
+  // The reply form is built once (and again only when the thread is
+  // unlocked); choosing "Reply" or cancelling it changes the note above the
+  // text in place, so typed text is never lost.
+  let composeForm = null, replyNote = null;
+
+  function drawReplyNote() {
+    const q = replyTo && posts.get(replyTo);
+    replace(replyNote, replyTo ? [
+      q?.author?.display_name ? t('replying_to_name', { name: q.author.display_name, id: replyTo }) : t('replying_to', { id: replyTo }), ' ',
+      h('button', { type: 'button', class: 'link', onclick: () => { replyTo = null; drawReplyNote(); composeForm.querySelector('textarea').focus(); } }, t('cancel'))] : null);
+    replyNote.hidden = !replyTo;
+  }
+
   function drawCompose() {
-    if (th.status === 'locked') { replace(composeBox); return; }
+    if (th.status === 'locked') { composeForm = null; replace(composeBox); return; }
+    if (composeForm) { drawReplyNote(); return; }
+    replyNote = h('p', { class: 'quote', id: 'reply-note' });
     const form = h('form', { class: 'card stack', id: 'post-form' },
       h('h2', null, t('write_post')),
-      replyTo && h('p', { class: 'quote' }, t('replying_to', { id: replyTo }), ' ',
-        h('button', { type: 'button', class: 'link', onclick: () => { replyTo = null; drawCompose(); } }, t('cancel'))),
+      replyNote,
       field(t('body'), { name: 'body', type: 'textarea', required: true, maxlength: 5000, rows: 3 }),
       h('button', { type: 'submit', class: 'primary' }, t('send')));
     handleForm(form, async () => {
@@ -216,11 +230,13 @@ export async function threadView(tid) {
       const r = await api.post(`/v1/threads/${tid}/posts`, body, { queue: true });
       form.reset();
       replyTo = null;
-      if (r.queued) { toast(t('queued_one')); drawCompose(); return; }
+      drawReplyNote();
+      if (r.queued) { toast(t('queued_one')); return; }
       if (r.post.status === 'pending') toast(t('post_pending_note'));
       upsert(r.post);
-      drawCompose();
     });
+    composeForm = form;
+    drawReplyNote();
     replace(composeBox, form);
   }
 
