@@ -122,6 +122,25 @@ function showConn({ state, attempt }) {
 
 // --- what stays live on every page ------------------------------------------
 let userOff = null;
+let helpOffs = [];
+
+const bannerFor = (hid) => $('banner').querySelector(`[data-help-id="${Number(hid)}"]`);
+function dropBanner(hid) { const b = bannerFor(hid); if (b) b.remove(); }
+
+// A help.request notification, live or replayed after a reconnect: shown
+// as a banner only while it is unread and the request is still open (the
+// unread count is taken from the server at the same time, so a replayed
+// notification that was read elsewhere does not count twice).
+async function onHelpNote(n) {
+  const d = n.data || {};
+  const [list, req] = await Promise.all([
+    api.get('/v1/notifications?unread=1&limit=200').catch(() => null),
+    api.get(`/v1/help/${Number(d.id)}`).catch(() => null),
+  ]);
+  if (list && typeof list.unread === 'number') setUnread(list.unread);
+  const unread = list ? list.items.some((x) => x.id === n.id) : !n.read;
+  if (unread && req?.request?.status === 'open' && !bannerFor(d.id)) showBanner(n);
+}
 
 function showBanner(note) {
   const d = note.data || {};
@@ -130,7 +149,10 @@ function showBanner(note) {
   const claimBtn = h('button', { type: 'button', class: 'primary', onclick: async () => {
     claimBtn.disabled = true;
     try { await api.post(`/v1/help/${d.id}/claim`); toast(t('claimed_ok')); close(); }
-    catch (e) { toast(errNode(e), 'error'); claimBtn.disabled = false; }
+    catch (e) {
+      if (e.status === 409) { toast(t('claim_taken'), 'error'); close(); return; } // someone was first
+      toast(errNode(e), 'error'); claimBtn.disabled = false;
+    }
   } }, t('claim'));
   const box = h('section', { class: 'banner', role: 'alert', 'data-help-id': d.id },
     h('p', null, h('strong', null, t('banner_new', { title: d.title || '' })),
@@ -153,16 +175,24 @@ async function onLogin() {
   userOff = subscribe(`user:${me.user.id}`, (ev) => {
     if (ev.type !== 'notification') return;
     const n = ev.data || {};
-    if (!n.read) setUnread((store.unread || 0) + 1);
     for (const fn of store.noteListeners) fn(n);
-    if (n.type === 'help.request') showBanner(n);
-    else toast(noteText(n));
+    if (n.type === 'help.request') { onHelpNote(n); return; }
+    if (!n.read) setUnread((store.unread || 0) + 1);
+    toast(noteText(n));
   });
+  // a banner goes once its request is no longer open (claimed, cancelled,
+  // expired)
+  for (const off of helpOffs) off();
+  helpOffs = me.memberships.map((m) => subscribe(`help:${m.community_id}`, (ev) => {
+    if (ev.type === 'help.updated' && ev.data?.status !== 'open') dropBanner(ev.data.id);
+  }));
 }
 
 api.onSession((s) => {
   if (!s) {
     if (userOff) { userOff(); userOff = null; }
+    for (const off of helpOffs) off();
+    helpOffs = [];
     stopLive();
     store.me = null;
     replace($('banner'));

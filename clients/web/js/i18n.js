@@ -68,6 +68,7 @@ const STRINGS = {
     // added with the review fixes
     colon: '：', sep: ' · ',
     invite_login_note: '你收到了社区邀请：请先登录或注册，之后回到邀请页面加入。',
+    claim_taken: '这条求助已被其他志愿者认领或已结束。',
     list_sep: '，', replying_to_name: '回复 {name}（#{id}）', post_visible: '正常显示', hold_word: '含敏感词“{word}”，等待审核',
     act_consultation_close: '结束投票', act_consultation_outcome: '发布投票结果', by_user: '操作人：{name}',
     err_bad_request: '提交的内容有误，请检查后重试。', err_field: '请检查“{field}”。', err_unauthorized: '登录已失效，请重新登录。',
@@ -134,6 +135,7 @@ const STRINGS = {
     // added with the review fixes
     colon: ': ', sep: ' · ',
     invite_login_note: 'You have been invited to a community: log in or sign up first, then you come back to the invitation to join.',
+    claim_taken: 'Someone else has claimed this request, or it has ended.',
     list_sep: ', ', replying_to_name: 'Reply to {name} (#{id})', post_visible: 'Visible', hold_word: 'Contains the listed word “{word}”; awaiting review',
     act_consultation_close: 'Closed a vote', act_consultation_outcome: 'Published a vote outcome', by_user: 'by {name}',
     err_bad_request: 'Something in the form is not right; please check it.', err_field: 'Please check “{field}”.', err_unauthorized: 'Your session has ended; please log in again.',
