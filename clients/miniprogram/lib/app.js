@@ -6,7 +6,8 @@
 // which reconnects at once and replays what was missed.
 import { createApi } from './api.js';
 
-export function createApp({ wx, sdk, baseUrl }) {
+// opts (tests): heartbeatMs, backoff, to override the SDK's.
+export function createApp({ wx, sdk, baseUrl, heartbeatMs, backoff }) {
   const seqKey = (ch) => 'linli.seq.' + ch;
   return {
     globalData: { baseUrl },
@@ -18,7 +19,8 @@ export function createApp({ wx, sdk, baseUrl }) {
         url: baseUrl.replace(/^http/, 'ws') + '/v1/ws',
         token: () => this.api.accessToken(),
         transport: sdk.wxTransport(wx),
-        backoff: { minMs: 250, maxMs: 10000 },
+        backoff: backoff || { minMs: 250, maxMs: 10000 },
+        heartbeatMs,
         store: {
           get: (ch) => wx.getStorageSync(seqKey(ch)) || undefined,
           set: (ch, seq) => (seq === undefined ? wx.removeStorageSync(seqKey(ch)) : wx.setStorageSync(seqKey(ch), seq)),

@@ -7,10 +7,13 @@
 const STATUS = { open: '待认领', claimed: '已认领', done: '已完成', confirmed: '已确认', cancelled: '已取消', expired: '已过期' };
 const STATE = { idle: '未连接', connecting: '连接中…', live: '实时', reconnecting: '重新连接中…', closed: '已断开' };
 
-export function inboxPage(wx, getApp) {
-  let offs = [];
-  const byId = new Map();
+// How long to wait for the subscription before loading anyway.
+const SUB_WAIT_MS = 4000;
 
+// WeChat makes every page instance from this one object, so per-page state
+// (subscriptions, the requests shown) lives on the instance (this._offs,
+// this._byId), set up in onLoad and dropped in onUnload.
+export function inboxPage(wx, getApp) {
   return {
     data: { cid: 0, items: [], banner: null, state: '', error: '' },
 
@@ -20,11 +23,17 @@ export function inboxPage(wx, getApp) {
       const me = app.api.session();
       if (!me) { wx.redirectTo({ url: '/pages/login/login' }); return; }
       this.setData({ cid });
+      this._offs = [];
+      this._byId = new Map();
+      const offs = this._offs;
       const showState = ({ state, attempt }) =>
         this.setData({ state: state === 'reconnecting' ? `${STATE.reconnecting}（${attempt}）` : STATE[state] || state, live: state === 'live' });
       showState({ state: app.linli.state, attempt: app.linli.attempt });
       offs.push(app.linli.on('state', showState));
-      const help = app.linli.subscribe(`help:${cid}`, (ev) => this.upsert(ev.data));
+      // events lost (the channel was reset): start again from REST
+      const help = app.linli.subscribe(`help:${cid}`, (ev) => this.upsert(ev.data), {
+        onReset: () => { if (this._byId) this._byId.clear(); return this.load(); },
+      });
       const user = app.linli.subscribe(`user:${me.user.id}`, (ev) => {
         const n = ev.data || {};
         if (ev.type === 'notification' && n.type === 'help.request' && n.data?.community_id === cid) {
@@ -34,31 +43,44 @@ export function inboxPage(wx, getApp) {
       });
       offs.push(help, user);
       app.startLive();
-      return this.load();
+      // live first, then the snapshot: nothing falls between the two
+      let timer;
+      const wait = new Promise((r) => { timer = setTimeout(r, SUB_WAIT_MS); });
+      return Promise.race([help.subscribed.catch(() => {}), wait])
+        .then(() => { clearTimeout(timer); return this.load(); });
     },
 
     onShow() { getApp().linli?.wake(); },
 
-    onUnload() { for (const off of offs) off(); offs = []; },
+    onUnload() {
+      for (const off of this._offs || []) off();
+      this._offs = [];
+      this._byId = null; // a load still in flight finds nothing to fill
+    },
 
     onPullDownRefresh() { return this.load().finally(() => wx.stopPullDownRefresh && wx.stopPullDownRefresh()); },
 
     async load() {
       try {
         const { items } = await getApp().api.get(`/v1/communities/${this.data.cid}/help?limit=100`);
-        for (const r of items) if (!byId.has(r.id)) byId.set(r.id, r);
+        if (!this._byId) return; // unloaded meanwhile
+        for (const r of items) this._byId.set(r.id, { ...this._byId.get(r.id), ...r });
         this.render();
       } catch (e) { this.setData({ error: e.message }); }
     },
 
     upsert(r) {
-      byId.set(r.id, { ...byId.get(r.id), ...r });
+      if (!this._byId) return;
+      const old = this._byId.get(r.id) || {};
+      // help:{cid} events carry no contact and hide details: keep what REST gave
+      this._byId.set(r.id, { ...old, ...r, contact: 'contact' in r ? r.contact : (r.status === 'open' ? undefined : old.contact),
+        details: r.details_hidden ? old.details : (r.details ?? old.details) });
       this.render();
     },
 
     render() {
       const me = getApp().api.session()?.user?.id;
-      const items = [...byId.values()]
+      const items = [...(this._byId || new Map()).values()]
         .filter((r) => r.status === 'open' || r.volunteer_id === me)
         .sort((a, b) => b.id - a.id)
         .map((r) => ({ id: r.id, title: r.title, grid: r.grid || '不限', urgent: r.urgency === 'urgent', status: r.status,

@@ -1,9 +1,13 @@
 // The mini-program sample's page logic in Node: the SDK's wx adapter over
 // the shared `wx` stand-in (a SocketTask on the real `ws` package), plus
 // wx.request and storage stand-ins, against a real gateway. A volunteer's
-// inbox gets a matching request live as a banner, claims it and marks it
-// done; the gateway restarts while the program is in the background, and
-// onShow resumes the channels so a request made meanwhile appears.
+// inbox starts from a stale stored seq (the channel is reset and the page
+// reloads), gets a matching request live as a banner, claims it and marks
+// it done; the SDK pings by itself; two inbox pages keep their own state
+// and an unloaded one lets go; the gateway restarts while the program is
+// in the background, and (with a reconnect backoff far longer than the
+// test) only onShow's wake brings it back, resuming the channels so a
+// request made meanwhile appears.
 import assert from 'node:assert/strict';
 import * as sdk from '../../js/src/index.js';
 import { makeWx } from '../../js/test/wx-standin.mjs';
@@ -57,7 +61,12 @@ itest('mini-program: volunteer inbox gets a request live, claims it, and resumes
   await volunteer(gw, vol, w.A.id, { categories: ['errand'], grids: [] });
 
   const wx = miniWx();
-  const app = createApp({ wx, sdk, baseUrl: gw.url });
+  // a stored seq far ahead of the channel (a database reset): the gateway
+  // answers the help subscription with reset, and the page reloads
+  const helpSeqKey = `linli.seq.help:${w.A.id}`;
+  wx.setStorageSync(helpSeqKey, 999999);
+  const BACKOFF_MS = 60000;
+  const app = createApp({ wx, sdk, baseUrl: gw.url, heartbeatMs: 200, backoff: { minMs: BACKOFF_MS, maxMs: BACKOFF_MS } });
   app.onLaunch();
   h.onCleanup(() => app.linli.close());
   const getApp = () => app;
@@ -70,9 +79,14 @@ itest('mini-program: volunteer inbox gets a request live, claims it, and resumes
   assert.deepEqual(wx.redirects, [`/pages/inbox/inbox?cid=${w.A.id}`]);
 
   const page = mount(inboxPage(wx, getApp));
+  let loads = 0;
+  const load = page.load;
+  page.load = function countedLoad() { loads++; return load.call(this); };
   await page.onLoad({ cid: String(w.A.id) });
   h.onCleanup(() => page.onUnload());
   await until(() => page.data.state === '实时', 'live');
+  await until(() => loads >= 2, 'onReset reloads the page');
+  await until(() => wx.getStorageSync(helpSeqKey) !== 999999, 'the stale seq is dropped');
 
   const r1 = await createHelp(gw, asker, w.A.id, { title: '帮忙搬米' });
   await until(() => page.data.banner?.id === r1.id, 'banner');
@@ -90,22 +104,46 @@ itest('mini-program: volunteer inbox gets a request live, claims it, and resumes
   item = page.data.items.find((i) => i.id === r1.id);
   assert.equal(item.statusText, '已完成');
 
-  // app-level heartbeat: the SDK pings (WeChat has no WebSocket ping)
-  await app.linli.ping();
-  assert.ok(wx.sent.some((f) => f.op === 'ping'));
+  // app-level heartbeat: the SDK pings by itself every heartbeatMs (WeChat
+  // has no WebSocket ping), and the gateway answers
+  const mark = wx.sent.length;
+  const pongs = app.linli.stats.pongs;
+  await until(() => wx.sent.slice(mark).filter((f) => f.op === 'ping').length >= 2 && app.linli.stats.pongs >= pongs + 2,
+    'two automatic pings answered', 5000);
+
+  // a second inbox page: its own state; the first, unloaded, lets go
+  const page2 = mount(inboxPage(wx, getApp));
+  await page2.onLoad({ cid: String(w.A.id) });
+  h.onCleanup(() => page2.onUnload());
+  assert.ok(page2.data.items.some((i) => i.id === r1.id), 'the second page loaded for itself');
+  page.onUnload();
+  const shownBefore = page.data.items.length;
+  const r1b = await createHelp(gw, asker, w.A.id, { title: '帮忙取报纸' });
+  await until(() => page2.data.items.some((i) => i.id === r1b.id), 'live on the second page');
+  assert.equal(page.data.items.length, shownBefore, 'the unloaded page gets nothing');
+  assert.equal(page.data.items.some((i) => i.id === r1b.id), false);
 
   // background: the gateway restarts; a request is made meanwhile through
-  // a second gateway on the same database; onShow resumes
+  // a second gateway on the same database. The reconnect backoff is a
+  // minute (jitter pinned to its top), so only onShow's wake can reconnect
+  // within this test's bounds.
+  const random = Math.random;
+  Math.random = () => 0.999;
+  h.onCleanup(() => { Math.random = random; });
   await gw.stop();
-  await until(() => page.data.state.startsWith('重新连接中'), 'reconnecting');
+  await until(() => page2.data.state.startsWith('重新连接中'), 'reconnecting');
   const gw2 = await h.gateway({ config: FAST, db: gw.db, name: 'gw2' });
   const r2 = await createHelp(gw2, asker, w.A.id, { title: '帮忙修水龙头' });
   await gw2.stop();
   await gw.start();
+  Math.random = random;
+  assert.equal(app.linli.state, 'reconnecting', 'still waiting out the backoff');
+  const woken = Date.now();
   app.onShow();
-  page.onShow();
-  await until(() => page.data.state === '实时', 'live again', 20000);
-  await until(() => page.data.items.some((i) => i.id === r2.id && i.status === 'open'), 'the request made while away');
-  await until(() => page.data.banner?.id === r2.id, 'its banner, from the resumed user channel');
+  page2.onShow();
+  await until(() => page2.data.state === '实时', 'live again', 10000);
+  assert.ok(Date.now() - woken < BACKOFF_MS / 2, 'reconnected by the wake, not the backoff timer');
+  await until(() => page2.data.items.some((i) => i.id === r2.id && i.status === 'open'), 'the request made while away');
+  await until(() => page2.data.banner?.id === r2.id, 'its banner, from the resumed user channel');
   assert.equal(wx.maxOpen, 1, 'one SocketTask at a time');
 });
