@@ -33,13 +33,32 @@ export async function communityView(cid) {
       .sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || b.id - a.id);
     patchList(list, items, { key: (x) => x.id, render: threadItem, empty: () => h('li', { class: 'muted' }, t('no_threads')) });
   };
+  // Pages of PAGE threads; "more" follows the server's cursor.
+  const PAGE = 20;
+  let cursor = null;
+  const moreBtn = h('button', { type: 'button', id: 'more-threads', hidden: true }, t('more'));
+  const url = (cur) => `/v1/communities/${cid}/threads?limit=${PAGE}${query ? `&q=${encodeURIComponent(query)}` : ''}${cur ? `&cursor=${encodeURIComponent(cur)}` : ''}`;
   const load = async () => {
-    const q = query ? `?q=${encodeURIComponent(query)}` : '';
-    const { items } = await api.get(`/v1/communities/${cid}/threads${q}`);
+    const { items, next_cursor: next } = await api.get(url(null));
     if (query) threads.clear();
     for (const th of items) threads.set(th.id, th); // by id: one entry per thread
+    cursor = next || null;
+    moreBtn.hidden = !cursor;
     draw();
   };
+  moreBtn.addEventListener('click', async () => {
+    if (!cursor) return;
+    moreBtn.disabled = true;
+    try {
+      const { items, next_cursor: next } = await api.get(url(cursor));
+      for (const th of items) if (!threads.has(th.id)) threads.set(th.id, th);
+      cursor = next || null;
+      draw();
+      // the button goes with the last page: keep keyboard users in the list
+      if (!cursor && items.length) list.querySelector(`[data-thread-id="${items[0].id}"] a`)?.focus();
+      moreBtn.hidden = !cursor;
+    } catch (e) { toast(errNode(e, { read: true }), 'error'); } finally { moreBtn.disabled = false; }
+  });
   // subscribed (confirmed) first, then loaded: nothing falls between the two
   const off = await liveLoad(`community:${cid}`, (ev) => {
     if (ev.type === 'thread.created' || ev.type === 'thread.updated') { threads.set(ev.data.id, ev.data); draw(); }
@@ -97,7 +116,7 @@ export async function communityView(cid) {
         h('a', { class: 'button', href: `#/c/${cid}/help` }, t('open_help')),
         h('a', { class: 'button', href: `#/c/${cid}/volunteer` }, t('open_volunteer')),
         staff && h('a', { class: 'button', href: `#/c/${cid}/mod` }, t('open_mod'))),
-      news, search, list, newThread, consult),
+      news, search, list, moreBtn, newThread, consult),
     cleanup: off,
   };
 }

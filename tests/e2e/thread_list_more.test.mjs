@@ -1,0 +1,31 @@
+// A community with more threads than one page: the list shows the first
+// page and a "加载更多" button that follows the server's cursor until the
+// last page, then goes; nothing is shown twice.
+import assert from 'node:assert/strict';
+import { itest } from '../integration/lib/harness.mjs';
+import { forumWorld, createThread } from '../integration/lib/forums.mjs';
+import { WEB_CONFIG, browser, openAs, noErrors } from './lib.mjs';
+
+itest('the thread list pages with a "more" button', async (h) => {
+  const gw = await h.gateway({ config: WEB_CONFIG });
+  const w = await forumWorld(gw, { residents: 1, other: false });
+  const [r1] = w.residents;
+  for (let i = 1; i <= 45; i++) await createThread(gw, r1.access, w.A.id, { title: `议题${String(i).padStart(2, '0')}` });
+  const b = await browser(h);
+  const p = await openAs(b, gw, r1, `/c/${w.A.id}`);
+  const items = p.locator('#thread-list li.thread-item');
+  await p.locator('#thread-list', { hasText: '议题45' }).waitFor();
+  assert.equal(await items.count(), 20);
+  const more = p.getByRole('button', { name: '加载更多' });
+  await more.click();
+  await p.locator('#thread-list', { hasText: '议题06' }).waitFor();
+  assert.equal(await items.count(), 40);
+  await more.click();
+  await p.locator('#thread-list', { hasText: '议题01' }).waitFor();
+  assert.equal(await items.count(), 45);
+  await more.waitFor({ state: 'hidden' });
+  const titles = await items.locator('h3').allTextContents();
+  assert.equal(new Set(titles).size, 45, 'each once');
+  assert.deepEqual(titles.slice(0, 2), ['议题45', '议题44'], 'newest first');
+  noErrors(assert, p);
+});
