@@ -1,13 +1,14 @@
 // A community with more threads than one page: the list shows the first
 // page and a "加载更多" button that follows the server's cursor until the
-// last page, then goes; nothing is shown twice.
+// last page, then goes; nothing is shown twice. A thread with more replies
+// than one page of posts (200) shows them all.
 import assert from 'node:assert/strict';
 import { itest } from '../integration/lib/harness.mjs';
-import { forumWorld, createThread } from '../integration/lib/forums.mjs';
+import { forumWorld, createThread, createPost } from '../integration/lib/forums.mjs';
 import { WEB_CONFIG, browser, openAs, noErrors } from './lib.mjs';
 
 itest('the thread list pages with a "more" button', async (h) => {
-  const gw = await h.gateway({ config: WEB_CONFIG });
+  const gw = await h.gateway({ config: { ...WEB_CONFIG, rate_writes_per_user: 1000000 } });
   const w = await forumWorld(gw, { residents: 1, other: false });
   const [r1] = w.residents;
   for (let i = 1; i <= 45; i++) await createThread(gw, r1.access, w.A.id, { title: `议题${String(i).padStart(2, '0')}` });
@@ -27,5 +28,11 @@ itest('the thread list pages with a "more" button', async (h) => {
   const titles = await items.locator('h3').allTextContents();
   assert.equal(new Set(titles).size, 45, 'each once');
   assert.deepEqual(titles.slice(0, 2), ['议题45', '议题44'], 'newest first');
+
+  const long = await createThread(gw, r1.access, w.A.id, { title: '长帖' });
+  for (let i = 1; i <= 205; i++) await createPost(gw, r1.access, long.id, `第${i}楼`);
+  await p.evaluate((tid) => { location.hash = `#/t/${tid}`; }, long.id);
+  await p.locator('#post-list li.post', { hasText: '第205楼' }).waitFor();
+  assert.equal(await p.locator('#post-list li.post').count(), 205);
   noErrors(assert, p);
 });

@@ -122,7 +122,7 @@ function showConn({ state, attempt }) {
 
 // --- what stays live on every page ------------------------------------------
 let userOff = null;
-let helpOffs = [];
+const helpOffs = new Map(); // cid -> unsubscribe
 
 const bannerFor = (hid) => $('banner').querySelector(`[data-help-id="${Number(hid)}"]`);
 function dropBanner(hid) { const b = bannerFor(hid); if (b) b.remove(); }
@@ -180,19 +180,28 @@ async function onLogin() {
     if (!n.read) setUnread((store.unread || 0) + 1);
     toast(noteText(n));
   });
-  // a banner goes once its request is no longer open (claimed, cancelled,
-  // expired)
-  for (const off of helpOffs) off();
-  helpOffs = me.memberships.map((m) => subscribe(`help:${m.community_id}`, (ev) => {
-    if (ev.type === 'help.updated' && ev.data?.status !== 'open') dropBanner(ev.data.id);
-  }));
+  followHelp(me);
+}
+
+// A banner goes once its request is no longer open (claimed, cancelled,
+// expired): follow help:{cid} of every community the user is in (again
+// after joining one).
+function followHelp(me) {
+  const want = new Set((me?.memberships || []).map((m) => m.community_id));
+  for (const [cid, off] of helpOffs) if (!want.has(cid)) { off(); helpOffs.delete(cid); }
+  for (const cid of want) {
+    if (helpOffs.has(cid)) continue;
+    helpOffs.set(cid, subscribe(`help:${cid}`, (ev) => {
+      if (ev.type === 'help.updated' && ev.data?.status !== 'open') dropBanner(ev.data.id);
+    }));
+  }
 }
 
 api.onSession((s) => {
   if (!s) {
     if (userOff) { userOff(); userOff = null; }
-    for (const off of helpOffs) off();
-    helpOffs = [];
+    for (const off of helpOffs.values()) off();
+    helpOffs.clear();
     stopLive();
     store.me = null;
     replace($('banner'));
@@ -219,6 +228,7 @@ window.addEventListener('hashchange', () => { focusMain = true; render(); });
 window.addEventListener('online', () => api.flushOutbox());
 onConnState(showConn);
 store.onLogin = onLogin;
+store.onMemberships = followHelp;
 store.onUnread = () => showUnread();
 if (api.getSession()) onLogin();
 if (api.outboxSize()) { $('outbox').hidden = false; $('outbox').textContent = t('queued', { n: api.outboxSize() }); }

@@ -100,7 +100,10 @@ export async function liveLoad(ch, onEvent, load, { onReset } = {}) {
   });
   let timer, confirmed = false;
   const ok = off.subscribed.then(() => { confirmed = true; }, () => {});
-  await Promise.race([ok, new Promise((r) => { timer = setTimeout(r, SUB_WAIT_MS); })]);
+  // no link at the moment (reconnecting, stopped): show the snapshot now
+  // rather than after the time-out; it is loaded again once live
+  const linked = current.state === 'live' || current.state === 'connecting';
+  await Promise.race([ok, new Promise((r) => { timer = setTimeout(r, linked ? SUB_WAIT_MS : 0); })]);
   clearTimeout(timer);
   try { await load(); } catch (e) { off(); throw e; }
   flush();

@@ -7,6 +7,7 @@ export const store = {
   communities: new Map(), // cid -> community
   noteListeners: new Set(), // fn(notification) for views that show the inbox
   onLogin: null,       // set by app.js
+  onMemberships: null, // set by app.js: fn(me) after memberships change
 };
 
 export async function loadMe() {

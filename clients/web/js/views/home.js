@@ -3,7 +3,7 @@ import { h, field, formValues } from '../dom.js';
 import { t } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast } from '../ui.js';
-import { loadMe, community } from '../state.js';
+import { loadMe, community, store } from '../state.js';
 
 export async function homeView({ cid, code }) {
   const me = await loadMe();
@@ -29,6 +29,7 @@ export async function homeView({ cid, code }) {
     await api.post(`/v1/communities/${Number(v.cid)}/join`, { code: v.code });
     const c = await community(Number(v.cid));
     await loadMe(); // the new membership (and a staff role's tools) everywhere
+    if (store.onMemberships) store.onMemberships(store.me);
     toast(t('joined', { name: c.name }));
     location.hash = `#/c/${c.id}`;
   });

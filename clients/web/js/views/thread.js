@@ -248,9 +248,16 @@ export async function threadView(tid) {
     if (wasLocked !== (th.status === 'locked')) { drawCompose(); drawPosts(); }
   }
 
+  // Every post, page by page (oldest first; a long thread has more than one
+  // page of 200), up to a bound.
   async function loadPosts() {
-    const { items } = await api.get(`/v1/threads/${tid}/posts?limit=200`);
-    for (const p of items) posts.set(p.id, p); // by id: one entry per post
+    let cursor = null;
+    for (let page = 0; page < 25; page++) {
+      const { items, next_cursor: next } = await api.get(`/v1/threads/${tid}/posts?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      for (const p of items) posts.set(p.id, p); // by id: one entry per post
+      if (!next) break;
+      cursor = next;
+    }
     if (th) drawPosts();
   }
 
