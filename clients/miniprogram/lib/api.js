@@ -85,3 +85,15 @@ export function createApi({ wx, baseUrl }) {
     logout: () => save(null),
   };
 }
+
+// What went wrong, in Chinese, from the error's code (the server's message
+// is in English and for logs only).
+const ERR = {
+  offline: '网络不可用，请稍后重试', bad_request: '提交的内容有误', unauthorized: '登录已失效，请重新登录',
+  forbidden: '没有权限', not_found: '内容不存在或已删除', conflict: '状态已变化，请刷新后重试',
+  rate_limited: '操作太频繁，请稍后再试', payload_too_large: '内容太长', unavailable: '服务器繁忙，请稍后再试',
+  internal: '服务器出错，请稍后再试',
+};
+export function errText(e) {
+  return (e && ERR[e.code]) || (e && e.status >= 500 ? ERR.internal : '操作失败，请稍后再试');
+}

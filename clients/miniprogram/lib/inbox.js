@@ -4,6 +4,8 @@
 // claim and mark done. Pure page logic: wx and getApp are passed in, so
 // Node tests drive it with a stand-in.
 
+import { errText } from './api.js';
+
 const STATUS = { open: '待认领', claimed: '已认领', done: '已完成', confirmed: '已确认', cancelled: '已取消', expired: '已过期' };
 const STATE = { idle: '未连接', connecting: '连接中…', live: '实时', reconnecting: '重新连接中…', closed: '已断开' };
 
@@ -66,7 +68,7 @@ export function inboxPage(wx, getApp) {
         if (!this._byId) return; // unloaded meanwhile
         for (const r of items) this._byId.set(r.id, { ...this._byId.get(r.id), ...r });
         this.render();
-      } catch (e) { this.setData({ error: e.message }); }
+      } catch (e) { this.setData({ error: errText(e) }); }
     },
 
     upsert(r) {
@@ -96,7 +98,7 @@ export function inboxPage(wx, getApp) {
         if (this.data.banner && this.data.banner.id === id) this.setData({ banner: null });
         wx.showToast({ title: what === 'claim' ? '已认领' : '已完成', icon: 'success' });
       } catch (e) {
-        wx.showToast({ title: e.status === 409 ? '已被他人认领' : (e.code === 'offline' ? '离线，未发送' : e.message), icon: 'none' });
+        wx.showToast({ title: e.status === 409 ? '已被他人认领' : (e.code === 'offline' ? '离线，未发送' : errText(e)), icon: 'none' });
       }
     },
 

@@ -1,5 +1,7 @@
 // 登录页: phone and password, then on to the inbox of the first community
 // where this user volunteers.
+import { errText } from './api.js';
+
 export function loginPage(wx, getApp) {
   return {
     data: { phone: '', password: '', error: '' },
@@ -15,7 +17,7 @@ export function loginPage(wx, getApp) {
         if (!m) { this.setData({ error: '还没有加入社区' }); return; }
         wx.redirectTo({ url: `/pages/inbox/inbox?cid=${m.community_id}` });
       } catch (e) {
-        this.setData({ error: e.status === 401 ? '手机号或密码不对' : e.message });
+        this.setData({ error: e.status === 401 ? '手机号或密码不对' : errText(e) });
       }
     },
   };

@@ -122,6 +122,10 @@ itest('mini-program: volunteer inbox gets a request live, claims it, and resumes
   await until(() => page2.data.items.some((i) => i.id === r1b.id), 'live on the second page');
   assert.equal(page.data.items.length, shownBefore, 'the unloaded page gets nothing');
   assert.equal(page.data.items.some((i) => i.id === r1b.id), false);
+  // errors are told in Chinese from their code: "done" on a request this
+  // volunteer has not claimed is 403
+  await page2.act(r1b.id, 'done');
+  assert.equal(wx.toasts.at(-1), '没有权限');
 
   // background: the gateway restarts; a request is made meanwhile through
   // a second gateway on the same database. The reconnect backoff is a
