@@ -60,5 +60,13 @@ itest('help banners go when the request is taken and do not come back on replay'
   // the replayed notifications counted from the server: only r4's is unread
   await p.locator('#unread-badge', { hasText: /^1$/ }).waitFor({ timeout: 10000 });
   assert.equal(await p.locator('#banner .banner').count(), 0, 'no banner for a read or taken request');
+
+  // on the help page, an open request's details are hidden from a volunteer
+  // who has not claimed it, and the page says so
+  await p.evaluate((cid) => { location.hash = `#/c/${cid}/help`; }, w.A.id);
+  const item = p.locator('#help-list li', { hasText: '帮忙遛狗' });
+  await item.waitFor();
+  assert.match(await item.textContent(), /详细说明仅求助人、认领的志愿者和社区工作者可见/);
+  assert.doesNotMatch(await item.textContent(), /快递柜在东门/);
   noErrors(assert, p);
 });

@@ -44,6 +44,7 @@ export async function helpView(cid) {
         mineReq && h('span', { class: 'tag tag-blue' }, t('requested_by_me'))),
       h('p', { class: 'muted' }, [hr.grid || t('any_grid'), fmtTime(hr.created_at)].join(' · ')),
       hr.details && h('p', null, hr.details),
+      hr.details_hidden && !hr.details && h('p', { class: 'muted' }, t('details_hidden')),
       hr.contact && h('p', null, t('contact'), t('colon'), hr.contact),
       acts.length ? h('div', { class: 'actions' }, acts) : null);
   }
@@ -58,7 +59,8 @@ export async function helpView(cid) {
     // help:{cid} events carry no contact or details: keep what we had
     reqs.set(hr.id, { ...old, ...hr,
       contact: 'contact' in hr ? hr.contact : (hr.status === 'open' ? undefined : old.contact),
-      details: hr.details_hidden ? old.details : (hr.details ?? old.details) });
+      details: hr.details_hidden && old.details ? old.details : (hr.details ?? old.details),
+      details_hidden: hr.details_hidden && old.details ? false : hr.details_hidden });
     draw();
   }
 

@@ -105,8 +105,9 @@ export async function staffView(cid) {
   handleForm(inv, async () => {
     const v = formValues(inv);
     const r = await api.post(`/v1/communities/${cid}/invites`, { role: v.role, max_uses: Number(v.max_uses) || 1 });
+    const link = `${location.origin}/#/join/${cid}/${r.code}`; // works for someone not yet logged in too
     replace(inviteOut, t('invite_made', { code: r.code, cid, until: fmtTime(r.expires_at) }), ' ',
-      h('a', { href: `#/join/${cid}/${r.code}` }, `#/join/${cid}/${r.code}`));
+      h('a', { href: link }, link));
   });
 
   return {
