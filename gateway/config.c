@@ -52,6 +52,7 @@ static const struct ckey keys[] = {
 	I(retention_interval_s, 60, 1, 86400),
 	I(token_ttl_s, 900, 10, 30 * 86400),
 	I(refresh_ttl_s, 30 * 86400, 60, 365 * 86400),
+	I(refresh_reuse_grace_s, 30, 0, 600),
 	I(session_check_ms, 5000, 100, 3600000),
 	I(scrypt_log2_n, 14, 10, 20),
 	I(scrypt_r, 8, 1, 32),

@@ -43,6 +43,7 @@ struct config {
 	/* tokens and accounts */
 	int64_t token_ttl_s;        /* access-token lifetime */
 	int64_t refresh_ttl_s;      /* a session unused this long must log in again */
+	int64_t refresh_reuse_grace_s; /* a lost refresh answer may be retried this long */
 	int64_t session_check_ms;   /* how often sockets of revoked sessions are closed */
 	int64_t scrypt_log2_n;      /* scrypt cost N = 2^this for new hashes */
 	int64_t scrypt_r;           /* scrypt block size */

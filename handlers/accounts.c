@@ -392,6 +392,38 @@ static void revoke(struct req *req, int64_t sid, const char *reason)
 	req->revoked_sid = sid;
 }
 
+/* A spent refresh token gets one more rotation when it is the one the
+ * session's current token replaced, less than refresh_reuse_grace_s ago:
+ * on a flaky mobile network the answer to a refresh can be lost, and the
+ * app can only retry with the token it has. The token it never received
+ * becomes spent instead (once: it was replaced by a token that is no longer
+ * current). Any other spent token still revokes the session.
+ * On success h holds the session's current hash (to be marked spent). */
+static int grace_retry(struct req *req, unsigned char h[32], int64_t now, int64_t *sid,
+		       int64_t *uid)
+{
+	if (req->cfg->refresh_reuse_grace_s <= 0)
+		return 0;
+	sqlite3_stmt *s = store_stmt(req->st,
+		"SELECT s.id, s.user_id, s.refresh_hash FROM refresh_spent r "
+		"JOIN sessions s ON s.id = r.session_id "
+		"WHERE r.hash = ?1 AND s.revoked_at IS NULL AND r.replaced_by = s.refresh_hash "
+		"AND r.spent_at >= ?2");
+	sqlite3_bind_blob(s, 1, h, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now - req->cfg->refresh_reuse_grace_s * 1000);
+	int ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 2) == 32;
+	if (ok) {
+		*sid = sqlite3_column_int64(s, 0);
+		*uid = sqlite3_column_int64(s, 1);
+		memcpy(h, sqlite3_column_blob(s, 2), 32);
+	}
+	store_stmt_done(s);
+	if (ok)
+		log_info("req %" PRIu64 ": session %" PRId64 " retried its last refresh; rotated again",
+			 req->id, *sid);
+	return ok;
+}
+
 void accounts_refresh(struct req *req, struct resp *resp)
 {
 	json_t *body = api_body_object(req, resp);
@@ -415,7 +447,10 @@ void accounts_refresh(struct req *req, struct resp *resp)
 	int revoked = found && sqlite3_column_int(s, 2);
 	int stale = found && sqlite3_column_int64(s, 3) < now - req->cfg->refresh_ttl_s * 1000;
 	store_stmt_done(s);
-	if (!found) {
+	if (!found && grace_retry(req, h, now, &sid, &uid)) {
+		/* The answer to the last rotation never arrived: rotate again. */
+		found = 1;
+	} else if (!found) {
 		/* A spent token: whoever presents it has a copy they should not. */
 		s = store_stmt(req->st, "SELECT session_id FROM refresh_spent WHERE hash = ?");
 		sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
@@ -443,10 +478,12 @@ void accounts_refresh(struct req *req, struct resp *resp)
 	RAND_bytes(raw, sizeof raw);
 	util_b64url(raw, sizeof raw, refresh);
 	refresh_hash(refresh, nh);
-	s = store_stmt(req->st, "INSERT INTO refresh_spent (hash, session_id, spent_at) VALUES (?, ?, ?)");
+	s = store_stmt(req->st,
+		"INSERT INTO refresh_spent (hash, session_id, spent_at, replaced_by) VALUES (?, ?, ?, ?)");
 	sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, sid);
 	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_blob(s, 4, nh, sizeof nh, SQLITE_STATIC);
 	int rc = sqlite3_step(s);
 	store_stmt_done(s);
 	s = store_stmt(req->st, "UPDATE sessions SET refresh_hash = ?, refreshed_at = ? WHERE id = ?");
