@@ -97,22 +97,34 @@ void notify_list(struct req *req, struct resp *resp)
 }
 
 /* POST /v1/notifications/read {up_to}: marks read every notification up
- * to that id. */
+ * to that id, and tells the member's other devices (notifications.read on
+ * user:{uid}) so their badges follow. */
 void notify_read(struct req *req, struct resp *resp)
 {
 	if (api_require_user(req, resp))
 		return;
 	json_t *body = api_body_object(req, resp);
 	int64_t up_to;
-	if (!body || api_int(body, "up_to", 1, INT64_MAX, 1, 0, &up_to, resp))
+	if (!body || api_int(body, "up_to", 1, INT64_MAX, 1, 0, &up_to, resp) || api_begin(req, resp))
 		goto out;
 	sqlite3_stmt *s = store_stmt(req->st,
 		"UPDATE notifications SET read = 1 WHERE user_id = ? AND id <= ? AND read = 0");
 	sqlite3_bind_int64(s, 1, req->who.uid);
 	sqlite3_bind_int64(s, 2, up_to);
-	sqlite3_step(s);
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	int changed = sqlite3_changes(store_db(req->st));
 	store_stmt_done(s);
-	api_json(resp, 200, json_pack("{s:I}", "unread", (json_int_t)notify_unread(req->st, req->who.uid)));
+	int64_t unread = notify_unread(req->st, req->who.uid);
+	if (ok && changed) {
+		json_t *ev = json_pack("{s:I, s:I}", "up_to", (json_int_t)up_to, "unread", (json_int_t)unread);
+		char ch[40];
+		snprintf(ch, sizeof ch, "user:%" PRId64, req->who.uid);
+		ok = api_emit(req, ch, "notifications.read", ev, -1) == 0;
+		json_decref(ev);
+	}
+	if (api_commit_or_fail(req, resp, ok, "could not mark notifications read"))
+		goto out;
+	api_json(resp, 200, json_pack("{s:I}", "unread", (json_int_t)unread));
 out:
 	json_decref(body);
 }

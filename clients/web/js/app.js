@@ -173,6 +173,8 @@ async function onLogin() {
   startLive();
   if (userOff) userOff();
   userOff = subscribe(`user:${me.user.id}`, (ev) => {
+    // Read on another device or tab: the badge follows the server's count.
+    if (ev.type === 'notifications.read') { setUnread(ev.data?.unread ?? 0); return; }
     if (ev.type !== 'notification') return;
     const n = ev.data || {};
     for (const fn of store.noteListeners) fn(n);
