@@ -520,16 +520,21 @@ void posts_mod_log(struct req *req, struct resp *resp)
 	json_t *items = json_array();
 	int64_t last = 0;
 	sqlite3_stmt *s = store_stmt(req->st,
-		"SELECT id, action, actor_id, target_kind, target_id, reason, at FROM moderation_log "
-		"WHERE community_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
+		"SELECT l.id, l.action, l.actor_id, l.target_kind, l.target_id, l.reason, l.at, "
+		"coalesce(u.display_name, '') FROM moderation_log l LEFT JOIN users u ON u.id = l.actor_id "
+		"WHERE l.community_id = ?1 AND (?2 = 0 OR l.id < ?2) ORDER BY l.id DESC LIMIT ?3");
 	sqlite3_bind_int64(s, 1, cid);
 	sqlite3_bind_int64(s, 2, cursor);
 	sqlite3_bind_int(s, 3, limit);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		last = sqlite3_column_int64(s, 0);
-		json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:{s:s, s:I}, s:s, s:I}",
+		/* The actor by name too: staff reading the log should not need
+		 * the member list to tell who did what. */
+		json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:{s:I, s:s}, s:{s:s, s:I}, s:s, s:I}",
 			"id", (json_int_t)last, "action", (const char *)sqlite3_column_text(s, 1),
 			"actor_id", (json_int_t)sqlite3_column_int64(s, 2),
+			"actor", "id", (json_int_t)sqlite3_column_int64(s, 2),
+			"display_name", (const char *)sqlite3_column_text(s, 7),
 			"target", "kind", (const char *)sqlite3_column_text(s, 3),
 			"id", (json_int_t)sqlite3_column_int64(s, 4),
 			"reason", (const char *)sqlite3_column_text(s, 5),

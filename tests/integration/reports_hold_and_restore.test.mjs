@@ -105,6 +105,7 @@ itest('reports hold a post for review; staff restore it; hide too; all logged', 
 		const restore = log.find((e) => e.action === 'post.restore');
 		assert.ok(restore, `post.restore in the log: ${JSON.stringify(log)}`);
 		assert.equal(restore.actor_id, staff.id);
+		assert.deepEqual(restore.actor, { id: staff.id, display_name: '社工小张' }, 'the actor by name');
 		assert.deepEqual(restore.target, { kind: 'post', id: p.id });
 		assert.equal(typeof restore.reason, 'string');
 		assert.ok(Number.isInteger(restore.id) && Number.isInteger(restore.at));

@@ -35,7 +35,7 @@ export async function staffView(cid) {
         } }, t('restore'))));
   }
 
-  // member names for the log (which carries ids only); best effort
+  // member names for muted users in the log (actors come with their name)
   const names = new Map();
   try {
     const { items } = await api.get(`/v1/communities/${cid}/members?limit=200`);
@@ -51,7 +51,7 @@ export async function staffView(cid) {
     replace(log, l.items.length ? l.items.map((x) => h('li', null,
       h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind ? t('target_' + x.target.kind) : ''} `,
       x.target?.kind === 'user' && names.has(x.target.id) ? names.get(x.target.id) : `#${x.target?.id ?? ''}`,
-      x.reason ? [' · ', x.reason] : '', ' · ', t('by_user', { name: names.get(x.actor_id) || `#${x.actor_id}` }))) : h('li', { class: 'muted' }, t('no_log')));
+      x.reason ? [' · ', x.reason] : '', ' · ', t('by_user', { name: x.actor?.display_name || names.get(x.actor_id) || `#${x.actor_id}` }))) : h('li', { class: 'muted' }, t('no_log')));
   }
 
   // Any change on mod:{cid} (a report, a held post, an action) refreshes
