@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { itest, parseMetrics } from './lib/harness.mjs';
 import { FORUM_CONFIG, forumWorld, createThread } from './lib/forums.mjs';
 import { inbox } from './lib/help.mjs';
+import { PASSWORD } from './lib/accounts.mjs';
 
 const execFileP = promisify(execFile);
 const sql = async (gw, q) => (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
@@ -37,8 +38,13 @@ itest('writes wait for an offloaded transaction, then apply once each, in order'
 		const posts = Array.from({ length: 10 }, (_, i) => gw.request('POST', `/v1/threads/${thread.id}/posts`,
 			{ token: writer.access, body: { body: `round ${round} post ${i}` } }));
 		const read = gw.request('GET', `/v1/threads/${thread.id}`, { token: writer.access });
-		const [hr, rr, ...prs] = await Promise.all([help, read, ...posts]);
+		// A login hashes on the thread pool and then writes its session:
+		// that second half waits too when it lands during the transaction.
+		const signIn = gw.request('POST', '/v1/auth/login', { body: { phone: writer.phone, password: PASSWORD } });
+		const [hr, rr, li, ...prs] = await Promise.all([help, read, signIn, ...posts]);
 		assert.equal(hr.status, 201, hr.text);
+		assert.equal(li.status, 200, li.text);
+		assert.equal((await gw.request('GET', '/v1/me', { token: li.json.access_token })).status, 200);
 		assert.equal(hr.json.request.notified, VOLUNTEERS);
 		assert.equal(rr.status, 200, rr.text);
 		for (const p of prs) assert.equal(p.status, 201, p.text);
