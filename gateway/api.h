@@ -145,9 +145,9 @@ int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data);
  * txn owns data (frees it). 0, or negative when it could not be queued. */
 typedef void (*api_txn_cb)(struct req *req, struct resp *resp, void *data);
 int api_offload(struct req *req, api_txn_cb txn, void *data);
-/* Before api_offload: which of uids are live (api_user_live), as the
- * writer thread will see them. */
-void api_snapshot_live(struct req *req, const int64_t *uids, size_t n);
+/* Before api_offload: which users are live here (a socket on user:{uid}),
+ * as api_user_live will tell the writer thread. */
+void api_snapshot_live(struct req *req);
 
 /* Counts one hit for bucket+key (e.g. "register", req->peer) against limit
  * per window_s. 0 when allowed; otherwise sets a 429 rate_limited answer

@@ -766,15 +766,28 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void api_snapshot_live(struct req *req, const int64_t *uids, size_t n)
+struct live_ids { int64_t *ids; size_t n, cap; };
+
+static void collect_user(const char *ch, void *data)
 {
+	struct live_ids *l = data;
+	int64_t uid;
+	if (strncmp(ch, "user:", 5) || util_parse_i64(ch + 5, &uid))
+		return;
+	if (l->n == l->cap)
+		l->ids = xrealloc(l->ids, (l->cap = l->cap ? l->cap * 2 : 256) * sizeof *l->ids);
+	l->ids[l->n++] = uid;
+}
+
+void api_snapshot_live(struct req *req)
+{
+	struct live_ids l = { 0 };
+	hub_each_channel(the_gw->hub, collect_user, &l);
+	if (l.n)
+		qsort(l.ids, l.n, sizeof *l.ids, cmp_i64);
 	free(req->live);
-	req->live = xmalloc((n ? n : 1) * sizeof *req->live);
-	req->nlive = 0;
-	for (size_t i = 0; i < n; i++)
-		if (api_user_live(req, uids[i]))
-			req->live[req->nlive++] = uids[i];
-	qsort(req->live, req->nlive, sizeof *req->live, cmp_i64);
+	req->live = l.ids;
+	req->nlive = l.n;
 }
 
 int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data)

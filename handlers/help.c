@@ -187,19 +187,20 @@ struct help_new {
 	const char *category, *title, *details, *grid, *contact;
 	int64_t cid, window;
 	int urgent;
-	int64_t *volunteers;       /* matched on the loop */
-	size_t n;
 };
 
 /* On the writer connection: the request, one inbox row and user:{uid}
- * event per matched volunteer (and a push outbox row for those offline),
- * and help.created, in one transaction. */
+ * event per matching volunteer (and a push outbox row for those offline),
+ * and help.created, in one transaction. Matching runs here too, so a large
+ * community's volunteer list is read off the loop and in the transaction. */
 static void help_create_txn(struct req *req, struct resp *resp, void *data)
 {
 	struct help_new *h = data;
-	int64_t now = util_now_ms();
+	int64_t now = util_now_ms(), *volunteers = NULL;
+	size_t n = 0;
 	if (api_begin(req, resp))
 		goto out;
+	volunteers = match_volunteers(req, h->cid, req->who.uid, h->category, h->grid, h->urgent, &n);
 	sqlite3_stmt *s = store_stmt(req->st,
 		"INSERT INTO help_requests (community_id, requester_id, category, title, details, grid, "
 		"urgency, contact, window_end, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -226,23 +227,23 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 	json_t *note = ok ? help_json(req->st, hid, 0) : NULL;
 	char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
 	ok = ok && text;
-	for (size_t i = 0; i < h->n && ok; i++)
-		ok = notify_text(req, h->volunteers[i], "help.request", text, h->cid) == 0;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = notify_text(req, volunteers[i], "help.request", text, h->cid) == 0;
 	free(text);
 	json_decref(note);
 	ok = ok && emit_help(req, hid, h->cid, "help.created") == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not create the request"))
 		goto out;
 	json_t *j = help_json(req->st, hid, 1);
-	json_object_set_new(j, "notified", json_integer((json_int_t)h->n));
+	json_object_set_new(j, "notified", json_integer((json_int_t)n));
 	api_json(resp, 201, json_pack("{s:o}", "request", j));
 out:
-	free(h->volunteers);
+	free(volunteers);
 	json_decref(h->body);
 	free(h);
 }
 
-/* POST /v1/communities/{cid}/help: validated and matched here; written by
+/* POST /v1/communities/{cid}/help: validated here; matched and written by
  * help_create_txn off the loop, since one request may notify thousands. */
 void help_create(struct req *req, struct resp *resp)
 {
@@ -298,11 +299,9 @@ void help_create(struct req *req, struct resp *resp)
 	h->cid = cid;
 	h->window = window;
 	h->urgent = urgency && !strcmp(urgency, "urgent");
-	h->volunteers = match_volunteers(req, cid, req->who.uid, category, grid, h->urgent, &h->n);
-	api_snapshot_live(req, h->volunteers, h->n);
+	api_snapshot_live(req);
 	if (api_offload(req, help_create_txn, h) == 0)
 		return; /* h and body are the writer's now */
-	free(h->volunteers);
 	free(h);
 	api_error(resp, 503, "unavailable", "server busy; retry", NULL);
 	resp->retry_after = 1;
