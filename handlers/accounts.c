@@ -447,11 +447,9 @@ void accounts_refresh(struct req *req, struct resp *resp)
 	int revoked = found && sqlite3_column_int(s, 2);
 	int stale = found && sqlite3_column_int64(s, 3) < now - req->cfg->refresh_ttl_s * 1000;
 	store_stmt_done(s);
-	if (!found && grace_retry(req, h, now, &sid, &uid)) {
-		/* The answer to the last rotation never arrived: rotate again. */
-		found = 1;
-	} else if (!found) {
-		/* A spent token: whoever presents it has a copy they should not. */
+	/* Unless it is the one retry of a rotation whose answer never arrived,
+	 * a spent token means whoever presents it has a copy they should not. */
+	if (!found && !grace_retry(req, h, now, &sid, &uid)) {
 		s = store_stmt(req->st, "SELECT session_id FROM refresh_spent WHERE hash = ?");
 		sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
 		int64_t spent_sid = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;

@@ -334,8 +334,8 @@ void help_list(struct req *req, struct resp *resp)
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {
 		struct help_row h;
-		help_load(req->st, ids[i], &h);
-		json_array_append_new(items, help_json(req->st, ids[i], sees_contact(req, &h)));
+		if (help_load(req->st, ids[i], &h) == 0)
+			json_array_append_new(items, help_json(req->st, ids[i], sees_contact(req, &h)));
 	}
 	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
 }
