@@ -202,14 +202,17 @@ static json_t *devices_of(struct push *p, int64_t uid)
 }
 
 /* Claims the row for one attempt: pushes next_at past the time the POST
- * can take, so a crash mid-flight only delays the retry. */
+ * can take, so a crash mid-flight only delays the retry. Only a row still
+ * due can be claimed: of several gateways on one database polling the same
+ * outbox, one wins it. */
 static int lease(struct push *p, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = store_stmt(p->st,
 		"UPDATE push_outbox SET attempts = attempts + 1, next_at = ?2 "
-		"WHERE id = ?1 AND state = 'pending'");
+		"WHERE id = ?1 AND state = 'pending' AND next_at <= ?3");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now + 2 * p->cfg->push_timeout_ms + 1000);
+	sqlite3_bind_int64(s, 3, now);
 	int ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(p->st)) == 1;
 	store_stmt_done(s);
 	return ok;
