@@ -397,6 +397,42 @@ void bus_publish(struct bus *bus, const char *ch, int64_t seq, struct frame *f)
 	free(msg);
 }
 
+struct numsub_req {
+	bus_count_cb cb;
+	void *data;
+};
+
+static void numsub_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct numsub_req *q = privdata;
+	redisReply *reply = r;
+	long long n = -1; /* unknown: the link went down, or an odd answer */
+	(void)ac;
+	if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[1]->type == REDIS_REPLY_INTEGER)
+		n = reply->element[1]->integer;
+	q->cb(n, q->data);
+	free(q);
+}
+
+int bus_subscribers(struct bus *bus, const char *ch, bus_count_cb cb, void *data)
+{
+	struct rbus *b = bus->redis;
+	if (!b)
+		return -ENOTSUP;
+	struct rlink *l = &b->link[LINK_PUB];
+	if (!l->connected || b->closing)
+		return -ENOTCONN;
+	struct numsub_req *q = xmalloc(sizeof *q);
+	q->cb = cb;
+	q->data = data;
+	if (redisAsyncCommand(l->ac, numsub_reply_cb, q, "PUBSUB NUMSUB " BUS_REDIS_PREFIX "%s", ch)) {
+		free(q);
+		return -EIO;
+	}
+	return 0;
+}
+
 void bus_watch(struct bus *bus, const char *ch)
 {
 	struct rbus *b = bus->redis;

@@ -36,6 +36,13 @@ void bus_publish(struct bus *bus, const char *ch, int64_t seq, struct frame *f);
 void bus_watch(struct bus *bus, const char *ch);
 void bus_unwatch(struct bus *bus, const char *ch);
 
+/* How many gateways hold a Redis subscription to ch, i.e. have a local
+ * subscriber of it: cb(n, data) later on the loop, n = -1 when unknown.
+ * -ENOTSUP on the local bus and -ENOTCONN while Redis is down (cb is not
+ * called then). */
+typedef void (*bus_count_cb)(long long n, void *data);
+int bus_subscribers(struct bus *bus, const char *ch, bus_count_cb cb, void *data);
+
 /* 0 when usable; otherwise -ENOTCONN and a reason in why. */
 int bus_ready(struct bus *bus, char *why, size_t len);
 

@@ -246,7 +246,7 @@ static int serve(struct config *cfg)
 		fprintf(stderr, "linli-gateway: %s\n", err);
 		return 1;
 	}
-	gw.push = push_start(&loop, gw.st, cfg, &gw.writes_paused);
+	gw.push = push_start(&loop, gw.st, cfg, &gw.writes_paused, gw.bus);
 	if (cfg->web_root[0] && access(cfg->web_root, R_OK | X_OK))
 		log_warn("web_root \"%s\" is not a readable folder (run from the repository, "
 			 "or set an absolute path): the web app is not served", cfg->web_root);

@@ -154,6 +154,7 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_push_delivered_total", "Pushes the relay accepted (2xx).", m->push_delivered);
 	counter(o, "linli_push_failures_total", "Push attempts that failed (retried or not).", m->push_failures);
 	counter(o, "linli_push_expired_total", "Pushes given up after push_max_age_s.", m->push_expired);
+	counter(o, "linli_push_skipped_live_total", "Pushes not sent: the member was live on a gateway (Redis).", m->push_skipped_live);
 	counter(o, "linli_offloaded_total", "Large transactions run on the writer connection, off the loop.", m->offloaded);
 	counter(o, "linli_writes_parked_total", "Writes that waited for an offloaded transaction.", m->writes_parked);
 

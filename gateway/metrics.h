@@ -33,6 +33,7 @@ struct metrics {
 	uint64_t push_delivered;   /* push relay POSTs answered 2xx */
 	uint64_t push_failures;    /* push relay attempts that failed */
 	uint64_t push_expired;     /* pushes given up (too old) */
+	uint64_t push_skipped_live; /* not sent: the member was live on a gateway */
 	uint64_t push_outbox_added; /* outbox rows written for offline members */
 	uint64_t offloaded;        /* transactions run on the writer connection */
 	uint64_t writes_parked;    /* writes that waited for one to finish */

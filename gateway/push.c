@@ -1,4 +1,5 @@
 #include "push.h"
+#include "bus.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ struct push {
 	int stopping;
 	const int *writes_paused;   /* the gateway's: the write lock is taken */
 	struct push_job *unrecorded; /* outcomes waiting for the write lock */
+	struct bus *bus;            /* Redis: is the member live on any gateway? */
 };
 
 struct push_job {
@@ -35,6 +37,7 @@ struct push_job {
 	long status;                 /* HTTP status, 0 when none came */
 	char err[CURL_ERROR_SIZE];
 	struct push_job *next;       /* in unrecorded */
+	int64_t uid;                 /* the member */
 };
 
 void push_sign(const char *secret, long long t, const char *body, size_t len,
@@ -220,6 +223,36 @@ static int lease(struct push *p, int64_t id, int64_t now)
 
 struct due { int64_t id, uid, attempts, created_at, nid; char *note; };
 
+static void send_job(struct push *p, struct push_job *j)
+{
+	if (p->stopping || uv_queue_work(p->loop, &j->work, post_cb, posted_cb)) {
+		p->inflight--; /* the lease runs out; a later poll (or start) retries */
+		free(j->body);
+		free(j);
+	}
+}
+
+/* With several gateways, the one that wrote the notification only knew its
+ * own sockets. Every gateway subscribes in Redis to user:{uid} while it has
+ * a live subscriber there, so a count above zero means the member had it
+ * on a socket (live or replayed): no push. */
+static void counted_cb(long long n, void *data)
+{
+	struct push_job *j = data;
+	struct push *p = j->p;
+	if (n <= 0) {
+		send_job(p, j);
+		return;
+	}
+	p->inflight--;
+	if (!*p->writes_paused && !p->stopping) {
+		set_state(p, j->id, "dropped", "the member was live on a gateway");
+		metrics.push_skipped_live++;
+	} /* else the lease runs out and the next poll asks again */
+	free(j->body);
+	free(j);
+}
+
 static void poll_cb(uv_timer_t *t)
 {
 	struct push *p = t->data;
@@ -275,12 +308,12 @@ static void poll_cb(uv_timer_t *t)
 			j->body = json_dumps(body, JSON_COMPACT);
 			json_decref(body);
 			j->work.data = j;
-			p->inflight++;
-			if (uv_queue_work(p->loop, &j->work, post_cb, posted_cb)) {
-				p->inflight--;
-				free(j->body);
-				free(j);
-			}
+			j->uid = d->uid;
+			p->inflight++; /* from here until recorded (or dropped) */
+			char ch[40];
+			snprintf(ch, sizeof ch, "user:%" PRId64, d->uid);
+			if (!p->bus || bus_subscribers(p->bus, ch, counted_cb, j))
+				send_job(p, j); /* no Redis to ask: this gateway's view stands */
 		}
 		json_decref(devices);
 		json_decref(note);
@@ -289,7 +322,7 @@ static void poll_cb(uv_timer_t *t)
 }
 
 struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg,
-			const int *writes_paused)
+			const int *writes_paused, struct bus *bus)
 {
 	if (!cfg->push_relay_url[0])
 		return NULL;
@@ -299,6 +332,7 @@ struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *
 	p->st = st;
 	p->cfg = cfg;
 	p->writes_paused = writes_paused;
+	p->bus = bus;
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, poll_cb, PUSH_POLL_MS, PUSH_POLL_MS);

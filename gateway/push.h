@@ -31,9 +31,11 @@ struct push;
 
 /* NULL (and nothing started) when push_relay_url is empty. While
  * *writes_paused (an offloaded transaction runs) it leaves the database
- * alone. */
+ * alone. With a Redis bus, a row is dropped instead of sent when the member
+ * is live on any gateway by the time it is due. */
+struct bus;
 struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg,
-			const int *writes_paused);
+			const int *writes_paused, struct bus *bus);
 /* Stops polling; deliveries in flight finish (bounded by push_timeout_ms)
  * and record their outcome before the loop ends. */
 void push_stop(struct push *p);
