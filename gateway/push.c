@@ -37,7 +37,6 @@ struct push_job {
 	long status;                 /* HTTP status, 0 when none came */
 	char err[CURL_ERROR_SIZE];
 	struct push_job *next;       /* in unrecorded */
-	int64_t uid;                 /* the member */
 };
 
 void push_sign(const char *secret, long long t, const char *body, size_t len,
@@ -308,7 +307,6 @@ static void poll_cb(uv_timer_t *t)
 			j->body = json_dumps(body, JSON_COMPACT);
 			json_decref(body);
 			j->work.data = j;
-			j->uid = d->uid;
 			p->inflight++; /* from here until recorded (or dropped) */
 			char ch[40];
 			snprintf(ch, sizeof ch, "user:%" PRId64, d->uid);
