@@ -340,6 +340,21 @@ out:
 
 /* --- staff actions ----------------------------------------------------------------- */
 
+/* The staff action's reason from the body: required for hide, lock and
+ * mute; optional (may be left out, or no body at all) for restore, unlock,
+ * pin and unpin, so the log can still say why. NULL with a 400 set on bad
+ * input; *body is the parsed body to free. */
+static const char *mod_reason(struct req *req, struct resp *resp, int required, json_t **body)
+{
+	*body = NULL;
+	if (!required && !req->body_len)
+		return "";
+	if (!(*body = api_body_object(req, resp)))
+		return NULL;
+	const char *reason = api_str(*body, "reason", 1, REASON_MAX, required, resp);
+	return reason ? reason : resp->status ? NULL : "";
+}
+
 /* hide / restore: status change, log, events, author notified by the
  * user:{author} channel. */
 static void set_post_status(struct req *req, struct resp *resp, const char *status,
@@ -348,10 +363,8 @@ static void set_post_status(struct req *req, struct resp *resp, const char *stat
 	struct post_row p;
 	if (post_access(req, resp, &p, 1))
 		return;
-	json_t *body = need_reason ? api_body_object(req, resp) : NULL;
-	if (need_reason && !body)
-		return;
-	const char *reason = need_reason ? api_str(body, "reason", 1, REASON_MAX, 1, resp) : "";
+	json_t *body;
+	const char *reason = mod_reason(req, resp, need_reason, &body);
 	if (!reason || api_begin(req, resp))
 		goto out;
 	sqlite3_stmt *s = store_stmt(req->st,
@@ -414,10 +427,8 @@ static void thread_flag(struct req *req, struct resp *resp, const char *sql, con
 	if (forums_thread_access(req, resp, &t, 1))
 		return;
 	int64_t tid = t.id;
-	json_t *body = need_reason ? api_body_object(req, resp) : NULL;
-	if (need_reason && !body)
-		return;
-	const char *reason = need_reason ? api_str(body, "reason", 1, REASON_MAX, 1, resp) : "";
+	json_t *body;
+	const char *reason = mod_reason(req, resp, need_reason, &body);
 	if (!reason || api_begin(req, resp))
 		goto out;
 	sqlite3_stmt *s = store_stmt(req->st, sql);
@@ -450,19 +461,19 @@ void posts_lock(struct req *req, struct resp *resp)
 void posts_unlock(struct req *req, struct resp *resp)
 {
 	thread_flag(req, resp, "UPDATE threads SET status = CASE WHEN status = 'locked' THEN 'open' "
-		    "ELSE status END, lock_reason = NULL, updated_at = ?3 WHERE id = ?1 AND ?2 = ''",
+		    "ELSE status END, lock_reason = NULL, updated_at = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
 		    "thread.unlock", 0);
 }
 
 void posts_pin(struct req *req, struct resp *resp)
 {
-	thread_flag(req, resp, "UPDATE threads SET pinned = 1, updated_at = ?3 WHERE id = ?1 AND ?2 = ''",
+	thread_flag(req, resp, "UPDATE threads SET pinned = 1, updated_at = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
 		    "thread.pin", 0);
 }
 
 void posts_unpin(struct req *req, struct resp *resp)
 {
-	thread_flag(req, resp, "UPDATE threads SET pinned = 0, updated_at = ?3 WHERE id = ?1 AND ?2 = ''",
+	thread_flag(req, resp, "UPDATE threads SET pinned = 0, updated_at = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
 		    "thread.unpin", 0);
 }
 

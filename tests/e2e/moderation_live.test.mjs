@@ -53,5 +53,15 @@ itest('a reported post reaches the staff queue live and hiding it removes it fro
   const visible = await listItems(gw, reporter.access, `/v1/threads/${th.id}/posts`);
   assert.ok(!visible.some((p) => p.id === bad.id), 'hidden for residents over REST too');
   await shot(staffPage, 'moderation-hidden');
-  noErrors(assert, staffPage, rp, bp);
+
+  // On second thought staff restore it from the thread, saying why (the
+  // reason is optional for a restore): it comes back on residents' pages.
+  const st = await openAs(b, gw, w.staff, `/t/${th.id}`);
+  await badOn(st).getByRole('button', { name: '恢复' }).click();
+  await badOn(st).getByLabel('理由（可选）').fill('当事人已道歉，内容保留作记录');
+  await badOn(st).getByRole('button', { name: '提交' }).click();
+  await badOn(bp).waitFor({ timeout: 10000 });
+  const log = await listItems(gw, w.staff.access, `/v1/communities/${w.A.id}/moderation/log`);
+  assert.equal(log.find((e) => e.action === 'post.restore')?.reason, '当事人已道歉，内容保留作记录');
+  noErrors(assert, staffPage, rp, bp, st);
 });

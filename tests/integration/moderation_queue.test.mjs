@@ -45,3 +45,22 @@ itest('the moderation queue lists held and reported posts until staff decide', a
 	// No personal data: each row is a month, an action and a count, nothing else.
 	for (const i of sum.json.items) assert.deepEqual(Object.keys(i).sort(), ['action', 'count', 'month']);
 });
+
+itest('lock needs a reason; unlock, pin and restore may give one, and the log keeps it', async (h) => {
+	const gw = await h.gateway({ config: FORUM_CONFIG });
+	const { A, staff, residents: [author] } = await forumWorld(gw, { residents: 1, other: false });
+	const th = await createThread(gw, author.access, A.id);
+	const post = (path, body) => gw.request('POST', path, { token: staff.access, body });
+	expectStatus(await post(`/v1/threads/${th.id}/lock`, { reason: '讨论已转线下' }), 200);
+	expectStatus(await post(`/v1/threads/${th.id}/unlock`, { reason: '业主要求继续讨论' }), 200);
+	expectStatus(await post(`/v1/threads/${th.id}/pin`), 200, 'no body at all');
+	const bad = await post(`/v1/threads/${th.id}/unpin`, { reason: 'x'.repeat(1000) });
+	assert.equal(bad.status, 400, bad.text);
+	assert.equal(bad.json.error.field, 'reason');
+	const t = await gw.request('GET', `/v1/threads/${th.id}`, { token: author.access });
+	assert.equal(t.json.thread.status, 'open');
+	assert.equal(t.json.thread.pinned, true, 'the refused unpin changed nothing');
+	const log = await gw.request('GET', `/v1/communities/${A.id}/moderation/log`, { token: staff.access });
+	const reasons = Object.fromEntries(log.json.items.map((e) => [e.action, e.reason]));
+	assert.deepEqual(reasons, { 'thread.lock': '讨论已转线下', 'thread.unlock': '业主要求继续讨论', 'thread.pin': '' });
+});

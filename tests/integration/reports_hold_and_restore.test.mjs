@@ -63,7 +63,11 @@ itest('reports hold a post for review; staff restore it; hide too; all logged', 
 	});
 
 	await step('staff restore: visible again, post.updated, moderation.action, author notified', async () => {
-		const r = await gw.request('POST', `/v1/posts/${p.id}/restore`, { token: staff.access });
+		// A reason is optional for a restore, but checked when given.
+		const bad = await gw.request('POST', `/v1/posts/${p.id}/restore`, { token: staff.access, body: { reason: 42 } });
+		assert.equal(bad.status, 400, bad.text);
+		assert.equal(bad.json.error.field, 'reason');
+		const r = await gw.request('POST', `/v1/posts/${p.id}/restore`, { token: staff.access, body: { reason: '举报不实，已核实' } });
 		expectStatus(r, 200, 'restore');
 		assert.equal(r.json.post.status, 'visible');
 		const upd = await watcher.waitFor(ev(tch, 'post.updated', (d) => d.id === p.id && d.status === 'visible'));
@@ -107,7 +111,7 @@ itest('reports hold a post for review; staff restore it; hide too; all logged', 
 		assert.equal(restore.actor_id, staff.id);
 		assert.deepEqual(restore.actor, { id: staff.id, display_name: '社工小张' }, 'the actor by name');
 		assert.deepEqual(restore.target, { kind: 'post', id: p.id });
-		assert.equal(typeof restore.reason, 'string');
+		assert.equal(restore.reason, '举报不实，已核实', 'the restore says why');
 		assert.ok(Number.isInteger(restore.id) && Number.isInteger(restore.at));
 		const hide = log.find((e) => e.action === 'post.hide');
 		assert.deepEqual([hide.actor_id, hide.target, hide.reason], [staff.id, { kind: 'post', id: q.id }, '偏离主题']);

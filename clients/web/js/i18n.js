@@ -27,7 +27,7 @@ const STRINGS = {
     announcement: '社区公告', pinned: '置顶', locked: '已锁定', closed: '已结束', by: '{name} 发布', votes_n: '{n} 人已投票',
     // thread
     posts: '回复', no_posts: '还没有回复。', write_post: '写回复', reply: '回复', replying_to: '回复 #{id}', send: '发送',
-    report: '举报', report_reason: '举报理由', reported: '已举报，感谢你的反馈。', hide: '隐藏', restore: '恢复', reason: '理由',
+    report: '举报', report_reason: '举报理由', reported: '已举报，感谢你的反馈。', hide: '隐藏', restore: '恢复', reason: '理由', reason_optional: '理由（可选）',
     hidden_post: '（此回复已被隐藏）', pending_post: '（待审核）', post_pending_note: '你的回复正在等待审核。',
     lock: '锁定', unlock: '解锁', lock_reason: '锁定原因', thread_locked: '本帖已锁定：{reason}',
     pin: '置顶', unpin: '取消置顶', edited: '已编辑',
@@ -99,7 +99,7 @@ const STRINGS = {
     no_threads: 'No threads yet.', search: 'Search', search_label: 'Search threads', kind_consultation: 'Consultation', kind_discussion: 'Discussion',
     announcement: 'Announcement', pinned: 'Pinned', locked: 'Locked', closed: 'Closed', by: 'by {name}', votes_n: '{n} voted',
     posts: 'Replies', no_posts: 'No replies yet.', write_post: 'Write a reply', reply: 'Reply', replying_to: 'Reply to #{id}', send: 'Send',
-    report: 'Report', report_reason: 'Reason for the report', reported: 'Reported. Thank you.', hide: 'Hide', restore: 'Restore', reason: 'Reason',
+    report: 'Report', report_reason: 'Reason for the report', reported: 'Reported. Thank you.', hide: 'Hide', restore: 'Restore', reason: 'Reason', reason_optional: 'Reason (optional)',
     hidden_post: '(This reply was hidden)', pending_post: '(Awaiting review)', post_pending_note: 'Your reply is waiting for review.',
     lock: 'Lock', unlock: 'Unlock', lock_reason: 'Reason for locking', thread_locked: 'This thread is locked: {reason}',
     pin: 'Pin', unpin: 'Unpin', edited: 'edited',

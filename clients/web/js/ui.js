@@ -54,13 +54,16 @@ export const statusLabel = (st) => t('st_' + st);
 
 // A button that opens a small inline form asking for a reason, then calls
 // submit(reason). Used for report / hide / lock.
-export function reasonAction(label, { onsubmit, fieldLabel = t('reason'), cls = '' }) {
+// A button that opens an inline reason form. optional: the reason may be
+// left empty (restore, unlock); onsubmit then gets ''.
+export function reasonAction(label, { onsubmit, fieldLabel, cls = '', optional = false }) {
+  fieldLabel = fieldLabel || t(optional ? 'reason_optional' : 'reason');
   const wrap = h('span', { class: 'reason-action' });
   const btn = h('button', { type: 'button', class: cls, 'aria-expanded': 'false' }, label);
   btn.addEventListener('click', () => {
     if (wrap.querySelector('form')) return;
     btn.setAttribute('aria-expanded', 'true');
-    const input = h('input', { type: 'text', name: 'reason', required: true, maxlength: 500 });
+    const input = h('input', { type: 'text', name: 'reason', required: !optional, maxlength: 500 });
     const id = 'r' + Math.random().toString(36).slice(2);
     input.id = id;
     const form = h('form', { class: 'inline-form' },

@@ -30,9 +30,10 @@ export async function staffView(cid) {
         reasonAction(t('hide'), { cls: 'danger', onsubmit: async (reason) => {
           try { await api.post(`/v1/posts/${p.id}/hide`, { reason }); await refresh(); return true; } catch (e) { toast(errNode(e), 'error'); return false; }
         } }),
-        h('button', { type: 'button', onclick: async () => {
-          try { await api.post(`/v1/posts/${p.id}/restore`); await refresh(); } catch (e) { toast(errNode(e), 'error'); }
-        } }, t('restore'))));
+        reasonAction(t('restore'), { optional: true, onsubmit: async (reason) => {
+          try { await api.post(`/v1/posts/${p.id}/restore`, reason ? { reason } : undefined); await refresh(); return true; }
+          catch (e) { toast(errNode(e), 'error'); return false; }
+        } })));
   }
 
   // member names for muted users in the log (actors come with their name)

@@ -55,9 +55,10 @@ export async function threadView(tid) {
       } }));
     }
     if (staff && p.status !== 'visible') {
-      acts.append(h('button', { type: 'button', onclick: async () => {
-        try { const r = await api.post(`/v1/posts/${p.id}/restore`); upsert(r.post); } catch (e) { toast(errNode(e), 'error'); }
-      } }, t('restore')));
+      acts.append(reasonAction(t('restore'), { optional: true, onsubmit: async (reason) => {
+        try { const r = await api.post(`/v1/posts/${p.id}/restore`, reason ? { reason } : undefined); upsert(r.post); return true; }
+        catch (e) { toast(errNode(e), 'error'); return false; }
+      } }));
     }
     li.append(acts);
     return li;
@@ -175,7 +176,7 @@ export async function threadView(tid) {
     if (!staff) { staffBox.hidden = true; return; }
     const tools = [];
     if (th.status === 'locked') {
-      tools.push(h('button', { type: 'button', onclick: () => act('unlock') }, t('unlock')));
+      tools.push(reasonAction(t('unlock'), { optional: true, onsubmit: (reason) => act('unlock', reason ? { reason } : undefined) }));
     } else {
       tools.push(reasonAction(t('lock'), { fieldLabel: t('lock_reason'), onsubmit: (reason) => act('lock', { reason }) }));
     }
