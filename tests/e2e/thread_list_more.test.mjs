@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { itest } from '../integration/lib/harness.mjs';
 import { forumWorld, createThread, createPost } from '../integration/lib/forums.mjs';
 import { WEB_CONFIG, browser, openAs, noErrors } from './lib.mjs';
+import { volunteer, createHelp } from '../integration/lib/help.mjs';
 
 itest('the thread list pages with a "more" button', async (h) => {
   const gw = await h.gateway({ config: { ...WEB_CONFIG, rate_writes_per_user: 1000000 } });
@@ -34,5 +35,23 @@ itest('the thread list pages with a "more" button', async (h) => {
   await p.evaluate((tid) => { location.hash = `#/t/${tid}`; }, long.id);
   await p.locator('#post-list li.post', { hasText: '第205楼' }).waitFor();
   assert.equal(await p.locator('#post-list li.post').count(), 205);
+  noErrors(assert, p);
+});
+
+itest('the inbox pages with a "more" button too', async (h) => {
+  const gw = await h.gateway({ config: { ...WEB_CONFIG, rate_writes_per_user: 1000000 } });
+  const w = await forumWorld(gw, { residents: 2, other: false });
+  const [asker, vol] = w.residents;
+  await volunteer(gw, vol, w.A.id);
+  for (let i = 1; i <= 60; i++) await createHelp(gw, asker, w.A.id, { title: `求助${String(i).padStart(2, '0')}` });
+  const b = await browser(h);
+  const p = await openAs(b, gw, vol, '/inbox');
+  const items = p.locator('#inbox-list li.note');
+  await p.locator('#inbox-list', { hasText: '求助60' }).waitFor();
+  assert.equal(await items.count(), 50);
+  await p.getByRole('button', { name: '加载更多' }).click();
+  await p.locator('#inbox-list', { hasText: '求助01' }).waitFor();
+  assert.equal(await items.count(), 60);
+  await p.getByRole('button', { name: '加载更多' }).waitFor({ state: 'hidden' });
   noErrors(assert, p);
 });

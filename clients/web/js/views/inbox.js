@@ -28,10 +28,22 @@ export async function inboxView() {
   };
   const onNote = (n) => { notes.set(n.id, n); draw(); };
   store.noteListeners.add(onNote);
-  const { items, unread } = await api.get('/v1/notifications?limit=100');
-  for (const n of items) if (!notes.has(n.id)) notes.set(n.id, n);
-  if (typeof unread === 'number') setUnread(unread);
-  draw();
+  // Pages of 50, newest first; "more" follows the server's cursor.
+  let cursor = null;
+  const moreBtn = h('button', { type: 'button', id: 'more-notes', hidden: true }, t('more'));
+  const load = async () => {
+    const { items, unread, next_cursor: next } = await api.get(`/v1/notifications?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+    for (const n of items) if (!notes.has(n.id)) notes.set(n.id, n);
+    if (typeof unread === 'number') setUnread(unread);
+    cursor = next;
+    moreBtn.hidden = !cursor;
+    draw();
+  };
+  moreBtn.addEventListener('click', async () => {
+    moreBtn.disabled = true;
+    try { await load(); } catch (e) { toast(errNode(e, { read: true }), 'error'); } finally { moreBtn.disabled = false; }
+  });
+  await load();
   const markBtn = h('button', { type: 'button', id: 'mark-read', onclick: async () => {
     const top = Math.max(0, ...notes.keys());
     try {
@@ -42,7 +54,7 @@ export async function inboxView() {
     } catch (e) { toast(errNode(e), 'error'); }
   } }, t('mark_read'));
   return {
-    el: h('section', null, h('h1', null, t('inbox')), h('div', { class: 'actions' }, markBtn), list),
+    el: h('section', null, h('h1', null, t('inbox')), h('div', { class: 'actions' }, markBtn), list, moreBtn),
     cleanup: () => store.noteListeners.delete(onNote),
   };
 }
