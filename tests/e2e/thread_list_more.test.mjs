@@ -55,3 +55,20 @@ itest('the inbox pages with a "more" button too', async (h) => {
   await p.getByRole('button', { name: '加载更多' }).waitFor({ state: 'hidden' });
   noErrors(assert, p);
 });
+
+itest('the help list pages with a "more" button', async (h) => {
+  const gw = await h.gateway({ config: { ...WEB_CONFIG, rate_writes_per_user: 1000000 } });
+  const w = await forumWorld(gw, { residents: 1, other: false });
+  const [asker] = w.residents;
+  for (let i = 1; i <= 55; i++) await createHelp(gw, asker, w.A.id, { title: `帮忙${String(i).padStart(2, '0')}` });
+  const b = await browser(h);
+  const p = await openAs(b, gw, asker, `/c/${w.A.id}/help`);
+  const items = p.locator('#help-list > li');
+  await p.locator('#help-list', { hasText: '帮忙55' }).waitFor();
+  assert.equal(await items.count(), 50);
+  await p.getByRole('button', { name: '加载更多' }).click();
+  await p.locator('#help-list', { hasText: '帮忙01' }).waitFor();
+  assert.equal(await items.count(), 55);
+  await p.getByRole('button', { name: '加载更多' }).waitFor({ state: 'hidden' });
+  noErrors(assert, p);
+});

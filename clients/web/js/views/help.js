@@ -64,11 +64,20 @@ export async function helpView(cid) {
     draw();
   }
 
-  const load = async () => {
-    const { items } = await api.get(`/v1/communities/${cid}/help?limit=100`);
-    for (const hr of items) reqs.set(hr.id, hr); // by id: one entry per request
+  // Pages of 50, newest first; "more" follows the server's cursor.
+  let cursor = null;
+  const moreBtn = h('button', { type: 'button', id: 'more-help', hidden: true }, t('more'));
+  const load = async (next = null) => {
+    const page = await api.get(`/v1/communities/${cid}/help?limit=50${next ? `&cursor=${next}` : ''}`);
+    for (const hr of page.items) reqs.set(hr.id, hr); // by id: one entry per request
+    cursor = page.next_cursor;
+    moreBtn.hidden = !cursor;
     draw();
   };
+  moreBtn.addEventListener('click', async () => {
+    moreBtn.disabled = true;
+    try { await load(cursor); } catch (e) { toast(errNode(e, { read: true }), 'error'); } finally { moreBtn.disabled = false; }
+  });
   // subscribed (confirmed) first, then loaded: nothing falls between the two
   const off = await liveLoad(`help:${cid}`, (ev) => {
     if (ev.type === 'help.created' || ev.type === 'help.updated') {
@@ -78,7 +87,7 @@ export async function helpView(cid) {
         api.get(`/v1/help/${ev.data.id}`).then((r) => upsert(r.request), () => {});
       }
     }
-  }, load, { onReset: () => { reqs.clear(); return load(); } });
+  }, () => load(), { onReset: () => { reqs.clear(); return load(); } });
 
   const form = h('form', { class: 'card stack', id: 'help-form' },
     h('h2', null, t('ask_help')),
@@ -104,7 +113,7 @@ export async function helpView(cid) {
     el: h('section', null,
       h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities')), ' › ', h('a', { href: `#/c/${cid}` }, c.name)),
       h('h1', null, `${c.name} · ${t('help')}`),
-      list, form),
+      list, moreBtn, form),
     cleanup: off,
   };
 }
