@@ -5,14 +5,10 @@
 // instead of waiting 15 minutes; and a timer set before a restart fires
 // after it.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { itest } from './lib/harness.mjs';
+import { itest, sql } from './lib/harness.mjs';
 import { FORUM_CONFIG, forumWorld } from './lib/forums.mjs';
 import { createHelp, getHelp, helpAction, inbox, note, ev, volunteer } from './lib/help.mjs';
 
-const execFileP = promisify(execFile);
-const sql = async (gw, q) => (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
 const MIN = 60000;
 
 itest('urgent and unclaimed: staff are told once; claimed or normal requests are not escalated', async (h) => {

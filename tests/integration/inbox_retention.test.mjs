@@ -1,15 +1,11 @@
 // Inbox rows older than notification_retention_days are deleted by the
 // retention pass; newer ones stay, and the unread count follows.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { itest, poll } from './lib/harness.mjs';
+import { itest, poll, sql } from './lib/harness.mjs';
 import { me } from './lib/accounts.mjs';
 import { FORUM_CONFIG, forumWorld } from './lib/forums.mjs';
 import { createHelp, inbox, volunteer } from './lib/help.mjs';
 
-const execFileP = promisify(execFile);
-const sql = async (gw, q) => (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
 const DAY = 86400000;
 
 itest('notifications past notification_retention_days are deleted, newer ones kept', async (h) => {

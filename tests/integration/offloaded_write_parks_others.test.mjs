@@ -4,15 +4,11 @@
 // order; reads are answered. Volunteers are seeded straight into the
 // SQLite file (1,500 sign-ups over HTTP would dominate the test).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { itest, parseMetrics } from './lib/harness.mjs';
+import { itest, parseMetrics, sql } from './lib/harness.mjs';
 import { FORUM_CONFIG, forumWorld, createThread } from './lib/forums.mjs';
 import { inbox } from './lib/help.mjs';
 import { PASSWORD } from './lib/accounts.mjs';
 
-const execFileP = promisify(execFile);
-const sql = async (gw, q) => (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
 const VOLUNTEERS = 1500;
 
 itest('writes wait for an offloaded transaction, then apply once each, in order', async (h) => {

@@ -5,14 +5,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { itest, parseMetrics, poll } from './lib/harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { GATEWAY_BIN, itest, parseMetrics, poll, sql } from './lib/harness.mjs';
 import { expectStatus } from './lib/accounts.mjs';
 import { FORUM_CONFIG, forumWorld } from './lib/forums.mjs';
 import { createHelp, inbox, note, volunteer } from './lib/help.mjs';
 import { Relay, RELAY_SECRET, signatureValid } from './lib/relay.mjs';
 
 const execFileP = promisify(execFile);
-const sql = async (gw, q) => (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
 
 const pushConfig = (relay, extra = {}) => ({
 	...FORUM_CONFIG, push_relay_url: relay.url, push_relay_secret: RELAY_SECRET,
@@ -172,18 +173,10 @@ itest('devices: register, move, cap, list, delete; bad input named; no relay mea
 	assert.equal(await sql(gw, 'SELECT count(*) FROM push_outbox'), '0');
 });
 
-itest('a relay URL without a secret is refused at start-up', async () => {
-	const { GATEWAY_BIN } = await import('./lib/harness.mjs');
-	const fs = await import('node:fs');
-	const os = await import('node:os');
-	const path = await import('node:path');
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linli-push-'));
-	try {
-		const conf = path.join(dir, 'x.conf');
-		fs.writeFileSync(conf, 'push_relay_url = "http://127.0.0.1:9/push"\n');
-		await assert.rejects(execFileP(GATEWAY_BIN, ['--config', conf, '--db', path.join(dir, 'x.db'), '--port', '0'], { timeout: 10000 }),
-			(e) => /push_relay_secret: at least 16 characters/.test(e.stderr));
-	} finally {
-		fs.rmSync(dir, { recursive: true, force: true });
-	}
+itest('a relay URL without a secret is refused at start-up', async (h) => {
+	const dir = await h.tmpdir('linli-push-');
+	const conf = path.join(dir, 'x.conf');
+	fs.writeFileSync(conf, 'push_relay_url = "http://127.0.0.1:9/push"\n');
+	await assert.rejects(execFileP(GATEWAY_BIN, ['--config', conf, '--db', path.join(dir, 'x.db'), '--port', '0'], { timeout: 10000 }),
+		(e) => /push_relay_secret: at least 16 characters/.test(e.stderr));
 });

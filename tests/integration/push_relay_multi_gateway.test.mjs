@@ -7,14 +7,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { itest, poll, parseMetrics } from './lib/harness.mjs';
+import { itest, poll, parseMetrics, sql } from './lib/harness.mjs';
 import { expectStatus } from './lib/accounts.mjs';
 import { FORUM_CONFIG, forumWorld } from './lib/forums.mjs';
 import { createHelp, note, volunteer } from './lib/help.mjs';
 import { Relay, RELAY_SECRET, signatureValid } from './lib/relay.mjs';
 
 const execFileP = promisify(execFile);
-const sql = async (gw, q) => (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
 const numsub = async (redis, ch) => {
 	const { stdout } = await execFileP('redis-cli', ['-p', String(redis.port), 'PUBSUB', 'NUMSUB', `linli:${ch}`]);
 	return Number(stdout.trim().split('\n')[1]);

@@ -2,13 +2,9 @@
 // token it still has. Within refresh_reuse_grace_s that token is rotated
 // once more instead of revoking the session; any other reuse still revokes.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { itest } from './lib/harness.mjs';
+import { itest, sql } from './lib/harness.mjs';
 import { FAST, register, expectError, expectStatus, me } from './lib/accounts.mjs';
 
-const execFileP = promisify(execFile);
-const sql = async (gw, q) => (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
 const refresh = (gw, token) => gw.request('POST', '/v1/auth/refresh', { body: { refresh_token: token } });
 const alive = async (gw, access) => (await gw.request('GET', '/v1/me', { token: access })).status === 200;
 

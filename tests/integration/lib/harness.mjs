@@ -653,6 +653,14 @@ export function assertContiguous(events, from, to, label = 'events') {
 // ---------------------------------------------------------------------------
 // Per-test harness
 
+// Runs SQL on a gateway's database file with the sqlite3 tool (a second
+// process on the WAL file, as an operator would); returns its output.
+// Tests use it to look at rows the API does not show, or to move a row's
+// clock back instead of waiting.
+export async function sql(gw, q) {
+	return (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
+}
+
 export class Harness {
 	constructor(t, name) {
 		this.t = t;
