@@ -62,6 +62,22 @@ void ws_wake(struct ws_conn *c)
 		lws_callback_on_writable(c->wsi);
 }
 
+void ws_prefetch(const struct ws_conn *c)
+{
+	__builtin_prefetch(c);
+	__builtin_prefetch((const char *)c + 64);
+}
+
+void ws_prefetch_lws(const struct ws_conn *c)
+{
+	/* lws's per-socket struct is opaque; what lws_write and
+	 * lws_partial_buffered read lies in its first few hundred bytes. */
+	const char *w = (const char *)c->wsi;
+	if (w)
+		for (int off = 0; off < 512; off += 64)
+			__builtin_prefetch(w + off);
+}
+
 int ws_has_room(const struct ws_conn *c)
 {
 	return c->q.bytes < (size_t)c->gw->cfg->ws_send_queue_bytes / 2;

@@ -26,6 +26,10 @@ int ws_send_text(struct ws_conn *c, const char *text, size_t len);
 /* Asks for a writable callback on the next loop turn (replay continues
  * from there). */
 void ws_wake(struct ws_conn *c);
+/* Cache hints for the fan-out loop: start loading c's own state, then (once
+ * that has arrived) the state lws keeps for its socket. No effect otherwise. */
+void ws_prefetch(const struct ws_conn *c);
+void ws_prefetch_lws(const struct ws_conn *c);
 /* True while the queue is under half its limit (replay may add more). */
 int ws_has_room(const struct ws_conn *c);
 
