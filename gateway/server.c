@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <libwebsockets.h>
 
@@ -25,6 +26,29 @@ static int path_is_ws(struct lws *wsi)
 	char uri[16];
 	return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
 	       !strcmp(uri, WS_PATH);
+}
+
+/* lws sizes its descriptor tables by the soft RLIMIT_NOFILE. Given a smaller
+ * fd_limit_per_thread instead, lws 4.1 finds a socket's state by a linear
+ * scan of its table on every event (wsi_from_fd), which made each accept
+ * and each incoming frame cost O(connections). So raise the soft limit to
+ * what max_connections needs (within the hard limit) and let lws index by
+ * descriptor. */
+static void raise_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_connections + 256; /* + database, Redis, HTTP */
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_warn("max_connections = %lld needs %llu descriptors; the hard limit is %llu, "
+			 "so connections will be refused before that (raise LimitNOFILE / ulimit -Hn)",
+			 (long long)cfg->max_connections, (unsigned long long)want,
+			 (unsigned long long)rl.rlim_max);
 }
 
 /* One protocol serves both HTTP and WebSocket; reasons go to their module. */
@@ -43,6 +67,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		/* fall through */
 	case LWS_CALLBACK_ESTABLISHED:
 	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE_PONG:
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 	case LWS_CALLBACK_CLOSED:
 		return ws_callback(gw, wsi, (int)reason, user, in, len);
@@ -65,7 +90,6 @@ static struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-static lws_retry_bo_t retry_policy;
 
 static void sweep_cb(uv_timer_t *t)
 {
@@ -175,11 +199,13 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	info.protocols = protocols;
 	info.user = gw;
 	info.max_http_header_data = (unsigned short)cfg->http_max_header;
-	info.fd_limit_per_thread = (unsigned int)cfg->max_connections + 64;
+	raise_fd_limit(cfg); /* and no fd_limit_per_thread: see raise_fd_limit */
 	info.timeout_secs = 10;
-	retry_policy.secs_since_valid_ping = (uint16_t)cfg->ws_ping_secs;
-	retry_policy.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_secs;
-	info.retry_and_idle_policy = &retry_policy;
+	/* A policy with no validity times: without one lws applies its own
+	 * (ping at 300 s) and keeps a timer per socket; ws_sweep pings and
+	 * hangs up instead (see there). */
+	static const lws_retry_bo_t no_validity_timers = { .secs_since_valid_ping = 0 };
+	info.retry_and_idle_policy = &no_validity_timers;
 	if (cfg->tls_cert[0]) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cfg->tls_cert;
