@@ -4,14 +4,17 @@
 # See docs/benchmarks.md for the machine, the results and how to read them.
 #
 # Every run gets a freshly started server (fresh process, fresh database) on a
-# free loopback port, with only that server running; nothing is pinned, so the
-# server and build/linli-bench share the machine's cores. Each run's JSON goes to
+# free loopback port, with only that server running; the server runs on CPU 0
+# and build/linli-bench on CPU 1 (BENCH_PIN=0: unpinned). Each run's JSON goes to
 # tests/out/bench/<scenario>-<server>.json (repeats: <scenario>-<server>.N.json).
 #
 # Environment:
 #   BENCH_RUNS=2        runs of the main scenarios (fanout-10k, fanout-1k)
 #   BENCH_BUDGET_S=840  overall time budget; runs that would start past it are skipped
 #   BENCH_ONLY="a b"    run only these scenarios (default: all)
+#   BENCH_PIN=1         the server on CPU 0, the load generator on CPU 1 (default,
+#                       the set-up the targets were stated for); BENCH_PIN=0 pins
+#                       nothing and lets the scheduler place both
 # shellcheck disable=SC2317  # start_linli/start_nchan are called as "start_$srv"
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -27,6 +30,14 @@ RUN_TIMEOUT=150          # hard cap for one linli-bench run, seconds
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+PIN_SERVER=(); PIN_BENCH=()
+BENCH_PIN=${BENCH_PIN:-1}
+if [ "$BENCH_PIN" != 0 ]; then
+  command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin; BENCH_PIN=0 runs unpinned"
+  [ "$(nproc)" -ge 2 ] || die "pinning needs 2 CPUs; BENCH_PIN=0 runs unpinned"
+  PIN_SERVER=(taskset -c 0); PIN_BENCH=(taskset -c 1)
+fi
 
 { [ -x "$BENCH" ] && [ -x "$GATEWAY" ]; } || die "build/linli-bench or build/linli-gateway missing (run ./linli.sh build)"
 command -v node >/dev/null || die "node is needed for the summary"
@@ -68,6 +79,7 @@ rm -f "$OUT"/summary.txt "$OUT"/machine.txt
   echo "nginx:    $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
   echo "nchan:    $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
   echo "nofile:   $NOFILE"
+  if [ "$BENCH_PIN" != 0 ]; then echo "pinned:   server CPU 0, bench CPU 1"; else echo "pinned:   no"; fi
   echo "commit:   $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- gateway handlers clients 2>/dev/null || echo ' (dirty)')"
 } > "$OUT/machine.txt"
 WORK=$(mktemp -d /tmp/linli-bench.XXXXXX)
@@ -142,7 +154,7 @@ start_linli() {
   PORT=$(free_port) || return 1
   local tok
   tok=$("$GATEWAY" --config "$dir/gw.conf" --db "$dir/bench.db" mint-token --user 1 --admin --ttl 3600) || return 1
-  "$GATEWAY" --config "$dir/gw.conf" --port "$PORT" --db "$dir/bench.db" 2>"$dir/gateway.log" &
+  "${PIN_SERVER[@]}" "$GATEWAY" --config "$dir/gw.conf" --port "$PORT" --db "$dir/bench.db" 2>"$dir/gateway.log" &
   SERVER_PID=$!; SERVER_KIND=linli; SERVER_STAT_PID=$SERVER_PID
   wait_http "http://127.0.0.1:$PORT/healthz" || { log "gateway did not come up: $(tail -3 "$dir/gateway.log")"; return 1; }
   BENCH_TARGET=(--mode linli --url "ws://127.0.0.1:$PORT/v1/ws" --token "$tok")
@@ -160,7 +172,7 @@ start_nchan() {
   sed -e "s|@PREFIX@|$dir|g" -e "s|@PIDFILE@|$dir/nginx.pid|g" -e "s|@PORT@|$PORT|g" \
       -e "s|worker_connections 20000;|worker_connections 24000;|" \
     "$ROOT/clients/bench/nchan.conf.in" > "$dir/nchan.conf"
-  "$NGINX" -p "$dir" -c "$dir/nchan.conf" 2>"$dir/start.log" || { log "nginx failed: $(cat "$dir/start.log")"; return 1; }
+  "${PIN_SERVER[@]}" "$NGINX" -p "$dir" -c "$dir/nchan.conf" 2>"$dir/start.log" || { log "nginx failed: $(cat "$dir/start.log")"; return 1; }
   local _
   for _ in $(seq 1 50); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done
   SERVER_PID=$(cat "$dir/nginx.pid" 2>/dev/null); SERVER_KIND=nchan
@@ -214,7 +226,7 @@ run_one() {  # scenario server run
   m0=$(machine_busy); s0=$(proc_cpu "$SERVER_STAT_PID"); t0=$(date +%s.%N)
   local TIMEFORMAT='%U %S'
   # shellcheck disable=SC2086
-  { time timeout -k 5 "$tmo" "$BENCH" "${BENCH_TARGET[@]}" ${FLAGS[$sc]} \
+  { time timeout -k 5 "$tmo" "${PIN_BENCH[@]}" "$BENCH" "${BENCH_TARGET[@]}" ${FLAGS[$sc]} \
       --server-pid "$SERVER_STAT_PID" --json > "$file.tmp" 2> "$base.log" ; } 2> "$WORK/time"
   rc=$?
   m1=$(machine_busy); s1=$(proc_cpu "$SERVER_STAT_PID"); t1=$(date +%s.%N)
