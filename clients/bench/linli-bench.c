@@ -466,6 +466,8 @@ struct bench {
 	uint64_t ooo;            /* out-of-order deliveries */
 	uint64_t stale;          /* frames with t from before this run */
 	uint64_t other_frames;   /* text frames without t/n while ready */
+	uint64_t pings_sent;     /* keepalive pings sent (app-level or WebSocket) */
+	uint64_t pongs;          /* their answers received */
 	struct hist lat;         /* delivery latency, µs */
 	uint64_t errors[ERR__COUNT];       /* failures by kind */
 	char first_err[ERR__COUNT][200];   /* first message of each kind */
@@ -839,6 +841,9 @@ static int json_op_is(const char *p, size_t n, const char *op)
 	return memmem(p, n, pat, pl) != NULL;
 }
 
+#define NCHAN_HEARTBEAT_MS 25000
+static void sub_schedule_ping(struct sub *s, int64_t hb_ms);
+
 static void sub_became_ready(struct sub *s)
 {
 	s->state = SUB_READY;
@@ -846,6 +851,11 @@ static void sub_became_ready(struct sub *s)
 	B.inflight--;
 	B.ready++;
 	B.ever_ready++;
+	/* nchan has no hello: the same keepalive as a gateway subscriber with
+	 * the gateway's default heartbeat (25 s), so both servers get the same
+	 * traffic besides the deliveries. */
+	if (B.mode == MODE_NCHAN)
+		sub_schedule_ping(s, NCHAN_HEARTBEAT_MS);
 }
 
 /* One event frame: latency and sequence bookkeeping. */
@@ -916,6 +926,8 @@ static int sub_message(struct sub *s, const char *p, size_t n, int64_t now_real)
 	if (s->state == SUB_READY) {
 		if (json_op_is(p, n, "event"))
 			sub_delivery(s, p, n, now_real);
+		else if (json_op_is(p, n, "pong"))
+			B.pongs++;
 		else if (json_op_is(p, n, "error"))
 			note_err(ERR_REJECTED, "error while subscribed: %.*s", (int)(n > 150 ? 150 : n), p);
 		return 0;
@@ -1120,7 +1132,7 @@ static ssize_t sub_parse(struct sub *s, char *p, size_t n)
 			if (ws_send(s, 0xA, pl, (size_t)len) < 0)
 				return -1;
 		} else if (op == 0xA) {
-			/* unsolicited pong: ignore */
+			B.pongs++; /* answers our nchan-mode keepalive */
 		} else {
 			char m[64];
 			snprintf(m, sizeof m, "unknown opcode %d", op);
@@ -1279,7 +1291,7 @@ static int sub_start(uint64_t i)
 	return 0;
 }
 
-/* Deadlines and app-level pings; cheap enough to scan every 50 ms. */
+/* Deadlines and keepalive pings; cheap enough to scan every 50 ms. */
 static void subs_housekeeping(int64_t now)
 {
 	uint64_t i;
@@ -1295,8 +1307,10 @@ static void subs_housekeeping(int64_t now)
 			continue;
 		}
 		if (s->next_ping && now >= s->next_ping && s->state == SUB_READY) {
-			if (ws_send_text(s, "{\"op\":\"ping\"}") < 0)
+			if ((B.mode == MODE_NCHAN ? ws_send(s, 0x9, "k", 1)
+						  : ws_send_text(s, "{\"op\":\"ping\"}")) < 0)
 				continue;
+			B.pings_sent++;
 			s->next_ping = now + B.ping_period_us;
 		}
 	}
@@ -1878,6 +1892,7 @@ static void report_print(const struct report *r)
 			" max %" PRIu64 "%s\n",
 			r->dps, p50, p99, B.lat.max, B.lat.negative ? " (some negative: clock skew)" : "");
 	}
+	fprintf(h, "keepalive %" PRIu64 " pings sent, %" PRIu64 " answered\n", B.pings_sent, B.pongs);
 	if (r->srv_cpu >= 0)
 		fprintf(h, "server cpu %.2f s (%.2f us/delivery); ", r->srv_cpu, us_per_del);
 	fprintf(h, "bench cpu %.2f s%s\n", r->cli_cpu,
@@ -1918,6 +1933,7 @@ static void report_print(const struct report *r)
 	else
 		printf(",\"server_cpu_s\":null,\"server_cpu_us_per_delivery\":null");
 	printf(",\"client_cpu_s\":%.3f", r->cli_cpu);
+	printf(",\"pings_sent\":%" PRIu64 ",\"pongs\":%" PRIu64, B.pings_sent, B.pongs);
 	if (r->rss_before >= 0)
 	{
 		printf(",\"server_rss_kb_before\":%" PRId64 ",\"server_rss_kb_after\":%" PRId64,
@@ -1974,8 +1990,9 @@ static void usage(FILE *f)
 "  --src-addrs K         bind sources 127.0.0.1..127.0.0.K, round-robin (default:\n"
 "                        one per 5000 subscribers; keep under 20000 each); only\n"
 "                        for loopback servers\n"
-"  --ping-ms MS          app-level {\"op\":\"ping\"} period (linli); default 4/5 of the\n"
-"                        hello's heartbeat_ms, 0 disables\n"
+"  --ping-ms MS          keepalive period: app-level {\"op\":\"ping\"} (linli), WebSocket\n"
+"                        ping (nchan); default 4/5 of the hello's heartbeat_ms (nchan:\n"
+"                        of 25000, the gateway's default), 0 disables\n"
 "  --max-frame BYTES     largest frame/message accepted (default 1048576); bounds\n"
 "                        every per-connection buffer\n"
 "\n"

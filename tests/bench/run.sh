@@ -12,6 +12,8 @@
 #   BENCH_RUNS=2        runs of the main scenarios (fanout-10k, fanout-1k)
 #   BENCH_BUDGET_S=840  overall time budget; runs that would start past it are skipped
 #   BENCH_ONLY="a b"    run only these scenarios (default: all)
+#   BENCH_BASELINE=F    also run gateway binary F (e.g. an older build) as server
+#                       "base", interleaved with the others: before/after in one run
 #   BENCH_PIN=1         the server on CPU 0, the load generator on CPU 1 (default,
 #                       the set-up the targets were stated for); BENCH_PIN=0 pins
 #                       nothing and lets the scheduler place both
@@ -25,6 +27,9 @@ OUT=$ROOT/tests/out/bench
 RUNS=${BENCH_RUNS:-2}
 BUDGET=${BENCH_BUDGET_S:-840}
 ONLY=${BENCH_ONLY:-}
+BASELINE=${BENCH_BASELINE:-}
+SERVERS=(linli nchan)
+if [ -n "$BASELINE" ]; then SERVERS=(linli base nchan); fi
 RUN_TIMEOUT=150          # hard cap for one linli-bench run, seconds
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -40,6 +45,7 @@ if [ "$BENCH_PIN" != 0 ]; then
 fi
 
 { [ -x "$BENCH" ] && [ -x "$GATEWAY" ]; } || die "build/linli-bench or build/linli-gateway missing (run ./linli.sh build)"
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BENCH_BASELINE=$BASELINE is not an executable"
 command -v node >/dev/null || die "node is needed for the summary"
 command -v curl >/dev/null || die "curl is needed"
 
@@ -79,6 +85,7 @@ rm -f "$OUT"/summary.txt "$OUT"/machine.txt
   echo "nginx:    $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
   echo "nchan:    $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
   echo "nofile:   $NOFILE"
+  [ -z "$BASELINE" ] || echo "baseline: $BASELINE (server \"base\")"
   if [ "$BENCH_PIN" != 0 ]; then echo "pinned:   server CPU 0, bench CPU 1"; else echo "pinned:   no"; fi
   echo "commit:   $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- gateway handlers clients 2>/dev/null || echo ' (dirty)')"
 } > "$OUT/machine.txt"
@@ -147,14 +154,16 @@ wait_http() {  # URL: until it answers (any HTTP status), 10 s at most
 }
 
 # Sets PORT, SERVER_PID, BENCH_TARGET (array of bench args), SERVER_STAT_PID.
-start_linli() {
-  local dir=$WORK/linli
+start_linli() { start_gateway "$GATEWAY"; }
+start_base() { start_gateway "$BASELINE"; }
+start_gateway() {
+  local bin=$1 dir=$WORK/linli
   rm -rf "$dir"; mkdir -p "$dir"
   printf 'max_connections = 19500\nlog_level = warn\n' > "$dir/gw.conf"
   PORT=$(free_port) || return 1
   local tok
-  tok=$("$GATEWAY" --config "$dir/gw.conf" --db "$dir/bench.db" mint-token --user 1 --admin --ttl 3600) || return 1
-  "${PIN_SERVER[@]}" "$GATEWAY" --config "$dir/gw.conf" --port "$PORT" --db "$dir/bench.db" 2>"$dir/gateway.log" &
+  tok=$("$bin" --config "$dir/gw.conf" --db "$dir/bench.db" mint-token --user 1 --admin --ttl 3600) || return 1
+  "${PIN_SERVER[@]}" "$bin" --config "$dir/gw.conf" --port "$PORT" --db "$dir/bench.db" 2>"$dir/gateway.log" &
   SERVER_PID=$!; SERVER_KIND=linli; SERVER_STAT_PID=$SERVER_PID
   wait_http "http://127.0.0.1:$PORT/healthz" || { log "gateway did not come up: $(tail -3 "$dir/gateway.log")"; return 1; }
   BENCH_TARGET=(--mode linli --url "ws://127.0.0.1:$PORT/v1/ws" --token "$tok")
@@ -244,12 +253,12 @@ run_one() {  # scenario server run
   if [ -s "$file.tmp" ]; then mv "$file.tmp" "$file"; else rm -f "$file.tmp"; file=-; fi
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then log "$sc/$srv run $n: timed out after ${tmo}s"; FAILED=1; fi
   [ "$file" != - ] || { log "$sc/$srv run $n: no JSON (rc $rc)"; FAILED=1; }
-  if [ "$srv" = linli ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  if [ "$srv" != nchan ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
     log "$sc/$srv run $n: gateway died: $(tail -3 "$WORK/linli/gateway.log")"; FAILED=1
   fi
   stop_server
   # the server's own log, for post-mortems
-  if [ "$srv" = linli ]; then cp "$WORK/linli/gateway.log" "$base.server.log"; else cp "$WORK/nchan/error.log" "$base.server.log"; fi 2>/dev/null
+  if [ "$srv" != nchan ]; then cp "$WORK/linli/gateway.log" "$base.server.log"; else cp "$WORK/nchan/error.log" "$base.server.log"; fi 2>/dev/null
   RESULTS+=("$sc $srv $n $rc $file")
   log "$sc/$srv run $n: rc $rc, $(( SECONDS ))s elapsed"
 }
@@ -257,9 +266,9 @@ run_one() {  # scenario server run
 for sc in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [[ " $ONLY " != *" $sc "* ]]; then continue; fi
   reps=${REPEATS[$sc]:-1}
-  rm -f "$OUT/$sc"-linli.* "$OUT/$sc"-nchan.*   # this scenario's earlier results
+  rm -f "$OUT/$sc"-linli.* "$OUT/$sc"-base.* "$OUT/$sc"-nchan.*   # this scenario's earlier results
   for n in $(seq 1 "$reps"); do
-    for srv in linli nchan; do   # interleaved, so drift hits both alike
+    for srv in "${SERVERS[@]}"; do   # interleaved, so drift hits all alike
       run_one "$sc" "$srv" "$n"
       sleep 1
     done
