@@ -90,7 +90,6 @@ static struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-
 static void sweep_cb(uv_timer_t *t)
 {
 	ws_sweep(t->data);
