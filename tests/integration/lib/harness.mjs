@@ -89,7 +89,7 @@ function withTimeout(promise, ms, what) {
 	]).finally(() => clearTimeout(timer));
 }
 
-function tail(file, lines) {
+export function tail(file, lines) {
 	try {
 		const all = fs.readFileSync(file, 'utf8').split('\n');
 		return all.slice(-lines).join('\n');
@@ -199,8 +199,10 @@ function configText(config) {
 }
 
 export class Gateway {
-	constructor(h, { name, dir, port, db, redis, config, tls }) {
+	constructor(h, { name, dir, port, db, redis, config, tls, launcher }) {
 		this.h = h;
+		// Command words put before the binary, e.g. ['prlimit', '--nofile=300:300'].
+		this.launcher = launcher || [];
 		// HTTPS/WSS: explicit, or implied by tls_cert in an object config.
 		this.tls = tls ?? !!(config && typeof config === 'object' && config.tls_cert);
 		this.name = name;
@@ -239,9 +241,10 @@ export class Gateway {
 	async start() {
 		this.starts++;
 		fs.appendFileSync(this.logPath,
-			`---- harness: start #${this.starts}: ${GATEWAY_BIN} ${this.args().join(' ')}\n`);
+			`---- harness: start #${this.starts}: ${[...this.launcher, GATEWAY_BIN, ...this.args()].join(' ')}\n`);
 		const fd = fs.openSync(this.logPath, 'a');
-		const child = spawn(GATEWAY_BIN, this.args(), { stdio: ['ignore', fd, fd] });
+		const argv = [...this.launcher, GATEWAY_BIN, ...this.args()];
+		const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd] });
 		fs.closeSync(fd);
 		liveChildren.add(child);
 		child.once('exit', (code, signal) => {
@@ -700,6 +703,7 @@ export class Harness {
 			redis: opts.redis,
 			config: opts.config,
 			tls: opts.tls,
+			launcher: opts.launcher,
 		});
 		this._gateways.push(g);
 		return g.start();
