@@ -144,6 +144,7 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_events_replayed_total", "Event frames queued from the log on subscribe.", m->events_replayed);
 	counter(o, "linli_gap_fills_total", "Catch-ups from the event log after a sequence gap or bus outage.", m->gap_fills);
 	counter(o, "linli_send_queue_overflows_total", "Sockets dropped because their send queue overflowed.", m->queue_overflows);
+	counter(o, "linli_accepts_refused_total", "TCP connections closed on accept because descriptors were nearly out.", m->accepts_refused);
 	counter(o, "linli_ws_bytes_sent_total", "WebSocket payload bytes written.", m->bytes_sent);
 	gauge(o, "linli_redis_configured", "1 when a Redis bus is configured.", m->redis_configured);
 	gauge(o, "linli_redis_up", "1 when the Redis publish and subscribe links are connected.", m->redis_up);

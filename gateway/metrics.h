@@ -24,6 +24,7 @@ struct metrics {
 	uint64_t events_replayed;  /* event frames queued from the log on sub */
 	uint64_t gap_fills;        /* catch-ups from the log after a seq gap */
 	uint64_t queue_overflows;  /* sockets dropped for a full send queue */
+	uint64_t accepts_refused;  /* TCP connections closed: descriptors nearly out */
 	uint64_t bytes_sent;       /* WebSocket payload bytes written */
 	int redis_configured;      /* 1 when redis_url is set */
 	int redis_up;              /* 1 when both Redis links are connected */

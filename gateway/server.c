@@ -7,6 +7,7 @@
 #include "ws.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,27 +29,40 @@ static int path_is_ws(struct lws *wsi)
 	       !strcmp(uri, WS_PATH);
 }
 
+/* Descriptors kept free for the database, Redis, push and log files: an
+ * accepted socket numbered at or above limit - this is closed at once. */
+#define FD_RESERVE 32
+
 /* lws sizes its descriptor tables by the soft RLIMIT_NOFILE. Given a smaller
  * fd_limit_per_thread instead, lws 4.1 finds a socket's state by a linear
  * scan of its table on every event (wsi_from_fd), which made each accept
  * and each incoming frame cost O(connections). So raise the soft limit to
  * what max_connections needs (within the hard limit) and let lws index by
- * descriptor. */
-static void raise_fd_limit(const struct config *cfg)
+ * descriptor. Sets gw->fd_ceiling. */
+static void raise_fd_limit(struct gw *gw, const struct config *cfg)
 {
 	struct rlimit rl;
 	rlim_t want = (rlim_t)cfg->max_connections + 256; /* + database, Redis, HTTP */
+	gw->fd_ceiling = INT_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return;
 	if (rl.rlim_cur < want) {
 		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur < want)
 		log_warn("max_connections = %lld needs %llu descriptors; the hard limit is %llu, "
 			 "so connections will be refused before that (raise LimitNOFILE / ulimit -Hn)",
 			 (long long)cfg->max_connections, (unsigned long long)want,
 			 (unsigned long long)rl.rlim_max);
+	/* accept() takes the lowest free descriptor, so one numbered N means
+	 * N are in use. Out of descriptors, accept fails with EMFILE and lws
+	 * 4.1 returns to the loop with the connection still queued: a busy
+	 * loop at 100% CPU until a descriptor frees. Closing sockets accepted
+	 * near the limit keeps accept from ever failing that way. */
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)INT_MAX)
+		gw->fd_ceiling = (int)rl.rlim_cur - FD_RESERVE;
 }
 
 /* One protocol serves both HTTP and WebSocket; reasons go to their module. */
@@ -58,7 +72,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	struct gw *gw = gw_of(wsi);
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		return gw && gw->shutting_down ? 1 : 0;
+		if (!gw)
+			return 0;
+		if ((int)(intptr_t)in >= gw->fd_ceiling) {
+			if (metrics.accepts_refused++ % 1000 == 0)
+				log_warn("out of descriptors (limit %d): closing new connections "
+					 "(linli_accepts_refused_total counts them)",
+					 gw->fd_ceiling + FD_RESERVE);
+			return 1;
+		}
+		return gw->shutting_down;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!path_is_ws(wsi)) {
 			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket only on /v1/ws");
@@ -198,7 +221,7 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	info.protocols = protocols;
 	info.user = gw;
 	info.max_http_header_data = (unsigned short)cfg->http_max_header;
-	raise_fd_limit(cfg); /* and no fd_limit_per_thread: see raise_fd_limit */
+	raise_fd_limit(gw, cfg); /* and no fd_limit_per_thread: see raise_fd_limit */
 	info.timeout_secs = 10;
 	/* A policy with no validity times: without one lws applies its own
 	 * (ping at 300 s) and keeps a timer per socket; ws_sweep pings and

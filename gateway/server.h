@@ -30,6 +30,7 @@ struct gw {
 	struct bus *bus;              /* local or Redis */
 	unsigned char secret[32];     /* token HMAC key, from the database */
 	int shutting_down;            /* SIGTERM seen: refuse new work */
+	int fd_ceiling;               /* accepted sockets at or above: closed */
 	uint64_t next_req_id;         /* request ids for logs */
 	struct ws_conn *conns;        /* every open WS connection (list) */
 	struct ws_conn *closing;      /* closes deferred to a safe point */

@@ -3,7 +3,8 @@
 // per event), and says so when the hard limit is lower.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { itest, tail } from './lib/harness.mjs';
+import net from 'node:net';
+import { itest, poll, tail } from './lib/harness.mjs';
 
 function nofile(pid) {
 	const line = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
@@ -27,4 +28,46 @@ itest('a hard limit below max_connections + 256: warned at start, raised as far 
 	const c = await h.ws(gw, { token: await h.mint(gw, 1, { admin: true }) });
 	c.send({ op: 'ping', ref: 1 });
 	await c.next({ op: 'pong', ref: 1 });
+});
+
+function cpuTicks(pid) {
+	const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+	return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks
+}
+
+itest('out of descriptors: new connections are closed at once, no busy loop, and service resumes', async (h) => {
+	const gw = await h.gateway({ config: { max_connections: 1000 }, launcher: ['prlimit', '--nofile=200:200'] });
+	// 300 TCP connections that never send a request: the gateway holds
+	// each it accepts (waiting for headers) until descriptors run short.
+	const socks = [];
+	let closedEarly = 0;
+	await Promise.all(Array.from({ length: 300 }, () => new Promise((resolve) => {
+		const s = net.connect(gw.port, '127.0.0.1');
+		socks.push(s);
+		s.on('error', () => {});
+		s.once('close', () => { closedEarly++; resolve(); });
+		s.once('connect', () => setTimeout(resolve, 0));
+	})));
+	h.onCleanup(() => socks.forEach((s) => s.destroy()));
+	await poll(async () => (await gw.metric('linli_accepts_refused_total')) > 0, { what: 'refused accepts counted' });
+	const refused = await gw.metric('linli_accepts_refused_total');
+	assert.ok(refused >= 100 && refused <= 300, `refused ${refused}`);
+	await poll(() => closedEarly >= refused, { what: 'the refused sockets to be closed' });
+
+	// Held at the limit for a second: the process stays idle (a gateway
+	// spinning on accept() would use the whole second).
+	const t0 = cpuTicks(gw.pid);
+	const until = Date.now() + 1000;
+	await poll(() => Date.now() >= until, { timeoutMs: 3000, what: 'a second at the limit' });
+	const used = cpuTicks(gw.pid) - t0;
+	assert.ok(used < 30, `gateway used ${used} ticks in a second at the descriptor limit`);
+
+	// Once the idle sockets go, the gateway serves as before.
+	socks.forEach((s) => s.destroy());
+	await poll(async () => (await gw.request('GET', '/healthz', { timeoutMs: 1000 })).status === 200, { what: '/healthz after release' });
+	const c = await h.ws(gw, { token: await h.mint(gw, 1, { admin: true }) });
+	c.send({ op: 'ping', ref: 2 });
+	await c.next({ op: 'pong', ref: 2 });
+	assert.match(tail(gw.logPath, 60), /out of descriptors \(limit 200\): closing new connections/);
 });
