@@ -27,7 +27,7 @@ struct ws_conn {
 	const char *close_reason;  /* static text for the close frame */
 	int after_drain;           /* close once the queue is empty */
 	int64_t opened_ms;         /* for the auth time-out */
-	int64_t heard_ms;          /* last frame from the client, of any kind */
+	int64_t heard_ms;          /* last message or pong from the client */
 	int64_t pinged_ms;         /* last WebSocket ping sent; < heard_ms: none since */
 	int ping_due;              /* a ping waits for the writable callback */
 	struct principal who;      /* uid 0 until authenticated */
