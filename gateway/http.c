@@ -453,17 +453,16 @@ static void publish_events(struct gw *gw, struct req *req)
 	req->push_queued = 0;
 	if (!req->committed)
 		return;
+	struct api_event *last = NULL;
 	for (struct api_event *e = req->committed; e; e = e->next) {
 		metrics.events_stored++;
-		if (!e->next) {
-			if (gw->pubq_tail)
-				gw->pubq_tail->next = req->committed;
-			else
-				gw->pubq = req->committed;
-			gw->pubq_tail = e;
-			break;
-		}
+		last = e;
 	}
+	if (gw->pubq_tail)
+		gw->pubq_tail->next = req->committed;
+	else
+		gw->pubq = req->committed;
+	gw->pubq_tail = last;
 	req->committed = NULL;
 	publish_drain(gw, gw->shutting_down ? 0 : PUBLISH_SLICE_US);
 }
@@ -740,30 +739,19 @@ int api_offload(struct req *req, api_txn_cb txn, void *data)
 	return 0;
 }
 
-int api_user_live(const struct req *req, int64_t uid)
-{
-	if (req->offloaded) {
-		/* On the writer thread: the snapshot the handler took. */
-		for (size_t lo = 0, hi = req->nlive; lo < hi;) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (req->live[mid] == uid)
-				return 1;
-			if (req->live[mid] < uid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		return 0;
-	}
-	char ch[40];
-	snprintf(ch, sizeof ch, "user:%" PRId64, uid);
-	return hub_has_subscribers(the_gw->hub, ch);
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 	return (x > y) - (x < y);
+}
+
+int api_user_live(const struct req *req, int64_t uid)
+{
+	if (req->offloaded) /* on the writer thread: the snapshot the handler took */
+		return req->nlive && bsearch(&uid, req->live, req->nlive, sizeof *req->live, cmp_i64);
+	char ch[40];
+	snprintf(ch, sizeof ch, "user:%" PRId64, uid);
+	return hub_has_subscribers(the_gw->hub, ch);
 }
 
 struct live_ids { int64_t *ids; size_t n, cap; };

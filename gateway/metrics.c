@@ -35,6 +35,16 @@ struct route_stats {
 
 static struct route_stats routes[MAX_ROUTES];
 
+/* The histogram bucket of v: the first bound it does not exceed, or nb
+ * (+Inf). */
+static size_t bucket_of(const int64_t *bound, size_t nb, int64_t v)
+{
+	size_t b = 0;
+	while (b < nb && v > bound[b])
+		b++;
+	return b;
+}
+
 /* Loop turns: one iteration's time outside epoll (busy, deaf to sockets),
  * as wall time and as the loop thread's own CPU time (the difference is
  * time the thread was runnable but not running). Bounds in microseconds. */
@@ -48,10 +58,7 @@ static struct turn_hist turn_wall, turn_cpu;
 
 static void turn_add(struct turn_hist *h, int64_t usec)
 {
-	size_t b = 0;
-	while (b < NT && usec > turn_bounds[b])
-		b++;
-	h->bucket[b]++;
+	h->bucket[bucket_of(turn_bounds, NT, usec)]++;
 	h->sum_us += usec;
 	if (usec > h->max_us)
 		h->max_us = usec;
@@ -98,10 +105,7 @@ void metrics_http(const char *route, int status, int64_t usec)
 			break;
 		}
 	}
-	size_t b = 0;
-	while (b < NB && usec > bounds[b])
-		b++;
-	r->bucket[b]++;
+	r->bucket[bucket_of(bounds, NB, usec)]++;
 	r->sum_us += usec;
 	r->n++;
 }

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #define PUSH_POLL_MS 250
+#define PUSH_BATCH 64 /* outbox rows looked at per poll */
 
 struct push {
 	uv_loop_t *loop;
@@ -146,6 +147,12 @@ static void retry_later(struct push *p, const struct push_job *j, const char *er
 	store_stmt_done(s);
 }
 
+static void job_free(struct push_job *j)
+{
+	free(j->body);
+	free(j);
+}
+
 static void record(struct push *p, struct push_job *j);
 
 static void posted_cb(uv_work_t *w, int status)
@@ -185,8 +192,17 @@ static void record(struct push *p, struct push_job *j)
 				 j->id, j->attempt, error);
 		}
 	}
-	free(j->body);
-	free(j);
+	job_free(j);
+}
+
+/* Outcomes that came back while the write lock was taken. */
+static void record_unrecorded(struct push *p)
+{
+	while (p->unrecorded) {
+		struct push_job *j = p->unrecorded;
+		p->unrecorded = j->next;
+		record(p, j);
+	}
 }
 
 static json_t *devices_of(struct push *p, int64_t uid)
@@ -226,8 +242,7 @@ static void send_job(struct push *p, struct push_job *j)
 {
 	if (p->stopping || uv_queue_work(p->loop, &j->work, post_cb, posted_cb)) {
 		p->inflight--; /* the lease runs out; a later poll (or start) retries */
-		free(j->body);
-		free(j);
+		job_free(j);
 	}
 }
 
@@ -248,8 +263,7 @@ static void counted_cb(long long n, void *data)
 		set_state(p, j->id, "dropped", "the member was live on a gateway");
 		metrics.push_skipped_live++;
 	} /* else the lease runs out and the next poll asks again */
-	free(j->body);
-	free(j);
+	job_free(j);
 }
 
 static void poll_cb(uv_timer_t *t)
@@ -257,16 +271,12 @@ static void poll_cb(uv_timer_t *t)
 	struct push *p = t->data;
 	if (*p->writes_paused)
 		return; /* the writer connection holds the lock; next poll */
-	while (p->unrecorded) {
-		struct push_job *j = p->unrecorded;
-		p->unrecorded = j->next;
-		record(p, j);
-	}
+	record_unrecorded(p);
 	int room = (int)p->cfg->push_concurrency - p->inflight;
 	if (room <= 0 || p->stopping)
 		return;
 	int64_t now = util_now_ms();
-	struct due due[64];
+	struct due due[PUSH_BATCH];
 	int n = 0;
 	sqlite3_stmt *s = store_stmt(p->st,
 		"SELECT o.id, o.user_id, o.attempts, o.created_at, n.id, "
@@ -274,8 +284,8 @@ static void poll_cb(uv_timer_t *t)
 		"FROM push_outbox o LEFT JOIN notifications n ON n.id = o.notification_id "
 		"WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY o.next_at LIMIT ?");
 	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int(s, 2, room < 64 ? room : 64);
-	while (n < 64 && sqlite3_step(s) == SQLITE_ROW) {
+	sqlite3_bind_int(s, 2, room < PUSH_BATCH ? room : PUSH_BATCH);
+	while (n < PUSH_BATCH && sqlite3_step(s) == SQLITE_ROW) {
 		struct due *d = &due[n++];
 		d->id = sqlite3_column_int64(s, 0);
 		d->uid = sqlite3_column_int64(s, 1);
@@ -351,11 +361,7 @@ void push_free(struct push *p)
 {
 	if (!p)
 		return;
-	while (p->unrecorded) { /* the loop has ended: record what is left */
-		struct push_job *j = p->unrecorded;
-		p->unrecorded = j->next;
-		record(p, j);
-	}
+	record_unrecorded(p); /* the loop has ended: record what is left */
 	free(p);
 	curl_global_cleanup();
 }
