@@ -10,7 +10,7 @@ ROOT=$PWD
 # Debian packages the build, the tests and the gateway need.
 DEBS=(build-essential cmake pkg-config git ca-certificates
       libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
-      libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev
+      libsqlite3-dev libpq-dev libssl-dev libjansson-dev libcmocka-dev
       libcurl4-openssl-dev redis-server openssl curl sqlite3
       chromium fonts-wqy-zenhei)
 

@@ -140,15 +140,15 @@ static void idem_mark(struct req *req)
 		return;
 	char target[512];
 	api_idem_target(req, target, sizeof target);
-	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT OR IGNORE INTO idempotency (user_id, key, route, status, body, created_at) "
-		"VALUES (?, ?, ?, -1, '', ?)");
-	sqlite3_bind_int64(s, 1, req->who.uid);
-	sqlite3_bind_text(s, 2, req->idempotency_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, util_now_ms());
-	sqlite3_step(s);
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
+		"VALUES (?, ?, ?, -1, '', ?) ON CONFLICT (user_id, key) DO NOTHING");
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_text(s, 2, req->idempotency_key);
+	store_bind_text(s, 3, target);
+	store_bind_int(s, 4, util_now_ms());
+	store_step(s);
+	store_done(s);
 }
 
 int api_commit(struct req *req)
@@ -194,10 +194,7 @@ void api_rollback(struct req *req)
 
 size_t api_chars(const char *s)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	return util_utf8_chars(s);
 }
 
 static int bad_field(struct resp *r, const char *field, const char *what)

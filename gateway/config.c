@@ -32,6 +32,8 @@ static const struct ckey keys[] = {
 	I(max_connections, 19000, 16, 1000000),
 	S(db, "data/linli.db"),
 	I(sqlite_busy_timeout_ms, 2000, 0, 60000),
+	I(db_connect_timeout_ms, 3000, 1000, 60000),
+	I(db_statement_timeout_ms, 10000, 0, 3600000),
 	S(redis_url, ""),
 	I(redis_reconnect_min_ms, 100, 10, 60000),
 	I(redis_reconnect_max_ms, 5000, 10, 600000),
@@ -241,7 +243,7 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (!cfg->db[0]) {
-		snprintf(err, errlen, "db: a file path is required");
+		snprintf(err, errlen, "db: a SQLite file path or a postgresql:// URI is required");
 		return -EINVAL;
 	}
 	enum log_level lv;

@@ -17,8 +17,10 @@ struct config {
 	char *tls_key;              /* PEM private key for tls_cert */
 	int64_t max_connections;    /* open sockets at once, HTTP and WS */
 	/* storage and bus */
-	char *db;                   /* SQLite file; created if missing */
+	char *db;                   /* SQLite file (created if missing) or postgresql:// URI */
 	int64_t sqlite_busy_timeout_ms; /* wait for another process's write lock */
+	int64_t db_connect_timeout_ms; /* PostgreSQL: give up a connect after this */
+	int64_t db_statement_timeout_ms; /* PostgreSQL: cancel a statement after this */
 	char *redis_url;            /* redis://HOST:PORT; "" = in-process bus */
 	int64_t redis_reconnect_min_ms; /* first reconnect delay after a drop */
 	int64_t redis_reconnect_max_ms; /* cap of the exponential backoff */

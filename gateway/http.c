@@ -347,33 +347,33 @@ static int respond_error(struct lws *wsi, struct http_txn *t, int status,
  * the request must run. */
 static int idem_lookup(struct gw *gw, struct http_txn *t)
 {
-	sqlite3_stmt *s = store_stmt(gw->st,
+	struct store_stmt *s = store_prepare(gw->st,
 		"SELECT route, status, body FROM idempotency "
 		"WHERE user_id = ? AND key = ? AND created_at > ?");
-	sqlite3_bind_int64(s, 1, t->req.who.uid);
-	sqlite3_bind_text(s, 2, t->idempotency_key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, util_now_ms() - IDEM_TTL_MS);
+	store_bind_int(s, 1, t->req.who.uid);
+	store_bind_text(s, 2, t->idempotency_key);
+	store_bind_int(s, 3, util_now_ms() - IDEM_TTL_MS);
 	int found = 0;
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if (store_step(s) == STORE_ROW) {
 		found = 1;
-		const char *route = (const char *)sqlite3_column_text(s, 0);
+		const char *route = store_col_text(s, 0);
 		char target[512];
 		api_idem_target(&t->req, target, sizeof target);
 		if (strcmp(route, target)) {
 			api_error(&t->resp, 409, "conflict",
 				  "this Idempotency-Key was used for another request", NULL);
-		} else if (sqlite3_column_int(s, 1) < 0) {
+		} else if ((int)store_col_int(s, 1) < 0) {
 			/* Applied, but the process died before recording the answer. */
 			api_error(&t->resp, 409, "conflict",
 				  "this request was already applied; fetch the current state", NULL);
 		} else {
-			t->resp.status = sqlite3_column_int(s, 1);
-			t->resp.body = xstrdup((const char *)sqlite3_column_text(s, 2));
+			t->resp.status = (int)store_col_int(s, 1);
+			t->resp.body = xstrdup(store_col_text(s, 2));
 			t->resp.len = strlen(t->resp.body);
 			t->replayed = 1;
 		}
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return found;
 }
 
@@ -387,19 +387,19 @@ static void idem_store(struct gw *gw, struct http_txn *t)
 	api_idem_target(&t->req, target, sizeof target);
 	/* Fills the mark api_commit left, or records an answer that changed
 	 * nothing (4xx). */
-	sqlite3_stmt *s = store_stmt(gw->st,
+	struct store_stmt *s = store_prepare(gw->st,
 		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, key) DO UPDATE "
-		"SET status = ?4, body = ?5 WHERE status = -1");
-	sqlite3_bind_int64(s, 1, t->req.who.uid);
-	sqlite3_bind_text(s, 2, t->idempotency_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, st);
-	sqlite3_bind_text(s, 5, t->resp.body ? t->resp.body : "", (int)t->resp.len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, util_now_ms());
-	if (sqlite3_step(s) != SQLITE_DONE)
+		"SET status = ?4, body = ?5 WHERE idempotency.status = -1");
+	store_bind_int(s, 1, t->req.who.uid);
+	store_bind_text(s, 2, t->idempotency_key);
+	store_bind_text(s, 3, target);
+	store_bind_int(s, 4, st);
+	store_bind_textn(s, 5, t->resp.body ? t->resp.body : "", t->resp.len);
+	store_bind_int(s, 6, util_now_ms());
+	if (store_step(s) != STORE_DONE)
 		log_warn("req %" PRIu64 ": idempotency record not stored", t->req.id);
-	store_stmt_done(s);
+	store_done(s);
 }
 
 static int idem_applies(const struct http_txn *t)
@@ -481,7 +481,7 @@ void http_run_ticks(struct gw *gw)
 		struct req req = { .id = ++gw->next_req_id, .st = gw->st, .cfg = gw->cfg,
 				   .query = "", .body = "", .peer = "" };
 		handler_ticks[i](&req);
-		if (!sqlite3_get_autocommit(store_db(gw->st))) {
+		if (store_in_txn(gw->st)) {
 			log_error("tick %zu left a transaction open; rolled back", i);
 			api_rollback(&req);
 		}
@@ -494,7 +494,7 @@ void http_run_ticks(struct gw *gw)
 static void finish(struct gw *gw, struct http_txn *t)
 {
 	struct req *req = &t->req;
-	if (!sqlite3_get_autocommit(store_db(gw->st))) {
+	if (store_in_txn(gw->st)) {
 		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
 			  req->id, t->route_name);
 		api_rollback(req);
@@ -698,7 +698,7 @@ static void offload_work_cb(uv_work_t *w)
 	int prio = getpriority(PRIO_PROCESS, (id_t)tid);
 	setpriority(PRIO_PROCESS, (id_t)tid, prio + 10);
 	t->txn_cb(req, &t->resp, t->work_data);
-	if (!sqlite3_get_autocommit(store_db(req->st))) {
+	if (store_in_txn(req->st)) {
 		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
 			  req->id, t->route_name);
 		api_rollback(req);

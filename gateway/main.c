@@ -46,11 +46,20 @@ static void make_parent_dirs(const char *path)
 	free(p);
 }
 
-static int open_store(const struct config *cfg, struct store **st)
+/* migrate: 1 for every command that uses the schema; 0 to leave it alone
+ * (backup copies whatever is there). */
+static int open_store(const struct config *cfg, struct store **st, int migrate)
 {
 	char err[512];
-	make_parent_dirs(cfg->db);
-	if (store_open(cfg->db, (int)cfg->sqlite_busy_timeout_ms, st, err, sizeof err)) {
+	if (!store_url_is_postgres(cfg->db))
+		make_parent_dirs(cfg->db);
+	struct store_opts o = {
+		.busy_timeout_ms = (int)cfg->sqlite_busy_timeout_ms,
+		.connect_timeout_ms = (int)cfg->db_connect_timeout_ms,
+		.statement_timeout_ms = (int)cfg->db_statement_timeout_ms,
+		.migrate = migrate,
+	};
+	if (store_open(cfg->db, &o, st, err, sizeof err)) {
 		fprintf(stderr, "linli-gateway: database: %s\n", err);
 		return -1;
 	}
@@ -92,27 +101,27 @@ static int cmd_mint_token(struct config *cfg, int argc, char **argv)
 		return 2;
 	}
 	struct store *st;
-	if (open_store(cfg, &st))
+	if (open_store(cfg, &st, 1))
 		return 1;
 	unsigned char secret[32];
 	int rc = store_secret(st, secret);
 	if (!rc && store_begin(st) == 0) {
 		/* The user exists from now on; --admin makes them an admin. */
 		for (int64_t u = uid; u < uid + count && !rc; u++) {
-			sqlite3_stmt *s = store_stmt(st,
+			struct store_stmt *s = store_prepare(st,
 				"INSERT INTO users (id, display_name, created_at) VALUES (?1, 'user ' || ?1, ?2) "
 				"ON CONFLICT (id) DO NOTHING");
-			sqlite3_bind_int64(s, 1, u);
-			sqlite3_bind_int64(s, 2, util_now_ms());
-			rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
-			store_stmt_done(s);
+			store_bind_int(s, 1, u);
+			store_bind_int(s, 2, util_now_ms());
+			rc = store_run(s) < 0 ? -EIO : 0;
 			if (!rc && admin) {
-				s = store_stmt(st, "UPDATE users SET is_admin = 1 WHERE id = ?");
-				sqlite3_bind_int64(s, 1, u);
-				rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -EIO;
-				store_stmt_done(s);
+				s = store_prepare(st, "UPDATE users SET is_admin = 1 WHERE id = ?");
+				store_bind_int(s, 1, u);
+				rc = store_run(s) < 0 ? -EIO : 0;
 			}
 		}
+		if (!rc)
+			rc = store_sync_ids(st, "users"); /* registrations continue above them */
 		rc = rc ? (store_rollback(st), rc) : store_commit(st);
 	} else {
 		rc = -EIO;
@@ -167,24 +176,21 @@ static int cmd_create_admin(struct config *cfg, int argc, char **argv)
 	}
 	memset(pw, 0, sizeof pw);
 	struct store *st;
-	if (open_store(cfg, &st))
+	if (open_store(cfg, &st, 1))
 		return 1;
 	int64_t uid = 0;
 	int rc = store_begin(st);
 	if (!rc) {
 		/* An existing account with this phone becomes an admin and gets
 		 * the new password; otherwise a new account. */
-		sqlite3_stmt *s = store_stmt(st,
+		struct store_stmt *s = store_prepare(st,
 			"INSERT INTO users (display_name, phone, pw_hash, is_admin, created_at) "
 			"VALUES ('管理员', ?1, ?2, 1, ?3) ON CONFLICT (phone) WHERE phone IS NOT NULL "
 			"DO UPDATE SET is_admin = 1, pw_hash = ?2 RETURNING id");
-		sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, util_now_ms());
-		if (sqlite3_step(s) == SQLITE_ROW)
-			uid = sqlite3_column_int64(s, 0);
-		rc = sqlite3_step(s) == SQLITE_DONE && uid ? 0 : -EIO;
-		store_stmt_done(s);
+		store_bind_text(s, 1, phone);
+		store_bind_text(s, 2, hash);
+		store_bind_int(s, 3, util_now_ms());
+		rc = store_run_int(s, &uid) ? -EIO : 0;
 		rc = rc ? (store_rollback(st), rc) : store_commit(st);
 	}
 	store_close(st);
@@ -213,7 +219,7 @@ static int serve(struct config *cfg)
 	memset(&gw, 0, sizeof gw);
 	gw.cfg = cfg;
 	char err[512];
-	if (open_store(cfg, &gw.st))
+	if (open_store(cfg, &gw.st, 1))
 		return 1;
 	if (store_secret(gw.st, gw.secret)) {
 		fprintf(stderr, "linli-gateway: cannot read or create the token secret\n");
@@ -222,7 +228,7 @@ static int serve(struct config *cfg)
 	}
 	/* A second connection for transactions too big for one loop turn
 	 * (api_offload); the loop's own stays free for everything else. */
-	if (open_store(cfg, &gw.st_writer)) {
+	if (open_store(cfg, &gw.st_writer, 1)) {
 		store_close(gw.st);
 		return 1;
 	}
@@ -271,9 +277,7 @@ static int serve(struct config *cfg)
 
 int main(int argc, char **argv)
 {
-	/* SQLite's memory statistics take a global mutex on every allocation;
-	 * we never read them. Must precede any other SQLite call. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	store_global_init();
 	struct config cfg;
 	config_defaults(&cfg);
 	char err[512];

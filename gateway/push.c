@@ -110,19 +110,17 @@ out:
 
 static void set_state(struct push *p, int64_t id, const char *state, const char *error)
 {
-	sqlite3_stmt *s = store_stmt(p->st,
+	struct store_stmt *s = store_prepare(p->st,
 		"UPDATE push_outbox SET state = ?2, done_at = ?3, last_error = ?4 WHERE id = ?1");
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, util_now_ms());
+	store_bind_int(s, 1, id);
+	store_bind_text(s, 2, state);
+	store_bind_int(s, 3, util_now_ms());
 	if (error)
-		sqlite3_bind_text(s, 4, error, -1, SQLITE_TRANSIENT);
+		store_bind_text(s, 4, error);
 	else
-		sqlite3_bind_null(s, 4);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		log_warn("push %" PRId64 ": could not record %s: %s", id, state,
-			 sqlite3_errmsg(store_db(p->st)));
-	store_stmt_done(s);
+		store_bind_null(s, 4);
+	if (store_run(s) < 0)
+		log_warn("push %" PRId64 ": could not record %s", id, state);
 }
 
 static void retry_later(struct push *p, const struct push_job *j, const char *error)
@@ -138,13 +136,13 @@ static void retry_later(struct push *p, const struct push_job *j, const char *er
 	RAND_bytes((unsigned char *)&r, sizeof r);
 	wait -= (int64_t)(r % (uint32_t)(wait / 4 + 1));
 	int64_t next = util_now_ms() + wait, deadline = j->created_at + p->cfg->push_max_age_s * 1000;
-	sqlite3_stmt *s = store_stmt(p->st,
+	struct store_stmt *s = store_prepare(p->st,
 		"UPDATE push_outbox SET next_at = ?2, last_error = ?3 WHERE id = ?1 AND state = 'pending'");
-	sqlite3_bind_int64(s, 1, j->id);
-	sqlite3_bind_int64(s, 2, next < deadline ? next : deadline);
-	sqlite3_bind_text(s, 3, error, -1, SQLITE_TRANSIENT);
-	sqlite3_step(s);
-	store_stmt_done(s);
+	store_bind_int(s, 1, j->id);
+	store_bind_int(s, 2, next < deadline ? next : deadline);
+	store_bind_text(s, 3, error);
+	store_step(s);
+	store_done(s);
 }
 
 static void job_free(struct push_job *j)
@@ -208,14 +206,14 @@ static void record_unrecorded(struct push *p)
 static json_t *devices_of(struct push *p, int64_t uid)
 {
 	json_t *a = json_array();
-	sqlite3_stmt *s = store_stmt(p->st,
+	struct store_stmt *s = store_prepare(p->st,
 		"SELECT platform, token FROM devices WHERE user_id = ? ORDER BY seen_at DESC");
-	sqlite3_bind_int64(s, 1, uid);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	store_bind_int(s, 1, uid);
+	while (store_step(s) == STORE_ROW)
 		json_array_append_new(a, json_pack("{s:s, s:s}",
-			"platform", (const char *)sqlite3_column_text(s, 0),
-			"token", (const char *)sqlite3_column_text(s, 1)));
-	store_stmt_done(s);
+			"platform", store_col_text(s, 0),
+			"token", store_col_text(s, 1)));
+	store_done(s);
 	return a;
 }
 
@@ -225,15 +223,13 @@ static json_t *devices_of(struct push *p, int64_t uid)
  * outbox, one wins it. */
 static int lease(struct push *p, int64_t id, int64_t now)
 {
-	sqlite3_stmt *s = store_stmt(p->st,
+	struct store_stmt *s = store_prepare(p->st,
 		"UPDATE push_outbox SET attempts = attempts + 1, next_at = ?2 "
 		"WHERE id = ?1 AND state = 'pending' AND next_at <= ?3");
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now + 2 * p->cfg->push_timeout_ms + 1000);
-	sqlite3_bind_int64(s, 3, now);
-	int ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(p->st)) == 1;
-	store_stmt_done(s);
-	return ok;
+	store_bind_int(s, 1, id);
+	store_bind_int(s, 2, now + 2 * p->cfg->push_timeout_ms + 1000);
+	store_bind_int(s, 3, now);
+	return store_run(s) == 1;
 }
 
 struct due { int64_t id, uid, attempts, created_at, nid; char *note; };
@@ -278,23 +274,31 @@ static void poll_cb(uv_timer_t *t)
 	int64_t now = util_now_ms();
 	struct due due[PUSH_BATCH];
 	int n = 0;
-	sqlite3_stmt *s = store_stmt(p->st,
-		"SELECT o.id, o.user_id, o.attempts, o.created_at, n.id, "
-		"json_object('id', n.id, 'type', n.type, 'data', json(n.data), 'created_at', n.created_at) "
+	struct store_stmt *s = store_prepare(p->st,
+		"SELECT o.id, o.user_id, o.attempts, o.created_at, n.id, n.type, n.data, n.created_at "
 		"FROM push_outbox o LEFT JOIN notifications n ON n.id = o.notification_id "
 		"WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY o.next_at LIMIT ?");
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int(s, 2, room < PUSH_BATCH ? room : PUSH_BATCH);
-	while (n < PUSH_BATCH && sqlite3_step(s) == SQLITE_ROW) {
+	store_bind_int(s, 1, now);
+	store_bind_int(s, 2, room < PUSH_BATCH ? room : PUSH_BATCH);
+	while (n < PUSH_BATCH && store_step(s) == STORE_ROW) {
 		struct due *d = &due[n++];
-		d->id = sqlite3_column_int64(s, 0);
-		d->uid = sqlite3_column_int64(s, 1);
-		d->attempts = sqlite3_column_int64(s, 2);
-		d->created_at = sqlite3_column_int64(s, 3);
-		d->nid = sqlite3_column_int64(s, 4);
-		d->note = xstrdup((const char *)sqlite3_column_text(s, 5));
+		d->id = store_col_int(s, 0);
+		d->uid = store_col_int(s, 1);
+		d->attempts = store_col_int(s, 2);
+		d->created_at = store_col_int(s, 3);
+		d->nid = store_col_int(s, 4);
+		d->note = NULL;
+		if (d->nid) {
+			/* The inbox row as the relay receives it. */
+			json_t *data = json_loads(store_col_text(s, 6), 0, NULL);
+			json_t *note = json_pack("{s:I, s:s, s:o, s:I}", "id", (json_int_t)d->nid,
+				"type", store_col_text(s, 5), "data", data ? data : json_object(),
+				"created_at", (json_int_t)store_col_int(s, 7));
+			d->note = json_dumps(note, JSON_COMPACT);
+			json_decref(note);
+		}
 	}
-	store_stmt_done(s);
+	store_done(s);
 	for (int i = 0; i < n; i++) {
 		struct due *d = &due[i];
 		json_t *devices = NULL, *note = NULL;

@@ -133,27 +133,27 @@ static void retention_cb(uv_timer_t *t)
 		return; /* an offloaded transaction holds the write lock: next time */
 	/* Idempotency records live 24 h (the contract); login failures
 	 * outlive their window and lock-out. */
-	sqlite3_stmt *s = store_stmt(gw->st, "DELETE FROM idempotency WHERE created_at < ?");
-	sqlite3_bind_int64(s, 1, now - 24LL * 3600 * 1000);
-	sqlite3_step(s);
-	store_stmt_done(s);
-	s = store_stmt(gw->st, "DELETE FROM login_failures WHERE window_start < ?1 AND locked_until < ?2");
-	sqlite3_bind_int64(s, 1, now - gw->cfg->login_window_s * 1000);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_step(s);
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(gw->st, "DELETE FROM idempotency WHERE created_at < ?");
+	store_bind_int(s, 1, now - 24LL * 3600 * 1000);
+	store_step(s);
+	store_done(s);
+	s = store_prepare(gw->st, "DELETE FROM login_failures WHERE window_start < ?1 AND locked_until < ?2");
+	store_bind_int(s, 1, now - gw->cfg->login_window_s * 1000);
+	store_bind_int(s, 2, now);
+	store_step(s);
+	store_done(s);
 	/* The inbox keeps notification_retention_days; finished push rows
 	 * are kept as long as a push may live, for the operator to inspect. */
-	s = store_stmt(gw->st, "DELETE FROM notifications WHERE id IN "
+	s = store_prepare(gw->st, "DELETE FROM notifications WHERE id IN "
 		"(SELECT id FROM notifications WHERE created_at < ? LIMIT 5000)");
-	sqlite3_bind_int64(s, 1, now - gw->cfg->notification_retention_days * 86400000LL);
-	sqlite3_step(s);
-	store_stmt_done(s);
-	s = store_stmt(gw->st, "DELETE FROM push_outbox WHERE id IN (SELECT id FROM push_outbox "
+	store_bind_int(s, 1, now - gw->cfg->notification_retention_days * 86400000LL);
+	store_step(s);
+	store_done(s);
+	s = store_prepare(gw->st, "DELETE FROM push_outbox WHERE id IN (SELECT id FROM push_outbox "
 		"WHERE state != 'pending' AND done_at < ? LIMIT 5000)");
-	sqlite3_bind_int64(s, 1, now - gw->cfg->push_max_age_s * 1000);
-	sqlite3_step(s);
-	store_stmt_done(s);
+	store_bind_int(s, 1, now - gw->cfg->push_max_age_s * 1000);
+	store_step(s);
+	store_done(s);
 	int n = store_retention(gw->st, util_now_ms(), gw->cfg->retention_max_age_s * 1000,
 				gw->cfg->retention_max_events, 5000);
 	if (n > 0) {

@@ -179,6 +179,14 @@ int util_parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
+size_t util_utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 int util_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;

@@ -60,6 +60,9 @@ void util_b64url(const unsigned char *in, size_t n, char *out);
  * "停水 水通 通知 a1". For 2-character search. */
 void util_bigrams(const char *text, struct buf *out);
 
+/* Characters (code points) in a UTF-8 string. */
+size_t util_utf8_chars(const char *s);
+
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int util_utf8_valid(const char *s, size_t n);
 

@@ -574,12 +574,12 @@ void ws_check_sessions(struct gw *gw)
 	gw->sessions_checked_ms = now;
 	if (!gw->conns)
 		return;
-	sqlite3_stmt *s = store_stmt(gw->st,
+	struct store_stmt *s = store_prepare(gw->st,
 		"SELECT id FROM sessions WHERE revoked_at >= ?");
-	sqlite3_bind_int64(s, 1, since);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		ws_close_session(gw, sqlite3_column_int64(s, 0));
-	store_stmt_done(s);
+	store_bind_int(s, 1, since);
+	while (store_step(s) == STORE_ROW)
+		ws_close_session(gw, store_col_int(s, 0));
+	store_done(s);
 }
 
 void ws_close_all(struct gw *gw)

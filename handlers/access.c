@@ -12,22 +12,22 @@ int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 {
 	/* One indexed lookup per request: the user, and when the token names a
 	 * session, whether it still stands. */
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT u.is_admin, ?2 = 0 OR EXISTS (SELECT 1 FROM sessions s "
 		"  WHERE s.id = ?2 AND s.user_id = u.id AND s.revoked_at IS NULL) "
 		"FROM users u WHERE u.id = ?1");
-	sqlite3_bind_int64(s, 1, uid);
-	sqlite3_bind_int64(s, 2, sid);
-	int rc = sqlite3_step(s), live = 0;
-	if (rc == SQLITE_ROW) {
+	store_bind_int(s, 1, uid);
+	store_bind_int(s, 2, sid);
+	int rc = store_step(s), live = 0;
+	if (rc == STORE_ROW) {
 		out->uid = uid;
 		out->sid = sid;
-		out->is_admin = sqlite3_column_int(s, 0);
-		live = sqlite3_column_int(s, 1);
+		out->is_admin = (int)store_col_int(s, 0);
+		live = (int)store_col_int(s, 1);
 	}
-	store_stmt_done(s);
-	if (rc != SQLITE_ROW)
-		return -ENOENT;
+	store_done(s);
+	if (rc != STORE_ROW)
+		return rc < 0 ? rc : -ENOENT;
 	if (!live) {
 		memset(out, 0, sizeof *out);
 		return -EKEYREVOKED;
@@ -37,14 +37,14 @@ int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 
 enum role access_role(struct store *st, int64_t uid, int64_t cid)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT role FROM memberships WHERE community_id = ? AND user_id = ?");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, uid);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, uid);
 	enum role r = ROLE_NONE;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		r = access_role_parse((const char *)sqlite3_column_text(s, 0));
-	store_stmt_done(s);
+	if (store_step(s) == STORE_ROW)
+		r = access_role_parse(store_col_text(s, 0));
+	store_done(s);
 	return r;
 }
 
@@ -64,10 +64,10 @@ enum role access_role_parse(const char *s)
 
 int access_community_exists(struct store *st, int64_t cid)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM communities WHERE id = ?");
-	sqlite3_bind_int64(s, 1, cid);
-	int found = sqlite3_step(s) == SQLITE_ROW;
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM communities WHERE id = ?");
+	store_bind_int(s, 1, cid);
+	int found = store_step(s) == STORE_ROW;
+	store_done(s);
 	return found;
 }
 
@@ -102,14 +102,14 @@ int access_sees_phone(struct store *st, const struct principal *viewer, int64_t 
 		return 0; /* anonymous, or an event for everyone */
 	if (viewer->uid == user)
 		return 1;
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT 1 FROM memberships v JOIN memberships t "
 		"ON t.community_id = v.community_id AND t.user_id = ?2 "
 		"WHERE v.user_id = ?1 AND v.role = 'staff' LIMIT 1");
-	sqlite3_bind_int64(s, 1, viewer->uid);
-	sqlite3_bind_int64(s, 2, user);
-	int yes = sqlite3_step(s) == SQLITE_ROW;
-	store_stmt_done(s);
+	store_bind_int(s, 1, viewer->uid);
+	store_bind_int(s, 2, user);
+	int yes = store_step(s) == STORE_ROW;
+	store_done(s);
 	return yes;
 }
 
@@ -148,18 +148,13 @@ static int channel_parts(const char *ch, char kind[33], int64_t *id)
 	return 0;
 }
 
-/* The community a thread belongs to (threads arrive with the forums). */
+/* The community a thread belongs to, 0 when there is no such thread. */
 static int64_t thread_community(struct store *st, int64_t tid)
 {
-	sqlite3 *db = store_db(st);
-	/* Until the forums migration exists there are no threads. */
-	if (sqlite3_table_column_metadata(db, NULL, "threads", "community_id",
-					  NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_stmt *s = store_stmt(st, "SELECT community_id FROM threads WHERE id = ?");
-	sqlite3_bind_int64(s, 1, tid);
-	int64_t cid = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "SELECT community_id FROM threads WHERE id = ?");
+	store_bind_int(s, 1, tid);
+	int64_t cid = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
+	store_done(s);
 	return cid;
 }
 

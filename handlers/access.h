@@ -13,7 +13,7 @@
 
 /* Loads the caller for user id uid and session sid (0: a token minted by
  * an operator, no session): 0, -ENOENT for an unknown user, -EKEYREVOKED
- * for a session that was logged out or revoked. */
+ * for a session that was logged out or revoked, or a store error. */
 int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 			  struct principal *out);
 

@@ -57,16 +57,15 @@ static int64_t session_create(struct req *req, int64_t uid, char refresh[REFRESH
 	util_b64url(raw, sizeof raw, refresh);
 	refresh_hash(refresh, h);
 	int64_t now = util_now_ms();
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO sessions (user_id, refresh_hash, created_at, refreshed_at) "
-		"VALUES (?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, uid);
-	sqlite3_bind_blob(s, 2, h, sizeof h, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, now);
-	sqlite3_bind_int64(s, 4, now);
-	int rc = sqlite3_step(s);
-	store_stmt_done(s);
-	return rc == SQLITE_DONE ? sqlite3_last_insert_rowid(store_db(req->st)) : -1;
+		"VALUES (?, ?, ?, ?) RETURNING id");
+	store_bind_int(s, 1, uid);
+	store_bind_blob(s, 2, h, sizeof h);
+	store_bind_int(s, 3, now);
+	store_bind_int(s, 4, now);
+	int64_t sid;
+	return store_run_int(s, &sid) ? -1 : sid;
 }
 
 /* {user, access_token, refresh_token, expires_at} */
@@ -85,10 +84,10 @@ static json_t *auth_answer(struct req *req, int64_t uid, int64_t sid, const char
 /* Seconds until key is unlocked, or 0. */
 static int64_t lock_remaining(struct store *st, const char *key)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT locked_until FROM login_failures WHERE key = ?");
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	int64_t until = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "SELECT locked_until FROM login_failures WHERE key = ?");
+	store_bind_text(s, 1, key);
+	int64_t until = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
+	store_done(s);
 	int64_t left = until - util_now_ms();
 	return left > 0 ? (left + 999) / 1000 : 0;
 }
@@ -97,28 +96,31 @@ static void record_failure(struct req *req, const char *key, int64_t max)
 {
 	const struct config *cfg = req->cfg;
 	int64_t now = util_now_ms();
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?2) "
 		"ON CONFLICT (key) DO UPDATE SET "
-		"  failures = CASE WHEN window_start < ?3 THEN 1 ELSE failures + 1 END, "
-		"  window_start = CASE WHEN window_start < ?3 THEN ?2 ELSE window_start END, "
-		"  locked_until = CASE WHEN window_start >= ?3 AND failures + 1 >= ?4 "
-		"                 THEN ?2 + ?5 ELSE locked_until END");
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int64(s, 3, now - cfg->login_window_s * 1000);
-	sqlite3_bind_int64(s, 4, max);
-	sqlite3_bind_int64(s, 5, cfg->login_lockout_s * 1000);
-	sqlite3_step(s);
-	store_stmt_done(s);
+		"  failures = CASE WHEN login_failures.window_start < ?3 THEN 1 "
+		"             ELSE login_failures.failures + 1 END, "
+		"  window_start = CASE WHEN login_failures.window_start < ?3 THEN ?2 "
+		"                 ELSE login_failures.window_start END, "
+		"  locked_until = CASE WHEN login_failures.window_start >= ?3 AND "
+		"                 login_failures.failures + 1 >= ?4 "
+		"                 THEN ?2 + ?5 ELSE login_failures.locked_until END");
+	store_bind_text(s, 1, key);
+	store_bind_int(s, 2, now);
+	store_bind_int(s, 3, now - cfg->login_window_s * 1000);
+	store_bind_int(s, 4, max);
+	store_bind_int(s, 5, cfg->login_lockout_s * 1000);
+	store_step(s);
+	store_done(s);
 }
 
 static void clear_failures(struct store *st, const char *key)
 {
-	sqlite3_stmt *s = store_stmt(st, "DELETE FROM login_failures WHERE key = ?");
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_step(s);
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "DELETE FROM login_failures WHERE key = ?");
+	store_bind_text(s, 1, key);
+	store_step(s);
+	store_done(s);
 }
 
 /* --- the thread-pool jobs ------------------------------------------------ */
@@ -178,10 +180,10 @@ static int defer(struct req *req, struct resp *resp, api_work_cb work,
 
 static int phone_taken(struct store *st, const char *phone)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM users WHERE phone = ?");
-	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
-	int taken = sqlite3_step(s) == SQLITE_ROW;
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM users WHERE phone = ?");
+	store_bind_text(s, 1, phone);
+	int taken = store_step(s) == STORE_ROW;
+	store_done(s);
 	return taken;
 }
 
@@ -202,17 +204,24 @@ static void register_done(struct req *req, struct resp *resp, void *data)
 		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
 		goto out;
 	}
-	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT INTO users (display_name, phone, pw_hash, created_at) VALUES (?, ?, ?, ?)");
-	sqlite3_bind_text(s, 1, j->display_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, j->phone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, j->hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, util_now_ms());
-	int rc = sqlite3_step(s);
-	store_stmt_done(s);
-	int64_t uid = sqlite3_last_insert_rowid(store_db(req->st));
-	if (rc == SQLITE_DONE)
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO users (display_name, phone, pw_hash, created_at) VALUES (?, ?, ?, ?) "
+		"RETURNING id");
+	store_bind_text(s, 1, j->display_name);
+	store_bind_text(s, 2, j->phone);
+	store_bind_text(s, 3, j->hash);
+	store_bind_int(s, 4, util_now_ms());
+	int64_t uid = 0;
+	int rc = store_run_int(s, &uid);
+	if (rc == 0)
 		sid = session_create(req, uid, refresh);
+	if (rc == -EEXIST) {
+		/* The unique index decided a race the check above could not see
+		 * (PostgreSQL's transactions do not take SQLite's one lock). */
+		api_rollback(req);
+		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
+		goto out;
+	}
 	if (sid < 0 || api_commit(req)) {
 		api_rollback(req);
 		api_error(resp, 500, "internal", "could not create the account", NULL);
@@ -362,13 +371,13 @@ void accounts_login(struct req *req, struct resp *resp)
 	}
 	snprintf(j->password, sizeof j->password, "%s", pw);
 	memcpy(j->phone, phone, sizeof phone);
-	sqlite3_stmt *s = store_stmt(req->st, "SELECT id, pw_hash FROM users WHERE phone = ?");
-	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 1)) {
-		j->uid = sqlite3_column_int64(s, 0);
-		snprintf(j->stored, sizeof j->stored, "%s", (const char *)sqlite3_column_text(s, 1));
+	struct store_stmt *s = store_prepare(req->st, "SELECT id, pw_hash FROM users WHERE phone = ?");
+	store_bind_text(s, 1, phone);
+	if (store_step(s) == STORE_ROW && store_col_text(s, 1)) {
+		j->uid = store_col_int(s, 0);
+		snprintf(j->stored, sizeof j->stored, "%s", store_col_text(s, 1));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	j->log2_n = (int)req->cfg->scrypt_log2_n;
 	j->r = (int)req->cfg->scrypt_r;
 	j->p = (int)req->cfg->scrypt_p;
@@ -381,14 +390,14 @@ out:
 
 static void revoke(struct req *req, int64_t sid, const char *reason)
 {
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE sessions SET revoked_at = ?, revoke_reason = ? "
 		"WHERE id = ? AND revoked_at IS NULL");
-	sqlite3_bind_int64(s, 1, util_now_ms());
-	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, sid);
-	sqlite3_step(s);
-	store_stmt_done(s);
+	store_bind_int(s, 1, util_now_ms());
+	store_bind_text(s, 2, reason);
+	store_bind_int(s, 3, sid);
+	store_step(s);
+	store_done(s);
 	req->revoked_sid = sid;
 }
 
@@ -404,20 +413,20 @@ static int grace_retry(struct req *req, unsigned char h[32], int64_t now, int64_
 {
 	if (req->cfg->refresh_reuse_grace_s <= 0)
 		return 0;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT s.id, s.user_id, s.refresh_hash FROM refresh_spent r "
 		"JOIN sessions s ON s.id = r.session_id "
 		"WHERE r.hash = ?1 AND s.revoked_at IS NULL AND r.replaced_by = s.refresh_hash "
 		"AND r.spent_at >= ?2");
-	sqlite3_bind_blob(s, 1, h, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now - req->cfg->refresh_reuse_grace_s * 1000);
-	int ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 2) == 32;
+	store_bind_blob(s, 1, h, 32);
+	store_bind_int(s, 2, now - req->cfg->refresh_reuse_grace_s * 1000);
+	int ok = store_step(s) == STORE_ROW && store_col_bytes(s, 2) == 32;
 	if (ok) {
-		*sid = sqlite3_column_int64(s, 0);
-		*uid = sqlite3_column_int64(s, 1);
-		memcpy(h, sqlite3_column_blob(s, 2), 32);
+		*sid = store_col_int(s, 0);
+		*uid = store_col_int(s, 1);
+		memcpy(h, store_col_blob(s, 2), 32);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	if (ok)
 		log_info("req %" PRIu64 ": session %" PRId64 " retried its last refresh; rotated again",
 			 req->id, *sid);
@@ -437,23 +446,23 @@ void accounts_refresh(struct req *req, struct resp *resp)
 	if (api_begin(req, resp))
 		goto out;
 	int64_t now = util_now_ms();
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id, user_id, revoked_at IS NOT NULL, refreshed_at FROM sessions "
 		"WHERE refresh_hash = ?");
-	sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
-	int found = sqlite3_step(s) == SQLITE_ROW;
-	int64_t sid = found ? sqlite3_column_int64(s, 0) : 0;
-	int64_t uid = found ? sqlite3_column_int64(s, 1) : 0;
-	int revoked = found && sqlite3_column_int(s, 2);
-	int stale = found && sqlite3_column_int64(s, 3) < now - req->cfg->refresh_ttl_s * 1000;
-	store_stmt_done(s);
+	store_bind_blob(s, 1, h, sizeof h);
+	int found = store_step(s) == STORE_ROW;
+	int64_t sid = found ? store_col_int(s, 0) : 0;
+	int64_t uid = found ? store_col_int(s, 1) : 0;
+	int revoked = found && (int)store_col_int(s, 2);
+	int stale = found && store_col_int(s, 3) < now - req->cfg->refresh_ttl_s * 1000;
+	store_done(s);
 	/* Unless it is the one retry of a rotation whose answer never arrived,
 	 * a spent token means whoever presents it has a copy they should not. */
 	if (!found && !grace_retry(req, h, now, &sid, &uid)) {
-		s = store_stmt(req->st, "SELECT session_id FROM refresh_spent WHERE hash = ?");
-		sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
-		int64_t spent_sid = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-		store_stmt_done(s);
+		s = store_prepare(req->st, "SELECT session_id FROM refresh_spent WHERE hash = ?");
+		store_bind_blob(s, 1, h, sizeof h);
+		int64_t spent_sid = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
+		store_done(s);
 		if (spent_sid) {
 			revoke(req, spent_sid, "refresh token reused");
 			log_warn("req %" PRIu64 ": refresh token reused; session %" PRId64 " revoked",
@@ -476,22 +485,19 @@ void accounts_refresh(struct req *req, struct resp *resp)
 	RAND_bytes(raw, sizeof raw);
 	util_b64url(raw, sizeof raw, refresh);
 	refresh_hash(refresh, nh);
-	s = store_stmt(req->st,
+	s = store_prepare(req->st,
 		"INSERT INTO refresh_spent (hash, session_id, spent_at, replaced_by) VALUES (?, ?, ?, ?)");
-	sqlite3_bind_blob(s, 1, h, sizeof h, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, sid);
-	sqlite3_bind_int64(s, 3, now);
-	sqlite3_bind_blob(s, 4, nh, sizeof nh, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	store_stmt_done(s);
-	s = store_stmt(req->st, "UPDATE sessions SET refresh_hash = ?, refreshed_at = ? WHERE id = ?");
-	sqlite3_bind_blob(s, 1, nh, sizeof nh, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int64(s, 3, sid);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = SQLITE_ERROR;
-	store_stmt_done(s);
-	if (rc != SQLITE_DONE || api_commit(req)) {
+	store_bind_blob(s, 1, h, sizeof h);
+	store_bind_int(s, 2, sid);
+	store_bind_int(s, 3, now);
+	store_bind_blob(s, 4, nh, sizeof nh);
+	int ok = store_run(s) >= 0;
+	s = store_prepare(req->st, "UPDATE sessions SET refresh_hash = ?, refreshed_at = ? WHERE id = ?");
+	store_bind_blob(s, 1, nh, sizeof nh);
+	store_bind_int(s, 2, now);
+	store_bind_int(s, 3, sid);
+	ok = ok && store_run(s) >= 0;
+	if (!ok || api_commit(req)) {
 		api_rollback(req);
 		api_error(resp, 500, "internal", "could not rotate the refresh token", NULL);
 		goto out;
@@ -519,17 +525,17 @@ void accounts_me(struct req *req, struct resp *resp)
 		return;
 	json_t *user = users_json(req->st, &req->who, req->who.uid);
 	json_t *ms = json_array();
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT m.community_id, m.role, coalesce(v.active, 0) FROM memberships m "
 		"LEFT JOIN volunteers v ON v.community_id = m.community_id AND v.user_id = m.user_id "
 		"WHERE m.user_id = ? ORDER BY m.community_id");
-	sqlite3_bind_int64(s, 1, req->who.uid);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	store_bind_int(s, 1, req->who.uid);
+	while (store_step(s) == STORE_ROW)
 		json_array_append_new(ms, json_pack("{s:I, s:s, s:b}",
-			"community_id", (json_int_t)sqlite3_column_int64(s, 0),
-			"role", (const char *)sqlite3_column_text(s, 1),
-			"volunteer", sqlite3_column_int(s, 2)));
-	store_stmt_done(s);
+			"community_id", (json_int_t)store_col_int(s, 0),
+			"role", store_col_text(s, 1),
+			"volunteer", (int)store_col_int(s, 2)));
+	store_done(s);
 	api_json(resp, 200, json_pack("{s:o, s:o, s:b, s:i}", "user", user ? user : json_null(),
 				      "memberships", ms, "is_admin", req->who.is_admin,
 				      "unread_notifications", (int)notify_unread(req->st, req->who.uid)));

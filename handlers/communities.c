@@ -24,20 +24,20 @@ static void audit(struct req *req, int64_t cid, const char *action, int64_t targ
 		  json_t *detail)
 {
 	char *d = json_dumps(detail ? detail : json_object(), JSON_COMPACT);
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO audit_log (community_id, actor_id, action, target_user, detail, at) "
 		"VALUES (?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_text(s, 3, action);
 	if (target)
-		sqlite3_bind_int64(s, 4, target);
+		store_bind_int(s, 4, target);
 	else
-		sqlite3_bind_null(s, 4);
-	sqlite3_bind_text(s, 5, d, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, util_now_ms());
-	sqlite3_step(s);
-	store_stmt_done(s);
+		store_bind_null(s, 4);
+	store_bind_text(s, 5, d);
+	store_bind_int(s, 6, util_now_ms());
+	store_step(s);
+	store_done(s);
 	free(d);
 	json_decref(detail);
 }
@@ -45,25 +45,25 @@ static void audit(struct req *req, int64_t cid, const char *action, int64_t targ
 static json_t *grids_of(struct store *st, int64_t cid)
 {
 	json_t *a = json_array();
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT name FROM grids WHERE community_id = ? ORDER BY position");
-	sqlite3_bind_int64(s, 1, cid);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(a, json_string((const char *)sqlite3_column_text(s, 0)));
-	store_stmt_done(s);
+	store_bind_int(s, 1, cid);
+	while (store_step(s) == STORE_ROW)
+		json_array_append_new(a, json_string(store_col_text(s, 0)));
+	store_done(s);
 	return a;
 }
 
 static json_t *community_json(struct store *st, int64_t cid)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT name, created_at FROM communities WHERE id = ?");
-	sqlite3_bind_int64(s, 1, cid);
+	struct store_stmt *s = store_prepare(st, "SELECT name, created_at FROM communities WHERE id = ?");
+	store_bind_int(s, 1, cid);
 	json_t *c = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (store_step(s) == STORE_ROW)
 		c = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)cid,
-			      "name", (const char *)sqlite3_column_text(s, 0),
-			      "created_at", (json_int_t)sqlite3_column_int64(s, 1));
-	store_stmt_done(s);
+			      "name", store_col_text(s, 0),
+			      "created_at", (json_int_t)store_col_int(s, 1));
+	store_done(s);
 	if (c)
 		json_object_set_new(c, "grids", grids_of(st, cid));
 	return c;
@@ -71,20 +71,20 @@ static json_t *community_json(struct store *st, int64_t cid)
 
 static json_t *membership_json(struct store *st, int64_t cid, int64_t uid)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT m.role, coalesce(v.active, 0), m.joined_at FROM memberships m "
 		"LEFT JOIN volunteers v ON v.community_id = m.community_id AND v.user_id = m.user_id "
 		"WHERE m.community_id = ? AND m.user_id = ?");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, uid);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, uid);
 	json_t *m = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (store_step(s) == STORE_ROW)
 		m = json_pack("{s:I, s:I, s:s, s:b, s:I}", "community_id", (json_int_t)cid,
 			      "user_id", (json_int_t)uid,
-			      "role", (const char *)sqlite3_column_text(s, 0),
-			      "volunteer", sqlite3_column_int(s, 1),
-			      "joined_at", (json_int_t)sqlite3_column_int64(s, 2));
-	store_stmt_done(s);
+			      "role", store_col_text(s, 0),
+			      "volunteer", (int)store_col_int(s, 1),
+			      "joined_at", (json_int_t)store_col_int(s, 2));
+	store_done(s);
 	return m;
 }
 
@@ -94,15 +94,15 @@ static enum role set_role(struct req *req, int64_t cid, int64_t uid, enum role r
 			  const char *action)
 {
 	enum role old = access_role(req->st, uid, cid);
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO memberships (community_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) "
 		"ON CONFLICT (community_id, user_id) DO UPDATE SET role = excluded.role");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, uid);
-	sqlite3_bind_text(s, 3, access_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, util_now_ms());
-	sqlite3_step(s);
-	store_stmt_done(s);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, uid);
+	store_bind_text(s, 3, access_role_name(role));
+	store_bind_int(s, 4, util_now_ms());
+	store_step(s);
+	store_done(s);
 	audit(req, cid, action, uid, json_pack("{s:s, s:s}", "from", access_role_name(old),
 					       "to", access_role_name(role)));
 	return old;
@@ -110,10 +110,10 @@ static enum role set_role(struct req *req, int64_t cid, int64_t uid, enum role r
 
 static int user_exists(struct store *st, int64_t uid)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM users WHERE id = ?");
-	sqlite3_bind_int64(s, 1, uid);
-	int yes = sqlite3_step(s) == SQLITE_ROW;
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM users WHERE id = ?");
+	store_bind_int(s, 1, uid);
+	int yes = store_step(s) == STORE_ROW;
+	store_done(s);
 	return yes;
 }
 
@@ -152,21 +152,20 @@ void communities_create(struct req *req, struct resp *resp)
 	}
 	if (api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT INTO communities (name, created_by, created_at) VALUES (?, ?, ?)");
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_int64(s, 3, util_now_ms());
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	int64_t cid = sqlite3_last_insert_rowid(store_db(req->st));
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO communities (name, created_by, created_at) VALUES (?, ?, ?) RETURNING id");
+	store_bind_text(s, 1, name);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_int(s, 3, util_now_ms());
+	int64_t cid = 0;
+	int ok = store_run_int(s, &cid) == 0;
 	json_array_foreach(grids, i, g) {
-		s = store_stmt(req->st, "INSERT INTO grids (community_id, name, position) VALUES (?, ?, ?)");
-		sqlite3_bind_int64(s, 1, cid);
-		sqlite3_bind_text(s, 2, json_string_value(g), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, (int64_t)i);
-		ok = ok && sqlite3_step(s) == SQLITE_DONE;
-		store_stmt_done(s);
+		s = store_prepare(req->st, "INSERT INTO grids (community_id, name, position) VALUES (?, ?, ?)");
+		store_bind_int(s, 1, cid);
+		store_bind_text(s, 2, json_string_value(g));
+		store_bind_int(s, 3, (int64_t)i);
+		ok = ok && store_step(s) == STORE_DONE;
+		store_done(s);
 	}
 	if (ok)
 		audit(req, cid, "community.create", 0, json_pack("{s:s}", "name", name));
@@ -223,18 +222,18 @@ void communities_invite(struct req *req, struct resp *resp)
 	int64_t now = util_now_ms(), expires = now + ttl * 1000;
 	if (api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO invites (code, community_id, role, created_by, created_at, expires_at, max_uses) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cid);
-	sqlite3_bind_text(s, 3, access_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, req->who.uid);
-	sqlite3_bind_int64(s, 5, now);
-	sqlite3_bind_int64(s, 6, expires);
-	sqlite3_bind_int64(s, 7, uses);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	store_bind_text(s, 1, code);
+	store_bind_int(s, 2, cid);
+	store_bind_text(s, 3, access_role_name(role));
+	store_bind_int(s, 4, req->who.uid);
+	store_bind_int(s, 5, now);
+	store_bind_int(s, 6, expires);
+	store_bind_int(s, 7, uses);
+	int ok = store_step(s) == STORE_DONE;
+	store_done(s);
 	if (ok)
 		audit(req, cid, "invite.create", 0, json_pack("{s:s, s:I}", "role",
 			access_role_name(role), "max_uses", (json_int_t)uses));
@@ -268,15 +267,15 @@ void communities_join(struct req *req, struct resp *resp)
 	code[n] = '\0';
 	if (api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT role, expires_at, uses, max_uses FROM invites WHERE code = ? AND community_id = ?");
-	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cid);
-	int found = sqlite3_step(s) == SQLITE_ROW;
-	enum role role = found ? access_role_parse((const char *)sqlite3_column_text(s, 0)) : ROLE_NONE;
-	int expired = found && sqlite3_column_int64(s, 1) <= util_now_ms();
-	int used_up = found && sqlite3_column_int64(s, 2) >= sqlite3_column_int64(s, 3);
-	store_stmt_done(s);
+	store_bind_text(s, 1, code);
+	store_bind_int(s, 2, cid);
+	int found = store_step(s) == STORE_ROW;
+	enum role role = found ? access_role_parse(store_col_text(s, 0)) : ROLE_NONE;
+	int expired = found && store_col_int(s, 1) <= util_now_ms();
+	int used_up = found && store_col_int(s, 2) >= store_col_int(s, 3);
+	store_done(s);
 	if (!found || expired || used_up) {
 		api_rollback(req);
 		api_error(resp, !found ? 404 : 409, !found ? "not_found" : "conflict",
@@ -289,10 +288,10 @@ void communities_join(struct req *req, struct resp *resp)
 		/* Joining never lowers a role: a staff member using a resident
 		 * invite stays staff, and uses nothing up. */
 		set_role(req, cid, req->who.uid, role, current ? "member.role" : "member.join");
-		s = store_stmt(req->st, "UPDATE invites SET uses = uses + 1 WHERE code = ?");
-		sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-		sqlite3_step(s);
-		store_stmt_done(s);
+		s = store_prepare(req->st, "UPDATE invites SET uses = uses + 1 WHERE code = ?");
+		store_bind_text(s, 1, code);
+		store_step(s);
+		store_done(s);
 	}
 	if (api_commit(req)) {
 		api_rollback(req);
@@ -321,11 +320,11 @@ static int category_known(const struct config *cfg, const char *c)
 
 static int grid_known(struct store *st, int64_t cid, const char *g)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_text(s, 2, g, -1, SQLITE_STATIC);
-	int yes = sqlite3_step(s) == SQLITE_ROW;
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
+	store_bind_int(s, 1, cid);
+	store_bind_text(s, 2, g);
+	int yes = store_step(s) == STORE_ROW;
+	store_done(s);
 	return yes;
 }
 
@@ -369,18 +368,18 @@ static int grid_ok(struct req *req, int64_t cid, const char *s)
 /* The caller's volunteer profile in cid, or JSON null. */
 static json_t *volunteer_json(struct store *st, int64_t cid, int64_t uid)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT categories, grids, active, quiet_start, quiet_end, updated_at FROM volunteers "
 		"WHERE community_id = ? AND user_id = ?");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, uid);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, uid);
 	json_t *j = json_null();
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		json_t *cats = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
-		json_t *grids = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+	if (store_step(s) == STORE_ROW) {
+		json_t *cats = json_loads(store_col_text(s, 0), 0, NULL);
+		json_t *grids = json_loads(store_col_text(s, 1), 0, NULL);
 		json_t *quiet = json_null();
-		if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
-			int a = sqlite3_column_int(s, 3), b = sqlite3_column_int(s, 4);
+		if (!store_col_null(s, 3)) {
+			int a = (int)store_col_int(s, 3), b = (int)store_col_int(s, 4);
 			char start[24], end[24];
 			snprintf(start, sizeof start, "%02d:%02d", a / 60, a % 60);
 			snprintf(end, sizeof end, "%02d:%02d", b / 60, b % 60);
@@ -388,10 +387,10 @@ static json_t *volunteer_json(struct store *st, int64_t cid, int64_t uid)
 		}
 		j = json_pack("{s:I, s:o, s:o, s:b, s:o, s:I}", "community_id", (json_int_t)cid,
 			"categories", cats ? cats : json_array(), "grids", grids ? grids : json_array(),
-			"active", sqlite3_column_int(s, 2), "quiet_hours", quiet,
-			"updated_at", (json_int_t)sqlite3_column_int64(s, 5));
+			"active", (int)store_col_int(s, 2), "quiet_hours", quiet,
+			"updated_at", (json_int_t)store_col_int(s, 5));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return j;
 }
 
@@ -452,26 +451,26 @@ void communities_volunteer(struct req *req, struct resp *resp)
 		free(grids);
 		goto out;
 	}
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO volunteers (community_id, user_id, categories, grids, active, updated_at, "
 		"quiet_start, quiet_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 		"ON CONFLICT (community_id, user_id) DO UPDATE SET "
 		"categories = ?3, grids = ?4, active = ?5, updated_at = ?6, quiet_start = ?7, quiet_end = ?8");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_text(s, 3, cats, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, grids, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, on);
-	sqlite3_bind_int64(s, 6, util_now_ms());
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_text(s, 3, cats);
+	store_bind_text(s, 4, grids);
+	store_bind_int(s, 5, on);
+	store_bind_int(s, 6, util_now_ms());
 	if (qs >= 0) {
-		sqlite3_bind_int(s, 7, qs);
-		sqlite3_bind_int(s, 8, qe);
+		store_bind_int(s, 7, qs);
+		store_bind_int(s, 8, qe);
 	} else {
-		sqlite3_bind_null(s, 7);
-		sqlite3_bind_null(s, 8);
+		store_bind_null(s, 7);
+		store_bind_null(s, 8);
 	}
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	int ok = store_step(s) == STORE_DONE;
+	store_done(s);
 	free(cats);
 	free(grids);
 	if (api_commit_or_fail(req, resp, ok, "could not save the volunteer profile"))
@@ -561,17 +560,17 @@ void communities_members(struct req *req, struct resp *resp)
 		return;
 	json_t *items = json_array();
 	int64_t last = 0;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT user_id FROM memberships WHERE community_id = ? AND user_id > ? "
 		"ORDER BY user_id LIMIT ?");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, cursor);
-	sqlite3_bind_int(s, 3, limit);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, cursor);
+	store_bind_int(s, 3, limit);
 	int64_t ids[200];
 	int n = 0;
-	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
-		ids[n++] = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
+	while (store_step(s) == STORE_ROW && n < limit)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
 	for (int k = 0; k < n; k++) {
 		json_t *m = membership_json(req->st, cid, ids[k]);
 		json_object_set_new(m, "user", users_json(req->st, &req->who, ids[k]));
@@ -591,24 +590,24 @@ void communities_audit(struct req *req, struct resp *resp)
 		return;
 	json_t *items = json_array();
 	int64_t last = 0;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id, action, actor_id, target_user, detail, at FROM audit_log "
 		"WHERE community_id = ? AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, cursor);
-	sqlite3_bind_int(s, 3, limit);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		last = sqlite3_column_int64(s, 0);
-		json_t *detail = json_loads((const char *)sqlite3_column_text(s, 4), 0, NULL);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, cursor);
+	store_bind_int(s, 3, limit);
+	while (store_step(s) == STORE_ROW) {
+		last = store_col_int(s, 0);
+		json_t *detail = json_loads(store_col_text(s, 4), 0, NULL);
 		json_t *e = json_pack("{s:I, s:s, s:I, s:o, s:I}", "id", (json_int_t)last,
-			"action", (const char *)sqlite3_column_text(s, 1),
-			"actor_id", (json_int_t)sqlite3_column_int64(s, 2),
+			"action", store_col_text(s, 1),
+			"actor_id", (json_int_t)store_col_int(s, 2),
 			"detail", detail ? detail : json_object(),
-			"at", (json_int_t)sqlite3_column_int64(s, 5));
-		if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-			json_object_set_new(e, "target_user", json_integer(sqlite3_column_int64(s, 3)));
+			"at", (json_int_t)store_col_int(s, 5));
+		if (!store_col_null(s, 3))
+			json_object_set_new(e, "target_user", json_integer(store_col_int(s, 3)));
 		json_array_append_new(items, e);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	api_json(resp, 200, api_list(items, limit, last));
 }

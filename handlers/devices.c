@@ -32,27 +32,27 @@ static int token_ok(const char *t)
 }
 
 /* The token is the owner's own secret; answers show only its end. */
-static json_t *device_json(sqlite3_stmt *s)
+static json_t *device_json(struct store_stmt *s)
 {
-	const char *tok = (const char *)sqlite3_column_text(s, 2);
+	const char *tok = store_col_text(s, 2);
 	size_t n = strlen(tok);
 	char tail[16];
 	snprintf(tail, sizeof tail, "…%s", tok + (n > 6 ? n - 6 : 0));
 	return json_pack("{s:I, s:s, s:s, s:I, s:I}",
-		"id", (json_int_t)sqlite3_column_int64(s, 0),
-		"platform", (const char *)sqlite3_column_text(s, 1),
+		"id", (json_int_t)store_col_int(s, 0),
+		"platform", store_col_text(s, 1),
 		"token_tail", tail,
-		"created_at", (json_int_t)sqlite3_column_int64(s, 3),
-		"seen_at", (json_int_t)sqlite3_column_int64(s, 4));
+		"created_at", (json_int_t)store_col_int(s, 3),
+		"seen_at", (json_int_t)store_col_int(s, 4));
 }
 
 static json_t *device_get(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT id, platform, token, created_at, seen_at FROM devices WHERE id = ?");
-	sqlite3_bind_int64(s, 1, id);
-	json_t *j = sqlite3_step(s) == SQLITE_ROW ? device_json(s) : NULL;
-	store_stmt_done(s);
+	store_bind_int(s, 1, id);
+	json_t *j = store_step(s) == STORE_ROW ? device_json(s) : NULL;
+	store_done(s);
 	return j;
 }
 
@@ -83,34 +83,31 @@ void devices_register(struct req *req, struct resp *resp)
 	if (api_begin(req, resp))
 		goto out;
 	int64_t now = util_now_ms(), id = 0;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE devices SET user_id = ?3, seen_at = ?4 WHERE platform = ?1 AND token = ?2 RETURNING id");
-	sqlite3_bind_text(s, 1, platform, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, token, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, req->who.uid);
-	sqlite3_bind_int64(s, 4, now);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
-	int created = id == 0, ok = 1;
+	store_bind_text(s, 1, platform);
+	store_bind_text(s, 2, token);
+	store_bind_int(s, 3, req->who.uid);
+	store_bind_int(s, 4, now);
+	int rc = store_run_int(s, &id);
+	int created = rc == -ENOENT, ok = rc == 0 || created;
 	if (created) {
-		s = store_stmt(req->st,
-			"INSERT INTO devices (user_id, platform, token, created_at, seen_at) VALUES (?, ?, ?, ?, ?4)");
-		sqlite3_bind_int64(s, 1, req->who.uid);
-		sqlite3_bind_text(s, 2, platform, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, token, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, now);
-		ok = sqlite3_step(s) == SQLITE_DONE;
-		store_stmt_done(s);
-		id = sqlite3_last_insert_rowid(store_db(req->st));
+		s = store_prepare(req->st,
+			"INSERT INTO devices (user_id, platform, token, created_at, seen_at) VALUES (?, ?, ?, ?, ?4) "
+		"RETURNING id");
+		store_bind_int(s, 1, req->who.uid);
+		store_bind_text(s, 2, platform);
+		store_bind_text(s, 3, token);
+		store_bind_int(s, 4, now);
+		ok = store_run_int(s, &id) == 0;
 	}
-	s = store_stmt(req->st,
+	s = store_prepare(req->st,
 		"DELETE FROM devices WHERE user_id = ?1 AND id NOT IN "
 		"(SELECT id FROM devices WHERE user_id = ?1 ORDER BY seen_at DESC, id DESC LIMIT ?2)");
-	sqlite3_bind_int64(s, 1, req->who.uid);
-	sqlite3_bind_int64(s, 2, req->cfg->max_devices_per_user);
-	ok = ok && sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_int(s, 2, req->cfg->max_devices_per_user);
+	ok = ok && store_step(s) == STORE_DONE;
+	store_done(s);
 	if (api_commit_or_fail(req, resp, ok, "could not register the device"))
 		goto out;
 	api_json(resp, created ? 201 : 200, json_pack("{s:o}", "device", device_get(req->st, id)));
@@ -123,14 +120,14 @@ void devices_list(struct req *req, struct resp *resp)
 {
 	if (api_require_user(req, resp))
 		return;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id, platform, token, created_at, seen_at FROM devices WHERE user_id = ? "
 		"ORDER BY seen_at DESC, id DESC");
-	sqlite3_bind_int64(s, 1, req->who.uid);
+	store_bind_int(s, 1, req->who.uid);
 	json_t *items = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW)
+	while (store_step(s) == STORE_ROW)
 		json_array_append_new(items, device_json(s));
-	store_stmt_done(s);
+	store_done(s);
 	api_json(resp, 200, json_pack("{s:o}", "items", items));
 }
 
@@ -141,16 +138,15 @@ void devices_delete(struct req *req, struct resp *resp)
 	int64_t id;
 	if (api_require_user(req, resp) || api_id_param(req, "id", &id, resp))
 		return;
-	sqlite3_stmt *s = store_stmt(req->st, "DELETE FROM devices WHERE id = ? AND user_id = ?");
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	if (!ok) {
+	struct store_stmt *s = store_prepare(req->st, "DELETE FROM devices WHERE id = ? AND user_id = ?");
+	store_bind_int(s, 1, id);
+	store_bind_int(s, 2, req->who.uid);
+	int64_t deleted = store_run(s);
+	if (deleted < 0) {
 		api_error(resp, 500, "internal", "could not delete the device", NULL);
 		return;
 	}
-	if (sqlite3_changes(store_db(req->st)) == 0) {
+	if (deleted == 0) {
 		api_error(resp, 404, "not_found", "no such device", NULL);
 		return;
 	}

@@ -24,26 +24,26 @@
 
 int forums_thread_load(struct store *st, int64_t tid, struct thread_row *t)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, author_id, coalesce(closes_at, 0), coalesce(closed_at, 0), "
 		"created_at, coalesce(outcome_at, 0), pinned, live_tally, kind, status "
 		"FROM threads WHERE id = ?");
-	sqlite3_bind_int64(s, 1, tid);
-	int found = sqlite3_step(s) == SQLITE_ROW;
+	store_bind_int(s, 1, tid);
+	int found = store_step(s) == STORE_ROW;
 	if (found) {
 		t->id = tid;
-		t->community_id = sqlite3_column_int64(s, 0);
-		t->author_id = sqlite3_column_int64(s, 1);
-		t->closes_at = sqlite3_column_int64(s, 2);
-		t->closed_at = sqlite3_column_int64(s, 3);
-		t->created_at = sqlite3_column_int64(s, 4);
-		t->outcome_at = sqlite3_column_int64(s, 5);
-		t->pinned = sqlite3_column_int(s, 6);
-		t->live_tally = sqlite3_column_int(s, 7);
-		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(s, 8));
-		snprintf(t->status, sizeof t->status, "%s", (const char *)sqlite3_column_text(s, 9));
+		t->community_id = store_col_int(s, 0);
+		t->author_id = store_col_int(s, 1);
+		t->closes_at = store_col_int(s, 2);
+		t->closed_at = store_col_int(s, 3);
+		t->created_at = store_col_int(s, 4);
+		t->outcome_at = store_col_int(s, 5);
+		t->pinned = (int)store_col_int(s, 6);
+		t->live_tally = (int)store_col_int(s, 7);
+		snprintf(t->kind, sizeof t->kind, "%s", store_col_text(s, 8));
+		snprintf(t->status, sizeof t->status, "%s", store_col_text(s, 9));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return found ? 0 : -ENOENT;
 }
 
@@ -52,15 +52,15 @@ static json_t *tally(struct store *st, int64_t tid, int noptions)
 {
 	json_t *a = json_array();
 	int64_t counts[OPTIONS_MAX] = { 0 };
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT option_idx, count(*) FROM votes WHERE thread_id = ? GROUP BY option_idx");
-	sqlite3_bind_int64(s, 1, tid);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		int i = sqlite3_column_int(s, 0);
+	store_bind_int(s, 1, tid);
+	while (store_step(s) == STORE_ROW) {
+		int i = (int)store_col_int(s, 0);
 		if (i >= 0 && i < OPTIONS_MAX)
-			counts[i] = sqlite3_column_int64(s, 1);
+			counts[i] = store_col_int(s, 1);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	for (int i = 0; i < noptions; i++)
 		json_array_append_new(a, json_integer(counts[i]));
 	return a;
@@ -76,17 +76,17 @@ static json_t *minority_reasons(struct store *st, int64_t tid, json_t *counts)
 		if (json_integer_value(v) > best)
 			best = json_integer_value(v);
 	json_t *out = json_array();
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT option_idx, reason FROM votes WHERE thread_id = ? AND reason IS NOT NULL "
 		"AND reason != '' ORDER BY option_idx, updated_at");
-	sqlite3_bind_int64(s, 1, tid);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		int idx = sqlite3_column_int(s, 0);
+	store_bind_int(s, 1, tid);
+	while (store_step(s) == STORE_ROW) {
+		int idx = (int)store_col_int(s, 0);
 		if (json_integer_value(json_array_get(counts, (size_t)idx)) < best)
 			json_array_append_new(out, json_pack("{s:i, s:s}", "option", idx,
-				"reason", (const char *)sqlite3_column_text(s, 1)));
+				"reason", store_col_text(s, 1)));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return out;
 }
 
@@ -95,36 +95,36 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 	struct thread_row t;
 	if (forums_thread_load(st, tid, &t))
 		return NULL;
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT title, body, outcome, lock_reason, updated_at FROM threads WHERE id = ?");
-	sqlite3_bind_int64(s, 1, tid);
-	sqlite3_step(s);
+	store_bind_int(s, 1, tid);
+	store_step(s);
 	json_t *author = users_json(st, viewer, t.author_id);
 	json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:{s:I, s:O}, s:s, s:b, s:I, s:I}",
 		"id", (json_int_t)tid, "community_id", (json_int_t)t.community_id,
-		"kind", t.kind, "title", (const char *)sqlite3_column_text(s, 0),
-		"body", (const char *)sqlite3_column_text(s, 1),
+		"kind", t.kind, "title", store_col_text(s, 0),
+		"body", store_col_text(s, 1),
 		"author", "id", (json_int_t)t.author_id,
 		"display_name", json_object_get(author, "display_name"),
 		"status", t.status, "pinned", t.pinned, "created_at", (json_int_t)t.created_at,
-		"updated_at", (json_int_t)sqlite3_column_int64(s, 4));
-	if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-		json_object_set_new(j, "lock_reason", json_string((const char *)sqlite3_column_text(s, 3)));
-	int has_outcome = sqlite3_column_type(s, 2) != SQLITE_NULL;
+		"updated_at", (json_int_t)store_col_int(s, 4));
+	if (!store_col_null(s, 3))
+		json_object_set_new(j, "lock_reason", json_string(store_col_text(s, 3)));
+	int has_outcome = !store_col_null(s, 2);
 	if (has_outcome)
 		json_object_set_new(j, "outcome", json_pack("{s:s, s:I}",
-			"summary", (const char *)sqlite3_column_text(s, 2),
+			"summary", store_col_text(s, 2),
 			"published_at", (json_int_t)t.outcome_at));
-	store_stmt_done(s);
+	store_done(s);
 	json_decref(author);
 	if (strcmp(t.kind, "consultation"))
 		return j;
 	json_t *opts = json_array();
-	s = store_stmt(st, "SELECT label FROM thread_options WHERE thread_id = ? ORDER BY idx");
-	sqlite3_bind_int64(s, 1, tid);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(opts, json_string((const char *)sqlite3_column_text(s, 0)));
-	store_stmt_done(s);
+	s = store_prepare(st, "SELECT label FROM thread_options WHERE thread_id = ? ORDER BY idx");
+	store_bind_int(s, 1, tid);
+	while (store_step(s) == STORE_ROW)
+		json_array_append_new(opts, json_string(store_col_text(s, 0)));
+	store_done(s);
 	int n = (int)json_array_size(opts);
 	json_object_set_new(j, "options", opts);
 	json_object_set_new(j, "closes_at", json_integer(t.closes_at));
@@ -137,20 +137,20 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 			json_object_set_new(j, "minority_reasons", minority_reasons(st, tid, counts));
 		json_object_set_new(j, "tally", counts);
 	}
-	s = store_stmt(st, "SELECT count(*) FROM votes WHERE thread_id = ?");
-	sqlite3_bind_int64(s, 1, tid);
-	sqlite3_step(s);
-	json_object_set_new(j, "votes", json_integer(sqlite3_column_int64(s, 0)));
-	store_stmt_done(s);
+	s = store_prepare(st, "SELECT count(*) FROM votes WHERE thread_id = ?");
+	store_bind_int(s, 1, tid);
+	store_step(s);
+	json_object_set_new(j, "votes", json_integer(store_col_int(s, 0)));
+	store_done(s);
 	if (viewer && viewer->uid) {
-		s = store_stmt(st, "SELECT option_idx, reason FROM votes WHERE thread_id = ? AND user_id = ?");
-		sqlite3_bind_int64(s, 1, tid);
-		sqlite3_bind_int64(s, 2, viewer->uid);
-		if (sqlite3_step(s) == SQLITE_ROW)
+		s = store_prepare(st, "SELECT option_idx, reason FROM votes WHERE thread_id = ? AND user_id = ?");
+		store_bind_int(s, 1, tid);
+		store_bind_int(s, 2, viewer->uid);
+		if (store_step(s) == STORE_ROW)
 			json_object_set_new(j, "my_vote", json_pack("{s:i, s:s?}",
-				"option", sqlite3_column_int(s, 0),
-				"reason", (const char *)sqlite3_column_text(s, 1)));
-		store_stmt_done(s);
+				"option", (int)store_col_int(s, 0),
+				"reason", store_col_text(s, 1)));
+		store_done(s);
 	}
 	return j;
 }
@@ -170,20 +170,20 @@ int forums_thread_access(struct req *req, struct resp *resp, struct thread_row *
 
 int forums_not_muted(struct req *req, int64_t cid, struct resp *resp)
 {
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT until, reason FROM mutes WHERE community_id = ? AND user_id = ? AND until > ?");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_int64(s, 3, util_now_ms());
-	int muted = sqlite3_step(s) == SQLITE_ROW;
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_int(s, 3, util_now_ms());
+	int muted = store_step(s) == STORE_ROW;
 	if (muted) {
 		json_t *e = json_pack("{s:{s:s, s:s, s:I, s:s}}", "error", "code", "forbidden",
 			"message", "you are muted in this community", "muted_until",
-			(json_int_t)sqlite3_column_int64(s, 0), "reason",
-			(const char *)sqlite3_column_text(s, 1));
+			(json_int_t)store_col_int(s, 0), "reason",
+			store_col_text(s, 1));
 		api_json(resp, 403, e);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return muted ? -EPERM : 0;
 }
 
@@ -253,32 +253,31 @@ void forums_thread_create(struct req *req, struct resp *resp)
 	}
 	if (api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO threads (community_id, kind, title, body, author_id, live_tally, closes_at, "
-		"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_text(s, 2, consultation ? "consultation" : "discussion", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, req->who.uid);
-	sqlite3_bind_int(s, 6, live);
+		"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	store_bind_int(s, 1, cid);
+	store_bind_text(s, 2, consultation ? "consultation" : "discussion");
+	store_bind_text(s, 3, title);
+	store_bind_text(s, 4, text);
+	store_bind_int(s, 5, req->who.uid);
+	store_bind_int(s, 6, live);
 	if (consultation)
-		sqlite3_bind_int64(s, 7, closes_at);
+		store_bind_int(s, 7, closes_at);
 	else
-		sqlite3_bind_null(s, 7);
-	sqlite3_bind_int64(s, 8, now);
-	sqlite3_bind_int64(s, 9, now);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	int64_t tid = sqlite3_last_insert_rowid(store_db(req->st));
+		store_bind_null(s, 7);
+	store_bind_int(s, 8, now);
+	store_bind_int(s, 9, now);
+	int64_t tid = 0;
+	int ok = store_run_int(s, &tid) == 0;
 	if (consultation)
 		json_array_foreach(opts, i, o) {
-			s = store_stmt(req->st, "INSERT INTO thread_options (thread_id, idx, label) VALUES (?, ?, ?)");
-			sqlite3_bind_int64(s, 1, tid);
-			sqlite3_bind_int64(s, 2, (int64_t)i);
-			sqlite3_bind_text(s, 3, json_string_value(o), -1, SQLITE_STATIC);
-			ok = ok && sqlite3_step(s) == SQLITE_DONE;
-			store_stmt_done(s);
+			s = store_prepare(req->st, "INSERT INTO thread_options (thread_id, idx, label) VALUES (?, ?, ?)");
+			store_bind_int(s, 1, tid);
+			store_bind_int(s, 2, (int64_t)i);
+			store_bind_text(s, 3, json_string_value(o));
+			ok = ok && store_step(s) == STORE_DONE;
+			store_done(s);
 		}
 	if (ok) {
 		char *doc = xmalloc(strlen(title) + strlen(text) + 2);
@@ -310,80 +309,12 @@ void forums_thread_get(struct req *req, struct resp *resp)
 
 int forums_index(struct req *req, int64_t cid, int64_t tid, int64_t pid, const char *text)
 {
-	static const char *const sql[] = {
-		"INSERT INTO search_fts (text, community_id, thread_id, post_id) VALUES (?1, ?2, ?3, ?4)",
-		"INSERT INTO search_bi (text, community_id, thread_id, post_id) "
-		"VALUES (linli_bigrams(?1), ?2, ?3, ?4)",
-	};
-	int rc = 0;
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *s = store_stmt(req->st, sql[i]);
-		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, cid);
-		sqlite3_bind_int64(s, 3, tid);
-		sqlite3_bind_int64(s, 4, pid);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = -EIO;
-		store_stmt_done(s);
-	}
-	return rc;
+	return store_search_add(req->st, cid, tid, pid, text);
 }
 
-void forums_unindex(struct req *req, int64_t pid)
+int forums_unindex(struct req *req, int64_t pid)
 {
-	static const char *const sql[] = {
-		"DELETE FROM search_fts WHERE post_id = ? AND post_id != 0",
-		"DELETE FROM search_bi WHERE post_id = ? AND post_id != 0",
-	};
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *s = store_stmt(req->st, sql[i]);
-		sqlite3_bind_int64(s, 1, pid);
-		sqlite3_step(s);
-		store_stmt_done(s);
-	}
-}
-
-/* Thread ids matching q among visible text of community cid. */
-static void search_ids(struct store *st, int64_t cid, const char *q, int64_t cursor,
-		       int limit, int64_t *ids, int *n)
-{
-	/* Three or more characters: the trigram index. Two: the bigram index
-	 * (the query's own pairs, as a phrase). One: a substring scan. */
-	size_t chars = api_chars(q);
-	int fts = chars >= 2;
-	sqlite3_stmt *s = store_stmt(st, chars >= 3 ?
-		"SELECT DISTINCT thread_id FROM search_fts WHERE search_fts MATCH ?1 "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
-		chars == 2 ?
-		"SELECT DISTINCT thread_id FROM search_bi WHERE search_bi MATCH ?1 "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
-		"SELECT DISTINCT thread_id FROM search_fts WHERE instr(text, ?1) > 0 "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4");
-	struct buf quoted = { 0 }, pairs = { 0 };
-	if (chars == 2)
-		util_bigrams(q, &pairs);
-	const char *phrase = chars == 2 ? (pairs.p ? pairs.p : "") : q;
-	if (fts) {
-		/* One phrase: the query's own quotes doubled, no FTS syntax. */
-		buf_puts(&quoted, "\"");
-		for (const char *c = phrase; *c; c++) {
-			if (*c == '"')
-				buf_puts(&quoted, "\"\"");
-			else
-				buf_append(&quoted, c, 1);
-		}
-		buf_puts(&quoted, "\"");
-	}
-	sqlite3_bind_text(s, 1, fts ? quoted.p : q, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, cid);
-	sqlite3_bind_int64(s, 3, cursor);
-	sqlite3_bind_int(s, 4, limit);
-	*n = 0;
-	while (sqlite3_step(s) == SQLITE_ROW && *n < limit)
-		ids[(*n)++] = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
-	buf_free(&quoted);
-	buf_free(&pairs);
+	return store_search_remove(req->st, pid);
 }
 
 void forums_thread_list(struct req *req, struct resp *resp)
@@ -398,19 +329,25 @@ void forums_thread_list(struct req *req, struct resp *resp)
 	int n = 0;
 	json_t *items = json_array();
 	if (api_query(req, "q", q, sizeof q) > 0) {
-		search_ids(req->st, cid, q, cursor, limit, ids, &n);
+		n = store_search(req->st, cid, q, cursor, limit, ids);
+		if (n < 0) {
+			json_decref(items);
+			api_error(resp, 503, "unavailable", "search is unavailable; retry", NULL);
+			resp->retry_after = 1;
+			return;
+		}
 	} else {
 		/* Pinned threads head the first page; pages then run by id. */
-		sqlite3_stmt *s = store_stmt(req->st,
+		struct store_stmt *s = store_prepare(req->st,
 			"SELECT id FROM threads WHERE community_id = ?1 AND "
 			"((?2 = 0 AND pinned = 1) OR (pinned = 0 AND (?2 = 0 OR id < ?2))) "
 			"ORDER BY pinned DESC, id DESC LIMIT ?3");
-		sqlite3_bind_int64(s, 1, cid);
-		sqlite3_bind_int64(s, 2, cursor);
-		sqlite3_bind_int(s, 3, limit);
-		while (sqlite3_step(s) == SQLITE_ROW && n < limit)
-			ids[n++] = sqlite3_column_int64(s, 0);
-		store_stmt_done(s);
+		store_bind_int(s, 1, cid);
+		store_bind_int(s, 2, cursor);
+		store_bind_int(s, 3, limit);
+		while (store_step(s) == STORE_ROW && n < limit)
+			ids[n++] = store_col_int(s, 0);
+		store_done(s);
 	}
 	int64_t last = 0;
 	for (int i = 0; i < n; i++) {
@@ -444,11 +381,11 @@ void forums_vote(struct req *req, struct resp *resp)
 		return;
 	int64_t opt;
 	const char *reason = NULL;
-	sqlite3_stmt *s = store_stmt(req->st, "SELECT count(*) FROM thread_options WHERE thread_id = ?");
-	sqlite3_bind_int64(s, 1, t.id);
-	sqlite3_step(s);
-	int64_t nopt = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(req->st, "SELECT count(*) FROM thread_options WHERE thread_id = ?");
+	store_bind_int(s, 1, t.id);
+	store_step(s);
+	int64_t nopt = store_col_int(s, 0);
+	store_done(s);
 	if (api_int(body, "option", 0, nopt - 1, 1, 0, &opt, resp))
 		goto out;
 	reason = api_str(body, "reason", 0, REASON_MAX, 0, resp);
@@ -456,19 +393,19 @@ void forums_vote(struct req *req, struct resp *resp)
 		goto out;
 	if (api_begin(req, resp))
 		goto out;
-	s = store_stmt(req->st,
+	s = store_prepare(req->st,
 		"INSERT INTO votes (thread_id, user_id, option_idx, reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
 		"ON CONFLICT (thread_id, user_id) DO UPDATE SET option_idx = ?3, reason = ?4, updated_at = ?5");
-	sqlite3_bind_int64(s, 1, t.id);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_int64(s, 3, opt);
+	store_bind_int(s, 1, t.id);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_int(s, 3, opt);
 	if (reason)
-		sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+		store_bind_text(s, 4, reason);
 	else
-		sqlite3_bind_null(s, 4);
-	sqlite3_bind_int64(s, 5, util_now_ms());
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+		store_bind_null(s, 4);
+	store_bind_int(s, 5, util_now_ms());
+	int ok = store_step(s) == STORE_DONE;
+	store_done(s);
 	if (ok) {
 		/* Counts per option only when the tally is live; otherwise just
 		 * how many have voted, so the hidden tally stays hidden. */
@@ -492,19 +429,22 @@ out:
 }
 
 /* Closes consultation tid inside the caller's transaction and emits
- * thread.updated with the tally. */
+ * thread.updated with the tally. 0, -EALREADY when it was closed already,
+ * or a store error. */
 static int close_consultation(struct req *req, int64_t tid, int64_t cid)
 {
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE threads SET status = 'closed', closed_at = ?1, updated_at = ?1 "
 		"WHERE id = ?2 AND closed_at IS NULL");
-	sqlite3_bind_int64(s, 1, util_now_ms());
-	sqlite3_bind_int64(s, 2, tid);
-	int ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(req->st)) == 1;
-	store_stmt_done(s);
-	if (ok)
-		emit_thread(req, tid, cid, "thread.updated");
-	return ok ? 0 : -EALREADY;
+	store_bind_int(s, 1, util_now_ms());
+	store_bind_int(s, 2, tid);
+	int64_t n = store_run(s);
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -EALREADY;
+	emit_thread(req, tid, cid, "thread.updated");
+	return 0;
 }
 
 void forums_close(struct req *req, struct resp *resp)
@@ -519,12 +459,15 @@ void forums_close(struct req *req, struct resp *resp)
 	}
 	if (api_begin(req, resp))
 		return;
-	if (close_consultation(req, t.id, t.community_id) || api_commit(req)) {
+	int rc = close_consultation(req, t.id, t.community_id);
+	if (rc == -EALREADY) {
 		api_rollback(req);
 		api_error(resp, 409, "conflict", "already closed", NULL);
 		return;
 	}
 	forums_mod_log(req, t.community_id, "consultation.close", "thread", t.id, "");
+	if (api_commit_or_fail(req, resp, rc == 0, "could not close the consultation"))
+		return;
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
 }
 
@@ -543,18 +486,17 @@ void forums_outcome(struct req *req, struct resp *resp)
 	const char *summary = api_str(body, "summary", 1, BODY_MAX, 1, resp);
 	if (!summary || api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE threads SET outcome = ?1, outcome_at = ?2, updated_at = ?2 WHERE id = ?3");
-	sqlite3_bind_text(s, 1, summary, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, util_now_ms());
-	sqlite3_bind_int64(s, 3, t.id);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	store_bind_text(s, 1, summary);
+	store_bind_int(s, 2, util_now_ms());
+	store_bind_int(s, 3, t.id);
+	int ok = store_run(s) >= 0;
 	if (ok)
 		emit_thread(req, t.id, t.community_id, "thread.updated");
+	forums_mod_log(req, t.community_id, "consultation.outcome", "thread", t.id, "");
 	if (api_commit_or_fail(req, resp, ok, "could not publish the outcome"))
 		goto out;
-	forums_mod_log(req, t.community_id, "consultation.outcome", "thread", t.id, "");
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
 out:
 	json_decref(body);
@@ -566,40 +508,44 @@ void forums_tick(struct req *req)
 {
 	int64_t ids[64], cids[64];
 	int n = 0;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id, community_id FROM threads WHERE kind = 'consultation' "
 		"AND closed_at IS NULL AND closes_at <= ? ORDER BY closes_at LIMIT 64");
-	sqlite3_bind_int64(s, 1, util_now_ms());
-	while (sqlite3_step(s) == SQLITE_ROW && n < 64) {
-		ids[n] = sqlite3_column_int64(s, 0);
-		cids[n++] = sqlite3_column_int64(s, 1);
+	store_bind_int(s, 1, util_now_ms());
+	while (store_step(s) == STORE_ROW && n < 64) {
+		ids[n] = store_col_int(s, 0);
+		cids[n++] = store_col_int(s, 1);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	if (!n || store_begin(req->st))
 		return;
+	/* Every gateway runs this tick: the conditional close lets one win
+	 * each consultation (a second finds it closed and emits nothing). */
+	int closed = 0;
 	for (int i = 0; i < n; i++)
-		close_consultation(req, ids[i], cids[i]);
+		closed += close_consultation(req, ids[i], cids[i]) == 0;
 	if (api_commit(req))
 		api_rollback(req);
-	else
-		log_info("forums: closed %d consultation(s) at their deadline", n);
+	else if (closed)
+		log_info("forums: closed %d consultation(s) at their deadline", closed);
 }
 
 /* --- moderation log ----------------------------------------------------------------- */
 
+/* Inside the change's own transaction: a failed insert fails the commit. */
 void forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
 		    int64_t target, const char *reason)
 {
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO moderation_log (community_id, actor_id, action, target_kind, target_id, reason, at) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, target);
-	sqlite3_bind_text(s, 6, reason ? reason : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, util_now_ms());
-	sqlite3_step(s);
-	store_stmt_done(s);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_text(s, 3, action);
+	store_bind_text(s, 4, kind);
+	store_bind_int(s, 5, target);
+	store_bind_text(s, 6, reason ? reason : "");
+	store_bind_int(s, 7, util_now_ms());
+	store_step(s);
+	store_done(s);
 }

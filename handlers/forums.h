@@ -32,12 +32,14 @@ int forums_not_muted(struct req *req, int64_t cid, struct resp *resp);
  * without my_vote). NULL when there is no such thread. */
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid);
 
-/* Search index: adds text (a thread's title and body: pid 0; or a post)
- * to both indexes; removes a post's text. Inside the caller's transaction. */
+/* Search index: adds text (a thread's title and body: pid 0; or a post);
+ * removes a post's text. Inside the caller's transaction; 0 or a store
+ * error (which also fails the transaction). */
 int forums_index(struct req *req, int64_t cid, int64_t tid, int64_t pid, const char *text);
-void forums_unindex(struct req *req, int64_t pid);
+int forums_unindex(struct req *req, int64_t pid);
 
-/* Appends a staff action to the moderation log (居務公開). */
+/* Appends a staff action to the moderation log (居務公開), inside the
+ * transaction of the change it records. */
 void forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
 		    int64_t target, const char *reason);
 

@@ -26,22 +26,22 @@ struct help_row {
 
 static int help_load(struct store *st, int64_t hid, struct help_row *h)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, requester_id, coalesce(volunteer_id, 0), coalesce(claimed_at, 0), "
 		"coalesce(done_at, 0), status, urgency FROM help_requests WHERE id = ?");
-	sqlite3_bind_int64(s, 1, hid);
-	int found = sqlite3_step(s) == SQLITE_ROW;
+	store_bind_int(s, 1, hid);
+	int found = store_step(s) == STORE_ROW;
 	if (found) {
 		h->id = hid;
-		h->community_id = sqlite3_column_int64(s, 0);
-		h->requester_id = sqlite3_column_int64(s, 1);
-		h->volunteer_id = sqlite3_column_int64(s, 2);
-		h->claimed_at = sqlite3_column_int64(s, 3);
-		h->done_at = sqlite3_column_int64(s, 4);
-		snprintf(h->status, sizeof h->status, "%s", (const char *)sqlite3_column_text(s, 5));
-		snprintf(h->urgency, sizeof h->urgency, "%s", (const char *)sqlite3_column_text(s, 6));
+		h->community_id = store_col_int(s, 0);
+		h->requester_id = store_col_int(s, 1);
+		h->volunteer_id = store_col_int(s, 2);
+		h->claimed_at = store_col_int(s, 3);
+		h->done_at = store_col_int(s, 4);
+		snprintf(h->status, sizeof h->status, "%s", store_col_text(s, 5));
+		snprintf(h->urgency, sizeof h->urgency, "%s", store_col_text(s, 6));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return found ? 0 : -ENOENT;
 }
 
@@ -49,43 +49,43 @@ static int help_load(struct store *st, int64_t hid, struct help_row *h)
  * requester, the claiming volunteer and staff (full = 1). */
 static json_t *help_json(struct store *st, int64_t hid, int full)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, category, title, details, grid, urgency, status, requester_id, "
 		"volunteer_id, created_at, contact, escalated_at, window_end, rating, thanks "
 		"FROM help_requests WHERE id = ?");
-	sqlite3_bind_int64(s, 1, hid);
+	store_bind_int(s, 1, hid);
 	json_t *j = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if (store_step(s) == STORE_ROW) {
 		j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}",
-			"id", (json_int_t)hid, "community_id", (json_int_t)sqlite3_column_int64(s, 0),
-			"category", (const char *)sqlite3_column_text(s, 1),
-			"title", (const char *)sqlite3_column_text(s, 2),
-			"urgency", (const char *)sqlite3_column_text(s, 5),
-			"status", (const char *)sqlite3_column_text(s, 6),
-			"requester_id", (json_int_t)sqlite3_column_int64(s, 7),
-			"created_at", (json_int_t)sqlite3_column_int64(s, 9));
-		json_object_set_new(j, "grid", sqlite3_column_type(s, 4) == SQLITE_NULL ? json_null() :
-				    json_string((const char *)sqlite3_column_text(s, 4)));
-		json_object_set_new(j, "volunteer_id", sqlite3_column_type(s, 8) == SQLITE_NULL ? json_null() :
-				    json_integer(sqlite3_column_int64(s, 8)));
-		json_object_set_new(j, "escalated", json_boolean(sqlite3_column_type(s, 11) != SQLITE_NULL));
-		if (sqlite3_column_type(s, 12) != SQLITE_NULL)
-			json_object_set_new(j, "window_end", json_integer(sqlite3_column_int64(s, 12)));
+			"id", (json_int_t)hid, "community_id", (json_int_t)store_col_int(s, 0),
+			"category", store_col_text(s, 1),
+			"title", store_col_text(s, 2),
+			"urgency", store_col_text(s, 5),
+			"status", store_col_text(s, 6),
+			"requester_id", (json_int_t)store_col_int(s, 7),
+			"created_at", (json_int_t)store_col_int(s, 9));
+		json_object_set_new(j, "grid", store_col_null(s, 4) ? json_null() :
+				    json_string(store_col_text(s, 4)));
+		json_object_set_new(j, "volunteer_id", store_col_null(s, 8) ? json_null() :
+				    json_integer(store_col_int(s, 8)));
+		json_object_set_new(j, "escalated", json_boolean(!store_col_null(s, 11)));
+		if (!store_col_null(s, 12))
+			json_object_set_new(j, "window_end", json_integer(store_col_int(s, 12)));
 		if (full) {
-			json_object_set_new(j, "details", json_string((const char *)sqlite3_column_text(s, 3)));
-			json_object_set_new(j, "contact", json_string((const char *)sqlite3_column_text(s, 10)));
+			json_object_set_new(j, "details", json_string(store_col_text(s, 3)));
+			json_object_set_new(j, "contact", json_string(store_col_text(s, 10)));
 		} else {
 			/* The contract's field stays; its text (an address, a
 			 * neighbour's situation) is for those who help. */
 			json_object_set_new(j, "details", json_string(""));
 			json_object_set_new(j, "details_hidden", json_true());
 		}
-		if (sqlite3_column_type(s, 13) != SQLITE_NULL)
-			json_object_set_new(j, "rating", json_integer(sqlite3_column_int64(s, 13)));
-		if (full && sqlite3_column_type(s, 14) != SQLITE_NULL)
-			json_object_set_new(j, "thanks", json_string((const char *)sqlite3_column_text(s, 14)));
+		if (!store_col_null(s, 13))
+			json_object_set_new(j, "rating", json_integer(store_col_int(s, 13)));
+		if (full && !store_col_null(s, 14))
+			json_object_set_new(j, "thanks", json_string(store_col_text(s, 14)));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return j;
 }
 
@@ -152,32 +152,28 @@ static int64_t *match_volunteers(struct req *req, int64_t cid, int64_t requester
 				 const char *category, const char *grid, int urgent, size_t *n)
 {
 	int now_min = local_minutes(util_now_ms());
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT v.user_id, v.quiet_start, v.quiet_end FROM volunteers v "
 		"JOIN memberships m ON m.community_id = v.community_id AND m.user_id = v.user_id "
 		"WHERE v.community_id = ?1 AND v.active = 1 AND v.user_id != ?2 "
-		"AND EXISTS (SELECT 1 FROM json_each(v.categories) WHERE value = ?3) "
-		"AND (?4 IS NULL OR json_array_length(v.grids) = 0 OR "
-		"     EXISTS (SELECT 1 FROM json_each(v.grids) WHERE value = ?4))");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, requester);
-	sqlite3_bind_text(s, 3, category, -1, SQLITE_STATIC);
-	if (grid)
-		sqlite3_bind_text(s, 4, grid, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 4);
+		"AND linli_json_has(v.categories, ?3) = 1 "
+		"AND (?4 = '' OR v.grids = '[]' OR linli_json_has(v.grids, ?4) = 1)");
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, requester);
+	store_bind_text(s, 3, category);
+	store_bind_text(s, 4, grid ? grid : ""); /* "": no grid, every volunteer */
 	size_t cap = 64;
 	int64_t *uids = xmalloc(cap * sizeof *uids);
 	*n = 0;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (!urgent && sqlite3_column_type(s, 1) != SQLITE_NULL &&
-		    in_quiet(now_min, sqlite3_column_int(s, 1), sqlite3_column_int(s, 2)))
+	while (store_step(s) == STORE_ROW) {
+		if (!urgent && !store_col_null(s, 1) &&
+		    in_quiet(now_min, (int)store_col_int(s, 1), (int)store_col_int(s, 2)))
 			continue;
 		if (*n == cap)
 			uids = xrealloc(uids, (cap *= 2) * sizeof *uids);
-		uids[(*n)++] = sqlite3_column_int64(s, 0);
+		uids[(*n)++] = store_col_int(s, 0);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return uids;
 }
 
@@ -201,29 +197,29 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 	if (api_begin(req, resp))
 		goto out;
 	volunteers = match_volunteers(req, h->cid, req->who.uid, h->category, h->grid, h->urgent, &n);
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO help_requests (community_id, requester_id, category, title, details, grid, "
-		"urgency, contact, window_end, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, h->cid);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_text(s, 3, h->category, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, h->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, h->details, -1, SQLITE_STATIC);
+		"urgency, contact, window_end, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"RETURNING id");
+	store_bind_int(s, 1, h->cid);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_text(s, 3, h->category);
+	store_bind_text(s, 4, h->title);
+	store_bind_text(s, 5, h->details);
 	if (h->grid)
-		sqlite3_bind_text(s, 6, h->grid, -1, SQLITE_STATIC);
+		store_bind_text(s, 6, h->grid);
 	else
-		sqlite3_bind_null(s, 6);
-	sqlite3_bind_text(s, 7, h->urgent ? "urgent" : "normal", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 8, h->contact, -1, SQLITE_STATIC);
+		store_bind_null(s, 6);
+	store_bind_text(s, 7, h->urgent ? "urgent" : "normal");
+	store_bind_text(s, 8, h->contact);
 	if (h->window)
-		sqlite3_bind_int64(s, 9, now + h->window * 60000);
+		store_bind_int(s, 9, now + h->window * 60000);
 	else
-		sqlite3_bind_null(s, 9);
-	sqlite3_bind_int64(s, 10, now);
-	sqlite3_bind_int64(s, 11, now);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	int64_t hid = sqlite3_last_insert_rowid(store_db(req->st));
+		store_bind_null(s, 9);
+	store_bind_int(s, 10, now);
+	store_bind_int(s, 11, now);
+	int64_t hid = 0;
+	int ok = store_run_int(s, &hid) == 0;
 	json_t *note = ok ? help_json(req->st, hid, 0) : NULL;
 	char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
 	ok = ok && text;
@@ -279,11 +275,11 @@ void help_create(struct req *req, struct resp *resp)
 	if (api_int(body, "window_minutes", 1, 30 * 24 * 60, 0, 0, &window, resp))
 		goto out;
 	if (grid) {
-		sqlite3_stmt *g = store_stmt(req->st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
-		sqlite3_bind_int64(g, 1, cid);
-		sqlite3_bind_text(g, 2, grid, -1, SQLITE_STATIC);
-		int known = sqlite3_step(g) == SQLITE_ROW;
-		store_stmt_done(g);
+		struct store_stmt *g = store_prepare(req->st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
+		store_bind_int(g, 1, cid);
+		store_bind_text(g, 2, grid);
+		int known = store_step(g) == STORE_ROW;
+		store_done(g);
 		if (!known) {
 			api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
 			goto out;
@@ -319,18 +315,18 @@ void help_list(struct req *req, struct resp *resp)
 		return;
 	char status[16] = "";
 	api_query(req, "status", status, sizeof status);
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM help_requests WHERE community_id = ?1 AND (?2 = 0 OR id < ?2) "
 		"AND (?3 = '' OR status = ?3) ORDER BY id DESC LIMIT ?4");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, cursor);
-	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, limit);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, cursor);
+	store_bind_text(s, 3, status);
+	store_bind_int(s, 4, limit);
 	int64_t ids[200];
 	int n = 0;
-	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
-		ids[n++] = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
+	while (store_step(s) == STORE_ROW && n < limit)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {
 		struct help_row h;
@@ -369,14 +365,13 @@ static void transition(struct req *req, struct resp *resp, struct help_row *h, c
 {
 	if (api_begin(req, resp))
 		return;
-	sqlite3_stmt *s = store_stmt(req->st, sql);
-	sqlite3_bind_int64(s, 1, h->id);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_int64(s, 3, util_now_ms());
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	int changed = sqlite3_changes(store_db(req->st));
-	store_stmt_done(s);
-	if (ok && !changed) {
+	struct store_stmt *s = store_prepare(req->st, sql);
+	store_bind_int(s, 1, h->id);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_int(s, 3, util_now_ms());
+	int64_t changed = store_run(s);
+	int ok = changed >= 0;
+	if (changed == 0) {
 		api_rollback(req);
 		api_error(resp, 409, "conflict", conflict_msg, NULL);
 		return;
@@ -403,12 +398,12 @@ void help_claim(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "you cannot claim your own request", NULL);
 		return;
 	}
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT active FROM volunteers WHERE community_id = ? AND user_id = ?");
-	sqlite3_bind_int64(s, 1, h.community_id);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	int vol = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
-	store_stmt_done(s);
+	store_bind_int(s, 1, h.community_id);
+	store_bind_int(s, 2, req->who.uid);
+	int vol = store_step(s) == STORE_ROW && (int)store_col_int(s, 0);
+	store_done(s);
 	if (!vol) {
 		api_error(resp, 403, "forbidden", "only active volunteers of this community claim requests", NULL);
 		return;
@@ -480,39 +475,38 @@ void help_confirm(struct req *req, struct resp *resp)
 	if (api_begin(req, resp))
 		goto out;
 	int64_t now = util_now_ms();
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE help_requests SET status = 'confirmed', rating = ?2, thanks = ?3, updated_at = ?4 "
 		"WHERE id = ?1 AND status = 'done'");
-	sqlite3_bind_int64(s, 1, h.id);
+	store_bind_int(s, 1, h.id);
 	if (rating)
-		sqlite3_bind_int64(s, 2, rating);
+		store_bind_int(s, 2, rating);
 	else
-		sqlite3_bind_null(s, 2);
+		store_bind_null(s, 2);
 	if (thanks)
-		sqlite3_bind_text(s, 3, thanks, -1, SQLITE_STATIC);
+		store_bind_text(s, 3, thanks);
 	else
-		sqlite3_bind_null(s, 3);
-	sqlite3_bind_int64(s, 4, now);
-	int ok = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(store_db(req->st)) == 1;
-	store_stmt_done(s);
+		store_bind_null(s, 3);
+	store_bind_int(s, 4, now);
+	int ok = store_run(s) == 1;
 	/* 志願服務時長: claim to done, at least a minute. */
 	int64_t minutes = (h.done_at - h.claimed_at) / 60000;
 	if (minutes < 1)
 		minutes = 1;
-	s = store_stmt(req->st,
+	s = store_prepare(req->st,
 		"INSERT INTO service_ledger (community_id, user_id, request_id, minutes, rating, at) "
 		"VALUES (?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, h.community_id);
-	sqlite3_bind_int64(s, 2, h.volunteer_id);
-	sqlite3_bind_int64(s, 3, h.id);
-	sqlite3_bind_int64(s, 4, minutes);
+	store_bind_int(s, 1, h.community_id);
+	store_bind_int(s, 2, h.volunteer_id);
+	store_bind_int(s, 3, h.id);
+	store_bind_int(s, 4, minutes);
 	if (rating)
-		sqlite3_bind_int64(s, 5, rating);
+		store_bind_int(s, 5, rating);
 	else
-		sqlite3_bind_null(s, 5);
-	sqlite3_bind_int64(s, 6, now);
-	ok = ok && sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+		store_bind_null(s, 5);
+	store_bind_int(s, 6, now);
+	ok = ok && store_step(s) == STORE_DONE;
+	store_done(s);
 	ok = ok && emit_help(req, h.id, h.community_id, "help.updated") == 0;
 	if (ok) {
 		json_t *j = json_pack("{s:I, s:I, s:s?, s:I}", "request_id", (json_int_t)h.id,
@@ -535,22 +529,22 @@ void help_ledger(struct req *req, struct resp *resp)
 	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
 		return;
 	int staff = req->who.is_admin || access_role(req->st, req->who.uid, cid) == ROLE_STAFF;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT user_id, count(*), sum(minutes), avg(rating) FROM service_ledger "
-		"WHERE community_id = ?1 AND (?2 OR user_id = ?3) GROUP BY user_id ORDER BY sum(minutes) DESC");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int(s, 2, staff);
-	sqlite3_bind_int64(s, 3, req->who.uid);
+		"WHERE community_id = ?1 AND (?2 = 1 OR user_id = ?3) GROUP BY user_id ORDER BY sum(minutes) DESC");
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, staff);
+	store_bind_int(s, 3, req->who.uid);
 	json_t *items = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		json_t *e = json_pack("{s:I, s:I, s:I}", "user_id", (json_int_t)sqlite3_column_int64(s, 0),
-				      "requests", (json_int_t)sqlite3_column_int64(s, 1),
-				      "minutes", (json_int_t)sqlite3_column_int64(s, 2));
-		if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-			json_object_set_new(e, "average_rating", json_real(sqlite3_column_double(s, 3)));
+	while (store_step(s) == STORE_ROW) {
+		json_t *e = json_pack("{s:I, s:I, s:I}", "user_id", (json_int_t)store_col_int(s, 0),
+				      "requests", (json_int_t)store_col_int(s, 1),
+				      "minutes", (json_int_t)store_col_int(s, 2));
+		if (!store_col_null(s, 3))
+			json_object_set_new(e, "average_rating", json_real(store_col_double(s, 3)));
 		json_array_append_new(items, e);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	api_json(resp, 200, json_pack("{s:o}", "items", items));
 }
 
@@ -561,44 +555,44 @@ void help_tick(struct req *req)
 	int64_t now = util_now_ms();
 	int64_t ids[32], cids[32], req_ids[32];
 	int kind[32], n = 0; /* 0 expire, 1 escalate */
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id, community_id, requester_id, 0 FROM help_requests WHERE status = 'open' "
 		"AND window_end IS NOT NULL AND window_end <= ?1 "
 		"UNION ALL SELECT id, community_id, requester_id, 1 FROM help_requests "
 		"WHERE status = 'open' AND urgency = 'urgent' AND escalated_at IS NULL AND created_at <= ?2 "
 		"LIMIT 32");
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, now - req->cfg->help_escalate_minutes * 60000);
-	while (sqlite3_step(s) == SQLITE_ROW && n < 32) {
-		ids[n] = sqlite3_column_int64(s, 0);
-		cids[n] = sqlite3_column_int64(s, 1);
-		req_ids[n] = sqlite3_column_int64(s, 2);
-		kind[n++] = sqlite3_column_int(s, 3);
+	store_bind_int(s, 1, now);
+	store_bind_int(s, 2, now - req->cfg->help_escalate_minutes * 60000);
+	while (store_step(s) == STORE_ROW && n < 32) {
+		ids[n] = store_col_int(s, 0);
+		cids[n] = store_col_int(s, 1);
+		req_ids[n] = store_col_int(s, 2);
+		kind[n++] = (int)store_col_int(s, 3);
 	}
-	store_stmt_done(s);
+	store_done(s);
 	if (!n || store_begin(req->st))
 		return;
 	int ok = 1;
 	for (int i = 0; i < n && ok; i++) {
-		s = store_stmt(req->st, kind[i] ?
+		s = store_prepare(req->st, kind[i] ?
 			"UPDATE help_requests SET escalated_at = ?2, updated_at = ?2 WHERE id = ?1 AND status = 'open'" :
 			"UPDATE help_requests SET status = 'expired', updated_at = ?2 WHERE id = ?1 AND status = 'open'");
-		sqlite3_bind_int64(s, 1, ids[i]);
-		sqlite3_bind_int64(s, 2, now);
-		ok = sqlite3_step(s) == SQLITE_DONE;
-		store_stmt_done(s);
+		store_bind_int(s, 1, ids[i]);
+		store_bind_int(s, 2, now);
+		ok = store_step(s) == STORE_DONE;
+		store_done(s);
 		ok = ok && emit_help(req, ids[i], cids[i], "help.updated") == 0;
 		json_t *j = help_json(req->st, ids[i], 0); /* no contact in notifications */
 		if (kind[i]) {
 			/* Nobody answered: every staff member of the community hears. */
 			int64_t staff[64];
 			int ns = 0;
-			s = store_stmt(req->st,
+			s = store_prepare(req->st,
 				"SELECT user_id FROM memberships WHERE community_id = ? AND role = 'staff' LIMIT 64");
-			sqlite3_bind_int64(s, 1, cids[i]);
-			while (sqlite3_step(s) == SQLITE_ROW && ns < 64)
-				staff[ns++] = sqlite3_column_int64(s, 0);
-			store_stmt_done(s);
+			store_bind_int(s, 1, cids[i]);
+			while (store_step(s) == STORE_ROW && ns < 64)
+				staff[ns++] = store_col_int(s, 0);
+			store_done(s);
 			for (int k = 0; k < ns && ok; k++)
 				ok = notify(req, staff[k], "help.escalated", j, cids[i]) == 0;
 		} else {

@@ -12,31 +12,28 @@
 int notify_text(struct req *req, int64_t uid, const char *type, const char *data, int64_t cid)
 {
 	int64_t now = util_now_ms();
-	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT INTO notifications (user_id, type, data, created_at) VALUES (?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, uid);
-	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, data, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, now);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	if (!ok)
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO notifications (user_id, type, data, created_at) VALUES (?, ?, ?, ?) "
+		"RETURNING id");
+	store_bind_int(s, 1, uid);
+	store_bind_text(s, 2, type);
+	store_bind_text(s, 3, data);
+	store_bind_int(s, 4, now);
+	int64_t nid;
+	if (store_run_int(s, &nid))
 		return -EIO;
-	int64_t nid = sqlite3_last_insert_rowid(store_db(req->st));
 	if (req->cfg->push_relay_url[0] && !api_user_live(req, uid)) {
 		/* Offline here: the push worker relays it to the member's devices. */
-		s = store_stmt(req->st,
+		s = store_prepare(req->st,
 			"INSERT INTO push_outbox (notification_id, user_id, next_at, created_at) "
 			"SELECT ?1, ?2, ?3, ?3 WHERE EXISTS (SELECT 1 FROM devices WHERE user_id = ?2)");
-		sqlite3_bind_int64(s, 1, nid);
-		sqlite3_bind_int64(s, 2, uid);
-		sqlite3_bind_int64(s, 3, now);
-		ok = sqlite3_step(s) == SQLITE_DONE;
-		if (ok && sqlite3_changes(store_db(req->st)))
-			req->push_queued++;
-		store_stmt_done(s);
-		if (!ok)
+		store_bind_int(s, 1, nid);
+		store_bind_int(s, 2, uid);
+		store_bind_int(s, 3, now);
+		int64_t queued = store_run(s);
+		if (queued < 0)
 			return -EIO;
+		req->push_queued += queued;
 	}
 	/* The inbox row as JSON; type is one of ours (no characters to escape). */
 	struct buf ev = { 0 };
@@ -57,11 +54,11 @@ int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t
 
 int64_t notify_unread(struct store *st, int64_t uid)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0");
-	sqlite3_bind_int64(s, 1, uid);
-	sqlite3_step(s);
-	int64_t n = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(st, "SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0");
+	store_bind_int(s, 1, uid);
+	store_step(s);
+	int64_t n = store_col_int(s, 0);
+	store_done(s);
 	return n;
 }
 
@@ -74,23 +71,23 @@ void notify_list(struct req *req, struct resp *resp)
 		return;
 	char v[8];
 	int unread = api_query(req, "unread", v, sizeof v) > 0 && strcmp(v, "0") && strcmp(v, "false");
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id, type, data, created_at, read FROM notifications WHERE user_id = ?1 "
 		"AND (?2 = 0 OR id < ?2) AND (?3 = 0 OR read = 0) ORDER BY id DESC LIMIT ?4");
-	sqlite3_bind_int64(s, 1, req->who.uid);
-	sqlite3_bind_int64(s, 2, cursor);
-	sqlite3_bind_int(s, 3, unread);
-	sqlite3_bind_int(s, 4, limit);
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_int(s, 2, cursor);
+	store_bind_int(s, 3, unread);
+	store_bind_int(s, 4, limit);
 	json_t *items = json_array();
 	int64_t last = 0;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		last = sqlite3_column_int64(s, 0);
-		json_t *data = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
+	while (store_step(s) == STORE_ROW) {
+		last = store_col_int(s, 0);
+		json_t *data = json_loads(store_col_text(s, 2), 0, NULL);
 		json_array_append_new(items, json_pack("{s:I, s:s, s:o, s:I, s:b}", "id", (json_int_t)last,
-			"type", (const char *)sqlite3_column_text(s, 1), "data", data ? data : json_object(),
-			"created_at", (json_int_t)sqlite3_column_int64(s, 3), "read", sqlite3_column_int(s, 4)));
+			"type", store_col_text(s, 1), "data", data ? data : json_object(),
+			"created_at", (json_int_t)store_col_int(s, 3), "read", (int)store_col_int(s, 4)));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	json_t *out = api_list(items, limit, last);
 	json_object_set_new(out, "unread", json_integer(notify_unread(req->st, req->who.uid)));
 	api_json(resp, 200, out);
@@ -107,13 +104,12 @@ void notify_read(struct req *req, struct resp *resp)
 	int64_t up_to;
 	if (!body || api_int(body, "up_to", 1, INT64_MAX, 1, 0, &up_to, resp) || api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE notifications SET read = 1 WHERE user_id = ? AND id <= ? AND read = 0");
-	sqlite3_bind_int64(s, 1, req->who.uid);
-	sqlite3_bind_int64(s, 2, up_to);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	int changed = sqlite3_changes(store_db(req->st));
-	store_stmt_done(s);
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_int(s, 2, up_to);
+	int64_t changed = store_run(s);
+	int ok = changed >= 0;
 	int64_t unread = notify_unread(req->st, req->who.uid);
 	if (ok && changed) {
 		json_t *ev = json_pack("{s:I, s:I}", "up_to", (json_int_t)up_to, "unread", (json_int_t)unread);

@@ -20,29 +20,29 @@
 
 static json_t *post_json(struct store *st, const struct principal *viewer, int64_t pid)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT thread_id, author_id, body, reply_to, status, created_at, edited_at, hold_reason "
 		"FROM posts WHERE id = ?");
-	sqlite3_bind_int64(s, 1, pid);
+	store_bind_int(s, 1, pid);
 	json_t *p = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		int64_t author = sqlite3_column_int64(s, 1);
+	if (store_step(s) == STORE_ROW) {
+		int64_t author = store_col_int(s, 1);
 		json_t *a = users_json(st, viewer, author);
 		p = json_pack("{s:I, s:I, s:{s:I, s:O}, s:s, s:s, s:I}",
-			"id", (json_int_t)pid, "thread_id", (json_int_t)sqlite3_column_int64(s, 0),
+			"id", (json_int_t)pid, "thread_id", (json_int_t)store_col_int(s, 0),
 			"author", "id", (json_int_t)author, "display_name", json_object_get(a, "display_name"),
-			"body", (const char *)sqlite3_column_text(s, 2),
-			"status", (const char *)sqlite3_column_text(s, 4),
-			"created_at", (json_int_t)sqlite3_column_int64(s, 5));
+			"body", store_col_text(s, 2),
+			"status", store_col_text(s, 4),
+			"created_at", (json_int_t)store_col_int(s, 5));
 		json_decref(a);
-		json_object_set_new(p, "reply_to", sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null() :
-				    json_integer(sqlite3_column_int64(s, 3)));
-		if (sqlite3_column_type(s, 6) != SQLITE_NULL)
-			json_object_set_new(p, "edited_at", json_integer(sqlite3_column_int64(s, 6)));
-		if (sqlite3_column_type(s, 7) != SQLITE_NULL)
-			json_object_set_new(p, "hold_reason", json_string((const char *)sqlite3_column_text(s, 7)));
+		json_object_set_new(p, "reply_to", store_col_null(s, 3) ? json_null() :
+				    json_integer(store_col_int(s, 3)));
+		if (!store_col_null(s, 6))
+			json_object_set_new(p, "edited_at", json_integer(store_col_int(s, 6)));
+		if (!store_col_null(s, 7))
+			json_object_set_new(p, "hold_reason", json_string(store_col_text(s, 7)));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return p;
 }
 
@@ -53,18 +53,18 @@ struct post_row {
 
 static int post_load(struct store *st, int64_t pid, struct post_row *p)
 {
-	sqlite3_stmt *s = store_stmt(st,
+	struct store_stmt *s = store_prepare(st,
 		"SELECT thread_id, community_id, author_id, status FROM posts WHERE id = ?");
-	sqlite3_bind_int64(s, 1, pid);
-	int found = sqlite3_step(s) == SQLITE_ROW;
+	store_bind_int(s, 1, pid);
+	int found = store_step(s) == STORE_ROW;
 	if (found) {
 		p->id = pid;
-		p->thread_id = sqlite3_column_int64(s, 0);
-		p->community_id = sqlite3_column_int64(s, 1);
-		p->author_id = sqlite3_column_int64(s, 2);
-		snprintf(p->status, sizeof p->status, "%s", (const char *)sqlite3_column_text(s, 3));
+		p->thread_id = store_col_int(s, 0);
+		p->community_id = store_col_int(s, 1);
+		p->author_id = store_col_int(s, 2);
+		snprintf(p->status, sizeof p->status, "%s", store_col_text(s, 3));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return found ? 0 : -ENOENT;
 }
 
@@ -124,7 +124,7 @@ void posts_create(struct req *req, struct resp *resp)
 	}
 	if (forums_not_muted(req, t.community_id, resp))
 		return;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
@@ -147,32 +147,31 @@ void posts_create(struct req *req, struct resp *resp)
 		snprintf(hold, sizeof hold, "contains a sensitive word (%s); waiting for staff review", word);
 	if (api_begin(req, resp))
 		goto out;
-	s = store_stmt(req->st,
+	s = store_prepare(req->st,
 		"INSERT INTO posts (thread_id, community_id, author_id, body, reply_to, created_at, "
-		"status, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, tid);
-	sqlite3_bind_int64(s, 2, t.community_id);
-	sqlite3_bind_int64(s, 3, req->who.uid);
-	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+		"status, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	store_bind_int(s, 1, tid);
+	store_bind_int(s, 2, t.community_id);
+	store_bind_int(s, 3, req->who.uid);
+	store_bind_text(s, 4, text);
 	if (reply_to)
-		sqlite3_bind_int64(s, 5, reply_to);
+		store_bind_int(s, 5, reply_to);
 	else
-		sqlite3_bind_null(s, 5);
-	sqlite3_bind_int64(s, 6, util_now_ms());
-	sqlite3_bind_text(s, 7, word ? "pending" : "visible", -1, SQLITE_STATIC);
+		store_bind_null(s, 5);
+	store_bind_int(s, 6, util_now_ms());
+	store_bind_text(s, 7, word ? "pending" : "visible");
 	if (word)
-		sqlite3_bind_text(s, 8, hold, -1, SQLITE_STATIC);
+		store_bind_text(s, 8, hold);
 	else
-		sqlite3_bind_null(s, 8);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	struct post_row p = { .id = sqlite3_last_insert_rowid(store_db(req->st)), .thread_id = tid,
-			      .community_id = t.community_id, .author_id = req->who.uid };
+		store_bind_null(s, 8);
+	struct post_row p = { .thread_id = tid, .community_id = t.community_id,
+			      .author_id = req->who.uid };
+	int ok = store_run_int(s, &p.id) == 0;
 	if (ok && word) {
 		ok = emit_post(req, &p, "post.created", 0, "post.pending") == 0;
 	} else if (ok) {
-		forums_index(req, t.community_id, tid, p.id, text);
-		ok = emit_post(req, &p, "post.created", 1, NULL) == 0;
+		ok = forums_index(req, t.community_id, tid, p.id, text) == 0 &&
+		     emit_post(req, &p, "post.created", 1, NULL) == 0;
 	}
 	if (api_commit_or_fail(req, resp, ok, "could not post"))
 		goto out;
@@ -193,20 +192,20 @@ void posts_list(struct req *req, struct resp *resp)
 	int staff = req->who.is_admin ||
 		    access_role(req->st, req->who.uid, t.community_id) == ROLE_STAFF;
 	/* Residents see visible posts and their own held ones; staff all. */
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM posts WHERE thread_id = ?1 AND id > ?2 AND "
-		"(?3 OR status = 'visible' OR (status = 'pending' AND author_id = ?4)) "
+		"(?3 = 1 OR status = 'visible' OR (status = 'pending' AND author_id = ?4)) "
 		"ORDER BY id LIMIT ?5");
-	sqlite3_bind_int64(s, 1, tid);
-	sqlite3_bind_int64(s, 2, cursor);
-	sqlite3_bind_int(s, 3, staff);
-	sqlite3_bind_int64(s, 4, req->who.uid);
-	sqlite3_bind_int(s, 5, limit);
+	store_bind_int(s, 1, tid);
+	store_bind_int(s, 2, cursor);
+	store_bind_int(s, 3, staff);
+	store_bind_int(s, 4, req->who.uid);
+	store_bind_int(s, 5, limit);
 	int64_t ids[200];
 	int n = 0;
-	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
-		ids[n++] = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
+	while (store_step(s) == STORE_ROW && n < limit)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(items, post_json(req->st, &req->who, ids[i]));
@@ -229,12 +228,12 @@ void posts_edit(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "a hidden post cannot be edited", NULL);
 		return;
 	}
-	sqlite3_stmt *s = store_stmt(req->st, "SELECT body, created_at FROM posts WHERE id = ?");
-	sqlite3_bind_int64(s, 1, p.id);
-	sqlite3_step(s);
-	char *old = xstrdup((const char *)sqlite3_column_text(s, 0));
-	int64_t created = sqlite3_column_int64(s, 1);
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(req->st, "SELECT body, created_at FROM posts WHERE id = ?");
+	store_bind_int(s, 1, p.id);
+	store_step(s);
+	char *old = xstrdup(store_col_text(s, 0));
+	int64_t created = store_col_int(s, 1);
+	store_done(s);
 	json_t *body = NULL;
 	int64_t now = util_now_ms();
 	if (now - created > req->cfg->post_edit_window_s * 1000) {
@@ -252,23 +251,23 @@ void posts_edit(struct req *req, struct resp *resp)
 	const char *status = word ? "pending" : p.status;
 	if (api_begin(req, resp))
 		goto out;
-	s = store_stmt(req->st, "INSERT INTO post_edits (post_id, body, edited_at) VALUES (?, ?, ?)");
-	sqlite3_bind_int64(s, 1, p.id);
-	sqlite3_bind_text(s, 2, old, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, now);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	s = store_stmt(req->st,
+	s = store_prepare(req->st, "INSERT INTO post_edits (post_id, body, edited_at) VALUES (?, ?, ?)");
+	store_bind_int(s, 1, p.id);
+	store_bind_text(s, 2, old);
+	store_bind_int(s, 3, now);
+	int ok = store_step(s) == STORE_DONE;
+	store_done(s);
+	s = store_prepare(req->st,
 		"UPDATE posts SET body = ?, edited_at = ?, status = ?, "
 		"hold_reason = CASE WHEN ? = '' THEN hold_reason ELSE ? END WHERE id = ?");
-	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, hold, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, hold, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, p.id);
-	ok = ok && sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	store_bind_text(s, 1, text);
+	store_bind_int(s, 2, now);
+	store_bind_text(s, 3, status);
+	store_bind_text(s, 4, hold);
+	store_bind_text(s, 5, hold);
+	store_bind_int(s, 6, p.id);
+	ok = ok && store_step(s) == STORE_DONE;
+	store_done(s);
 	forums_unindex(req, p.id);
 	if (!strcmp(status, "visible"))
 		forums_index(req, p.community_id, p.thread_id, p.id, text);
@@ -297,20 +296,20 @@ void posts_report(struct req *req, struct resp *resp)
 	const char *reason = api_str(body, "reason", 1, REASON_MAX, 1, resp);
 	if (!reason || api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
-		"INSERT OR IGNORE INTO reports (post_id, reporter_id, reason, at) VALUES (?, ?, ?, ?)");
-	sqlite3_bind_int64(s, 1, p.id);
-	sqlite3_bind_int64(s, 2, req->who.uid);
-	sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, util_now_ms());
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	int fresh = sqlite3_changes(store_db(req->st)) == 1;
-	store_stmt_done(s);
-	s = store_stmt(req->st, "SELECT count(*) FROM reports WHERE post_id = ? AND resolved_at IS NULL");
-	sqlite3_bind_int64(s, 1, p.id);
-	sqlite3_step(s);
-	int64_t open_reports = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO reports (post_id, reporter_id, reason, at) VALUES (?, ?, ?, ?) "
+		"ON CONFLICT (post_id, reporter_id) DO NOTHING");
+	store_bind_int(s, 1, p.id);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_text(s, 3, reason);
+	store_bind_int(s, 4, util_now_ms());
+	int64_t added = store_run(s);
+	int ok = added >= 0, fresh = added == 1;
+	s = store_prepare(req->st, "SELECT count(*) FROM reports WHERE post_id = ? AND resolved_at IS NULL");
+	store_bind_int(s, 1, p.id);
+	store_step(s);
+	int64_t open_reports = store_col_int(s, 0);
+	store_done(s);
 	if (ok && fresh) {
 		json_t *d = json_pack("{s:I, s:I, s:s, s:I}", "post_id", (json_int_t)p.id,
 				      "thread_id", (json_int_t)p.thread_id, "reason", reason,
@@ -321,11 +320,11 @@ void posts_report(struct req *req, struct resp *resp)
 		json_decref(d);
 		if (ok && open_reports >= req->cfg->report_hold_threshold && !strcmp(p.status, "visible")) {
 			/* Enough neighbours object: hold it until staff decide. */
-			s = store_stmt(req->st,
+			s = store_prepare(req->st,
 				"UPDATE posts SET status = 'pending', hold_reason = 'reported' WHERE id = ?");
-			sqlite3_bind_int64(s, 1, p.id);
-			ok = sqlite3_step(s) == SQLITE_DONE;
-			store_stmt_done(s);
+			store_bind_int(s, 1, p.id);
+			ok = store_step(s) == STORE_DONE;
+			store_done(s);
 			forums_unindex(req, p.id);
 			ok = ok && emit_post(req, &p, "post.updated", 1, "post.pending") == 0;
 		}
@@ -367,28 +366,28 @@ static void set_post_status(struct req *req, struct resp *resp, const char *stat
 	const char *reason = mod_reason(req, resp, need_reason, &body);
 	if (!reason || api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE posts SET status = ?, hold_reason = NULL WHERE id = ?");
-	sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, p.id);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
-	s = store_stmt(req->st, "UPDATE reports SET resolved_at = ? WHERE post_id = ? AND resolved_at IS NULL");
-	sqlite3_bind_int64(s, 1, util_now_ms());
-	sqlite3_bind_int64(s, 2, p.id);
-	sqlite3_step(s);
-	store_stmt_done(s);
+	store_bind_text(s, 1, status);
+	store_bind_int(s, 2, p.id);
+	int ok = store_step(s) == STORE_DONE;
+	store_done(s);
+	s = store_prepare(req->st, "UPDATE reports SET resolved_at = ? WHERE post_id = ? AND resolved_at IS NULL");
+	store_bind_int(s, 1, util_now_ms());
+	store_bind_int(s, 2, p.id);
+	store_step(s);
+	store_done(s);
 	if (!strcmp(status, "visible")) {
-		s = store_stmt(req->st, "SELECT body FROM posts WHERE id = ?");
-		sqlite3_bind_int64(s, 1, p.id);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			char *b = xstrdup((const char *)sqlite3_column_text(s, 0));
-			store_stmt_done(s);
+		s = store_prepare(req->st, "SELECT body FROM posts WHERE id = ?");
+		store_bind_int(s, 1, p.id);
+		if (store_step(s) == STORE_ROW) {
+			char *b = xstrdup(store_col_text(s, 0));
+			store_done(s);
 			forums_unindex(req, p.id);
 			forums_index(req, p.community_id, p.thread_id, p.id, b);
 			free(b);
 		} else {
-			store_stmt_done(s);
+			store_done(s);
 		}
 	} else {
 		forums_unindex(req, p.id);
@@ -431,12 +430,12 @@ static void thread_flag(struct req *req, struct resp *resp, const char *sql, con
 	const char *reason = mod_reason(req, resp, need_reason, &body);
 	if (!reason || api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st, sql);
-	sqlite3_bind_int64(s, 1, tid);
-	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, util_now_ms());
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	struct store_stmt *s = store_prepare(req->st, sql);
+	store_bind_int(s, 1, tid);
+	store_bind_text(s, 2, reason);
+	store_bind_int(s, 3, util_now_ms());
+	int ok = store_step(s) == STORE_DONE;
+	store_done(s);
 	forums_mod_log(req, t.community_id, action, "thread", tid, reason);
 	json_t *tj = forums_thread_json(req->st, NULL, tid);
 	char ch[48];
@@ -498,15 +497,15 @@ void posts_mute(struct req *req, struct resp *resp)
 	int64_t until = util_now_ms() + minutes * 60000;
 	if (api_begin(req, resp))
 		goto out;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO mutes (community_id, user_id, until, reason) VALUES (?1, ?2, ?3, ?4) "
 		"ON CONFLICT (community_id, user_id) DO UPDATE SET until = ?3, reason = ?4");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, uid);
-	sqlite3_bind_int64(s, 3, until);
-	sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
-	int ok = sqlite3_step(s) == SQLITE_DONE;
-	store_stmt_done(s);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, uid);
+	store_bind_int(s, 3, until);
+	store_bind_text(s, 4, reason);
+	int ok = store_step(s) == STORE_DONE;
+	store_done(s);
 	forums_mod_log(req, cid, "member.mute", "user", uid, reason);
 	json_t *note = json_pack("{s:s, s:I, s:s}", "action", "member.mute",
 				 "muted_until", (json_int_t)until, "reason", reason);
@@ -530,28 +529,28 @@ void posts_mod_log(struct req *req, struct resp *resp)
 		return;
 	json_t *items = json_array();
 	int64_t last = 0;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT l.id, l.action, l.actor_id, l.target_kind, l.target_id, l.reason, l.at, "
 		"coalesce(u.display_name, '') FROM moderation_log l LEFT JOIN users u ON u.id = l.actor_id "
 		"WHERE l.community_id = ?1 AND (?2 = 0 OR l.id < ?2) ORDER BY l.id DESC LIMIT ?3");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, cursor);
-	sqlite3_bind_int(s, 3, limit);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		last = sqlite3_column_int64(s, 0);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, cursor);
+	store_bind_int(s, 3, limit);
+	while (store_step(s) == STORE_ROW) {
+		last = store_col_int(s, 0);
 		/* The actor by name too: staff reading the log should not need
 		 * the member list to tell who did what. */
 		json_array_append_new(items, json_pack("{s:I, s:s, s:I, s:{s:I, s:s}, s:{s:s, s:I}, s:s, s:I}",
-			"id", (json_int_t)last, "action", (const char *)sqlite3_column_text(s, 1),
-			"actor_id", (json_int_t)sqlite3_column_int64(s, 2),
-			"actor", "id", (json_int_t)sqlite3_column_int64(s, 2),
-			"display_name", (const char *)sqlite3_column_text(s, 7),
-			"target", "kind", (const char *)sqlite3_column_text(s, 3),
-			"id", (json_int_t)sqlite3_column_int64(s, 4),
-			"reason", (const char *)sqlite3_column_text(s, 5),
-			"at", (json_int_t)sqlite3_column_int64(s, 6)));
+			"id", (json_int_t)last, "action", store_col_text(s, 1),
+			"actor_id", (json_int_t)store_col_int(s, 2),
+			"actor", "id", (json_int_t)store_col_int(s, 2),
+			"display_name", store_col_text(s, 7),
+			"target", "kind", store_col_text(s, 3),
+			"id", (json_int_t)store_col_int(s, 4),
+			"reason", store_col_text(s, 5),
+			"at", (json_int_t)store_col_int(s, 6)));
 	}
-	store_stmt_done(s);
+	store_done(s);
 	api_json(resp, 200, api_list(items, limit, last));
 }
 
@@ -563,17 +562,17 @@ void posts_mod_summary(struct req *req, struct resp *resp)
 	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
 		return;
 	json_t *items = json_array();
-	sqlite3_stmt *s = store_stmt(req->st,
-		"SELECT strftime('%Y-%m', at / 1000, 'unixepoch', '+8 hours') AS month, action, count(*) "
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT linli_month_cn(at) AS month, action, count(*) "
 		"FROM moderation_log WHERE community_id = ? GROUP BY month, action "
 		"ORDER BY month DESC, action LIMIT 600");
-	sqlite3_bind_int64(s, 1, cid);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	store_bind_int(s, 1, cid);
+	while (store_step(s) == STORE_ROW)
 		json_array_append_new(items, json_pack("{s:s, s:s, s:I}",
-			"month", (const char *)sqlite3_column_text(s, 0),
-			"action", (const char *)sqlite3_column_text(s, 1),
-			"count", (json_int_t)sqlite3_column_int64(s, 2)));
-	store_stmt_done(s);
+			"month", store_col_text(s, 0),
+			"action", store_col_text(s, 1),
+			"count", (json_int_t)store_col_int(s, 2)));
+	store_done(s);
 	api_json(resp, 200, json_pack("{s:I, s:s, s:o}", "community_id", (json_int_t)cid,
 				      "timezone", "Asia/Shanghai", "items", items));
 }
@@ -588,31 +587,31 @@ void posts_mod_queue(struct req *req, struct resp *resp)
 	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
 	    api_page(req, 50, 200, &limit, &cursor, resp))
 		return;
-	sqlite3_stmt *s = store_stmt(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT p.id FROM posts p WHERE p.community_id = ?1 AND p.id > ?2 AND "
 		"(p.status = 'pending' OR (p.status = 'visible' AND EXISTS (SELECT 1 FROM reports r "
 		" WHERE r.post_id = p.id AND r.resolved_at IS NULL))) ORDER BY p.id LIMIT ?3");
-	sqlite3_bind_int64(s, 1, cid);
-	sqlite3_bind_int64(s, 2, cursor);
-	sqlite3_bind_int(s, 3, limit);
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, cursor);
+	store_bind_int(s, 3, limit);
 	int64_t ids[200];
 	int n = 0;
-	while (sqlite3_step(s) == SQLITE_ROW && n < limit)
-		ids[n++] = sqlite3_column_int64(s, 0);
-	store_stmt_done(s);
+	while (store_step(s) == STORE_ROW && n < limit)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *p = post_json(req->st, &req->who, ids[i]), *reports = json_array();
-		s = store_stmt(req->st,
+		s = store_prepare(req->st,
 			"SELECT reporter_id, reason, at FROM reports WHERE post_id = ? AND resolved_at IS NULL "
 			"ORDER BY at");
-		sqlite3_bind_int64(s, 1, ids[i]);
-		while (sqlite3_step(s) == SQLITE_ROW)
+		store_bind_int(s, 1, ids[i]);
+		while (store_step(s) == STORE_ROW)
 			json_array_append_new(reports, json_pack("{s:I, s:s, s:I}",
-				"reporter_id", (json_int_t)sqlite3_column_int64(s, 0),
-				"reason", (const char *)sqlite3_column_text(s, 1),
-				"at", (json_int_t)sqlite3_column_int64(s, 2)));
-		store_stmt_done(s);
+				"reporter_id", (json_int_t)store_col_int(s, 0),
+				"reason", store_col_text(s, 1),
+				"at", (json_int_t)store_col_int(s, 2)));
+		store_done(s);
 		json_object_set_new(p, "reports", reports);
 		json_array_append_new(items, p);
 	}

@@ -50,13 +50,13 @@ void users_phone_mask(const char *phone, char out[PHONE_LEN + 1])
 
 json_t *users_json(struct store *st, const struct principal *viewer, int64_t uid)
 {
-	sqlite3_stmt *s = store_stmt(st, "SELECT display_name, phone FROM users WHERE id = ?");
-	sqlite3_bind_int64(s, 1, uid);
+	struct store_stmt *s = store_prepare(st, "SELECT display_name, phone FROM users WHERE id = ?");
+	store_bind_int(s, 1, uid);
 	json_t *u = NULL;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		const char *phone = (const char *)sqlite3_column_text(s, 1);
+	if (store_step(s) == STORE_ROW) {
+		const char *phone = store_col_text(s, 1);
 		u = json_pack("{s:I, s:s}", "id", (json_int_t)uid, "display_name",
-			      (const char *)sqlite3_column_text(s, 0));
+			      store_col_text(s, 0));
 		if (phone && strlen(phone) == PHONE_LEN) {
 			char masked[PHONE_LEN + 1];
 			int full = access_sees_phone(st, viewer, uid);
@@ -67,6 +67,6 @@ json_t *users_json(struct store *st, const struct principal *viewer, int64_t uid
 			json_object_set_new(u, "phone", json_null());
 		}
 	}
-	store_stmt_done(s);
+	store_done(s);
 	return u;
 }

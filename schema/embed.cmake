@@ -1,4 +1,5 @@
-# Writes OUT: a C array of the migrations in FILES (NNNN_name.sql, comma-joined).
+# Writes OUT: the C array NAME of the migrations in FILES (NNNN_name.sql,
+# comma-joined), and NAME_count.
 string(REPLACE "," ";" FILES "${FILES}")
 set(body "/* Generated from the schema folder by schema/embed.cmake. Do not edit. */\n")
 string(APPEND body "struct store_migration { int version; const char *name; const char *sql; };\n")
@@ -9,11 +10,11 @@ foreach(f ${FILES})
   math(EXPR version "${num}")
   file(READ ${f} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  string(MAKE_C_IDENTIFIER "m_${name}" id)
+  string(MAKE_C_IDENTIFIER "${NAME}_${name}" id)
   string(APPEND body "static const char ${id}[] = {${bytes}0};\n")
   string(APPEND rows "  { ${version}, \"${name}\", ${id} },\n")
 endforeach()
-string(APPEND body "const struct store_migration store_migrations[] = {\n${rows}};\n")
+string(APPEND body "const struct store_migration ${NAME}[] = {\n${rows}};\n")
 list(LENGTH FILES n)
-string(APPEND body "const int store_migrations_count = ${n};\n")
+string(APPEND body "const int ${NAME}_count = ${n};\n")
 file(WRITE ${OUT} "${body}")
