@@ -7,11 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 
-# Debian packages the build, the tests and the gateway need.
+# Debian packages the build, the tests and the gateway need (postgresql-15:
+# the tests start a throwaway cluster of their own; the gateway needs only
+# libpq, and a server only when db is a postgresql:// URI).
 DEBS=(build-essential cmake pkg-config git ca-certificates
       libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
       libsqlite3-dev libpq-dev libssl-dev libjansson-dev libcmocka-dev
       libcurl4-openssl-dev redis-server openssl curl sqlite3
+      postgresql-15 postgresql-client-15
       chromium fonts-wqy-zenhei)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

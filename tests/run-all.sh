@@ -8,6 +8,14 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p tests/out
 passed=0 failed=0
 
+# A throwaway PostgreSQL cluster for the PostgreSQL runs (tests/pg-cluster.sh):
+# every integration test makes its own database in it.
+pgdir=$(mktemp -d /tmp/linli-pg-XXXXXX)
+pgport=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+trap 'tests/pg-cluster.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+export LINLI_TEST_PG_URL
+LINLI_TEST_PG_URL=$(tests/pg-cluster.sh start "$pgdir" "$pgport") || { echo "cannot start PostgreSQL" >&2; exit 1; }
+
 step() {  # step NAME COMMAND...
   local name=$1; shift
   echo "=== $name"
@@ -22,6 +30,8 @@ step() {  # step NAME COMMAND...
 step unit        ctest --test-dir build --output-on-failure
 step unit-asan   ctest --test-dir build-asan --output-on-failure
 step integration node --test --test-concurrency=1 tests/integration/*.test.mjs
+step integration-pg env LINLI_TEST_ENGINE=postgres \
+                 node --test --test-concurrency=1 tests/integration/*.test.mjs
 step integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
 step sdk node --test --test-concurrency=1 clients/js/test/*.test.mjs

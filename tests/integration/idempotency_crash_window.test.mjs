@@ -3,12 +3,9 @@
 // a retry must not apply the change again: it gets 409, and nothing new
 // is created. Simulated by leaving the mark as a crash would.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { itest } from './lib/harness.mjs';
+import { itest, sql } from './lib/harness.mjs';
 import { FAST, makeAdmin, createCommunity, expectStatus } from './lib/accounts.mjs';
 
-const execFileP = promisify(execFile);
 
 itest('a retry after a crash between commit and answer changes nothing', async (h) => {
 	const gw = await h.gateway({ config: FAST });
@@ -26,12 +23,10 @@ itest('a retry after a crash between commit and answer changes nothing', async (
 
 	// What a crash after COMMIT leaves: the mark written in the handler's
 	// transaction, without the answer.
-	await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db,
-		"UPDATE idempotency SET status = -1, body = '' WHERE key = 'invite-1'"]);
+	await sql(gw, "UPDATE idempotency SET status = -1, body = '' WHERE key = 'invite-1'");
 	const retry = await gw.request('POST', `/v1/communities/${c.id}/invites`,
 		{ token: admin.access, headers, body: { role: 'resident' } });
 	expectStatus(retry, 409, 'retry after the crash window');
 	assert.match(retry.json.error.message, /already applied/);
-	const n = await execFileP('sqlite3', [gw.db, 'SELECT count(*) FROM invites']);
-	assert.equal(n.stdout.trim(), '1', 'still one invite');
+	assert.equal(await sql(gw, 'SELECT count(*) FROM invites'), '1', 'still one invite');
 });

@@ -5,16 +5,13 @@
 // Phone numbers are masked for everyone but their owner and staff of a
 // shared community.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { promisify } from 'node:util';
-import { itest } from './lib/harness.mjs';
+import { itest, sql } from './lib/harness.mjs';
 import {
 	FAST, PASSWORD, newPhone, masked, expectError, expectStatus, register, login,
 	createAdmin, me, listAll,
 } from './lib/accounts.mjs';
 
-const execFileP = promisify(execFile);
 
 itest('sign-up, admin, community, staff, invite, join, volunteer, roles and audit', async (h, t) => {
 	const gw = await h.gateway({ config: FAST });
@@ -163,8 +160,7 @@ itest('sign-up, admin, community, staff, invite, join, volunteer, roles and audi
 			{ token: admin.access, body: { role: 'resident', expires_in_s: 60 } });
 		expectStatus(inv, 201);
 		// Sixty seconds is the shortest lifetime; age this one in the database.
-		await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db,
-			`UPDATE invites SET expires_at = ${Date.now() - 1000} WHERE code = '${inv.json.code}'`]);
+		await sql(gw, `UPDATE invites SET expires_at = ${Date.now() - 1000} WHERE code = '${inv.json.code}'`);
 		expectError(await gw.request('POST', `/v1/communities/${other.id}/join`,
 			{ token: dave.access, body: { code: inv.json.code } }), 409, 'conflict', 'code');
 		// dave joins the other community with a fresh invite instead.

@@ -8,6 +8,11 @@
 // Synchronisation is event-driven: waits resolve when a frame, a close or
 // an exit arrives, and every wait has a bounded time-out. Where only polling
 // is possible (/healthz, /readyz, /metrics) poll() retries until a deadline.
+//
+// The storage engine: SQLite files by default; with LINLI_TEST_ENGINE=postgres
+// (and LINLI_TEST_PG_URL, a cluster tests/run-all.sh starts) every gateway
+// a test starts without an explicit db gets a fresh PostgreSQL database of
+// its own, dropped when the test ends.
 
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +32,22 @@ const execFileP = promisify(execFile);
 export const GATEWAY_BIN = process.env.LINLI_GATEWAY ||
 	fileURLToPath(new URL('../../../build/linli-gateway', import.meta.url));
 export const REDIS_BIN = process.env.LINLI_REDIS_SERVER || 'redis-server';
+export const ENGINE = process.env.LINLI_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+const PG_URL = process.env.LINLI_TEST_PG_URL;
+if (ENGINE === 'postgres' && !PG_URL)
+	throw new Error('LINLI_TEST_ENGINE=postgres needs LINLI_TEST_PG_URL (a cluster; see tests/pg-cluster.sh)');
+
+// The URL of database `name` on the test cluster.
+export function pgUrl(name) {
+	const u = new URL(PG_URL);
+	u.pathname = `/${name}`;
+	return u.toString();
+}
+
+// Runs SQL on the test cluster's maintenance database (psql).
+export async function pgAdmin(q) {
+	return (await execFileP('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', PG_URL, '-c', q])).stdout.trim();
+}
 
 // Safety net: whatever happens to a test, no child outlives the runner.
 const liveChildren = new Set();
@@ -656,12 +677,16 @@ export function assertContiguous(events, from, to, label = 'events') {
 // ---------------------------------------------------------------------------
 // Per-test harness
 
-// Runs SQL on a gateway's database file with the sqlite3 tool (a second
-// process on the WAL file, as an operator would); returns its output.
-// Tests use it to look at rows the API does not show, or to move a row's
-// clock back instead of waiting.
+// Runs SQL on a gateway's database with the engine's own tool (sqlite3 on
+// the WAL file, psql on a PostgreSQL database), as an operator would;
+// returns its output (rows one per line, columns joined by |). Tests use it
+// to look at rows the API does not show, or to move a row's clock back
+// instead of waiting. Write SQL both engines accept.
 export async function sql(gw, q) {
-	return (await execFileP('sqlite3', ['-cmd', '.timeout 5000', gw.db, q])).stdout.trim();
+	const db = typeof gw === 'string' ? gw : gw.db;
+	if (/^postgres(ql)?:\/\//.test(db))
+		return (await execFileP('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', q])).stdout.trim();
+	return (await execFileP('sqlite3', ['-cmd', '.timeout 5000', db, q])).stdout.trim();
 }
 
 export class Harness {
@@ -673,7 +698,19 @@ export class Harness {
 		this._redis = [];
 		this._clients = new Set();
 		this._cleanups = [];
+		this._pgDatabases = [];
 		this.failed = false;
+	}
+
+	// A new, empty database for a gateway: a file path in dir for SQLite,
+	// a fresh PostgreSQL database's URL otherwise.
+	async newDb(dir) {
+		if (ENGINE === 'sqlite')
+			return path.join(dir, 'linli.db');
+		const name = `linli_it_${process.pid}_${Harness.dbs = (Harness.dbs || 0) + 1}`;
+		await pgAdmin(`CREATE DATABASE ${name}`);
+		this._pgDatabases.push(name);
+		return pgUrl(name);
 	}
 
 	async tmpdir(prefix = 'linli-it-') {
@@ -699,7 +736,7 @@ export class Harness {
 		const g = new Gateway(this, {
 			name, dir,
 			port: opts.port || await freePort(),
-			db: opts.db || path.join(dir, 'linli.db'),
+			db: opts.db || await this.newDb(dir),
 			redis: opts.redis,
 			config: opts.config,
 			tls: opts.tls,
@@ -771,6 +808,9 @@ export class Harness {
 		}
 		for (const r of this._redis) {
 			try { await r.kill(); } catch (e) { errors.push(e); }
+		}
+		for (const name of this._pgDatabases) {
+			try { await pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } catch (e) { errors.push(e); }
 		}
 		const failed = this.failed || errors.length;
 		if (failed) this.dumpLogs();
