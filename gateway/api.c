@@ -91,9 +91,13 @@ int api_emit_raw(struct req *req, const char *ch, const char *type, char *data,
 	e->ev.data = data;
 	e->ev.data_len = strlen(data);
 	e->ev.at = util_now_ms();
-	e->next = req->pending;
-	req->pending = e;
-	return store_event_append(req->st, &e->ev, community_id);
+	e->community_id = community_id;
+	if (req->pending)
+		req->pending_last->next = e;
+	else
+		req->pending = e;
+	req->pending_last = e;
+	return 0;
 }
 
 int api_emit(struct req *req, const char *ch, const char *type, json_t *data,
@@ -117,10 +121,45 @@ void api_events_free(struct api_event *list)
 	}
 }
 
+/* A POST with an Idempotency-Key claims its key as the first write of the
+ * handler's transaction (status -1: applied, answer pending). A second
+ * request with the same key, on any worker or gateway, waits here for the
+ * first to commit and then finds the key taken; the pipeline answers it
+ * with the first's answer. A crash between commit and the answer being
+ * recorded leaves the mark, so a retry can never apply the change twice.
+ * 1 claimed (or no key), 0 taken, negative on error. */
+static int idem_claim(struct req *req)
+{
+	if (req->method != HTTP_POST || !req->idempotency_key || !req->who.uid)
+		return 1;
+	char target[512];
+	api_idem_target(req, target, sizeof target);
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
+		"VALUES (?, ?, ?, -1, '', ?) ON CONFLICT (user_id, key) DO NOTHING");
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_text(s, 2, req->idempotency_key);
+	store_bind_text(s, 3, target);
+	store_bind_int(s, 4, util_now_ms());
+	int64_t n = store_run(s);
+	return n < 0 ? (int)n : n == 1;
+}
+
 int api_begin(struct req *req, struct resp *resp)
 {
-	if (store_begin(req->st) == 0)
-		return 0;
+	int rc = store_begin(req->st);
+	if (rc == 0) {
+		rc = idem_claim(req);
+		if (rc == 1)
+			return 0;
+		store_rollback(req->st);
+		if (rc == 0) {
+			req->idem_taken = 1; /* the pipeline answers with the first's answer */
+			api_error(resp, 409, "conflict",
+				  "this request was already applied; fetch the current state", NULL);
+			return -EALREADY;
+		}
+	}
 	api_error(resp, 503, "unavailable", "database busy; retry", NULL);
 	resp->retry_after = 1;
 	return -EBUSY;
@@ -131,47 +170,57 @@ void api_idem_target(const struct req *req, char *out, size_t cap)
 	snprintf(out, cap, "%s %s", req->route ? req->route : "", req->path ? req->path : "");
 }
 
-/* A POST with an Idempotency-Key marks the key used inside the handler's
- * own transaction (status -1, answer pending), so a crash before the
- * answer is recorded can never let a retry apply the change twice. */
-static void idem_mark(struct req *req)
+struct ordered { struct api_event *e; size_t i; };
+
+static int by_channel(const void *a, const void *b)
 {
-	if (req->method != HTTP_POST || !req->idempotency_key || !req->who.uid)
-		return;
-	char target[512];
-	api_idem_target(req, target, sizeof target);
-	struct store_stmt *s = store_prepare(req->st,
-		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
-		"VALUES (?, ?, ?, -1, '', ?) ON CONFLICT (user_id, key) DO NOTHING");
-	store_bind_int(s, 1, req->who.uid);
-	store_bind_text(s, 2, req->idempotency_key);
-	store_bind_text(s, 3, target);
-	store_bind_int(s, 4, util_now_ms());
-	store_step(s);
-	store_done(s);
+	const struct ordered *x = a, *y = b;
+	int c = strcmp(x->e->ev.ch, y->e->ev.ch);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Appends the transaction's events to the log, sorted by channel (emit
+ * order within a channel), and leaves them in req->pending in that order.
+ * Every transaction takes channel heads in the same order, so two of them
+ * writing the same channels wait for each other instead of deadlocking. */
+static int append_events(struct req *req)
+{
+	size_t n = 0;
+	for (struct api_event *e = req->pending; e; e = e->next)
+		n++;
+	if (!n)
+		return 0;
+	struct ordered *v = xmalloc(n * sizeof *v);
+	n = 0;
+	for (struct api_event *e = req->pending; e; e = e->next, n++)
+		v[n] = (struct ordered){ e, n };
+	qsort(v, n, sizeof *v, by_channel);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		v[i].e->next = i + 1 < n ? v[i + 1].e : NULL;
+		if (!rc)
+			rc = store_event_append(req->st, &v[i].e->ev, v[i].e->community_id);
+	}
+	req->pending = v[0].e;
+	req->pending_last = v[n - 1].e;
+	free(v);
+	return rc;
 }
 
 int api_commit(struct req *req)
 {
-	idem_mark(req);
-	int rc = store_commit(req->st);
+	int rc = append_events(req);
+	rc = rc ? (store_rollback(req->st), rc) : store_commit(req->st);
 	if (rc) {
 		api_events_free(req->pending);
-		req->pending = NULL;
+		req->pending = req->pending_last = NULL;
 		return rc;
-	}
-	/* pending is newest-first: reverse it into log order, then append. */
-	struct api_event *ordered = NULL;
-	while (req->pending) {
-		struct api_event *e = req->pending;
-		req->pending = e->next;
-		e->next = ordered;
-		ordered = e;
 	}
 	struct api_event **tail = &req->committed;
 	while (*tail)
 		tail = &(*tail)->next;
-	*tail = ordered;
+	*tail = req->pending;
+	req->pending = req->pending_last = NULL;
 	return 0;
 }
 
@@ -189,7 +238,7 @@ void api_rollback(struct req *req)
 	store_rollback(req->st);
 	req->push_queued = 0;
 	api_events_free(req->pending);
-	req->pending = NULL;
+	req->pending = req->pending_last = NULL;
 }
 
 size_t api_chars(const char *s)

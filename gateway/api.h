@@ -1,9 +1,14 @@
-/* api: what a handler sees of a request, and how it answers.
+/* api: what a handler sees of a request, and how it answers; and the
+ * table of its domain the gateway is handed at start.
  *
  * The boundary between the gateway (lws, hiredis, the loop) and the domain
  * (handlers/). Handlers include this header and store.h, never
- * libwebsockets.h or hiredis.h: they get a request context and fill a
- * response plus the events to publish after commit. */
+ * libwebsockets.h, hiredis.h, sqlite3.h or libpq-fe.h: they get a request
+ * context and fill a response plus the events to publish after commit.
+ *
+ * Handlers run on database worker threads (gateway/dbpool.h), each with its
+ * own connection in req->st, never on the loop: every api_* call here may
+ * be made from a worker. */
 #ifndef LINLI_API_H
 #define LINLI_API_H
 
@@ -32,6 +37,7 @@ struct principal {
  * commit. Strings owned by the request. */
 struct api_event {
 	struct event ev;          /* ch/type/data point into owned copies */
+	int64_t community_id;     /* stored with it (< 0: none) */
 	struct api_event *next;
 };
 
@@ -49,15 +55,15 @@ struct req {
 	const char *peer;             /* client address, for per-address limits */
 	struct principal who;         /* the caller */
 	int auth_error;               /* 0, or -EINVAL/-EKEYEXPIRED for a bad token */
-	struct store *st;             /* the database, loop thread only */
+	struct store *st;             /* the database: this worker's connection */
 	const struct config *cfg;     /* settings */
-	struct api_event *pending;    /* appended, not yet committed (reverse order) */
+	struct api_event *pending;    /* emitted, not yet committed (emit order) */
+	struct api_event *pending_last; /* its last, for appending */
 	struct api_event *committed;  /* to publish, in order */
 	int64_t revoked_sid;          /* a session the handler revoked: its
 				       * sockets here are closed at once */
-	int offloaded;                /* running on the writer thread */
-	int64_t *live;                /* api_snapshot_live: sorted user ids */
-	size_t nlive;
+	int idem_taken;               /* api_begin found the Idempotency-Key
+				       * claimed by an earlier request */
 	int64_t push_queued;          /* push_outbox rows written (metrics) */
 	void *server;                 /* the gateway's own state; not for handlers */
 };
@@ -73,9 +79,11 @@ struct resp {
 
 typedef void (*api_handler_cb)(struct req *req, struct resp *resp);
 
-/* Periodic domain work (deadlines, expiry), run once a second on the loop
- * with a request of no user: events it commits are published after. State
- * lives in the database, so a restart simply picks up what is due. */
+/* Periodic domain work (deadlines, expiry), run on a database worker with
+ * a request of no user: events it commits are published after. State lives
+ * in the database, so a restart simply picks up what is due; every gateway
+ * of a deployment runs every tick, so a tick claims its rows with
+ * conditional updates and each fires once. */
 typedef void (*api_tick_cb)(struct req *req);
 
 struct route {
@@ -83,6 +91,39 @@ struct route {
 	const char *pattern;       /* "/v1/channels/{ch}/events" */
 	api_handler_cb handler;
 	const char *name;          /* "POST /v1/channels/{ch}/events", for metrics */
+};
+
+typedef void (*api_session_cb)(int64_t sid, void *data);
+
+/* The domain, handed to the server by main.c (as lws takes
+ * info.protocols): the server never includes a handler's header, and
+ * decides nothing about who may do what. The functions taking a store run
+ * on database workers. */
+struct api_domain {
+	const struct route *routes;   /* every REST endpoint of the domain */
+	size_t nroutes;
+	const api_tick_cb *ticks;     /* run once a second */
+	size_t nticks;
+	api_tick_cb housekeeping;     /* run every retention_interval_s (may be NULL) */
+	/* Who is calling: the user and session a verified token names. 0;
+	 * -ENOENT for an unknown user; -EKEYREVOKED for an ended session; or
+	 * a store error. */
+	int (*load_principal)(struct store *st, int64_t uid, int64_t sid,
+			      struct principal *out);
+	/* A well-formed channel name? 0 or -EINVAL. */
+	int (*channel_valid)(const char *ch);
+	/* May who subscribe to ch? 0; -EPERM with *why (static text); or a
+	 * store error. */
+	int (*may_subscribe)(struct store *st, const struct principal *who,
+			     const char *ch, const char **why);
+	/* Calls cb for every session revoked at or after since_ms, by any
+	 * process: their sockets are closed with 4001. 0 or a store error. */
+	int (*revoked_sessions)(struct store *st, int64_t since_ms, api_session_cb cb,
+				void *data);
+	/* At start and on SIGHUP: re-reads what handlers load from files. */
+	void (*reload)(const struct config *cfg);
+	/* At exit: frees what reload loaded. */
+	void (*shutdown)(void);
 };
 
 /* Sets a JSON response; takes ownership of body (json_decref'd). */
@@ -102,15 +143,20 @@ int api_require_user(const struct req *req, struct resp *r);
 /* 403 unless an admin (after api_require_user). */
 int api_require_admin(const struct req *req, struct resp *r);
 
-/* Inside the handler's transaction: appends an event to the log and
- * remembers it for publication after api_commit. data is borrowed. */
+/* Inside the handler's transaction: an event for the log, published after
+ * api_commit. The events of a transaction are appended at commit, sorted by
+ * channel (emit order kept within one), so concurrent transactions take
+ * channel heads in one order and never deadlock on them. data is borrowed. */
 int api_emit(struct req *req, const char *ch, const char *type, json_t *data,
 	     int64_t community_id);
 /* The same with data already JSON text (malloc'd; the request takes it):
  * for fan-outs that format one payload many times. */
 int api_emit_raw(struct req *req, const char *ch, const char *type, char *data,
 		 int64_t community_id);
-/* store_begin for handlers: 0, or a 503 with Retry-After already set. */
+/* store_begin for handlers, claiming the request's Idempotency-Key as its
+ * first write: 0; or the answer is set (503 with Retry-After; or, when an
+ * earlier request with the key got there first, the first's answer) and
+ * the handler returns. */
 int api_begin(struct req *req, struct resp *resp);
 /* Commits the transaction begun with store_begin; on success the emitted
  * events become publishable. On failure rolls back and forgets them. */
@@ -125,29 +171,24 @@ int api_commit_or_fail(struct req *req, struct resp *resp, int ok, const char *m
 /* Rolls back and forgets emitted events. */
 void api_rollback(struct req *req);
 
-/* Slow CPU work (password hashing) off the loop. work runs on the thread
- * pool with data only: it must touch no request, store or loop object.
- * Then done runs on the loop with the same req and resp, and answers as a
- * handler would. Returns 0, or -EBUSY when work_max_queue jobs already
- * wait (the caller answers 503). */
+/* Slow CPU work (password hashing) that must not hold a database worker.
+ * The handler returns after calling this; work then runs on the thread
+ * pool with data only (it must touch no request, store or loop object),
+ * and done runs on a database worker with the same req and resp, and
+ * answers as a handler would. Returns 0, or -EBUSY when work_max_queue
+ * jobs already wait (the caller answers 503). */
 typedef void (*api_work_cb)(void *data);
 typedef void (*api_done_cb)(struct req *req, struct resp *resp, void *data);
 int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data);
 
 /* A write too large for one loop turn (a help request notifying two
- * thousand volunteers): txn runs on the thread pool against the gateway's
- * second database connection (req->st is swapped for it) and answers in
- * resp, while every other write of this process waits its turn, in order;
- * the loop goes on reading sockets, answering GETs and delivering events.
- * txn may use api_begin, api_emit, api_commit(_or_fail), api_rollback, notify(),
- * store_* and the api_* field and answer helpers on req; nothing that
- * touches the loop (rate limits, the hub: take api_snapshot_live first).
- * txn owns data (frees it). 0, or negative when it could not be queued. */
+ * thousand volunteers): runs txn at once, on this worker, at a lower
+ * thread priority, so the loop and its sockets win the CPU meanwhile. On
+ * SQLite every other write of the process waits its turn behind it, in
+ * order (one writer); reads and delivery go on. txn owns data (frees it).
+ * Returns 0. */
 typedef void (*api_txn_cb)(struct req *req, struct resp *resp, void *data);
-int api_offload(struct req *req, api_txn_cb txn, void *data);
-/* Before api_offload: which users are live here (a socket on user:{uid}),
- * as api_user_live will tell the writer thread. */
-void api_snapshot_live(struct req *req);
+int api_offload(struct req *req, struct resp *resp, api_txn_cb txn, void *data);
 
 /* Counts one hit for bucket+key (e.g. "register", req->peer) against limit
  * per window_s. 0 when allowed; otherwise sets a 429 rate_limited answer
@@ -183,8 +224,8 @@ json_t *api_list(json_t *items, int limit, int64_t last_id);
 
 /* 1 when a socket on this gateway is subscribed to user:{uid}: the
  * member sees a notification live, so no push is needed. With several
- * gateways a member connected to another one counts as offline here (an
- * extra push, which apps deduplicate by notification id). */
+ * gateways a member connected to another one counts as offline here (the
+ * push worker asks Redis before sending). */
 int api_user_live(const struct req *req, int64_t uid);
 
 /* Characters (code points) in a UTF-8 string. */

@@ -2,11 +2,12 @@
 #include "util.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int64_t frame_live;
+_Atomic int64_t frame_live;
 
 static struct frame *frame_alloc(size_t len)
 {
@@ -14,7 +15,7 @@ static struct frame *frame_alloc(size_t len)
 	f->refs = 1;
 	f->len = (uint32_t)len;
 	f->buf[FRAME_PRE + len] = '\0';
-	frame_live++;
+	atomic_fetch_add_explicit(&frame_live, 1, memory_order_relaxed);
 	return f;
 }
 
@@ -28,7 +29,7 @@ struct frame *frame_new(const void *payload, size_t len)
 void frame_unref(struct frame *f)
 {
 	if (--f->refs == 0) {
-		frame_live--;
+		atomic_fetch_sub_explicit(&frame_live, 1, memory_order_relaxed);
 		free(f);
 	}
 }

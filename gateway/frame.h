@@ -39,7 +39,9 @@ void frame_unref(struct frame *f);
 /* {"op":"event","ch":...,"seq":...,"type":...,"data":...,"at":...} */
 struct frame *frame_event(const struct event *ev);
 
-/* Number of frames alive, for tests and metrics. */
-extern int64_t frame_live;
+/* Number of frames alive, for tests and metrics. Frames are made on any
+ * thread (replay pages are built on database workers) and then belong to
+ * the loop: refs is the loop's. */
+extern _Atomic int64_t frame_live;
 
 #endif

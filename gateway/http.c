@@ -1,120 +1,51 @@
+/* http: the REST transport. Collects a request (headers, a body under
+ * http_max_body), hands it to the pipeline (pipeline.h: everything from
+ * routing to publication), and writes the answer, with CORS, security
+ * headers and a metrics record. Knows nothing of the domain. */
 #include "http.h"
-#include "api.h"
-#include "bus.h"
-#include "frame.h"
 #include "metrics.h"
-#include "ratelimit.h"
-#include "router.h"
-#include "static.h"
+#include "pipeline.h"
 #include "server.h"
+#include "static.h"
 #include "token.h"
 #include "util.h"
 #include "ws.h"
-#include "../handlers/access.h"
-#include "../handlers/routes.h"
 
-#include <errno.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libwebsockets.h>
 
 /* One HTTP request in flight on a connection. Lives until answered, or,
- * when its connection closes while deferred work runs, until that work is
- * done (uv work cannot be cancelled once started). */
+ * when its connection closes while the pipeline has it, until the pipeline
+ * is done with it (a worker step cannot be called back). */
 struct http_txn {
 	struct lws *wsi;           /* the connection; NULL once it closed */
 	char *path;                /* decoded path */
 	char *query;               /* "a=1&b=2" or NULL */
 	char *authorization;       /* header value or NULL */
 	char *idempotency_key;     /* header value or NULL */
-	int idem_too_long;         /* Idempotency-Key longer than IDEM_KEY_MAX */
 	char *origin;              /* Origin header or NULL */
 	int cors;                  /* add CORS headers for origin */
 	char peer[64];             /* client address */
 	int64_t content_length;    /* -1 when absent */
 	struct buf body;           /* collected body */
 	int too_big;               /* body passed http_max_body */
-	struct req req;            /* what the handler sees */
-	struct resp resp;          /* the answer */
 	int close_after;           /* close the connection after answering */
-	int replayed;              /* answer replayed for an Idempotency-Key */
-	int deferred;              /* api_defer/api_offload work in flight, or parked */
-	int ready;                 /* deferred answer waits for writable */
-	uv_work_t work;            /* the deferred job; valid until after_work */
-	api_work_cb work_cb;       /* runs on the thread pool */
-	api_txn_cb txn_cb;         /* or: runs on the writer connection */
-	api_done_cb done_cb;       /* then on the loop */
-	void *work_data;           /* their argument */
-	const struct route *rt;    /* the matched route */
-	enum { PARK_HANDLER = 1, PARK_DONE } parked; /* what resumes it */
-	struct http_txn *parked_next; /* FIFO of parked requests */
+	int in_pipeline;           /* the pipeline has it: answered later */
+	int ready;                 /* its answer waits for writable */
 	int64_t start_us;          /* for the latency histogram */
-	const char *route_name;    /* for metrics */
+	struct pipeline_req pr;    /* the request and its answer */
 };
 
 #define IDEM_KEY_MAX 255                   /* longest Idempotency-Key */
-#define IDEM_TTL_MS (24LL * 3600 * 1000)   /* the contract's 24 h */
 
-static struct gw *the_gw; /* for the gateway's own routes */
-
-/* --- the gateway's own routes ------------------------------------------ */
-
-static void route_healthz(struct req *req, struct resp *r)
-{
-	(void)req;
-	api_json(r, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-static void route_readyz(struct req *req, struct resp *r)
-{
-	(void)req;
-	char why[200] = "";
-	int store_ok = store_ping(the_gw->st) == 0;
-	int bus_ok = bus_ready(the_gw->bus, why, sizeof why) == 0;
-	json_t *j = json_pack("{s:s, s:s}", "status", store_ok && bus_ok ? "ok" : "unavailable",
-			      "store", store_ok ? "ok" : "unavailable");
-	if (the_gw->cfg->redis_url[0])
-		json_object_set_new(j, "redis", json_string(bus_ok ? "ok" : why));
-	if (the_gw->shutting_down)
-		json_object_set_new(j, "status", json_string("shutting down"));
-	api_json(r, store_ok && bus_ok && !the_gw->shutting_down ? 200 : 503, j);
-}
-
-static void route_metrics(struct req *req, struct resp *r)
-{
-	(void)req;
-	struct buf b = { 0 };
-	metrics_render(&b);
-	free(r->body);
-	r->status = 200;
-	r->body = b.p;
-	r->len = b.len;
-	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-static const struct route gateway_routes[] = {
-	{ HTTP_GET, "/healthz", route_healthz, "GET /healthz" },
-	{ HTTP_GET, "/readyz", route_readyz, "GET /readyz" },
-	{ HTTP_GET, "/metrics", route_metrics, "GET /metrics" },
-};
-
-static struct route *routes;
-static size_t nroutes;
+static struct gw *the_gw;
 
 void http_init(struct gw *gw)
 {
 	the_gw = gw;
-	uv_idle_init(gw->loop, &gw->pub_idle);
-	gw->pub_idle.data = gw;
-	size_t ng = sizeof gateway_routes / sizeof gateway_routes[0];
-	nroutes = ng + handler_routes_count;
-	routes = xmalloc(nroutes * sizeof *routes);
-	memcpy(routes, gateway_routes, sizeof gateway_routes);
-	memcpy(routes + ng, handler_routes, handler_routes_count * sizeof *routes);
 }
 
 /* --- transactions ------------------------------------------------------ */
@@ -180,17 +111,13 @@ static void txn_free(struct http_txn *t)
 {
 	if (!t)
 		return;
-	router_params_free(&t->req);
-	api_events_free(t->req.pending);
-	api_events_free(t->req.committed);
+	pipeline_req_release(&t->pr);
 	free(t->path);
 	free(t->query);
 	free(t->authorization);
 	free(t->idempotency_key);
 	free(t->origin);
 	buf_free(&t->body);
-	free(t->resp.body);
-	free(t->req.live);
 	free(t);
 }
 
@@ -257,12 +184,12 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 {
 	unsigned char hbuf[LWS_PRE + 2048];
 	unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
-	struct resp *r = &t->resp;
+	struct resp *r = &t->pr.resp;
 	const char *ctype = r->content_type ? r->content_type : "application/json";
 	char v[32];
 	if (lws_add_http_common_headers(wsi, (unsigned int)r->status, ctype, r->len, &p, end))
 		return -1;
-	snprintf(v, sizeof v, "%" PRIu64, t->req.id);
+	snprintf(v, sizeof v, "%" PRIu64, t->pr.req.id);
 	if (add_hdr(wsi, "x-request-id:", v, &p, end) ||
 	    add_hdr(wsi, "cache-control:", r->is_static ? "no-cache" : "no-store", &p, end) ||
 	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end))
@@ -277,7 +204,7 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 		if (add_hdr(wsi, "retry-after:", v, &p, end))
 			return -1;
 	}
-	if (t->replayed && add_hdr(wsi, "idempotent-replayed:", "true", &p, end))
+	if (t->pr.replayed && add_hdr(wsi, "idempotent-replayed:", "true", &p, end))
 		return -1;
 	if (t->cors) {
 		if (add_hdr(wsi, "access-control-allow-origin:", t->origin, &p, end) ||
@@ -285,7 +212,7 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 		    add_hdr(wsi, "access-control-expose-headers:",
 			    "X-Request-Id, Retry-After, Idempotent-Replayed", &p, end))
 			return -1;
-		if (t->req.method == HTTP_OPTIONS &&
+		if (t->pr.req.method == HTTP_OPTIONS &&
 		    (add_hdr(wsi, "access-control-allow-methods:",
 			     "GET, POST, PUT, PATCH, DELETE, OPTIONS", &p, end) ||
 		     add_hdr(wsi, "access-control-allow-headers:",
@@ -308,12 +235,12 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 			return -1;
 	}
 	int64_t us = util_mono_us() - t->start_us;
-	const char *route = t->route_name ? t->route_name : "unmatched";
+	const char *route = t->pr.route_name ? t->pr.route_name : "unmatched";
 	metrics_http(route, r->status, us);
 	if (r->status >= 500 && r->status != 503)
-		log_warn("req %" PRIu64 " %s %d %.1fms", t->req.id, route, r->status, us / 1000.0);
+		log_warn("req %" PRIu64 " %s %d %.1fms", t->pr.req.id, route, r->status, us / 1000.0);
 	else
-		log_debug("req %" PRIu64 " %s %d %.1fms", t->req.id, route, r->status, us / 1000.0);
+		log_debug("req %" PRIu64 " %s %d %.1fms", t->pr.req.id, route, r->status, us / 1000.0);
 	return 0;
 }
 
@@ -337,485 +264,42 @@ static int respond(struct lws *wsi, struct http_txn *t)
 static int respond_error(struct lws *wsi, struct http_txn *t, int status,
 			 const char *code, const char *msg)
 {
-	api_error(&t->resp, status, code, msg, NULL);
+	api_error(&t->pr.resp, status, code, msg, NULL);
 	return respond(wsi, t);
 }
 
-/* --- idempotency ------------------------------------------------------------ */
+/* --- into the pipeline and back -------------------------------------------- */
 
-/* 1 and t->resp filled when an earlier answer exists for the key; 0 when
- * the request must run. */
-static int idem_lookup(struct gw *gw, struct http_txn *t)
+/* The pipeline's callback, on the loop: the answer is final. A client that
+ * left only gets its transaction freed (what the request did stands). */
+static void answered(struct pipeline_req *pr)
 {
-	struct store_stmt *s = store_prepare(gw->st,
-		"SELECT route, status, body FROM idempotency "
-		"WHERE user_id = ? AND key = ? AND created_at > ?");
-	store_bind_int(s, 1, t->req.who.uid);
-	store_bind_text(s, 2, t->idempotency_key);
-	store_bind_int(s, 3, util_now_ms() - IDEM_TTL_MS);
-	int found = 0;
-	if (store_step(s) == STORE_ROW) {
-		found = 1;
-		const char *route = store_col_text(s, 0);
-		char target[512];
-		api_idem_target(&t->req, target, sizeof target);
-		if (strcmp(route, target)) {
-			api_error(&t->resp, 409, "conflict",
-				  "this Idempotency-Key was used for another request", NULL);
-		} else if ((int)store_col_int(s, 1) < 0) {
-			/* Applied, but the process died before recording the answer. */
-			api_error(&t->resp, 409, "conflict",
-				  "this request was already applied; fetch the current state", NULL);
-		} else {
-			t->resp.status = (int)store_col_int(s, 1);
-			t->resp.body = xstrdup(store_col_text(s, 2));
-			t->resp.len = strlen(t->resp.body);
-			t->replayed = 1;
-		}
-	}
-	store_done(s);
-	return found;
-}
-
-static void idem_store(struct gw *gw, struct http_txn *t)
-{
-	int st = t->resp.status;
-	/* Transient answers are not the "first response": a retry may succeed. */
-	if (st >= 500 || st == 429 || t->replayed)
-		return;
-	char target[512];
-	api_idem_target(&t->req, target, sizeof target);
-	/* Fills the mark api_commit left, or records an answer that changed
-	 * nothing (4xx). */
-	struct store_stmt *s = store_prepare(gw->st,
-		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, key) DO UPDATE "
-		"SET status = ?4, body = ?5 WHERE idempotency.status = -1");
-	store_bind_int(s, 1, t->req.who.uid);
-	store_bind_text(s, 2, t->idempotency_key);
-	store_bind_text(s, 3, target);
-	store_bind_int(s, 4, st);
-	store_bind_textn(s, 5, t->resp.body ? t->resp.body : "", t->resp.len);
-	store_bind_int(s, 6, util_now_ms());
-	if (store_step(s) != STORE_DONE)
-		log_warn("req %" PRIu64 ": idempotency record not stored", t->req.id);
-	store_done(s);
-}
-
-static int idem_applies(const struct http_txn *t)
-{
-	return t->req.method == HTTP_POST && t->idempotency_key && t->req.who.uid;
-}
-
-/* --- dispatch ---------------------------------------------------------------- */
-
-/* Committed events wait in one process-wide FIFO (so every channel's
- * events keep their order) and go to the bus a slice at a time: a request
- * that notified thousands must not hold the loop for all of them in one
- * turn. The rest continues on the next turns (an idle handle). */
-#define PUBLISH_SLICE_US 4000
-
-static void publish_drain(struct gw *gw, int64_t budget_us)
-{
-	int64_t until = util_mono_us() + budget_us;
-	unsigned n = 0;
-	while (gw->pubq) {
-		struct api_event *e = gw->pubq;
-		gw->pubq = e->next;
-		e->next = NULL;
-		struct frame *f = frame_event(&e->ev);
-		bus_publish(gw->bus, e->ev.ch, e->ev.seq, f);
-		frame_unref(f);
-		api_events_free(e);
-		if ((++n & 31) == 0 && budget_us && util_mono_us() > until)
-			break;
-	}
-	if (!gw->pubq)
-		gw->pubq_tail = NULL;
-	if (gw->pubq && !uv_is_active((uv_handle_t *)&gw->pub_idle))
-		uv_idle_start(&gw->pub_idle, (uv_idle_cb)http_publish_more);
-	else if (!gw->pubq && uv_is_active((uv_handle_t *)&gw->pub_idle))
-		uv_idle_stop(&gw->pub_idle);
-}
-
-void http_publish_more(uv_idle_t *idle)
-{
-	publish_drain(idle->data, PUBLISH_SLICE_US);
-}
-
-/* Queues what req committed for publication; drops what it left
- * uncommitted. */
-static void publish_events(struct gw *gw, struct req *req)
-{
-	api_events_free(req->pending);
-	req->pending = NULL;
-	metrics.push_outbox_added += (uint64_t)req->push_queued;
-	req->push_queued = 0;
-	if (!req->committed)
-		return;
-	struct api_event *last = NULL;
-	for (struct api_event *e = req->committed; e; e = e->next) {
-		metrics.events_stored++;
-		last = e;
-	}
-	if (gw->pubq_tail)
-		gw->pubq_tail->next = req->committed;
-	else
-		gw->pubq = req->committed;
-	gw->pubq_tail = last;
-	req->committed = NULL;
-	publish_drain(gw, gw->shutting_down ? 0 : PUBLISH_SLICE_US);
-}
-
-void http_shutdown(struct gw *gw)
-{
-	publish_drain(gw, 0); /* committed events still go out */
-	uv_close((uv_handle_t *)&gw->pub_idle, NULL);
-}
-
-void http_run_ticks(struct gw *gw)
-{
-	if (gw->writes_paused)
-		return; /* the writer connection is busy; next second */
-	for (size_t i = 0; i < handler_ticks_count; i++) {
-		struct req req = { .id = ++gw->next_req_id, .st = gw->st, .cfg = gw->cfg,
-				   .query = "", .body = "", .peer = "" };
-		handler_ticks[i](&req);
-		if (store_in_txn(gw->st)) {
-			log_error("tick %zu left a transaction open; rolled back", i);
-			api_rollback(&req);
-		}
-		publish_events(gw, &req);
-	}
-}
-
-/* After the handler (or its deferred part): publish what committed, record
- * the answer for its Idempotency-Key, close revoked sessions' sockets. */
-static void finish(struct gw *gw, struct http_txn *t)
-{
-	struct req *req = &t->req;
-	if (store_in_txn(gw->st)) {
-		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
-			  req->id, t->route_name);
-		api_rollback(req);
-	}
-	publish_events(gw, req);
-	if (req->revoked_sid)
-		ws_close_session(gw, req->revoked_sid);
-	if (!t->resp.status)
-		api_error(&t->resp, 500, "internal", "handler gave no answer", NULL);
-	if (idem_applies(t))
-		idem_store(gw, t);
-}
-
-/* Authenticates from the Authorization header into t->req.who. */
-static void authenticate(struct gw *gw, struct http_txn *t)
-{
-	struct req *req = &t->req;
-	if (!t->authorization)
-		return;
-	struct token_claims cl;
-	if (strncmp(t->authorization, "Bearer ", 7)) {
-		req->auth_error = -EINVAL;
-		return;
-	}
-	req->auth_error = token_verify(gw->secret, t->authorization + 7,
-				       util_now_ms() / 1000, &cl);
-	if (!req->auth_error &&
-	    access_load_principal(gw->st, cl.uid, cl.sid, &req->who))
-		req->auth_error = -EINVAL;
-}
-
-/* Per-user and per-address limits on writes. Admins (operators) are exempt.
- * 0, or a 429 already set in t->resp. */
-static int limit_writes(struct gw *gw, struct http_txn *t)
-{
-	struct req *req = &t->req;
-	if (req->method == HTTP_GET || req->method == HTTP_OPTIONS || req->who.is_admin)
-		return 0;
-	char key[96];
-	if (req->who.uid) {
-		snprintf(key, sizeof key, "%" PRId64, req->who.uid);
-		if (api_rate_limit(req, &t->resp, "writes-user", key,
-				   gw->cfg->rate_writes_per_user, 60))
-			return -EAGAIN;
-	}
-	return api_rate_limit(req, &t->resp, "writes-ip", t->peer,
-			      gw->cfg->rate_writes_per_ip, 60);
-}
-
-static void park(struct gw *gw, struct http_txn *t, int kind);
-static int run_handler(struct gw *gw, struct http_txn *t);
-
-static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
-{
-	struct req *req = &t->req;
-	req->path = t->path;
-	req->query = t->query ? t->query : "";
-	req->body = t->body.p ? t->body.p : "";
-	req->body_len = t->body.len;
-	req->idempotency_key = t->idempotency_key;
-	req->peer = t->peer;
-	req->st = gw->st;
-	req->cfg = gw->cfg;
-	req->server = t;
-
-	if (req->method == HTTP_OPTIONS) {
-		/* CORS preflight; an origin not on the list gets no CORS
-		 * headers, so the browser refuses the real request. */
-		t->route_name = "OPTIONS";
-		t->resp.status = 204;
-		return respond(wsi, t);
-	}
-	if (t->idem_too_long)
-		return respond_error(wsi, t, 400, "bad_request",
-				     "Idempotency-Key is longer than 255 bytes");
-	int status = 404;
-	const struct route *rt = router_match(routes, nroutes, req->method, t->path,
-					      req, &status);
-	if (!rt && req->method == HTTP_GET && static_serve(gw->cfg, t->path, &t->resp)) {
-		t->route_name = "GET static";
-		return respond(wsi, t);
-	}
-	if (!rt) {
-		t->route_name = "unmatched";
-		if (status == 405)
-			return respond_error(wsi, t, 405, "method_not_allowed",
-					     "this path does not accept that method");
-		return respond_error(wsi, t, 404, "not_found", "no such endpoint");
-	}
-	t->route_name = rt->name;
-	t->rt = rt;
-	req->route = rt->pattern;
-	authenticate(gw, t);
-	if (limit_writes(gw, t))
-		return respond(wsi, t);
-	if (gw->writes_paused && req->method != HTTP_GET) {
-		park(gw, t, PARK_HANDLER); /* resumed by run_parked */
-		return 0;
-	}
-	if (run_handler(gw, t))
-		return 0; /* answered when its work is done */
-	return respond(wsi, t);
-}
-
-/* --- deferred work ------------------------------------------------------------ */
-
-/* Answers t from outside its connection's callbacks (after deferred work):
- * on writable. A client that left only gets its transaction freed. */
-static void answer_later(struct http_txn *t)
-{
+	struct http_txn *t = (struct http_txn *)((char *)pr - offsetof(struct http_txn, pr));
+	t->in_pipeline = 0;
 	if (!t->wsi) {
-		txn_free(t); /* the client left; the work's effects stand */
+		txn_free(t);
 		return;
 	}
 	t->ready = 1;
 	lws_callback_on_writable(t->wsi);
 }
 
-/* While the writer connection runs an offloaded transaction, every other
- * write of this process waits here, in arrival order: SQLite allows one
- * writer, and the loop must never block on the lock. */
-static void park(struct gw *gw, struct http_txn *t, int kind)
+static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 {
-	t->deferred = 1; /* a close now only clears t->wsi */
-	t->parked = kind;
-	metrics.writes_parked++;
-	t->parked_next = NULL;
-	if (gw->parked_tail)
-		gw->parked_tail->parked_next = t;
-	else
-		gw->parked = t;
-	gw->parked_tail = t;
-}
-
-static void run_parked(struct gw *gw)
-{
-	while (gw->parked && !gw->writes_paused) {
-		struct http_txn *t = gw->parked;
-		gw->parked = t->parked_next;
-		if (!gw->parked)
-			gw->parked_tail = NULL;
-		t->deferred = 0;
-		if (t->parked == PARK_DONE) {
-			t->done_cb(&t->req, &t->resp, t->work_data);
-			finish(gw, t);
-		} else if (!t->wsi) {
-			txn_free(t); /* left before its turn: nothing was done */
-			continue;
-		} else if (run_handler(gw, t)) {
-			continue; /* deferred or offloaded again */
-		}
-		answer_later(t);
-	}
-}
-
-/* The Idempotency-Key lookup, the handler and the publication of what it
- * committed. 1 when the handler deferred its answer. */
-static int run_handler(struct gw *gw, struct http_txn *t)
-{
-	if (idem_applies(t) && idem_lookup(gw, t))
-		return 0;
-	t->rt->handler(&t->req, &t->resp);
-	if (t->deferred)
-		return 1;
-	finish(gw, t);
+	struct pipeline_req *pr = &t->pr;
+	struct req *req = &pr->req;
+	req->path = t->path;
+	req->query = t->query ? t->query : "";
+	req->body = t->body.p ? t->body.p : "";
+	req->body_len = t->body.len;
+	req->idempotency_key = t->idempotency_key;
+	req->peer = t->peer;
+	pr->authorization = t->authorization;
+	pr->answer = answered;
+	if (pipeline_run(gw, pr))
+		return respond(wsi, t);
+	t->in_pipeline = 1;
 	return 0;
-}
-
-static void work_cb(uv_work_t *w)
-{
-	struct http_txn *t = w->data;
-	t->work_cb(t->work_data);
-}
-
-static void after_work_cb(uv_work_t *w, int status)
-{
-	struct http_txn *t = w->data;
-	struct gw *gw = the_gw;
-	(void)status;
-	gw->work_pending--;
-	if (gw->writes_paused) {
-		park(gw, t, PARK_DONE); /* done may write */
-		return;
-	}
-	t->deferred = 0;
-	t->done_cb(&t->req, &t->resp, t->work_data);
-	finish(gw, t);
-	answer_later(t);
-}
-
-static void offload_work_cb(uv_work_t *w)
-{
-	struct http_txn *t = w->data;
-	struct req *req = &t->req;
-	struct store *loop_st = req->st;
-	req->st = the_gw->st_writer;
-	req->offloaded = 1;
-	/* Lower this thread's priority while it writes: on a busy machine the
-	 * loop (and its sockets) must win the CPU. Linux nice is per thread. */
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	int prio = getpriority(PRIO_PROCESS, (id_t)tid);
-	setpriority(PRIO_PROCESS, (id_t)tid, prio + 10);
-	t->txn_cb(req, &t->resp, t->work_data);
-	if (store_in_txn(req->st)) {
-		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
-			  req->id, t->route_name);
-		api_rollback(req);
-	}
-	setpriority(PRIO_PROCESS, (id_t)tid, prio);
-	req->offloaded = 0;
-	req->st = loop_st;
-}
-
-static void offload_after_cb(uv_work_t *w, int status)
-{
-	struct http_txn *t = w->data;
-	struct gw *gw = the_gw;
-	(void)status;
-	gw->work_pending--;
-	gw->writes_paused = 0;
-	t->deferred = 0;
-	finish(gw, t);
-	answer_later(t);
-	run_parked(gw);
-}
-
-int api_offload(struct req *req, api_txn_cb txn, void *data)
-{
-	struct http_txn *t = req->server;
-	struct gw *gw = the_gw;
-	if (gw->writes_paused || !gw->st_writer)
-		return -EBUSY; /* cannot happen for a handler: writes wait */
-	t->txn_cb = txn;
-	t->work_data = data;
-	t->work.data = t;
-	if (uv_queue_work(gw->loop, &t->work, offload_work_cb, offload_after_cb))
-		return -EIO;
-	t->deferred = 1;
-	gw->work_pending++;
-	gw->writes_paused = 1;
-	metrics.offloaded++;
-	return 0;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
-int api_user_live(const struct req *req, int64_t uid)
-{
-	if (req->offloaded) /* on the writer thread: the snapshot the handler took */
-		return req->nlive && bsearch(&uid, req->live, req->nlive, sizeof *req->live, cmp_i64);
-	char ch[40];
-	snprintf(ch, sizeof ch, "user:%" PRId64, uid);
-	return hub_has_subscribers(the_gw->hub, ch);
-}
-
-struct live_ids { int64_t *ids; size_t n, cap; };
-
-static void collect_user(const char *ch, void *data)
-{
-	struct live_ids *l = data;
-	int64_t uid;
-	if (strncmp(ch, "user:", 5) || util_parse_i64(ch + 5, &uid))
-		return;
-	if (l->n == l->cap)
-		l->ids = xrealloc(l->ids, (l->cap = l->cap ? l->cap * 2 : 256) * sizeof *l->ids);
-	l->ids[l->n++] = uid;
-}
-
-void api_snapshot_live(struct req *req)
-{
-	struct live_ids l = { 0 };
-	hub_each_channel(the_gw->hub, collect_user, &l);
-	if (l.n)
-		qsort(l.ids, l.n, sizeof *l.ids, cmp_i64);
-	free(req->live);
-	req->live = l.ids;
-	req->nlive = l.n;
-}
-
-int api_defer(struct req *req, api_work_cb work, api_done_cb done, void *data)
-{
-	struct http_txn *t = req->server;
-	struct gw *gw = the_gw;
-	if (gw->work_pending >= gw->cfg->work_max_queue)
-		return -EBUSY;
-	t->work_cb = work;
-	t->done_cb = done;
-	t->work_data = data;
-	t->work.data = t;
-	if (uv_queue_work(gw->loop, &t->work, work_cb, after_work_cb))
-		return -EIO;
-	t->deferred = 1;
-	gw->work_pending++;
-	return 0;
-}
-
-int api_rate_limit(struct req *req, struct resp *resp, const char *bucket,
-		   const char *key, int64_t limit, int64_t window_s)
-{
-	char k[160];
-	snprintf(k, sizeof k, "%s:%s", bucket, key);
-	int wait = ratelimit_hit(&the_gw->limits, k, limit, window_s * 1000, util_now_ms());
-	if (!wait)
-		return 0;
-	(void)req;
-	api_error(resp, 429, "rate_limited", "too many requests; retry later", NULL);
-	resp->retry_after = wait;
-	return -EAGAIN;
-}
-
-int64_t api_sign_access(const struct req *req, int64_t uid, int64_t sid,
-			char out[TOKEN_MAX])
-{
-	struct token_claims c = { .uid = uid, .sid = sid,
-				  .exp = util_now_ms() / 1000 + req->cfg->token_ttl_s };
-	token_sign(the_gw->secret, &c, out);
-	return c.exp;
 }
 
 /* --- lws callbacks --------------------------------------------------------------- */
@@ -830,14 +314,14 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		txn_free(t);
 		t = pss->txn = xcalloc(1, sizeof *t);
 		t->wsi = wsi;
-		t->req.id = ++gw->next_req_id;
+		t->pr.req.id = ++gw->next_req_id;
 		t->start_us = util_mono_us();
-		t->req.method = method_of(wsi);
+		t->pr.req.method = method_of(wsi);
 		t->path = xstrdup(in ? (const char *)in : "/");
 		t->query = query_dup(wsi);
 		t->authorization = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, TOKEN_MAX + 16);
 		t->idempotency_key = custom_hdr_dup(wsi, "idempotency-key:", IDEM_KEY_MAX);
-		t->idem_too_long = !t->idempotency_key &&
+		t->pr.idem_too_long = !t->idempotency_key &&
 			lws_hdr_custom_length(wsi, "idempotency-key:", 16) > IDEM_KEY_MAX;
 		t->origin = hdr_dup(wsi, WSI_TOKEN_ORIGIN, 512);
 		char host[256];
@@ -873,7 +357,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		return dispatch(gw, wsi, t);
 	}
 	case LWS_CALLBACK_HTTP_BODY:
-		if (!t)
+		if (!t || t->in_pipeline)
 			return 0;
 		if (t->body.len + len > (size_t)gw->cfg->http_max_body) {
 			t->too_big = 1;
@@ -882,7 +366,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		buf_append(&t->body, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (!t || t->deferred)
+		if (!t || t->in_pipeline)
 			return 0;
 		if (t->too_big) {
 			t->close_after = 1;
@@ -897,8 +381,8 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (pss && pss->txn) {
-			if (pss->txn->deferred)
-				pss->txn->wsi = NULL; /* after_work_cb frees it */
+			if (pss->txn->in_pipeline)
+				pss->txn->wsi = NULL; /* freed when the pipeline answers */
 			else
 				txn_free(pss->txn);
 			pss->txn = NULL;

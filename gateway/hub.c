@@ -1,5 +1,4 @@
 #include "hub.h"
-#include "bus.h"
 #include "map.h"
 #include "metrics.h"
 #include "util.h"
@@ -11,41 +10,49 @@
 #include <string.h>
 
 struct hub_chan {
+	struct hub *hub;
 	char *name;            /* channel name (owned) */
 	int64_t last_seq;      /* highest seq fanned out to live subscribers */
 	struct sub **subs;     /* subscribers, unordered */
 	size_t n, cap;
+	int reading;           /* a gap fill's read is out */
+	int64_t want;          /* highest seq seen arriving while it was */
+	int dead;              /* left the table while reading: freed on return */
 };
 
 struct sub {
-	struct hub_chan *chan;  /* the channel */
+	struct hub_chan *chan;  /* the channel (not to be touched once dead) */
 	struct ws_conn *conn;   /* the subscribing socket */
 	struct sub *conn_next;  /* next subscription of the same socket */
 	size_t idx;             /* position in chan->subs */
 	int64_t last_seq;       /* highest seq queued to this socket */
 	int live;               /* 0 while the log is being replayed */
+	int reading;            /* a replay page's read is out */
+	int dead;               /* removed while reading: freed on return */
 	char *ref;              /* raw JSON echoed in `subbed`, until sent */
 };
 
 struct hub {
-	struct store *st;           /* the event log */
 	const struct config *cfg;   /* replay batch size */
-	struct bus *bus;            /* watched channels follow local subs */
+	struct hub_log log;         /* reads, and the bus to tell */
 	struct map chans;           /* name -> struct hub_chan* */
+	int heads_reading;          /* hub_catch_up's read is out */
 };
 
-struct hub *hub_new(struct store *st, const struct config *cfg)
+struct hub *hub_new(const struct config *cfg, const struct hub_log *log)
 {
 	struct hub *hub = xcalloc(1, sizeof *hub);
-	hub->st = st;
 	hub->cfg = cfg;
+	hub->log = *log;
 	map_init(&hub->chans);
 	return hub;
 }
 
-void hub_set_bus(struct hub *hub, struct bus *bus)
+static void chan_free(struct hub_chan *c)
 {
-	hub->bus = bus;
+	free(c->subs);
+	free(c->name);
+	free(c);
 }
 
 void hub_free(struct hub *hub)
@@ -54,14 +61,17 @@ void hub_free(struct hub *hub)
 		return;
 	const char *k;
 	void *v;
-	for (size_t i = 0; map_next(&hub->chans, &i, &k, &v);) {
-		struct hub_chan *c = v;
-		free(c->subs);
-		free(c->name);
-		free(c);
-	}
+	for (size_t i = 0; map_next(&hub->chans, &i, &k, &v);)
+		chan_free(v);
 	map_free(&hub->chans);
 	free(hub);
+}
+
+static void rows_free(struct hub_row *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		frame_unref(rows[i].f);
+	free(rows);
 }
 
 static void fan_out(struct hub_chan *c, int64_t seq, struct frame *f)
@@ -90,22 +100,43 @@ static void fan_out(struct hub_chan *c, int64_t seq, struct frame *f)
 		c->last_seq = seq;
 }
 
-static void catch_up_row(const struct event *ev, void *data)
+/* --- gap fills: the channel reads the log past what it delivered ---------- */
+
+static void fill_done(void *arg, struct hub_row *rows, int n, int rc);
+
+static void fill(struct hub_chan *c)
 {
-	struct hub_chan *c = data;
-	struct frame *f = frame_event(ev);
-	fan_out(c, ev->seq, f);
-	frame_unref(f);
+	if (c->reading)
+		return;
+	if (c->hub->log.read(c->hub->log.ctx, c->name, c->last_seq, (int)c->hub->cfg->ws_replay_batch,
+			     fill_done, c) == 0)
+		c->reading = 1;
+	/* else the periodic catch-up tries again */
 }
 
-/* Delivers everything in the log after c->last_seq, in pages. */
-static void chan_catch_up(struct hub *hub, struct hub_chan *c)
+static void fill_done(void *arg, struct hub_row *rows, int n, int rc)
 {
-	int batch = (int)hub->cfg->ws_replay_batch, n;
-	do {
-		n = store_events_after(hub->st, c->name, c->last_seq, batch,
-				       catch_up_row, c);
-	} while (n == batch);
+	struct hub_chan *c = arg;
+	c->reading = 0;
+	if (c->dead) {
+		rows_free(rows, n);
+		chan_free(c);
+		return;
+	}
+	if (rc < 0) {
+		log_warn("hub: %s: the log could not be read (%d); the next catch-up retries",
+			 c->name, rc);
+		rows_free(rows, n);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		if (rows[i].seq > c->last_seq)
+			fan_out(c, rows[i].seq, rows[i].f);
+	rows_free(rows, n);
+	/* A full page may have more behind it; an event that arrived past
+	 * what the page held is in the log too. */
+	if (n == (int)c->hub->cfg->ws_replay_batch || c->want > c->last_seq)
+		fill(c);
 }
 
 void hub_deliver(struct hub *hub, const char *ch, int64_t seq, struct frame *f)
@@ -113,41 +144,62 @@ void hub_deliver(struct hub *hub, const char *ch, int64_t seq, struct frame *f)
 	struct hub_chan *c = map_get(&hub->chans, ch);
 	if (!c || seq <= c->last_seq)
 		return; /* nobody here, or already delivered (our own echo) */
+	if (c->reading) {
+		if (seq > c->want)
+			c->want = seq; /* the fill reads it from the log */
+		return;
+	}
 	if (seq > c->last_seq + 1) {
 		/* Missed something (bus outage, or another process's publish
 		 * still in flight): the log has it, since publish follows commit. */
 		metrics.gap_fills++;
-		chan_catch_up(hub, c);
-		if (seq <= c->last_seq)
-			return;
+		c->want = seq;
+		fill(c);
+		return;
 	}
 	fan_out(c, seq, f);
-}
-
-/* Delivers what the log has beyond c->last_seq, if anything. */
-static void chan_check_head(struct hub *hub, struct hub_chan *c)
-{
-	int64_t head, trimmed;
-	if (store_channel_head(hub->st, c->name, &head, &trimmed) == 0 &&
-	    head > c->last_seq) {
-		metrics.gap_fills++;
-		chan_catch_up(hub, c);
-	}
-}
-
-void hub_catch_up(struct hub *hub)
-{
-	const char *k;
-	void *v;
-	for (size_t i = 0; map_next(&hub->chans, &i, &k, &v);)
-		chan_check_head(hub, v);
 }
 
 void hub_catch_up_channel(struct hub *hub, const char *ch)
 {
 	struct hub_chan *c = map_get(&hub->chans, ch);
 	if (c)
-		chan_check_head(hub, c);
+		fill(c);
+}
+
+static void heads_done(void *arg, char **names, int64_t *heads, int n, int rc)
+{
+	struct hub *hub = arg;
+	hub->heads_reading = 0;
+	for (int i = 0; i < n; i++) {
+		struct hub_chan *c = rc < 0 ? NULL : map_get(&hub->chans, names[i]);
+		if (c && heads[i] > c->last_seq) {
+			metrics.gap_fills++;
+			fill(c);
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(heads);
+}
+
+void hub_catch_up(struct hub *hub)
+{
+	if (hub->heads_reading || !hub->chans.len)
+		return;
+	char **names = xmalloc(hub->chans.len * sizeof *names);
+	int n = 0;
+	const char *k;
+	void *v;
+	for (size_t i = 0; map_next(&hub->chans, &i, &k, &v);)
+		names[n++] = xstrdup(k);
+	if (hub->log.heads(hub->log.ctx, names, n, heads_done, hub) == 0)
+		hub->heads_reading = 1;
+	else {
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
 }
 
 int hub_has_subscribers(struct hub *hub, const char *ch)
@@ -163,6 +215,8 @@ void hub_each_channel(struct hub *hub, hub_channel_cb fn, void *data)
 	for (size_t i = 0; map_next(&hub->chans, &i, &k, &v);)
 		fn(k, data);
 }
+
+/* --- subscriptions ----------------------------------------------------------- */
 
 static void send_subbed(struct sub *s)
 {
@@ -181,82 +235,93 @@ static void send_subbed(struct sub *s)
 	buf_free(&b);
 }
 
-struct replay_ctx {
-	struct sub *s;   /* the replaying subscription */
-	int stop;        /* the socket's queue overflowed */
-};
+static void page_done(void *arg, struct hub_row *rows, int n, int rc);
 
-static void replay_row(const struct event *ev, void *data)
+/* Asks for the next replay page, unless one is out or the socket's queue
+ * is half full (ws calls hub_replay_more once it drains). */
+static void page(struct sub *s)
 {
-	struct replay_ctx *r = data;
-	if (r->stop || !ws_has_room(r->s->conn)) {
-		r->stop = 1; /* the rest waits until the queue drains */
+	if (s->reading || s->live || !ws_has_room(s->conn))
+		return;
+	struct hub *hub = s->chan->hub;
+	int rc = hub->log.read(hub->log.ctx, s->chan->name, s->last_seq,
+			       (int)hub->cfg->ws_replay_batch, page_done, s);
+	if (rc == 0) {
+		s->reading = 1;
 		return;
 	}
-	struct frame *f = frame_event(ev);
-	if (ws_send(r->s->conn, f) == 0) {
-		r->s->last_seq = ev->seq;
-		metrics.events_replayed++;
-	} else {
-		r->stop = 1;
-	}
-	frame_unref(f);
+	/* The database cannot take the read now: the client resumes later. */
+	ws_close_later(s->conn, 1011, "event log unavailable, resume later", 0);
 }
 
-/* Pages replayed per call before yielding the loop to other sockets. */
-#define REPLAY_PAGES_PER_TURN 4
-
-/* Replays page after page until the log has no more (then live), the
- * socket's queue is half full (ws calls hub_replay_more once it drains),
- * or REPLAY_PAGES_PER_TURN pages went out (a writable callback on the next
- * loop turn continues), so a long resume never stalls everyone else. */
-static int replay_step(struct hub *hub, struct sub *s)
+static void sub_free(struct sub *s)
 {
-	int batch = (int)hub->cfg->ws_replay_batch;
-	struct replay_ctx r = { s, 0 };
-	for (int page = 0; page < REPLAY_PAGES_PER_TURN; page++) {
-		int n = store_events_after(hub->st, s->chan->name, s->last_seq, batch,
-					   replay_row, &r);
-		if (n < 0)
-			return n;
-		if (r.stop)
-			return 0;
-		if (n < batch) {
-			/* Caught up with the log, which is at or ahead of anything
-			 * the channel has fanned out: live from here, no gap, no
-			 * duplicate. */
-			s->live = 1;
-			send_subbed(s);
-			return 0;
-		}
+	free(s->ref);
+	free(s);
+}
+
+static void page_done(void *arg, struct hub_row *rows, int n, int rc)
+{
+	struct sub *s = arg;
+	s->reading = 0;
+	if (s->dead) {
+		rows_free(rows, n);
+		sub_free(s);
+		return;
 	}
-	ws_wake(s->conn);
-	return 0;
+	if (rc < 0) {
+		rows_free(rows, n);
+		ws_close_later(s->conn, 1011, "event log unavailable, resume later", 0);
+		return;
+	}
+	int stopped = 0;
+	for (int i = 0; i < n && !stopped; i++) {
+		if (rows[i].seq <= s->last_seq)
+			continue;
+		if (!ws_has_room(s->conn) || ws_send(s->conn, rows[i].f)) {
+			stopped = 1; /* the rest waits until the queue drains */
+			break;
+		}
+		s->last_seq = rows[i].seq;
+		metrics.events_replayed++;
+	}
+	rows_free(rows, n);
+	if (stopped)
+		return;
+	if (n < (int)s->chan->hub->cfg->ws_replay_batch && s->last_seq >= s->chan->last_seq) {
+		/* Caught up with the log, which was at or ahead of everything the
+		 * channel had fanned out: live from here, no gap, no duplicate. */
+		s->live = 1;
+		send_subbed(s);
+		return;
+	}
+	page(s); /* a full page, or events fanned out while this one was read */
 }
 
 void hub_replay_more(struct hub *hub, struct sub *list)
 {
+	(void)hub;
 	for (struct sub *s = list; s; s = s->conn_next) {
-		if (s->live)
-			continue;
 		if (!ws_has_room(s->conn))
 			return;
-		replay_step(hub, s);
+		page(s);
 	}
 }
 
-static struct hub_chan *chan_get(struct hub *hub, const char *ch, int64_t head)
+static struct hub_chan *chan_get(struct hub *hub, const char *ch, int64_t head, int *created)
 {
 	struct hub_chan *c = map_get(&hub->chans, ch);
+	*created = !c;
 	if (c)
 		return c;
 	c = xcalloc(1, sizeof *c);
+	c->hub = hub;
 	c->name = xstrdup(ch);
 	c->last_seq = head;
 	map_put(&hub->chans, ch, c);
 	metrics.channels++;
-	if (hub->bus)
-		bus_watch(hub->bus, ch);
+	if (hub->log.watch)
+		hub->log.watch(hub->log.ctx, ch, 1);
 	return c;
 }
 
@@ -265,17 +330,20 @@ static void sub_remove(struct hub *hub, struct sub *s)
 	struct hub_chan *c = s->chan;
 	c->subs[s->idx] = c->subs[--c->n];
 	c->subs[s->idx]->idx = s->idx;
-	free(s->ref);
-	free(s);
 	metrics.subscriptions--;
+	if (s->reading)
+		s->dead = 1; /* page_done frees it */
+	else
+		sub_free(s);
 	if (c->n == 0) {
-		if (hub->bus)
-			bus_unwatch(hub->bus, c->name);
+		if (hub->log.watch)
+			hub->log.watch(hub->log.ctx, c->name, 0);
 		map_del(&hub->chans, c->name);
 		metrics.channels--;
-		free(c->subs);
-		free(c->name);
-		free(c);
+		if (c->reading)
+			c->dead = 1; /* fill_done frees it */
+		else
+			chan_free(c);
 	}
 }
 
@@ -309,14 +377,13 @@ int hub_sub_count(const struct sub *list)
 	return n;
 }
 
-int hub_subscribe(struct hub *hub, struct ws_conn *conn, struct sub **list,
-		  const char *ch, int64_t since, const char *ref)
+void hub_subscribe(struct hub *hub, struct ws_conn *conn, struct sub **list,
+		   const char *ch, int64_t since, const char *ref, int64_t head,
+		   int64_t trimmed)
 {
-	int64_t head, trimmed;
-	if (store_channel_head(hub->st, ch, &head, &trimmed))
-		return -EIO;
 	hub_unsubscribe(hub, list, ch);
-	struct hub_chan *c = chan_get(hub, ch, head);
+	int created;
+	struct hub_chan *c = chan_get(hub, ch, head, &created);
 	struct sub *s = xcalloc(1, sizeof *s);
 	s->chan = c;
 	s->conn = conn;
@@ -346,11 +413,18 @@ int hub_subscribe(struct hub *hub, struct ws_conn *conn, struct sub **list,
 		since = -1;
 	}
 	if (since < 0) {
-		s->last_seq = head;
+		/* Live from the head, or from what this channel has already fanned
+		 * out if that is further (events delivered here after the head was
+		 * read went out before this subscription existed). */
+		s->last_seq = head > c->last_seq ? head : c->last_seq;
 		s->live = 1;
 		send_subbed(s);
-		return 0;
+	} else {
+		s->last_seq = since;
+		page(s);
 	}
-	s->last_seq = since;
-	return replay_step(hub, s);
+	/* A channel new here heard nothing while its head was being read (the
+	 * bus dropped its events: no subscriber yet); the log has them. */
+	if (created)
+		fill(c);
 }

@@ -4,7 +4,17 @@
  * shared frame, a queue slot each), replays the log to new subscribers
  * page by page as their send queue drains, and closes gaps by re-reading
  * the log: a subscriber sees every seq exactly once, in order, whatever
- * the bus did. Loop thread only. */
+ * the bus did. Loop thread only.
+ *
+ * The hub reads the log through hub_log (the server's, on database
+ * workers): every read is asynchronous, so the loop never waits for the
+ * database. While a read is out, what it will answer for can change:
+ *   - a replaying subscription turns live only when a page finds nothing
+ *     beyond what the channel has fanned out meanwhile (else it reads on);
+ *   - a channel filling a gap ignores arriving events (the log has them:
+ *     publication follows commit) and reads again if one went past it;
+ *   - a subscription or channel removed meanwhile is freed when its read
+ *     comes back. */
 #ifndef LINLI_HUB_H
 #define LINLI_HUB_H
 
@@ -12,26 +22,51 @@
 
 #include "config.h"
 #include "frame.h"
-#include "store.h"
 
 struct hub;
 struct sub;
-struct bus;
 struct ws_conn;
 
-struct hub *hub_new(struct store *st, const struct config *cfg);
-/* The bus the hub asks to watch/unwatch channels. */
-void hub_set_bus(struct hub *hub, struct bus *bus);
-/* Every subscription must be gone (sockets closed) before this. */
+/* One event read from the log, as its wire frame (the reader's reference). */
+struct hub_row {
+	int64_t seq;
+	struct frame *f;
+};
+
+/* rows[0..n) in seq order, or rc < 0 when the read failed. The hub takes
+ * the rows' frame references and frees rows. */
+typedef void (*hub_rows_cb)(void *arg, struct hub_row *rows, int n, int rc);
+/* heads[i] is the log head of names[i] (0: no events), or rc < 0. The hub
+ * frees names (and each name) and heads. */
+typedef void (*hub_heads_cb)(void *arg, char **names, int64_t *heads, int n, int rc);
+
+/* How the hub reads the log and tells the bus what to watch. */
+struct hub_log {
+	/* Events of ch after `after`, at most limit; done later, on the
+	 * loop. 0, or negative when the read could not be queued (done is not
+	 * called then). */
+	int (*read)(void *ctx, const char *ch, int64_t after, int limit,
+		    hub_rows_cb done, void *arg);
+	/* The heads of names (taken); done later, on the loop. 0 or negative. */
+	int (*heads)(void *ctx, char **names, int n, hub_heads_cb done, void *arg);
+	/* ch gained its first local subscriber (on = 1) or lost its last. */
+	void (*watch)(void *ctx, const char *ch, int on);
+	void *ctx;
+};
+
+struct hub *hub_new(const struct config *cfg, const struct hub_log *log);
+/* Every subscription must be gone (sockets closed) before this; reads
+ * still out are the server's to finish first (dbpool_stop). */
 void hub_free(struct hub *hub);
 
-/* Subscribes conn (whose subscription list head is *list) to ch. With
- * since >= 0 the log after since is replayed first; `subbed` (echoing ref,
- * raw JSON text or NULL) is queued when live delivery begins, and `reset`
- * first if since is older than retention. An existing subscription to ch is
- * replaced. 0, or -EIO when the log cannot be read. */
-int hub_subscribe(struct hub *hub, struct ws_conn *conn, struct sub **list,
-		  const char *ch, int64_t since, const char *ref);
+/* Subscribes conn (whose subscription list head is *list) to ch, whose
+ * log head and trimmed position were just read. With since >= 0 the log
+ * after since is replayed first; `subbed` (echoing ref, raw JSON text or
+ * NULL) is queued when live delivery begins, and `reset` first if since is
+ * older than retention. An existing subscription to ch is replaced. */
+void hub_subscribe(struct hub *hub, struct ws_conn *conn, struct sub **list,
+		   const char *ch, int64_t since, const char *ref, int64_t head,
+		   int64_t trimmed);
 /* -ENOENT when conn holds no subscription to ch. */
 int hub_unsubscribe(struct hub *hub, struct sub **list, const char *ch);
 void hub_unsubscribe_all(struct hub *hub, struct sub **list);

@@ -1,6 +1,7 @@
 /* linli-gateway: serve, or run an operator command against the database. */
 #include "bus.h"
 #include "config.h"
+#include "dbpool.h"
 #include "hub.h"
 #include "password.h"
 #include "../handlers/routes.h"
@@ -218,25 +219,31 @@ static int serve(struct config *cfg)
 	struct gw gw;
 	memset(&gw, 0, sizeof gw);
 	gw.cfg = cfg;
+	gw.domain = &handlers_domain;
 	char err[512];
-	if (open_store(cfg, &gw.st, 1))
+	/* Migrates, and reads (or makes) the token secret every gateway on
+	 * this database shares. */
+	struct store *st;
+	if (open_store(cfg, &st, 1))
 		return 1;
-	if (store_secret(gw.st, gw.secret)) {
+	int rc = store_secret(st, gw.secret);
+	store_close(st);
+	if (rc) {
 		fprintf(stderr, "linli-gateway: cannot read or create the token secret\n");
-		store_close(gw.st);
-		return 1;
-	}
-	/* A second connection for transactions too big for one loop turn
-	 * (api_offload); the loop's own stays free for everything else. */
-	if (open_store(cfg, &gw.st_writer, 1)) {
-		store_close(gw.st);
 		return 1;
 	}
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	uv_loop_configure(&loop, UV_METRICS_IDLE_TIME); /* linli_loop_busy_seconds */
 	gw.loop = &loop;
-	gw.hub = hub_new(gw.st, cfg);
+	gw.pool = dbpool_start(&loop, cfg, err, sizeof err);
+	if (!gw.pool) {
+		fprintf(stderr, "linli-gateway: %s\n", err);
+		return 1;
+	}
+	struct hub_log log = server_hub_log;
+	log.ctx = &gw;
+	gw.hub = hub_new(cfg, &log);
 	if (cfg->redis_url[0]) {
 		if (bus_redis_new(&loop, gw.hub, cfg, &gw.bus, err, sizeof err)) {
 			fprintf(stderr, "linli-gateway: %s\n", err);
@@ -245,30 +252,30 @@ static int serve(struct config *cfg)
 	} else {
 		gw.bus = bus_local_new(gw.hub);
 	}
-	hub_set_bus(gw.hub, gw.bus);
 	signal(SIGPIPE, SIG_IGN);
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
 	if (server_start(&gw, err, sizeof err)) {
 		fprintf(stderr, "linli-gateway: %s\n", err);
 		return 1;
 	}
-	gw.push = push_start(&loop, gw.st, cfg, &gw.writes_paused, gw.bus);
+	gw.push = push_start(&loop, gw.pool, cfg, gw.bus);
 	if (cfg->web_root[0] && access(cfg->web_root, R_OK | X_OK))
 		log_warn("web_root \"%s\" is not a readable folder (run from the repository, "
 			 "or set an absolute path): the web app is not served", cfg->web_root);
-	log_info("linli-gateway listening on %s:%lld (db %s, bus %s)",
-		 cfg->listen[0] ? cfg->listen : "*", (long long)cfg->port, cfg->db,
-		 cfg->redis_url[0] ? cfg->redis_url : "in-process");
+	char db[256];
+	store_url_display(cfg->db, db, sizeof db);
+	log_info("linli-gateway listening on %s:%lld (db %s, %lld database workers, bus %s)",
+		 cfg->listen[0] ? cfg->listen : "*", (long long)cfg->port, db,
+		 (long long)cfg->db_workers, cfg->redis_url[0] ? cfg->redis_url : "in-process");
 	uv_run(&loop, UV_RUN_DEFAULT);
 	lws_context_destroy(gw.lws); /* finishes the teardown begun in grace_cb */
 	bus_free(gw.bus);
 	push_free(gw.push);
+	dbpool_free(gw.pool);
 	ratelimit_free(&gw.limits);
-	handlers_shutdown();
+	gw.domain->shutdown();
 	hub_free(gw.hub);
-	store_close(gw.st_writer);
-	store_close(gw.st);
-	int rc = uv_loop_close(&loop);
+	rc = uv_loop_close(&loop);
 	if (rc)
 		log_warn("loop closed with handles open: %s", uv_strerror(rc));
 	log_info("linli-gateway stopped");
@@ -278,6 +285,7 @@ static int serve(struct config *cfg)
 int main(int argc, char **argv)
 {
 	store_global_init();
+	json_object_seed(0); /* before any thread makes a JSON object */
 	struct config cfg;
 	config_defaults(&cfg);
 	char err[512];

@@ -1,4 +1,5 @@
 #include "metrics.h"
+#include "store.h"
 #include <stdlib.h>
 
 #include <inttypes.h>
@@ -68,6 +69,42 @@ void metrics_loop_turn(int64_t wall_us, int64_t cpu_us)
 {
 	turn_add(&turn_wall, wall_us);
 	turn_add(&turn_cpu, cpu_us);
+}
+
+/* Database jobs (a request's handler, a replay page, a tick): how long each
+ * waited for a worker and how long it ran there, statements included. */
+static const int64_t db_bounds[] = { 100, 250, 500, 1000, 2500, 5000, 10000, 25000,
+				     50000, 100000, 250000, 1000000 };
+#define NDB (sizeof db_bounds / sizeof db_bounds[0])
+struct db_hist {
+	uint64_t bucket[NDB + 1];
+	int64_t sum_us;
+};
+static struct db_hist db_wait, db_run;
+
+static void db_add(struct db_hist *h, int64_t usec)
+{
+	h->bucket[bucket_of(db_bounds, NDB, usec)]++;
+	h->sum_us += usec;
+}
+
+void metrics_db_job(int64_t wait_us, int64_t run_us)
+{
+	db_add(&db_wait, wait_us);
+	db_add(&db_run, run_us);
+}
+
+static void db_render(struct buf *o, const char *name, const char *help, const struct db_hist *h)
+{
+	buf_printf(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	uint64_t n = 0;
+	for (size_t b = 0; b < NDB; b++) {
+		n += h->bucket[b];
+		buf_printf(o, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, (double)db_bounds[b] / 1e6, n);
+	}
+	n += h->bucket[NDB];
+	buf_printf(o, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %g\n%s_count %" PRIu64 "\n",
+		   name, n, name, (double)h->sum_us / 1e6, name, n);
 }
 
 static void turn_render(struct buf *o, const char *name, const char *help, const struct turn_hist *h)
@@ -160,8 +197,18 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_push_failures_total", "Push attempts that failed (retried or not).", m->push_failures);
 	counter(o, "linli_push_expired_total", "Pushes given up after push_max_age_s.", m->push_expired);
 	counter(o, "linli_push_skipped_live_total", "Pushes not sent: the member was live on a gateway (Redis).", m->push_skipped_live);
-	counter(o, "linli_offloaded_total", "Large transactions run on the writer connection, off the loop.", m->offloaded);
-	counter(o, "linli_writes_parked_total", "Writes that waited for an offloaded transaction.", m->writes_parked);
+	counter(o, "linli_offloaded_total", "Large transactions run at a lower thread priority.", m->offloaded);
+	counter(o, "linli_writes_parked_total", "Writes that waited for a database worker (on SQLite: for the one writer).", m->writes_parked);
+	gauge(o, "linli_db_workers", "Database worker threads (one connection each).", m->db_workers);
+	gauge(o, "linli_db_busy", "Database workers running a job now (the pool in use).", m->db_busy);
+	gauge(o, "linli_db_waiting", "Jobs waiting for a database worker.", m->db_waiting);
+	gauge(o, "linli_db_up", "1 when the database answered the last check.", m->db_up);
+	counter(o, "linli_db_reconnects_total", "Database reconnects after a lost connection.", store_reconnects());
+	counter(o, "linli_db_expired_total", "Jobs dropped unrun after waiting db_queue_timeout_ms.", m->db_expired);
+	counter(o, "linli_db_refused_total", "Jobs refused because db_queue_max were waiting.", m->db_refused);
+	counter(o, "linli_db_unavailable_total", "Requests answered 503 because the database failed them.", m->db_unavailable);
+	db_render(o, "linli_db_wait_seconds", "Time database jobs waited for a worker.", &db_wait);
+	db_render(o, "linli_db_job_seconds", "Time database jobs ran on a worker, statements included.", &db_run);
 
 	turn_render(o, "linli_loop_busy_seconds",
 		    "Wall time of each event-loop iteration spent outside epoll (deaf to sockets).", &turn_wall);

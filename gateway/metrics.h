@@ -36,8 +36,15 @@ struct metrics {
 	uint64_t push_expired;     /* pushes given up (too old) */
 	uint64_t push_skipped_live; /* not sent: the member was live on a gateway */
 	uint64_t push_outbox_added; /* outbox rows written for offline members */
-	uint64_t offloaded;        /* transactions run on the writer connection */
-	uint64_t writes_parked;    /* writes that waited for one to finish */
+	uint64_t offloaded;        /* large transactions run at a lower priority */
+	uint64_t writes_parked;    /* writes that waited for a worker (another write) */
+	int64_t db_workers;        /* gauge: database worker threads */
+	int64_t db_busy;           /* gauge: of which running a job (set at render) */
+	int64_t db_waiting;        /* gauge: jobs waiting for a worker (at render) */
+	int db_up;                 /* gauge: 1 when the database answers */
+	uint64_t db_expired;       /* jobs not run: waited past db_queue_timeout_ms */
+	uint64_t db_refused;       /* jobs refused: db_queue_max waiting */
+	uint64_t db_unavailable;   /* requests answered 503 for a database failure */
 };
 
 extern struct metrics metrics;
@@ -51,6 +58,9 @@ void metrics_http(const char *route, int status, int64_t usec);
 
 /* Records one loop iteration's busy wall time and CPU time (server.c). */
 void metrics_loop_turn(int64_t wall_us, int64_t cpu_us);
+
+/* Records one database job: time waiting for a worker, time running. */
+void metrics_db_job(int64_t wait_us, int64_t run_us);
 
 /* Appends the whole exposition to out. */
 void metrics_render(struct buf *out);

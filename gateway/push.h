@@ -3,7 +3,7 @@
  *
  * notify() writes a push_outbox row in the notification's own transaction
  * when the member has a registered device and no live socket here. This
- * worker polls the outbox on the loop, sends each row as an HMAC-signed
+ * worker polls the outbox (a job on a database worker), sends each row as an HMAC-signed
  * HTTP POST on the thread pool (libcurl, bounded by push_timeout_ms, at
  * most push_concurrency at once), and records the outcome: delivered,
  * retried with exponential backoff, failed on a 4xx, or given up after
@@ -29,15 +29,16 @@
 
 struct push;
 
-/* NULL (and nothing started) when push_relay_url is empty. While
- * *writes_paused (an offloaded transaction runs) it leaves the database
- * alone. With a Redis bus, a row is dropped instead of sent when the member
- * is live on any gateway by the time it is due. */
+/* NULL (and nothing started) when push_relay_url is empty. The outbox is
+ * read and written by jobs on pool's workers, never on the loop. With a
+ * Redis bus, a row is dropped instead of sent when the member is live on
+ * any gateway by the time it is due. */
 struct bus;
-struct push *push_start(uv_loop_t *loop, struct store *st, const struct config *cfg,
-			const int *writes_paused, struct bus *bus);
-/* Stops polling; deliveries in flight finish (bounded by push_timeout_ms)
- * and record their outcome before the loop ends. */
+struct dbpool;
+struct push *push_start(uv_loop_t *loop, struct dbpool *pool, const struct config *cfg,
+			struct bus *bus);
+/* Stops polling and writes the outcomes that are back; deliveries still in
+ * flight are retried after their lease (at least once). */
 void push_stop(struct push *p);
 /* After the loop has ended. */
 void push_free(struct push *p);

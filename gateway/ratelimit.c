@@ -10,6 +10,7 @@ struct rl_window {
 
 void ratelimit_init(struct ratelimit *rl, size_t max_keys)
 {
+	pthread_mutex_init(&rl->mu, NULL);
 	map_init(&rl->windows);
 	rl->max_keys = max_keys;
 }
@@ -30,20 +31,23 @@ void ratelimit_free(struct ratelimit *rl)
 {
 	clear(rl, 0, 1);
 	map_free(&rl->windows);
+	pthread_mutex_destroy(&rl->mu);
 }
 
 void ratelimit_sweep(struct ratelimit *rl, int64_t now_ms)
 {
+	pthread_mutex_lock(&rl->mu);
 	clear(rl, now_ms, 0);
+	pthread_mutex_unlock(&rl->mu);
 }
 
-int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t limit,
-		  int64_t window_ms, int64_t now_ms)
+static int hit(struct ratelimit *rl, const char *key, int64_t limit,
+	       int64_t window_ms, int64_t now_ms)
 {
 	struct rl_window *w = map_get(&rl->windows, key);
 	if (!w) {
 		if (rl->windows.len >= rl->max_keys) {
-			ratelimit_sweep(rl, now_ms);
+			clear(rl, now_ms, 0);
 			if (rl->windows.len >= rl->max_keys) {
 				log_warn("ratelimit: %zu keys tracked, clearing", rl->windows.len);
 				clear(rl, now_ms, 1);
@@ -60,4 +64,13 @@ int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t limit,
 		return (int)((w->end_ms - now_ms + 999) / 1000);
 	w->count++;
 	return 0;
+}
+
+int ratelimit_hit(struct ratelimit *rl, const char *key, int64_t limit,
+		  int64_t window_ms, int64_t now_ms)
+{
+	pthread_mutex_lock(&rl->mu);
+	int rc = hit(rl, key, limit, window_ms, now_ms);
+	pthread_mutex_unlock(&rl->mu);
+	return rc;
 }

@@ -2,16 +2,20 @@
  *
  * In memory, per process: cheap enough for every write request. Bounded:
  * past max_keys the table is swept of expired windows, and if that is not
- * enough, cleared (failing open, logged) rather than growing. */
+ * enough, cleared (failing open, logged) rather than growing. Safe from any
+ * thread (handlers count on database workers). */
 #ifndef LINLI_RATELIMIT_H
 #define LINLI_RATELIMIT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "map.h"
 
 struct ratelimit {
+	pthread_mutex_t mu;   /* guards windows */
 	struct map windows;   /* key -> struct rl_window* */
 	size_t max_keys;      /* bound on tracked keys */
 };

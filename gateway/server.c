@@ -1,7 +1,8 @@
 #include "server.h"
+#include "frame.h"
 #include "http.h"
-#include "../handlers/routes.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "push.h"
 #include "util.h"
 #include "ws.h"
@@ -116,7 +117,7 @@ static struct lws_protocols protocols[] = {
 static void sweep_cb(uv_timer_t *t)
 {
 	ws_sweep(t->data);
-	http_run_ticks(t->data);
+	pipeline_run_ticks(t->data);
 }
 
 static void session_cb(uv_timer_t *t)
@@ -127,40 +128,119 @@ static void session_cb(uv_timer_t *t)
 static void retention_cb(uv_timer_t *t)
 {
 	struct gw *gw = t->data;
-	int64_t now = util_now_ms();
-	ratelimit_sweep(&gw->limits, now);
-	if (gw->writes_paused)
-		return; /* an offloaded transaction holds the write lock: next time */
-	/* Idempotency records live 24 h (the contract); login failures
-	 * outlive their window and lock-out. */
-	struct store_stmt *s = store_prepare(gw->st, "DELETE FROM idempotency WHERE created_at < ?");
-	store_bind_int(s, 1, now - 24LL * 3600 * 1000);
-	store_step(s);
-	store_done(s);
-	s = store_prepare(gw->st, "DELETE FROM login_failures WHERE window_start < ?1 AND locked_until < ?2");
-	store_bind_int(s, 1, now - gw->cfg->login_window_s * 1000);
-	store_bind_int(s, 2, now);
-	store_step(s);
-	store_done(s);
-	/* The inbox keeps notification_retention_days; finished push rows
-	 * are kept as long as a push may live, for the operator to inspect. */
-	s = store_prepare(gw->st, "DELETE FROM notifications WHERE id IN "
-		"(SELECT id FROM notifications WHERE created_at < ? LIMIT 5000)");
-	store_bind_int(s, 1, now - gw->cfg->notification_retention_days * 86400000LL);
-	store_step(s);
-	store_done(s);
-	s = store_prepare(gw->st, "DELETE FROM push_outbox WHERE id IN (SELECT id FROM push_outbox "
-		"WHERE state != 'pending' AND done_at < ? LIMIT 5000)");
-	store_bind_int(s, 1, now - gw->cfg->push_max_age_s * 1000);
-	store_step(s);
-	store_done(s);
-	int n = store_retention(gw->st, util_now_ms(), gw->cfg->retention_max_age_s * 1000,
-				gw->cfg->retention_max_events, 5000);
-	if (n > 0) {
-		metrics.retention_deleted += (uint64_t)n;
-		log_info("retention: trimmed %d events", n);
-	}
+	ratelimit_sweep(&gw->limits, util_now_ms());
+	pipeline_housekeeping(gw);
 }
+
+/* --- the hub's reads, on database workers ------------------------------------ */
+
+struct log_read {
+	struct dbpool_job job;
+	char *ch;                  /* hub_log.read: the channel */
+	int64_t after;
+	int limit;
+	hub_rows_cb rows_done;
+	struct hub_row *rows;      /* built on the worker, frames included */
+	int n;
+	char **names;              /* hub_log.heads: the channels (the hub's) */
+	int64_t *heads;
+	hub_heads_cb heads_done;
+	void *arg;
+	int rc;
+};
+
+static void collect_row(const struct event *ev, void *data)
+{
+	struct log_read *r = data;
+	r->rows[r->n].seq = ev->seq;
+	r->rows[r->n].f = frame_event(ev);
+	r->n++;
+}
+
+static void read_run(struct dbpool_job *job, struct store *st)
+{
+	struct log_read *r = job->data;
+	r->rows = xmalloc((size_t)r->limit * sizeof *r->rows);
+	r->rc = store_events_after(st, r->ch, r->after, r->limit, collect_row, r);
+}
+
+static void read_done(struct dbpool_job *job)
+{
+	struct log_read *r = job->data;
+	r->rows_done(r->arg, r->rows, r->n, job->expired ? -ETIMEDOUT : r->rc < 0 ? r->rc : 0);
+	free(r->ch);
+	free(r);
+}
+
+static int log_read(void *ctx, const char *ch, int64_t after, int limit,
+		    hub_rows_cb done, void *arg)
+{
+	struct gw *gw = ctx;
+	struct log_read *r = xcalloc(1, sizeof *r);
+	r->ch = xstrdup(ch);
+	r->after = after;
+	r->limit = limit;
+	r->rows_done = done;
+	r->arg = arg;
+	r->job = (struct dbpool_job){ .run = read_run, .done = read_done, .data = r,
+				      .lane = DBPOOL_READ, .expires = 1 };
+	int rc = dbpool_submit(gw->pool, &r->job);
+	if (rc) {
+		free(r->ch);
+		free(r);
+	}
+	return rc;
+}
+
+static void heads_run(struct dbpool_job *job, struct store *st)
+{
+	struct log_read *r = job->data;
+	int64_t trimmed;
+	for (int i = 0; i < r->n && !r->rc; i++)
+		r->rc = store_channel_head(st, r->names[i], &r->heads[i], &trimmed);
+}
+
+static void heads_done(struct dbpool_job *job)
+{
+	struct log_read *r = job->data;
+	r->heads_done(r->arg, r->names, r->heads, r->n, job->expired ? -ETIMEDOUT : r->rc);
+	free(r);
+}
+
+static int log_heads(void *ctx, char **names, int n, hub_heads_cb done, void *arg)
+{
+	struct gw *gw = ctx;
+	struct log_read *r = xcalloc(1, sizeof *r);
+	r->names = names;
+	r->n = n;
+	r->heads = xcalloc((size_t)n, sizeof *r->heads);
+	r->heads_done = done;
+	r->arg = arg;
+	r->job = (struct dbpool_job){ .run = heads_run, .done = heads_done, .data = r,
+				      .lane = DBPOOL_READ, .expires = 1 };
+	int rc = dbpool_submit(gw->pool, &r->job);
+	if (rc) {
+		free(r->heads);
+		free(r);
+	}
+	return rc;
+}
+
+/* A channel's first local subscriber, or its last gone: the bus forwards
+ * what this process holds, and api_user_live knows who is here. */
+static void log_watch(void *ctx, const char *ch, int on)
+{
+	struct gw *gw = ctx;
+	if (on)
+		bus_watch(gw->bus, ch);
+	else
+		bus_unwatch(gw->bus, ch);
+	pipeline_set_live(gw, ch, on);
+}
+
+const struct hub_log server_hub_log = {
+	.read = log_read, .heads = log_heads, .watch = log_watch,
+};
 
 /* loop_phase is odd during each poll phase (socket reads) and even
  * elsewhere (timers, idle: where lws works through input it buffered), so
@@ -193,7 +273,7 @@ static void hup_cb(uv_signal_t *s, int signum)
 {
 	struct gw *gw = s->data;
 	(void)signum;
-	handlers_reload(gw->cfg);
+	gw->domain->reload(gw->cfg);
 }
 
 static void signal_cb(uv_signal_t *s, int signum)
@@ -206,6 +286,7 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 {
 	const struct config *cfg = gw->cfg;
 	http_init(gw);
+	pipeline_init(gw);
 
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
@@ -275,7 +356,7 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	uv_signal_init(gw->loop, &gw->sig_hup);
 	gw->sig_hup.data = gw;
 	uv_signal_start(&gw->sig_hup, hup_cb, SIGHUP);
-	handlers_reload(cfg);
+	gw->domain->reload(cfg);
 	uv_signal_init(gw->loop, &gw->sig_int);
 	gw->sig_int.data = gw;
 	uv_signal_start(&gw->sig_int, signal_cb, SIGINT);
@@ -285,6 +366,13 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 static void bus_closed(void *data)
 {
 	(void)data;
+}
+
+static void pool_closed(void *data)
+{
+	struct gw *gw = data;
+	pipeline_shutdown(gw);
+	bus_close(gw->bus, bus_closed, gw);
 }
 
 static int64_t shutdown_started_us;
@@ -313,8 +401,9 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->sig_int, NULL);
 	uv_close((uv_handle_t *)&gw->sig_hup, NULL);
 	push_stop(gw->push);
-	http_shutdown(gw);
-	bus_close(gw->bus, bus_closed, gw);
+	/* Jobs still out finish (their answers have nowhere to go), then
+	 * what they committed is published, then the bus closes. */
+	dbpool_stop(gw->pool, pool_closed, gw);
 }
 
 void server_shutdown(struct gw *gw)

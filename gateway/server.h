@@ -1,19 +1,23 @@
 /* server: the process-wide state shared by the lws callbacks (http.c,
- * ws.c), and the lws context on the libuv loop.
+ * ws.c) and the pipeline, and the lws context on the libuv loop.
  *
- * One `struct gw` per process, created by main; everything in it belongs
- * to the loop thread. */
+ * One `struct gw` per process, created by main, which hands it the domain
+ * (api.h: routes, ticks, who is calling, who may subscribe) and the
+ * database pool: the server decides nothing about the domain itself.
+ * Everything in it belongs to the loop thread, but for what a field says
+ * workers read (secret, cfg, limits: read-only or locked). */
 #ifndef LINLI_SERVER_H
 #define LINLI_SERVER_H
 
 #include <stdint.h>
 #include <uv.h>
 
+#include "api.h"
 #include "bus.h"
 #include "config.h"
+#include "dbpool.h"
 #include "hub.h"
 #include "ratelimit.h"
-#include "store.h"
 
 struct lws_context;
 struct ws_conn;
@@ -24,11 +28,12 @@ struct api_event;
 struct gw {
 	uv_loop_t *loop;              /* the one loop */
 	struct lws_context *lws;      /* HTTP + WS on cfg->port */
-	struct config *cfg;           /* settings (owned by main) */
-	struct store *st;             /* the database */
+	struct config *cfg;           /* settings (owned by main; workers read it) */
+	const struct api_domain *domain; /* the handlers' table (main's) */
+	struct dbpool *pool;          /* the database, on worker threads */
 	struct hub *hub;              /* local subscriptions */
 	struct bus *bus;              /* local or Redis */
-	unsigned char secret[32];     /* token HMAC key, from the database */
+	unsigned char secret[32];     /* token HMAC key, from the database (workers read it) */
 	int shutting_down;            /* SIGTERM seen: refuse new work */
 	int fd_ceiling;               /* accepted sockets at or above: closed */
 	uint64_t next_req_id;         /* request ids for logs */
@@ -41,10 +46,10 @@ struct gw {
 	uv_signal_t sig_term, sig_int; /* shutdown */
 	uv_signal_t sig_hup;          /* reload word lists */
 	int exit_code;                /* returned by main */
-	int64_t work_pending;         /* api_defer jobs queued or running */
-	struct ratelimit limits;      /* write and registration rates */
+	struct ratelimit limits;      /* write and registration rates (locked) */
 	uv_timer_t session_timer;     /* closes sockets of revoked sessions */
 	int64_t sessions_checked_ms;  /* revocations before this were handled */
+	int sessions_checking;        /* that check's job is out */
 	uv_prepare_t phase_prepare;   /* with phase_check: counts loop phases */
 	uv_check_t phase_check;
 	uint64_t loop_phase;          /* +1 before and after each poll (http.c) */
@@ -52,16 +57,18 @@ struct gw {
 	uint64_t turn_idle_ns;        /* libuv's idle time then */
 	int64_t turn_cpu_us;          /* the loop thread's CPU time then */
 	struct push *push;            /* the push relay worker, or NULL */
-	struct store *st_writer;      /* second connection: offloaded transactions */
-	int writes_paused;            /* one runs: other writes wait (parked) */
-	struct http_txn *parked, *parked_tail; /* requests waiting to write */
 	struct api_event *pubq, *pubq_tail; /* committed, not yet published */
 	uv_idle_t pub_idle;           /* publishes the rest on the next turns */
 };
 
-/* Starts serving on the loop: creates the lws context and timers. 0 or
- * negative with a message. */
+/* Starts serving on the loop: creates the lws context and timers. gw's
+ * loop, cfg, domain, pool, hub and bus are set. 0 or negative with a
+ * message. */
 int server_start(struct gw *gw, char *err, size_t errlen);
+
+/* The hub's way to the log: reads on database workers (hub.h); ctx is the
+ * struct gw. */
+extern const struct hub_log server_hub_log;
 
 /* Begins a graceful shutdown (idempotent). */
 void server_shutdown(struct gw *gw);

@@ -23,6 +23,33 @@ int store_url_is_postgres(const char *url)
 	return !strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11);
 }
 
+void store_url_display(const char *url, char *out, size_t cap)
+{
+	struct buf b = { 0 };
+	const char *p = url;
+	const char *scheme = strstr(url, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	if (store_url_is_postgres(url) && at && colon && colon < at) {
+		buf_append(&b, url, (size_t)(colon + 1 - url)); /* scheme://user: */
+		buf_puts(&b, "***");
+		p = at;
+	}
+	for (; *p; p++) {
+		if (!strncmp(p, "password=", 9)) {
+			buf_puts(&b, "password=***");
+			p += 9;
+			while (*p && *p != '&')
+				p++;
+			if (!*p)
+				break;
+		}
+		buf_append(&b, p, 1);
+	}
+	snprintf(out, cap, "%s", b.p ? b.p : "");
+	buf_free(&b);
+}
+
 static const struct store_migration *migrations(const struct store *st, int *n)
 {
 	if (st->drv->engine == STORE_POSTGRES) {
@@ -157,6 +184,8 @@ int store_step(struct store_stmt *s)
 	int rc = s->st->drv->step(s);
 	if (rc < 0 && s->st->in_txn && !s->st->txn_error)
 		s->st->txn_error = rc; /* the transaction can no longer commit */
+	if (rc == -ENOTCONN || rc == -EBUSY)
+		s->st->transient++;
 	return rc;
 }
 
@@ -211,7 +240,9 @@ static int exec_quiet(struct store *st, const char *sql)
 {
 	char e[256];
 	int rc = st->drv->exec(st, sql, e, sizeof e);
-	if (rc && rc != -EBUSY)
+	if (rc == -ENOTCONN || rc == -EBUSY)
+		st->transient++;
+	else if (rc)
 		log_warn("store: %s: %s", sql, e);
 	return rc;
 }
@@ -404,6 +435,16 @@ int store_secret(struct store *st, unsigned char out[32])
 	if (n < 0)
 		return (int)n;
 	return read_secret(st, out);
+}
+
+int64_t store_transient_failures(const struct store *st)
+{
+	return st->transient;
+}
+
+int store_connection_lost(const struct store *st)
+{
+	return st->drv->lost && st->drv->lost(st);
 }
 
 int store_ping(struct store *st)

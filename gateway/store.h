@@ -43,6 +43,8 @@ void store_global_init(void);
 
 /* 1 when url names a PostgreSQL database (postgresql:// or postgres://). */
 int store_url_is_postgres(const char *url);
+/* url for logs: a password in it (user:PASSWORD@ or password=) masked. */
+void store_url_display(const char *url, char *out, size_t cap);
 
 /* Opens url (a SQLite path, created if missing, or a PostgreSQL URI) and
  * applies pending migrations, each in one transaction; concurrent openers
@@ -186,5 +188,18 @@ int store_backup(struct store *st, const char *path, char *err, size_t errlen);
 
 /* Quick liveness probe for /readyz: 0 when a trivial query works. */
 int store_ping(struct store *st);
+
+/* Statements of this connection that failed for a reason outside the
+ * request (-ENOTCONN: unreachable or read-only; -EBUSY: a lock or
+ * statement time-out, a deadlock) since it was opened. A request that saw
+ * one answers 503 with Retry-After, whatever it decided from the failed
+ * reads. */
+int64_t store_transient_failures(const struct store *st);
+/* 1 while the connection is known to be lost (PostgreSQL, until a
+ * statement reconnects it). */
+int store_connection_lost(const struct store *st);
+/* Reconnects after a lost connection, over every connection of the
+ * process (any thread). */
+uint64_t store_reconnects(void);
 
 #endif

@@ -43,12 +43,14 @@ struct store_driver {
 			 int64_t max_events, int budget);
 	int (*sync_ids)(struct store *st, const char *table);
 	int (*backup)(struct store *st, const char *path, char *err, size_t errlen);
+	int (*lost)(const struct store *st);      /* connection known lost */
 };
 
 struct store {
 	const struct store_driver *drv;
 	int in_txn;         /* between store_begin and commit/rollback */
 	int txn_error;      /* first failure inside the transaction, or 0 */
+	int64_t transient;  /* statements failed with -ENOTCONN or -EBUSY */
 };
 
 struct store_stmt {

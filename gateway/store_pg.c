@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <endian.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,13 @@ struct pg_store {
 };
 
 #define PG(st) ((struct pg_store *)(st))
+
+static atomic_ulong pg_reconnects; /* store_reconnects() */
+
+uint64_t store_reconnects(void)
+{
+	return atomic_load(&pg_reconnects);
+}
 #define PS(s) ((struct pg_stmt *)(s))
 
 /* --- connecting ------------------------------------------------------------ */
@@ -137,6 +145,7 @@ static int usable(struct pg_store *q)
 		return -ENOTCONN;
 	}
 	log_info("store: reconnected to PostgreSQL");
+	atomic_fetch_add(&pg_reconnects, 1);
 	q->broken = 0;
 	q->backoff_ms = 0;
 	return 0;
@@ -579,6 +588,11 @@ static int pg_backup(struct store *st, const char *path, char *err, size_t errle
 	return -ENOTSUP;
 }
 
+static int pg_lost(const struct store *st)
+{
+	return ((const struct pg_store *)st)->broken;
+}
+
 static void pg_close(struct store *st)
 {
 	struct pg_store *q = PG(st);
@@ -624,6 +638,7 @@ static const struct store_driver driver = {
 	.retention = pg_retention,
 	.sync_ids = pg_sync_ids,
 	.backup = pg_backup,
+	.lost = pg_lost,
 };
 
 int store_pg_open(const char *url, const struct store_opts *opts, struct store **out,

@@ -1,4 +1,5 @@
 #include "ws.h"
+#include "dbpool.h"
 #include "http.h"
 #include "hub.h"
 #include "metrics.h"
@@ -6,7 +7,6 @@
 #include "server.h"
 #include "token.h"
 #include "util.h"
-#include "../handlers/access.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -38,7 +38,21 @@ struct ws_conn {
 	int64_t rate_window_ms;    /* start of the current one-second window */
 	int rate_count;            /* messages in it */
 	int rx_binary;             /* current message is binary: ignore it */
+	int busy;                  /* a database job for a message is out */
+	struct held *held, *held_tail; /* messages that came meanwhile, in order */
+	int nheld;
+	int jobs;                  /* database jobs out for this connection */
+	int gone;                  /* lws closed it while jobs were out */
 };
+
+/* A client message waiting for the previous one's database job. */
+struct held {
+	struct held *next;
+	size_t len;
+	char text[];
+};
+
+static void conn_free(struct ws_conn *c);
 
 static void list_add(struct ws_conn **head, struct ws_conn *c)
 {
@@ -204,34 +218,61 @@ static void send_simple(struct ws_conn *c, const char *op, const char *ch,
 	buf_free(&b);
 }
 
-/* --- authentication ---------------------------------------------------- */
+/* --- database jobs ------------------------------------------------------- */
 
-/* 0 and c->who set; or a negative code and *why. */
-static int authenticate(struct ws_conn *c, const char *token, const char **why)
+/* A job for one connection: it stays allocated until the job is back,
+ * even if lws closes the socket meanwhile (then only freed). */
+struct conn_job {
+	struct dbpool_job job;
+	struct ws_conn *c;
+	struct principal who;      /* auth: loaded; sub: the caller */
+	int64_t uid, sid, exp;     /* auth: the verified token's claims */
+	char *ch;                  /* sub: the channel */
+	int64_t since;             /* sub: replay after this, or -1 */
+	int64_t head, trimmed;     /* sub: the channel's log position */
+	char *ref;                 /* raw JSON to echo, or NULL */
+	int on_upgrade;            /* auth from the upgrade's header */
+	const char *why;           /* sub: why not (static) */
+	int rc;
+};
+
+static void run_held(struct ws_conn *c);
+
+static int submit(struct ws_conn *c, struct conn_job *j, dbpool_run_cb run, dbpool_done_cb done)
 {
-	struct gw *gw = c->gw;
-	struct token_claims cl;
-	int rc = token_verify(gw->secret, token, util_now_ms() / 1000, &cl);
-	if (rc) {
-		*why = rc == -EKEYEXPIRED ? "token expired" : "invalid token";
-		return rc;
+	j->c = c;
+	j->job = (struct dbpool_job){ .run = run, .done = done, .data = j, .lane = DBPOOL_READ,
+				      .expires = 1 };
+	int rc = dbpool_submit(c->gw->pool, &j->job);
+	if (rc == 0) {
+		c->jobs++;
+		c->busy = 1;
 	}
-	struct principal p;
-	rc = access_load_principal(gw->st, cl.uid, cl.sid, &p);
-	if (rc) {
-		*why = rc == -EKEYREVOKED ? "session revoked" : "unknown user";
-		return rc;
-	}
-	if (c->who.uid && c->who.uid != p.uid) {
-		*why = "already authenticated as another user";
-		return -EPERM;
-	}
-	if (!c->who.uid)
-		metrics.ws_authed++;
-	c->who = p;
-	c->token_exp = cl.exp;
-	return 0;
+	return rc;
 }
+
+/* Back on the loop: 1 when the connection is still there to answer. */
+static int job_back(struct conn_job *j)
+{
+	struct ws_conn *c = j->c;
+	c->jobs--;
+	c->busy = 0;
+	if (c->gone) {
+		if (!c->jobs)
+			conn_free(c);
+		return 0;
+	}
+	return 1;
+}
+
+static void job_free(struct conn_job *j)
+{
+	free(j->ch);
+	free(j->ref);
+	free(j);
+}
+
+/* --- authentication ---------------------------------------------------- */
 
 static void send_authed(struct ws_conn *c, const char *ref)
 {
@@ -246,25 +287,102 @@ static void send_authed(struct ws_conn *c, const char *ref)
 	buf_free(&b);
 }
 
+static void auth_run(struct dbpool_job *job, struct store *st)
+{
+	struct conn_job *j = job->data;
+	j->rc = j->c->gw->domain->load_principal(st, j->uid, j->sid, &j->who);
+}
+
+static void auth_done(struct dbpool_job *job)
+{
+	struct conn_job *j = job->data;
+	struct ws_conn *c = j->c;
+	if (!job_back(j))
+		goto out;
+	const char *why = NULL;
+	if (job->expired || (j->rc && j->rc != -ENOENT && j->rc != -EKEYREVOKED)) {
+		/* The database, not the token: the client may try again. */
+		send_error(c, "unavailable", "cannot check the token now; retry", j->ref);
+	} else if (j->rc) {
+		why = j->on_upgrade ? "invalid or expired token" :
+		      j->rc == -EKEYREVOKED ? "session revoked" : "unknown user";
+	} else if (c->who.uid && c->who.uid != j->who.uid) {
+		why = "already authenticated as another user";
+	} else {
+		if (!c->who.uid)
+			metrics.ws_authed++;
+		c->who = j->who;
+		c->token_exp = j->exp;
+		send_authed(c, j->ref);
+	}
+	if (why) /* the close frame's reason says why; no second chance */
+		ws_close_later(c, 4001, why, 1);
+	else
+		run_held(c);
+out:
+	job_free(j);
+}
+
+/* Verifies token (its signature: CPU only) and loads the user it names on
+ * a worker. 0 when the job is out; otherwise a close code and *why. */
+static int authenticate(struct ws_conn *c, const char *token, const char *ref, int on_upgrade,
+			const char **why)
+{
+	struct token_claims cl;
+	int rc = token_verify(c->gw->secret, token, util_now_ms() / 1000, &cl);
+	if (rc) {
+		*why = rc == -EKEYEXPIRED ? "token expired" : "invalid token";
+		return 4001;
+	}
+	struct conn_job *j = xcalloc(1, sizeof *j);
+	j->uid = cl.uid;
+	j->sid = cl.sid;
+	j->exp = cl.exp;
+	j->on_upgrade = on_upgrade;
+	j->ref = ref ? xstrdup(ref) : NULL;
+	if (submit(c, j, auth_run, auth_done)) {
+		job_free(j);
+		send_error(c, "unavailable", "server busy; retry", ref);
+	}
+	return 0;
+}
+
+/* --- subscriptions --------------------------------------------------------- */
+
+static void sub_run(struct dbpool_job *job, struct store *st)
+{
+	struct conn_job *j = job->data;
+	j->rc = j->c->gw->domain->may_subscribe(st, &j->who, j->ch, &j->why);
+	if (j->rc == 0)
+		j->rc = store_channel_head(st, j->ch, &j->head, &j->trimmed);
+}
+
+static void sub_done(struct dbpool_job *job)
+{
+	struct conn_job *j = job->data;
+	struct ws_conn *c = j->c;
+	if (!job_back(j))
+		goto out;
+	if (job->expired || (j->rc && j->rc != -EPERM))
+		send_error(c, "unavailable", "event log unavailable, try again", j->ref);
+	else if (j->rc)
+		send_error(c, "forbidden", j->why, j->ref);
+	else
+		hub_subscribe(c->gw->hub, c, &c->subs, j->ch, j->since, j->ref, j->head, j->trimmed);
+	run_held(c);
+out:
+	job_free(j);
+}
+
 /* --- inbound messages -------------------------------------------------- */
 
 #define REF_MAX 256 /* bytes of a client's `ref`, serialised */
 
-/* Handles one whole client message. Returns 0, or a close code for the
- * caller to close with from the receive callback. */
+/* Handles one whole client message. Returns 0, or a close code (with
+ * c->close_reason) for the caller to close with. */
 static int handle_message(struct ws_conn *c, const char *msg, size_t len)
 {
 	struct gw *gw = c->gw;
-	metrics.ws_messages_in++;
-	int64_t now = util_now_ms();
-	if (now - c->rate_window_ms >= 1000) {
-		c->rate_window_ms = now;
-		c->rate_count = 0;
-	}
-	if (++c->rate_count > gw->cfg->ws_max_msgs_per_s) {
-		c->close_reason = "too many messages";
-		return 4029;
-	}
 	json_error_t jerr;
 	json_t *j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j || !json_is_object(j)) {
@@ -293,22 +411,17 @@ static int handle_message(struct ws_conn *c, const char *msg, size_t len)
 	} else if (!strcmp(op, "auth")) {
 		const char *tok = json_string_value(json_object_get(j, "token"));
 		const char *why;
-		if (!tok) {
+		if (!tok)
 			send_error(c, "bad_request", "token is required and must be a string", ref);
-		} else if (authenticate(c, tok, &why)) {
-			/* The close frame's reason says why; no second chance. */
+		else if ((close_code = authenticate(c, tok, ref, 0, &why)))
 			c->close_reason = why;
-			close_code = 4001;
-		} else {
-			send_authed(c, ref);
-		}
 	} else if (!strcmp(op, "sub") || !strcmp(op, "unsub")) {
 		int is_sub = op[0] == 's';
 		json_t *jch = json_object_get(j, "ch"), *jsince = json_object_get(j, "since");
-		const char *ch = json_string_value(jch), *why;
+		const char *ch = json_string_value(jch);
 		if (!c->who.uid) {
 			send_error(c, "unauthorized", "authenticate first", ref);
-		} else if (!ch || access_channel_valid(ch)) {
+		} else if (!ch || gw->domain->channel_valid(ch)) {
 			send_error(c, "bad_request",
 				   "ch must be a channel name like \"thread:42\"", ref);
 		} else if (!is_sub) {
@@ -319,15 +432,19 @@ static int handle_message(struct ws_conn *c, const char *msg, size_t len)
 		} else if (jsince && !json_is_null(jsince) &&
 			   (!json_is_integer(jsince) || json_integer_value(jsince) < 0)) {
 			send_error(c, "bad_request", "since must be a non-negative integer", ref);
-		} else if (access_channel_sub(gw->st, &c->who, ch, &why)) {
-			send_error(c, "forbidden", why, ref);
 		} else if (hub_sub_count(c->subs) >= gw->cfg->ws_max_subs) {
 			send_error(c, "bad_request", "too many subscriptions on this connection", ref);
 		} else {
-			int64_t since = jsince && json_is_integer(jsince) ?
-					json_integer_value(jsince) : -1;
-			if (hub_subscribe(gw->hub, c, &c->subs, ch, since, ref))
-				send_error(c, "internal", "event log unavailable, try again", ref);
+			/* Who may subscribe, and where the log stands: on a worker. */
+			struct conn_job *sj = xcalloc(1, sizeof *sj);
+			sj->who = c->who;
+			sj->ch = xstrdup(ch);
+			sj->since = jsince && json_is_integer(jsince) ? json_integer_value(jsince) : -1;
+			sj->ref = ref ? xstrdup(ref) : NULL;
+			if (submit(c, sj, sub_run, sub_done)) {
+				job_free(sj);
+				send_error(c, "unavailable", "server busy; retry", ref);
+			}
 		}
 	} else {
 		send_error(c, "bad_request", "unknown op", ref);
@@ -335,6 +452,74 @@ static int handle_message(struct ws_conn *c, const char *msg, size_t len)
 	free(ref);
 	json_decref(j);
 	return close_code;
+}
+
+/* A message while a job is out waits its turn (answers keep the order of
+ * the questions); at most ws_max_msgs_per_s of them. 0, or a close code. */
+static int hold(struct ws_conn *c, const char *msg, size_t len)
+{
+	if (c->nheld >= c->gw->cfg->ws_max_msgs_per_s) {
+		c->close_reason = "too many messages";
+		return 4029;
+	}
+	struct held *h = xmalloc(sizeof *h + len);
+	h->next = NULL;
+	h->len = len;
+	memcpy(h->text, msg, len);
+	if (c->held_tail)
+		c->held_tail->next = h;
+	else
+		c->held = h;
+	c->held_tail = h;
+	c->nheld++;
+	return 0;
+}
+
+/* After a job: the messages that waited, until one starts another job.
+ * Outside lws's callbacks, so a close goes through ws_close_later. */
+static void run_held(struct ws_conn *c)
+{
+	while (c->held && !c->busy && !c->closing) {
+		struct held *h = c->held;
+		c->held = h->next;
+		if (!c->held)
+			c->held_tail = NULL;
+		c->nheld--;
+		int code = handle_message(c, h->text, h->len);
+		free(h);
+		if (code)
+			ws_close_later(c, code, c->close_reason, 0);
+	}
+}
+
+/* One whole client message: counted against the rate, then handled now,
+ * or held while an earlier one's job is out. 0, or a close code. */
+static int message_in(struct ws_conn *c, const char *msg, size_t len)
+{
+	metrics.ws_messages_in++;
+	int64_t now = util_now_ms();
+	if (now - c->rate_window_ms >= 1000) {
+		c->rate_window_ms = now;
+		c->rate_count = 0;
+	}
+	if (++c->rate_count > c->gw->cfg->ws_max_msgs_per_s) {
+		c->close_reason = "too many messages";
+		return 4029;
+	}
+	if (c->busy || c->held)
+		return hold(c, msg, len);
+	return handle_message(c, msg, len);
+}
+
+static void held_free(struct ws_conn *c)
+{
+	while (c->held) {
+		struct held *h = c->held;
+		c->held = h->next;
+		free(h);
+	}
+	c->held_tail = NULL;
+	c->nheld = 0;
 }
 
 /* --- lws callbacks ----------------------------------------------------- */
@@ -359,13 +544,18 @@ static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
 	int hl = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
 	if (hl > 0) {
 		const char *why;
-		if (strncmp(hdr, "Bearer ", 7) || authenticate(c, hdr + 7, &why))
+		if (strncmp(hdr, "Bearer ", 7) || authenticate(c, hdr + 7, NULL, 1, &why))
 			ws_close_later(c, 4001, "invalid or expired token", 1);
-		else
-			send_authed(c, NULL);
 	} else if (hl < 0) {
 		ws_close_later(c, 4001, "authorization header too long", 1);
 	}
+}
+
+static void conn_free(struct ws_conn *c)
+{
+	held_free(c);
+	buf_free(&c->rx);
+	free(c);
 }
 
 static void conn_closed(struct gw *gw, struct ws_pss *pss)
@@ -388,8 +578,11 @@ static void conn_closed(struct gw *gw, struct ws_pss *pss)
 	metrics.ws_connections--;
 	if (c->who.uid)
 		metrics.ws_authed--;
-	buf_free(&c->rx);
-	free(c);
+	c->wsi = NULL;
+	if (c->jobs)
+		c->gone = 1; /* the last job back frees it */
+	else
+		conn_free(c);
 }
 
 /* The ping carries the time it was sent: lws 4.1 passes an empty pong to
@@ -460,7 +653,7 @@ static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size
 	buf_append(&c->rx, in, len);
 	if (!last)
 		return 0;
-	int code = handle_message(c, c->rx.p ? c->rx.p : "", c->rx.len);
+	int code = message_in(c, c->rx.p ? c->rx.p : "", c->rx.len);
 	if (c->rx.cap > 4096)
 		buf_free(&c->rx); /* keep idle sockets small */
 	c->rx.len = 0;
@@ -565,21 +758,65 @@ void ws_close_session(struct gw *gw, int64_t sid)
 			ws_close_later(c, 4001, "session revoked", 0);
 }
 
+/* The sessions a revocation check found, for the loop. */
+struct revoked {
+	struct dbpool_job job;
+	struct gw *gw;
+	int64_t since;             /* revocations at or after this */
+	int64_t started;           /* when this check began */
+	int64_t *sids;
+	size_t n, cap;
+};
+
+static void add_revoked(int64_t sid, void *data)
+{
+	struct revoked *r = data;
+	if (r->n == r->cap)
+		r->sids = xrealloc(r->sids, (r->cap = r->cap ? r->cap * 2 : 16) * sizeof *r->sids);
+	r->sids[r->n++] = sid;
+}
+
+static void revoked_run(struct dbpool_job *job, struct store *st)
+{
+	struct revoked *r = job->data;
+	if (r->gw->domain->revoked_sessions(st, r->since, add_revoked, r))
+		r->n = 0; /* the next check covers it: it starts where this one did */
+}
+
+static void revoked_done(struct dbpool_job *job)
+{
+	struct revoked *r = job->data;
+	struct gw *gw = r->gw;
+	for (size_t i = 0; i < r->n; i++)
+		ws_close_session(gw, r->sids[i]);
+	if (!job->expired && !job->store_failures)
+		gw->sessions_checked_ms = r->started; /* else the next check covers it too */
+	gw->sessions_checking = 0;
+	free(r->sids);
+	free(r);
+}
+
 void ws_check_sessions(struct gw *gw)
 {
-	int64_t now = util_now_ms();
+	if (gw->sessions_checking)
+		return;
+	if (!gw->conns) {
+		gw->sessions_checked_ms = util_now_ms();
+		return;
+	}
 	/* A little overlap, so a revocation committed by another process
 	 * while we looked is not missed; closing twice is harmless. */
-	int64_t since = gw->sessions_checked_ms - 2000;
-	gw->sessions_checked_ms = now;
-	if (!gw->conns)
+	struct revoked *r = xcalloc(1, sizeof *r);
+	r->gw = gw;
+	r->since = gw->sessions_checked_ms - 2000;
+	r->started = util_now_ms();
+	r->job = (struct dbpool_job){ .run = revoked_run, .done = revoked_done, .data = r,
+				      .lane = DBPOOL_READ, .expires = 1 };
+	if (dbpool_submit(gw->pool, &r->job)) {
+		free(r);
 		return;
-	struct store_stmt *s = store_prepare(gw->st,
-		"SELECT id FROM sessions WHERE revoked_at >= ?");
-	store_bind_int(s, 1, since);
-	while (store_step(s) == STORE_ROW)
-		ws_close_session(gw, store_col_int(s, 0));
-	store_done(s);
+	}
+	gw->sessions_checking = 1;
 }
 
 void ws_close_all(struct gw *gw)

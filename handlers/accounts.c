@@ -407,7 +407,8 @@ static void revoke(struct req *req, int64_t sid, const char *reason)
  * app can only retry with the token it has. The token it never received
  * becomes spent instead (once: it was replaced by a token that is no longer
  * current). Any other spent token still revokes the session.
- * On success h holds the session's current hash (to be marked spent). */
+ * On success h holds the session's current hash (to be rotated, and marked
+ * spent). */
 static int grace_retry(struct req *req, unsigned char h[32], int64_t now, int64_t *sid,
 		       int64_t *uid)
 {
@@ -433,6 +434,35 @@ static int grace_retry(struct req *req, unsigned char h[32], int64_t now, int64_
 	return ok;
 }
 
+/* Rotates the session whose current refresh token hashes to cur into nh,
+ * if it still stands (not revoked, used within refresh_ttl_s). The update
+ * is conditional on cur and holds the session's row until commit, so of
+ * rotations racing on one token (on PostgreSQL, in parallel) one wins and
+ * the others find nothing to rotate; SQLite's write lock serialises them
+ * anyway. 1 and sid, uid set; 0 when nothing was rotated; or an error. */
+static int rotate(struct req *req, const unsigned char cur[32], const unsigned char nh[32],
+		  int64_t now, int64_t *sid, int64_t *uid)
+{
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE sessions SET refresh_hash = ?2, refreshed_at = ?3 "
+		"WHERE refresh_hash = ?1 AND revoked_at IS NULL AND refreshed_at >= ?4 "
+		"RETURNING id, user_id");
+	store_bind_blob(s, 1, cur, 32);
+	store_bind_blob(s, 2, nh, 32);
+	store_bind_int(s, 3, now);
+	store_bind_int(s, 4, now - req->cfg->refresh_ttl_s * 1000);
+	int rc = store_step(s);
+	if (rc == STORE_ROW) {
+		*sid = store_col_int(s, 0);
+		*uid = store_col_int(s, 1);
+		while ((rc = store_step(s)) == STORE_ROW)
+			;
+		rc = rc < 0 ? rc : 1;
+	}
+	store_done(s);
+	return rc;
+}
+
 void accounts_refresh(struct req *req, struct resp *resp)
 {
 	json_t *body = api_body_object(req, resp);
@@ -441,28 +471,41 @@ void accounts_refresh(struct req *req, struct resp *resp)
 	const char *tok = api_str(body, "refresh_token", 1, 128, 1, resp);
 	if (!tok)
 		goto out;
-	unsigned char h[32];
+	unsigned char h[32], spent[32], nh[32], raw[32];
+	char refresh[REFRESH_LEN + 1];
 	refresh_hash(tok, h);
+	memcpy(spent, h, sizeof spent);
+	if (RAND_bytes(raw, sizeof raw) != 1) {
+		api_error(resp, 500, "internal", "no randomness", NULL);
+		goto out;
+	}
+	util_b64url(raw, sizeof raw, refresh);
+	refresh_hash(refresh, nh);
 	if (api_begin(req, resp))
 		goto out;
-	int64_t now = util_now_ms();
-	struct store_stmt *s = store_prepare(req->st,
-		"SELECT id, user_id, revoked_at IS NOT NULL, refreshed_at FROM sessions "
-		"WHERE refresh_hash = ?");
-	store_bind_blob(s, 1, h, sizeof h);
-	int found = store_step(s) == STORE_ROW;
-	int64_t sid = found ? store_col_int(s, 0) : 0;
-	int64_t uid = found ? store_col_int(s, 1) : 0;
-	int revoked = found && (int)store_col_int(s, 2);
-	int stale = found && store_col_int(s, 3) < now - req->cfg->refresh_ttl_s * 1000;
-	store_done(s);
-	/* Unless it is the one retry of a rotation whose answer never arrived,
-	 * a spent token means whoever presents it has a copy they should not. */
-	if (!found && !grace_retry(req, h, now, &sid, &uid)) {
-		s = store_prepare(req->st, "SELECT session_id FROM refresh_spent WHERE hash = ?");
+	int64_t now = util_now_ms(), sid = 0, uid = 0;
+	int rc = rotate(req, h, nh, now, &sid, &uid);
+	if (rc == 0) {
+		struct store_stmt *s = store_prepare(req->st, "SELECT 1 FROM sessions WHERE refresh_hash = ?");
 		store_bind_blob(s, 1, h, sizeof h);
-		int64_t spent_sid = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
-		store_done(s);
+		if (store_run_exists(s) == 1) {
+			/* The session's own token, but the session was revoked or
+			 * left unused past refresh_ttl_s. */
+			api_rollback(req);
+			api_error(resp, 401, "unauthorized", "session ended; log in again", "refresh_token");
+			goto out;
+		}
+		/* Unless it is the one retry of a rotation whose answer never
+		 * arrived, a spent token means whoever presents it has a copy
+		 * they should not. */
+		if (grace_retry(req, spent, now, &sid, &uid))
+			rc = rotate(req, spent, nh, now, &sid, &uid);
+	}
+	if (rc == 0) {
+		struct store_stmt *s = store_prepare(req->st, "SELECT session_id FROM refresh_spent WHERE hash = ?");
+		store_bind_blob(s, 1, h, sizeof h);
+		int64_t spent_sid = 0;
+		store_run_int(s, &spent_sid);
 		if (spent_sid) {
 			revoke(req, spent_sid, "refresh token reused");
 			log_warn("req %" PRIu64 ": refresh token reused; session %" PRId64 " revoked",
@@ -475,29 +518,13 @@ void accounts_refresh(struct req *req, struct resp *resp)
 			  "invalid refresh token", "refresh_token");
 		goto out;
 	}
-	if (revoked || stale) {
-		api_rollback(req);
-		api_error(resp, 401, "unauthorized", "session ended; log in again", "refresh_token");
-		goto out;
-	}
-	char refresh[REFRESH_LEN + 1];
-	unsigned char raw[32], nh[32];
-	RAND_bytes(raw, sizeof raw);
-	util_b64url(raw, sizeof raw, refresh);
-	refresh_hash(refresh, nh);
-	s = store_prepare(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO refresh_spent (hash, session_id, spent_at, replaced_by) VALUES (?, ?, ?, ?)");
-	store_bind_blob(s, 1, h, sizeof h);
+	store_bind_blob(s, 1, spent, sizeof spent);
 	store_bind_int(s, 2, sid);
 	store_bind_int(s, 3, now);
 	store_bind_blob(s, 4, nh, sizeof nh);
-	int ok = store_run(s) >= 0;
-	s = store_prepare(req->st, "UPDATE sessions SET refresh_hash = ?, refreshed_at = ? WHERE id = ?");
-	store_bind_blob(s, 1, nh, sizeof nh);
-	store_bind_int(s, 2, now);
-	store_bind_int(s, 3, sid);
-	ok = ok && store_run(s) >= 0;
-	if (!ok || api_commit(req)) {
+	if (rc < 0 || store_run(s) < 0 || api_commit(req)) {
 		api_rollback(req);
 		api_error(resp, 500, "internal", "could not rotate the refresh token", NULL);
 		goto out;
@@ -539,4 +566,28 @@ void accounts_me(struct req *req, struct resp *resp)
 	api_json(resp, 200, json_pack("{s:o, s:o, s:b, s:i}", "user", user ? user : json_null(),
 				      "memberships", ms, "is_admin", req->who.is_admin,
 				      "unread_notifications", (int)notify_unread(req->st, req->who.uid)));
+}
+
+/* --- for the gateway -------------------------------------------------------------- */
+
+int accounts_revoked_sessions(struct store *st, int64_t since_ms, api_session_cb cb, void *data)
+{
+	struct store_stmt *s = store_prepare(st, "SELECT id FROM sessions WHERE revoked_at >= ?");
+	store_bind_int(s, 1, since_ms);
+	int rc;
+	while ((rc = store_step(s)) == STORE_ROW)
+		cb(store_col_int(s, 0), data);
+	store_done(s);
+	return rc < 0 ? rc : 0;
+}
+
+/* Login failures outlive their window and lock-out, then go. */
+void accounts_housekeeping(struct req *req)
+{
+	int64_t now = util_now_ms();
+	struct store_stmt *s = store_prepare(req->st,
+		"DELETE FROM login_failures WHERE window_start < ?1 AND locked_until < ?2");
+	store_bind_int(s, 1, now - req->cfg->login_window_s * 1000);
+	store_bind_int(s, 2, now);
+	store_run(s);
 }

@@ -286,12 +286,19 @@ void communities_join(struct req *req, struct resp *resp)
 	enum role current = access_role(req->st, req->who.uid, cid);
 	if (current < role) {
 		/* Joining never lowers a role: a staff member using a resident
-		 * invite stays staff, and uses nothing up. */
-		set_role(req, cid, req->who.uid, role, current ? "member.role" : "member.join");
-		s = store_prepare(req->st, "UPDATE invites SET uses = uses + 1 WHERE code = ?");
+		 * invite stays staff, and uses nothing up. The use is taken by a
+		 * conditional update: of joins racing for an invite's last use
+		 * (on PostgreSQL, in parallel) one gets it. */
+		s = store_prepare(req->st, "UPDATE invites SET uses = uses + 1 "
+				  "WHERE code = ? AND uses < max_uses AND expires_at > ?");
 		store_bind_text(s, 1, code);
-		store_step(s);
-		store_done(s);
+		store_bind_int(s, 2, util_now_ms());
+		if (store_run(s) == 0) {
+			api_rollback(req);
+			api_error(resp, 409, "conflict", "this invite has been used up", "code");
+			goto out;
+		}
+		set_role(req, cid, req->who.uid, role, current ? "member.role" : "member.join");
 	}
 	if (api_commit(req)) {
 		api_rollback(req);

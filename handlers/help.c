@@ -177,7 +177,7 @@ static int64_t *match_volunteers(struct req *req, int64_t cid, int64_t requester
 	return uids;
 }
 
-/* A validated new request, handed to the writer thread. */
+/* A validated new request, for help_create_txn. */
 struct help_new {
 	json_t *body;              /* owns the strings below */
 	const char *category, *title, *details, *grid, *contact;
@@ -185,10 +185,9 @@ struct help_new {
 	int urgent;
 };
 
-/* On the writer connection: the request, one inbox row and user:{uid}
- * event per matching volunteer (and a push outbox row for those offline),
- * and help.created, in one transaction. Matching runs here too, so a large
- * community's volunteer list is read off the loop and in the transaction. */
+/* The request, one inbox row and user:{uid} event per matching volunteer
+ * (and a push outbox row for those offline), and help.created, in one
+ * transaction; matching runs in it too. */
 static void help_create_txn(struct req *req, struct resp *resp, void *data)
 {
 	struct help_new *h = data;
@@ -240,7 +239,8 @@ out:
 }
 
 /* POST /v1/communities/{cid}/help: validated here; matched and written by
- * help_create_txn off the loop, since one request may notify thousands. */
+ * help_create_txn at a lower priority, since one request may notify
+ * thousands. */
 void help_create(struct req *req, struct resp *resp)
 {
 	int64_t cid;
@@ -295,12 +295,8 @@ void help_create(struct req *req, struct resp *resp)
 	h->cid = cid;
 	h->window = window;
 	h->urgent = urgency && !strcmp(urgency, "urgent");
-	api_snapshot_live(req);
-	if (api_offload(req, help_create_txn, h) == 0)
-		return; /* h and body are the writer's now */
-	free(h);
-	api_error(resp, 503, "unavailable", "server busy; retry", NULL);
-	resp->retry_after = 1;
+	api_offload(req, resp, help_create_txn, h); /* takes h and body */
+	return;
 out:
 	json_decref(body);
 }

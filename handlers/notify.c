@@ -124,3 +124,19 @@ void notify_read(struct req *req, struct resp *resp)
 out:
 	json_decref(body);
 }
+
+/* The inbox keeps notification_retention_days; finished push rows are kept
+ * as long as a push may live, for the operator to inspect. A bounded number
+ * per run, so a large backlog never holds the write lock for long. */
+void notify_housekeeping(struct req *req)
+{
+	int64_t now = util_now_ms();
+	struct store_stmt *s = store_prepare(req->st, "DELETE FROM notifications WHERE id IN "
+		"(SELECT id FROM notifications WHERE created_at < ? LIMIT 5000)");
+	store_bind_int(s, 1, now - req->cfg->notification_retention_days * 86400000LL);
+	store_run(s);
+	s = store_prepare(req->st, "DELETE FROM push_outbox WHERE id IN (SELECT id FROM push_outbox "
+		"WHERE state != 'pending' AND done_at < ? LIMIT 5000)");
+	store_bind_int(s, 1, now - req->cfg->push_max_age_s * 1000);
+	store_run(s);
+}

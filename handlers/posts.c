@@ -141,8 +141,9 @@ void posts_create(struct req *req, struct resp *resp)
 	}
 	/* A listed word holds the post for review instead of refusing it: the
 	 * author sees it, with the reason; staff decide. */
-	const char *word = wordfilter_match(wordfilter_current(), text);
-	char hold[160] = "";
+	char listed[128];
+	const char *word = wordfilter_match_current(text, listed, sizeof listed) ? listed : NULL;
+	char hold[200] = "";
 	if (word)
 		snprintf(hold, sizeof hold, "contains a sensitive word (%s); waiting for staff review", word);
 	if (api_begin(req, resp))
@@ -244,8 +245,9 @@ void posts_edit(struct req *req, struct resp *resp)
 	const char *text = body ? api_str(body, "body", 1, BODY_MAX, 1, resp) : NULL;
 	if (!text)
 		goto out;
-	const char *word = wordfilter_match(wordfilter_current(), text);
-	char hold[160] = "";
+	char listed[128];
+	const char *word = wordfilter_match_current(text, listed, sizeof listed) ? listed : NULL;
+	char hold[200] = "";
 	if (word)
 		snprintf(hold, sizeof hold, "contains a sensitive word (%s); waiting for staff review", word);
 	const char *status = word ? "pending" : p.status;
@@ -296,7 +298,13 @@ void posts_report(struct req *req, struct resp *resp)
 	const char *reason = api_str(body, "reason", 1, REASON_MAX, 1, resp);
 	if (!reason || api_begin(req, resp))
 		goto out;
-	struct store_stmt *s = store_prepare(req->st,
+	/* The post's row first, held until commit: reports of one post racing
+	 * (on PostgreSQL, in parallel) count each other's, so the one that
+	 * reaches report_hold_threshold sees it. SQLite's lock does it anyway. */
+	struct store_stmt *s = store_prepare(req->st, "UPDATE posts SET status = status WHERE id = ?");
+	store_bind_int(s, 1, p.id);
+	store_run(s);
+	s = store_prepare(req->st,
 		"INSERT INTO reports (post_id, reporter_id, reason, at) VALUES (?, ?, ?, ?) "
 		"ON CONFLICT (post_id, reporter_id) DO NOTHING");
 	store_bind_int(s, 1, p.id);
@@ -318,15 +326,17 @@ void posts_report(struct req *req, struct resp *resp)
 		chan(ch, sizeof ch, "mod", p.community_id);
 		ok = api_emit(req, ch, "report.created", d, p.community_id) == 0;
 		json_decref(d);
-		if (ok && open_reports >= req->cfg->report_hold_threshold && !strcmp(p.status, "visible")) {
-			/* Enough neighbours object: hold it until staff decide. */
-			s = store_prepare(req->st,
-				"UPDATE posts SET status = 'pending', hold_reason = 'reported' WHERE id = ?");
+		if (ok && open_reports >= req->cfg->report_hold_threshold) {
+			/* Enough neighbours object: hold it until staff decide (if it
+			 * is still visible: the status read before the lock is old). */
+			s = store_prepare(req->st, "UPDATE posts SET status = 'pending', "
+					  "hold_reason = 'reported' WHERE id = ? AND status = 'visible'");
 			store_bind_int(s, 1, p.id);
-			ok = store_step(s) == STORE_DONE;
-			store_done(s);
-			forums_unindex(req, p.id);
-			ok = ok && emit_post(req, &p, "post.updated", 1, "post.pending") == 0;
+			int64_t held = store_run(s);
+			ok = held >= 0;
+			if (held == 1)
+				ok = forums_unindex(req, p.id) == 0 &&
+				     emit_post(req, &p, "post.updated", 1, "post.pending") == 0;
 		}
 	}
 	if (api_commit_or_fail(req, resp, ok, "could not report"))

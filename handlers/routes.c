@@ -1,10 +1,11 @@
 #include "routes.h"
+#include "access.h"
 #include "wordfilter.h"
 #include "../gateway/util.h"
 
 #define R(m, path, fn) { HTTP_##m, path, fn, #m " " path }
 
-const struct route handler_routes[] = {
+static const struct route handler_routes[] = {
 	R(POST, "/v1/channels/{ch}/events", channels_publish),
 	/* accounts */
 	R(POST, "/v1/auth/register", accounts_register),
@@ -64,10 +65,28 @@ const struct route handler_routes[] = {
 	R(DELETE, "/v1/devices/{id}", devices_delete),
 };
 
-const api_tick_cb handler_ticks[] = { forums_tick, help_tick };
-const size_t handler_ticks_count = sizeof handler_ticks / sizeof handler_ticks[0];
+static const api_tick_cb handler_ticks[] = { forums_tick, help_tick };
 
-const size_t handler_routes_count = sizeof handler_routes / sizeof handler_routes[0];
+/* Every retention_interval_s: what the domain keeps for a while only. */
+static void housekeeping(struct req *req)
+{
+	accounts_housekeeping(req);
+	notify_housekeeping(req);
+}
+
+const struct api_domain handlers_domain = {
+	.routes = handler_routes,
+	.nroutes = sizeof handler_routes / sizeof handler_routes[0],
+	.ticks = handler_ticks,
+	.nticks = sizeof handler_ticks / sizeof handler_ticks[0],
+	.housekeeping = housekeeping,
+	.load_principal = access_load_principal,
+	.channel_valid = access_channel_valid,
+	.may_subscribe = access_channel_sub,
+	.revoked_sessions = accounts_revoked_sessions,
+	.reload = handlers_reload,
+	.shutdown = handlers_shutdown,
+};
 
 void handlers_reload(const struct config *cfg)
 {
@@ -76,7 +95,7 @@ void handlers_reload(const struct config *cfg)
 		log_warn("sensitive words not (re)loaded: %s", err);
 	else
 		log_info("sensitive words: %zu loaded from %s",
-			 wordfilter_size(wordfilter_current()), cfg->sensitive_words);
+			 wordfilter_current_size(), cfg->sensitive_words);
 }
 
 void handlers_shutdown(void)

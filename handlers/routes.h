@@ -1,5 +1,7 @@
-/* routes: every REST endpoint the domain serves, in one table.
- * The gateway adds its own (/healthz, /readyz, /metrics) in front. */
+/* routes: the domain as the gateway is handed it — every REST endpoint,
+ * the ticks, and the decisions about callers and channels — in one table,
+ * handlers_domain, which main.c gives the server. The gateway adds its own
+ * routes (/healthz, /readyz, /metrics) in front. */
 #ifndef LINLI_ROUTES_H
 #define LINLI_ROUTES_H
 
@@ -7,15 +9,13 @@
 
 #include "../gateway/api.h"
 
-extern const struct route handler_routes[];
-extern const size_t handler_routes_count;
+extern const struct api_domain handlers_domain;
+
 /* Loads what the handlers read from files (the sensitive-word list): at
  * start and on SIGHUP. */
 void handlers_reload(const struct config *cfg);
 /* Frees what handlers_reload loaded (at exit). */
 void handlers_shutdown(void);
-extern const api_tick_cb handler_ticks[];
-extern const size_t handler_ticks_count;
 
 /* channels.c */
 void channels_publish(struct req *req, struct resp *resp);
@@ -25,6 +25,8 @@ void accounts_login(struct req *req, struct resp *resp);
 void accounts_refresh(struct req *req, struct resp *resp);
 void accounts_logout(struct req *req, struct resp *resp);
 void accounts_me(struct req *req, struct resp *resp);
+int accounts_revoked_sessions(struct store *st, int64_t since_ms, api_session_cb cb, void *data);
+void accounts_housekeeping(struct req *req);
 /* communities.c */
 void communities_create(struct req *req, struct resp *resp);
 void communities_get(struct req *req, struct resp *resp);
@@ -73,6 +75,7 @@ void help_tick(struct req *req);
 /* notify.c */
 void notify_list(struct req *req, struct resp *resp);
 void notify_read(struct req *req, struct resp *resp);
+void notify_housekeeping(struct req *req);
 
 /* devices.c */
 void devices_register(struct req *req, struct resp *resp);

@@ -2,6 +2,7 @@
 #include "../gateway/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,11 +238,27 @@ const char *wordfilter_match(const struct wordfilter *wf, const char *text)
 
 /* --- the current list ------------------------------------------------------------- */
 
+/* Handlers match on database workers while SIGHUP reloads on the loop:
+ * readers hold the lock shared, a reload takes it to swap and free. */
+static pthread_rwlock_t current_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct wordfilter *current;
 
-const struct wordfilter *wordfilter_current(void)
+int wordfilter_match_current(const char *text, char *word, size_t cap)
 {
-	return current;
+	pthread_rwlock_rdlock(&current_lock);
+	const char *w = wordfilter_match(current, text);
+	if (w)
+		snprintf(word, cap, "%s", w);
+	pthread_rwlock_unlock(&current_lock);
+	return w != NULL;
+}
+
+size_t wordfilter_current_size(void)
+{
+	pthread_rwlock_rdlock(&current_lock);
+	size_t n = wordfilter_size(current);
+	pthread_rwlock_unlock(&current_lock);
+	return n;
 }
 
 int wordfilter_reload(const char *path, char *err, size_t errlen)
@@ -249,13 +266,19 @@ int wordfilter_reload(const char *path, char *err, size_t errlen)
 	struct wordfilter *wf = wordfilter_load(path, err, errlen);
 	if (!wf)
 		return -ENOENT;
-	wordfilter_free(current);
+	pthread_rwlock_wrlock(&current_lock);
+	struct wordfilter *old = current;
 	current = wf;
+	pthread_rwlock_unlock(&current_lock);
+	wordfilter_free(old);
 	return 0;
 }
 
 void wordfilter_clear(void)
 {
-	wordfilter_free(current);
+	pthread_rwlock_wrlock(&current_lock);
+	struct wordfilter *old = current;
 	current = NULL;
+	pthread_rwlock_unlock(&current_lock);
+	wordfilter_free(old);
 }

@@ -25,8 +25,11 @@ size_t wordfilter_size(const struct wordfilter *wf);
 /* The first listed word found in text (as listed), or NULL. */
 const char *wordfilter_match(const struct wordfilter *wf, const char *text);
 
-/* The process-wide list the handlers use; replaced on SIGHUP. */
-const struct wordfilter *wordfilter_current(void);
+/* Matches text against the process-wide list (replaced on SIGHUP; safe
+ * from any thread): 1 and the listed word copied into word, or 0. */
+int wordfilter_match_current(const char *text, char *word, size_t cap);
+/* Words in the process-wide list. */
+size_t wordfilter_current_size(void);
 /* Loads path as the current list; keeps the old one when it fails.
  * 0 or negative with err. */
 int wordfilter_reload(const char *path, char *err, size_t errlen);

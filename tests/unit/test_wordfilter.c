@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,13 +53,56 @@ static void loads_a_file_and_reloads(void **state)
 	close(fd);
 	char err[128];
 	assert_int_equal(wordfilter_reload(path, err, sizeof err), 0);
-	assert_int_equal(wordfilter_size(wordfilter_current()), 2);
-	assert_string_equal(wordfilter_match(wordfilter_current(), "b a d"), "BAD");
+	assert_int_equal(wordfilter_current_size(), 2);
+	char word[64];
+	assert_int_equal(wordfilter_match_current("b a d", word, sizeof word), 1);
+	assert_string_equal(word, "BAD");
+	assert_int_equal(wordfilter_match_current("good", word, sizeof word), 0);
 	/* A failed reload keeps the list in force. */
 	assert_true(wordfilter_reload("/nonexistent/words.txt", err, sizeof err) < 0);
-	assert_int_equal(wordfilter_size(wordfilter_current()), 2);
+	assert_int_equal(wordfilter_current_size(), 2);
 	wordfilter_clear();
 	unlink(path);
+}
+
+/* Handlers match on database workers while SIGHUP reloads on the loop:
+ * matching through a reload sees the old list or the new one, never a
+ * freed one (the sanitizer build would report it). */
+static char reload_path[] = "/tmp/linli-words-race-XXXXXX";
+static volatile int stop_matching;
+
+static void *match_many(void *arg)
+{
+	long *found = arg;
+	char word[64];
+	while (!stop_matching)
+		*found += wordfilter_match_current("这是刷单返利的广告", word, sizeof word);
+	return NULL;
+}
+
+static void reload_while_matching(void **state)
+{
+	(void)state;
+	int fd = mkstemp(reload_path);
+	const char *text = "刷单返利\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char err[128];
+	assert_int_equal(wordfilter_reload(reload_path, err, sizeof err), 0);
+	pthread_t th[3];
+	long found[3] = { 0 };
+	stop_matching = 0;
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, match_many, &found[i]);
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(wordfilter_reload(reload_path, err, sizeof err), 0);
+	stop_matching = 1;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(found[i] > 0);
+	}
+	wordfilter_clear();
+	unlink(reload_path);
 }
 
 int main(void)
@@ -67,6 +111,7 @@ int main(void)
 		cmocka_unit_test(finds_plain_and_overlapping),
 		cmocka_unit_test(folds_width_case_spacing_and_punctuation),
 		cmocka_unit_test(loads_a_file_and_reloads),
+		cmocka_unit_test(reload_while_matching),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
