@@ -207,6 +207,7 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_db_expired_total", "Jobs dropped unrun after waiting db_queue_timeout_ms.", m->db_expired);
 	counter(o, "linli_db_refused_total", "Jobs refused because db_queue_max were waiting.", m->db_refused);
 	counter(o, "linli_db_unavailable_total", "Requests answered 503 because the database failed them.", m->db_unavailable);
+	counter(o, "linli_ticks_total", "Domain ticks run (deadlines, escalation, expiry).", m->ticks);
 	db_render(o, "linli_db_wait_seconds", "Time database jobs waited for a worker.", &db_wait);
 	db_render(o, "linli_db_job_seconds", "Time database jobs ran on a worker, statements included.", &db_run);
 

@@ -45,6 +45,7 @@ struct metrics {
 	uint64_t db_expired;       /* jobs not run: waited past db_queue_timeout_ms */
 	uint64_t db_refused;       /* jobs refused: db_queue_max waiting */
 	uint64_t db_unavailable;   /* requests answered 503 for a database failure */
+	uint64_t ticks;            /* the domain's ticks run (each once a second) */
 };
 
 extern struct metrics metrics;

@@ -512,6 +512,7 @@ static void periodic_done(struct dbpool_job *job)
 {
 	struct periodic *p = job->data;
 	metrics.retention_deleted += (uint64_t)p->trimmed;
+	metrics.ticks += p->tick && !p->housekeeping && !job->expired;
 	publish(the_gw, &p->req);
 	*p->busy = 0;
 	free(p);

@@ -570,14 +570,21 @@ void help_tick(struct req *req)
 		return;
 	int ok = 1;
 	for (int i = 0; i < n && ok; i++) {
+		/* Every gateway runs this tick: the update is conditional on what
+		 * the select saw, so one of them wins each request, and only the
+		 * winner tells anyone. */
 		s = store_prepare(req->st, kind[i] ?
-			"UPDATE help_requests SET escalated_at = ?2, updated_at = ?2 WHERE id = ?1 AND status = 'open'" :
-			"UPDATE help_requests SET status = 'expired', updated_at = ?2 WHERE id = ?1 AND status = 'open'");
+			"UPDATE help_requests SET escalated_at = ?2, updated_at = ?2 "
+			"WHERE id = ?1 AND status = 'open' AND escalated_at IS NULL" :
+			"UPDATE help_requests SET status = 'expired', updated_at = ?2 "
+			"WHERE id = ?1 AND status = 'open'");
 		store_bind_int(s, 1, ids[i]);
 		store_bind_int(s, 2, now);
-		ok = store_step(s) == STORE_DONE;
-		store_done(s);
-		ok = ok && emit_help(req, ids[i], cids[i], "help.updated") == 0;
+		int64_t won = store_run(s);
+		ok = won >= 0;
+		if (won != 1)
+			continue;
+		ok = emit_help(req, ids[i], cids[i], "help.updated") == 0;
 		json_t *j = help_json(req->st, ids[i], 0); /* no contact in notifications */
 		if (kind[i]) {
 			/* Nobody answered: every staff member of the community hears. */
