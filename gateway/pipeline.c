@@ -376,9 +376,12 @@ static void step_done(struct dbpool_job *job)
 			hash_done(&pr->work, 0);
 		}
 		return; /* answered after its second half */
-	} else if (job->store_failures && pr->resp.status < 500) {
-		/* A read failed under the handler: what it decided from it cannot
-		 * stand. Whatever it committed stays committed (and published). */
+	} else if (job->store_failures && pr->resp.status != 503) {
+		/* A statement failed under the handler for a reason outside the
+		 * request (the database unreachable, a time-out): whatever it then
+		 * decided, or failed with (a 500 for a commit that could not be
+		 * made), is not its answer; the client retries. What it did commit
+		 * stays committed, and is published. */
 		free(pr->resp.body);
 		memset(&pr->resp, 0, sizeof pr->resp);
 		unavailable(&pr->resp, "database unavailable; retry");

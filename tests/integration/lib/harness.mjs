@@ -220,8 +220,12 @@ function configText(config) {
 }
 
 export class Gateway {
-	constructor(h, { name, dir, port, db, redis, config, tls, launcher }) {
+	constructor(h, { name, dir, port, db, redis, config, tls, launcher, host = '127.0.0.1' }) {
 		this.h = h;
+		// The loopback address it listens on (127.0.0.2, .3: other "hosts").
+		this.host = host;
+		if (host !== '127.0.0.1')
+			config = { ...(typeof config === 'object' ? config : {}), listen: host };
 		// Command words put before the binary, e.g. ['prlimit', '--nofile=300:300'].
 		this.launcher = launcher || [];
 		// HTTPS/WSS: explicit, or implied by tls_cert in an object config.
@@ -244,8 +248,8 @@ export class Gateway {
 		this.starts = 0;
 	}
 
-	get url() { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`; }
-	get wsUrl() { return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/v1/ws`; }
+	get url() { return `${this.tls ? 'https' : 'http'}://${this.host}:${this.port}`; }
+	get wsUrl() { return `${this.tls ? 'wss' : 'ws'}://${this.host}:${this.port}/v1/ws`; }
 	get pid() { return this.child && this.child.pid; }
 	get running() {
 		return this.child && this.child.exitCode === null && this.child.signalCode === null;
@@ -331,8 +335,9 @@ export class Gateway {
 	}
 
 	// One HTTP request. body: object (JSON-encoded), string or Buffer.
-	// agent: another http(s).Agent (e.g. unlimited sockets for bursts).
-	request(method, urlPath, { token, body, headers = {}, timeoutMs = 10000, agent } = {}) {
+	// agent: another http(s).Agent (e.g. unlimited sockets for bursts);
+	// from: a source address (127.0.0.5: another client machine).
+	request(method, urlPath, { token, body, headers = {}, timeoutMs = 10000, agent, from } = {}) {
 		return new Promise((resolve, reject) => {
 			const hdrs = { ...headers };
 			let payload = null;
@@ -345,8 +350,8 @@ export class Gateway {
 			}
 			if (token) hdrs.Authorization = `Bearer ${token}`;
 			const req = (this.tls ? https : http).request({
-				host: '127.0.0.1', port: this.port, method, path: urlPath,
-				headers: hdrs, agent: agent || this.agent,
+				host: this.host, port: this.port, method, path: urlPath,
+				headers: hdrs, agent: from ? false : agent || this.agent, localAddress: from,
 			}, (res) => {
 				const chunks = [];
 				res.on('data', (c) => chunks.push(c));
@@ -394,6 +399,99 @@ export function parseMetrics(text) {
 		if (m) out.set(m[1] + (m[2] || ''), Number(m[3]));
 	}
 	return out;
+}
+
+// ---------------------------------------------------------------------------
+// HAProxy in front of gateways, as production runs them: round robin, health
+// checks on /readyz, X-Forwarded-For added, WebSockets passed through. It
+// answers requests and WebSockets like a gateway does (request, wsUrl).
+
+export const HAPROXY_BIN = process.env.LINLI_HAPROXY || 'haproxy';
+
+export class Haproxy {
+	constructor(h, dir, port, backends, { checkMs = 250 } = {}) {
+		this.h = h;
+		this.dir = dir;
+		this.host = '127.0.0.1';
+		this.port = port;
+		this.name = 'haproxy';
+		this.tls = false;
+		this.backends = backends;
+		this.checkMs = checkMs;
+		this.logPath = path.join(dir, 'haproxy.log');
+		this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+	}
+
+	get url() { return `http://127.0.0.1:${this.port}`; }
+	get wsUrl() { return `ws://127.0.0.1:${this.port}/v1/ws`; }
+
+	async start() {
+		const cfg = [
+			'global', '  maxconn 4000',
+			'defaults', '  mode http', '  timeout connect 1s', '  timeout client 60s',
+			'  timeout server 60s', '  timeout tunnel 1h', '  option redispatch', '  retries 3',
+			'frontend fe', `  bind 127.0.0.1:${this.port}`, '  option forwardfor', '  default_backend gateways',
+			// From 127.0.0.1: the address a gateway lists in trusted_proxies.
+			'backend gateways', '  balance roundrobin', '  source 127.0.0.1', '  option httpchk GET /readyz',
+			'  http-check expect status 200', `  default-server inter ${this.checkMs} fall 2 rise 1`,
+			...this.backends.map((b) => `  server ${b.name} ${b.host}:${b.port} check`),
+		].join('\n') + '\n';
+		const cfgPath = path.join(this.dir, 'haproxy.cfg');
+		fs.writeFileSync(cfgPath, cfg);
+		const fd = fs.openSync(this.logPath, 'a');
+		const child = spawn(HAPROXY_BIN, ['-f', cfgPath, '-db'], { stdio: ['ignore', fd, fd] });
+		fs.closeSync(fd);
+		liveChildren.add(child);
+		child.once('exit', () => liveChildren.delete(child));
+		this.child = child;
+		await poll(async () => {
+			if (child.exitCode !== null)
+				throw Object.assign(new Error(`haproxy exited: ${tail(this.logPath, 20)}`), { fatal: true });
+			return (await this.request('GET', '/healthz', { timeoutMs: 1000 })).status === 200;
+		}, { timeoutMs: 10000, what: 'haproxy to forward /healthz' });
+		return this;
+	}
+
+	async stop() {
+		this.agent.destroy();
+		if (this.child && this.child.exitCode === null) {
+			this.child.kill('SIGKILL');
+			await withTimeout(exited(this.child), 5000, 'haproxy to die');
+		}
+	}
+}
+// Requests and publishing through the proxy work as they do on a gateway.
+Haproxy.prototype.request = function (...args) { return Gateway.prototype.request.apply(this, args); };
+Haproxy.prototype.publish = function (...args) { return Gateway.prototype.publish.apply(this, args); };
+
+// ---------------------------------------------------------------------------
+// PostgreSQL clusters of a test's own (tests/pg-cluster.sh), for what the
+// shared one must not suffer: a primary killed, a standby promoted.
+
+const PG_CLUSTER = fileURLToPath(new URL('../../pg-cluster.sh', import.meta.url));
+
+export class PgCluster {
+	constructor(h, dir, port) {
+		this.h = h;
+		this.dir = dir;
+		this.port = port;
+	}
+
+	url(db = 'postgres') { return `postgresql://linli@127.0.0.1:${this.port}/${db}`; }
+
+	async cmd(...args) {
+		return (await execFileP(PG_CLUSTER, args, { timeout: 60000 })).stdout.trim();
+	}
+
+	start(...opts) { return this.cmd('start', this.dir, String(this.port), ...opts); }
+	standbyOf(primary) { return this.cmd('standby', String(primary.port), this.dir, String(this.port)); }
+	promote() { return this.cmd('promote', this.dir); }
+	kill() { return this.cmd('kill', this.dir); }
+	stop() { return this.cmd('stop', this.dir); }
+
+	async psql(q, db = 'postgres') {
+		return (await execFileP('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', this.url(db), '-c', q])).stdout.trim();
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -594,7 +692,7 @@ export class RawSocket {
 		const r = new RawSocket();
 		r.received = [];       // chunks read after the upgrade response
 		r.ended = false;
-		const sock = net.connect(gw.port, '127.0.0.1');
+		const sock = net.connect(gw.port, gw.host || '127.0.0.1');
 		r.socket = sock;
 		h.onCleanup(() => sock.destroy());
 		r._ended = new Promise((resolve) => sock.once('close', () => { r.ended = true; resolve(); }));
@@ -696,6 +794,8 @@ export class Harness {
 		this._dirs = [];
 		this._gateways = [];
 		this._redis = [];
+		this._proxies = [];
+		this._pgClusters = [];
 		this._clients = new Set();
 		this._cleanups = [];
 		this._pgDatabases = [];
@@ -741,9 +841,27 @@ export class Harness {
 			config: opts.config,
 			tls: opts.tls,
 			launcher: opts.launcher,
+			host: opts.host,
 		});
 		this._gateways.push(g);
 		return g.start();
+	}
+
+	// HAProxy on 127.0.0.1 in front of backends (gateways).
+	async haproxy(backends, opts = {}) {
+		const dir = await this.tmpdir('linli-haproxy-');
+		const p = new Haproxy(this, dir, await freePort(), backends, opts);
+		this._proxies.push(p);
+		return p.start();
+	}
+
+	// A PostgreSQL cluster of this test's own, not started.
+	async pgCluster() {
+		const dir = await this.tmpdir('linli-pgc-');
+		await fsp.chmod(dir, 0o755); /* as root, the cluster is the postgres user's */
+		const c = new PgCluster(this, path.join(dir, 'data'), await freePort());
+		this._pgClusters.push(c);
+		return c;
 	}
 
 	// A token from `linli-gateway --db DB mint-token`. target: Gateway or db path.
@@ -781,6 +899,12 @@ export class Harness {
 		for (const r of this._redis) {
 			console.error(`\n===== ${this.name}: redis (port ${r.port}) log, last 20 lines\n${tail(r.logPath, 20)}`);
 		}
+		for (const p of this._proxies) {
+			console.error(`\n===== ${this.name}: haproxy (port ${p.port}) log, last 20 lines\n${tail(p.logPath, 20)}`);
+		}
+		for (const c of this._pgClusters) {
+			console.error(`\n===== ${this.name}: postgres (port ${c.port}) log, last 30 lines\n${tail(path.join(c.dir, 'server.log'), 30)}`);
+		}
 	}
 
 	// Stops everything; prints the logs first when the test failed.
@@ -806,8 +930,14 @@ export class Harness {
 				errors.push(e);
 			}
 		}
+		for (const p of this._proxies) {
+			try { await p.stop(); } catch (e) { errors.push(e); }
+		}
 		for (const r of this._redis) {
 			try { await r.kill(); } catch (e) { errors.push(e); }
+		}
+		for (const c of this._pgClusters) {
+			try { await c.kill(); } catch (e) { errors.push(e); }
 		}
 		for (const name of this._pgDatabases) {
 			try { await pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } catch (e) { errors.push(e); }

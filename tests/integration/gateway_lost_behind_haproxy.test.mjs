@@ -1,0 +1,57 @@
+// Two gateways on two "hosts" (127.0.0.2 and 127.0.0.3) share one database
+// and one Redis behind HAProxy on 127.0.0.1, as a deployment beyond one
+// machine runs them. The gateway a subscriber is on dies (kill -9) while
+// events flow; the phone reconnects through the proxy, lands on the other,
+// resumes with `since`, and has every event exactly once, in order — every
+// one that was acknowledged among them.
+import assert from 'node:assert/strict';
+import { itest, assertContiguous, poll, sql } from './lib/harness.mjs';
+
+itest('behind HAProxy: a gateway killed under its subscriber; the phone resumes on the other, nothing missed', async (h) => {
+	const redis = await h.redis();
+	const a = await h.gateway({ name: 'A', host: '127.0.0.2', redis });
+	const b = await h.gateway({ name: 'B', host: '127.0.0.3', redis, db: a.db, dir: a.dir });
+	const proxy = await h.haproxy([a, b]);
+	const admin = await h.mint(a, 1, { admin: true });
+	const ch = 'thread:4242';
+
+	const phone = await h.subscriber(proxy, admin, ch, { since: 0, label: 'phone, first socket' });
+	const victim = (await a.metric('linli_ws_connections')) === 1 ? a : b;
+	const survivor = victim === a ? b : a;
+	assert.equal(await victim.metric('linli_ws_connections'), 1, 'the phone is on one of them');
+
+	// Writes through the proxy, round robin over both, until told to stop.
+	const acked = [];
+	let stop = false;
+	const writer = (async () => {
+		for (let i = 1; !stop; i++) {
+			try {
+				const r = await proxy.request('POST', `/v1/channels/${encodeURIComponent(ch)}/events`,
+					{ token: admin, body: { type: 'announcement', data: { i } }, timeoutMs: 5000 });
+				if (r.status === 201) acked.push(r.json.seq);
+			} catch { /* the request was on the gateway that died */ }
+		}
+	})();
+	await phone.waitSeq(ch, 20, 10000);
+	await victim.kill();
+	const closed = await phone.closed(5000);
+	assert.equal(closed.code, 1006, 'the socket dropped with its gateway');
+	const seen = phone.events(ch);
+	const last = seen[seen.length - 1].seq;
+
+	// The phone comes back through the proxy and resumes.
+	const again = await h.subscriber(proxy, admin, ch, { since: last, label: 'phone, resumed' });
+	assert.equal(await survivor.metric('linli_ws_connections'), 1, 'the resumed socket is on the survivor');
+	const target = last + 30;
+	await poll(() => acked.length && acked[acked.length - 1] >= target, { what: `writes past seq ${target}` });
+	stop = true;
+	await writer;
+
+	const head = Number(await sql(a, `SELECT head FROM channels WHERE name = '${ch}'`));
+	await again.waitSeq(ch, head, 10000);
+	const all = [...seen, ...again.events(ch)];
+	assertContiguous(all, 1, head, 'the phone, across the failover');
+	const got = new Set(all.map((e) => e.seq));
+	assert.ok(acked.every((s) => got.has(s)), 'every acknowledged event reached the phone');
+	for (const e of all) assert.equal(typeof e.data.i, 'number');
+});
