@@ -1,4 +1,5 @@
 #include "config.h"
+#include "proxies.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -30,6 +31,7 @@ static const struct ckey keys[] = {
 	S(tls_cert, ""),
 	S(tls_key, ""),
 	I(max_connections, 19000, 16, 1000000),
+	S(trusted_proxies, ""),
 	S(db, "data/linli.db"),
 	I(sqlite_busy_timeout_ms, 2000, 0, 60000),
 	I(db_connect_timeout_ms, 3000, 1000, 60000),
@@ -249,6 +251,10 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "db: a SQLite file path or a postgresql:// URI is required");
 		return -EINVAL;
 	}
+	struct proxies *proxies;
+	if (proxies_parse(cfg->trusted_proxies, &proxies, err, errlen))
+		return -EINVAL;
+	proxies_free(proxies);
 	enum log_level lv;
 	if (log_level_parse(cfg->log_level, &lv)) {
 		snprintf(err, errlen, "log_level: expected debug, info, warn or error, got \"%s\"",

@@ -16,6 +16,7 @@ struct config {
 	char *tls_cert;             /* PEM certificate; "" serves plain HTTP */
 	char *tls_key;              /* PEM private key for tls_cert */
 	int64_t max_connections;    /* open sockets at once, HTTP and WS */
+	char *trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
 	/* storage and bus */
 	char *db;                   /* SQLite file (created if missing) or postgresql:// URI */
 	int64_t sqlite_busy_timeout_ms; /* wait for another process's write lock */

@@ -5,6 +5,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "proxies.h"
 #include "server.h"
 #include "static.h"
 #include "token.h"
@@ -49,6 +50,29 @@ void http_init(struct gw *gw)
 }
 
 /* --- transactions ------------------------------------------------------ */
+
+#define XFF_LINES 8 /* X-Forwarded-For header lines looked at, at most */
+
+/* The client's address: the peer's, or behind a trusted proxy the one its
+ * X-Forwarded-For vouches for (proxies.h). */
+static void client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap)
+{
+	char peer[64];
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	if (!gw->proxies || !proxies_trusted(gw->proxies, peer)) {
+		snprintf(out, cap, "%s", peer);
+		return;
+	}
+	char lines[XFF_LINES][512];
+	const char *xff[XFF_LINES];
+	int n = 0;
+	for (; n < XFF_LINES; n++) {
+		if (lws_hdr_copy_fragment(wsi, lines[n], sizeof lines[n], WSI_TOKEN_X_FORWARDED_FOR, n) < 0)
+			break;
+		xff[n] = lines[n];
+	}
+	proxies_client(gw->proxies, peer, xff, n, out, cap);
+}
 
 static char *hdr_dup(struct lws *wsi, enum lws_token_indexes h, size_t max)
 {
@@ -327,7 +351,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		char host[256];
 		int hl = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
 		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? host : NULL);
-		lws_get_peer_simple(wsi, t->peer, sizeof t->peer);
+		client_addr(gw, wsi, t->peer, sizeof t->peer);
 		t->content_length = -1;
 		char cl[24];
 		if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&

@@ -7,6 +7,7 @@
 #include "../handlers/routes.h"
 #include "../handlers/users.h"
 #include "server.h"
+#include "proxies.h"
 #include "push.h"
 #include "store.h"
 #include "token.h"
@@ -273,6 +274,7 @@ static int serve(struct config *cfg)
 	push_free(gw.push);
 	dbpool_free(gw.pool);
 	ratelimit_free(&gw.limits);
+	proxies_free(gw.proxies);
 	gw.domain->shutdown();
 	hub_free(gw.hub);
 	rc = uv_loop_close(&loop);

@@ -3,6 +3,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "proxies.h"
 #include "push.h"
 #include "util.h"
 #include "ws.h"
@@ -285,6 +286,8 @@ static void signal_cb(uv_signal_t *s, int signum)
 int server_start(struct gw *gw, char *err, size_t errlen)
 {
 	const struct config *cfg = gw->cfg;
+	if (proxies_parse(cfg->trusted_proxies, &gw->proxies, err, errlen))
+		return -EINVAL;
 	http_init(gw);
 	pipeline_init(gw);
 

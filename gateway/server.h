@@ -47,6 +47,7 @@ struct gw {
 	uv_signal_t sig_hup;          /* reload word lists */
 	int exit_code;                /* returned by main */
 	struct ratelimit limits;      /* write and registration rates (locked) */
+	struct proxies *proxies;      /* trusted_proxies, or NULL */
 	uv_timer_t session_timer;     /* closes sockets of revoked sessions */
 	int64_t sessions_checked_ms;  /* revocations before this were handled */
 	int sessions_checking;        /* that check's job is out */
