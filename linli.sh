@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Linli developer entry point. On a fresh Debian 12 machine:
 #   ./linli.sh run    install what is missing, build, serve on :8080
-#   ./linli.sh test   install, build (plain + ASan/UBSan), run every test
+#   ./linli.sh test   install, build (plain, ASan/UBSan, TSan), run every test
 # Other commands: install, build, bench, bench-forums, bench-help (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,7 +14,7 @@ DEBS=(build-essential cmake pkg-config git ca-certificates
       libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
       libsqlite3-dev libpq-dev libssl-dev libjansson-dev libcmocka-dev
       libcurl4-openssl-dev redis-server openssl curl sqlite3
-      postgresql-15 postgresql-client-15
+      postgresql-15 postgresql-client-15 haproxy
       chromium fonts-wqy-zenhei)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -58,6 +58,7 @@ case "$cmd" in
     install_deps
     build build
     build build-asan -DLINLI_SANITIZE=ON
+    build build-tsan -DLINLI_TSAN=ON -DLINLI_TESTS=ON
     exec tests/run-all.sh "$@"
     ;;
   bench)

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole suite against the builds in build/ and build-asan/ (made by
-# ./linli.sh test). Prints each runner's own summary, then one total line.
+# Runs the whole suite against the builds in build/, build-asan/ and
+# build-tsan/ (made by ./linli.sh test): the integration tests on SQLite and
+# on PostgreSQL, under AddressSanitizer+UBSan (SQLite) and ThreadSanitizer
+# (PostgreSQL, where handlers run on several workers at once). Prints each
+# runner's own summary, then one total line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}
 mkdir -p tests/out
 passed=0 failed=0
 
@@ -29,10 +33,13 @@ step() {  # step NAME COMMAND...
 
 step unit        ctest --test-dir build --output-on-failure
 step unit-asan   ctest --test-dir build-asan --output-on-failure
+step unit-tsan   ctest --test-dir build-tsan --output-on-failure
 step integration node --test --test-concurrency=1 tests/integration/*.test.mjs
 step integration-pg env LINLI_TEST_ENGINE=postgres \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
 step integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
+                 node --test --test-concurrency=1 tests/integration/*.test.mjs
+step integration-tsan-pg env LINLI_GATEWAY="$PWD/build-tsan/linli-gateway" LINLI_TEST_ENGINE=postgres \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
 step sdk node --test --test-concurrency=1 clients/js/test/*.test.mjs
 step miniprogram node --test --test-concurrency=1 clients/miniprogram/test/*.test.mjs

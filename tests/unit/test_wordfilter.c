@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,13 +70,13 @@ static void loads_a_file_and_reloads(void **state)
  * matching through a reload sees the old list or the new one, never a
  * freed one (the sanitizer build would report it). */
 static char reload_path[] = "/tmp/linli-words-race-XXXXXX";
-static volatile int stop_matching;
+static atomic_int stop_matching;
 
 static void *match_many(void *arg)
 {
 	long *found = arg;
 	char word[64];
-	while (!stop_matching)
+	while (!atomic_load(&stop_matching))
 		*found += wordfilter_match_current("这是刷单返利的广告", word, sizeof word);
 	return NULL;
 }
@@ -91,12 +92,12 @@ static void reload_while_matching(void **state)
 	assert_int_equal(wordfilter_reload(reload_path, err, sizeof err), 0);
 	pthread_t th[3];
 	long found[3] = { 0 };
-	stop_matching = 0;
+	atomic_store(&stop_matching, 0);
 	for (int i = 0; i < 3; i++)
 		pthread_create(&th[i], NULL, match_many, &found[i]);
 	for (int i = 0; i < 200; i++)
 		assert_int_equal(wordfilter_reload(reload_path, err, sizeof err), 0);
-	stop_matching = 1;
+	atomic_store(&stop_matching, 1);
 	for (int i = 0; i < 3; i++) {
 		pthread_join(th[i], NULL);
 		assert_true(found[i] > 0);
