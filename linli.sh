@@ -2,7 +2,8 @@
 # Linli developer entry point. On a fresh Debian 12 machine:
 #   ./linli.sh run    install what is missing, build, serve on :8080
 #   ./linli.sh test   install, build (plain, ASan/UBSan, TSan), run every test
-# Other commands: install, build, bench, bench-forums, bench-help (docs/benchmarks.md).
+# Other commands: install, build, bench, bench-forums, bench-help, bench-posts
+# (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -76,5 +77,10 @@ case "$cmd" in
     build build
     exec node tests/bench/help.mjs "$@"
     ;;
-  *) echo "usage: ./linli.sh [run|test|build|install|bench|bench-forums|bench-help]" >&2; exit 2 ;;
+  bench-posts)
+    install_deps
+    build build
+    exec tests/bench/posts.sh "$@"
+    ;;
+  *) echo "usage: ./linli.sh [run|test|build|install|bench|bench-forums|bench-help|bench-posts]" >&2; exit 2 ;;
 esac

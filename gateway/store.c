@@ -253,7 +253,9 @@ int store_begin(struct store *st)
 		log_error("store: BEGIN inside a transaction");
 		return -EINVAL;
 	}
-	int rc = exec_quiet(st, st->drv->begin_sql);
+	int rc = st->drv->begin(st);
+	if (rc == -ENOTCONN || rc == -EBUSY)
+		st->transient++;
 	if (rc)
 		return rc;
 	st->in_txn = 1;
@@ -299,6 +301,8 @@ int store_in_txn(const struct store *st)
 
 int store_event_append(struct store *st, struct event *ev, int64_t community_id)
 {
+	if (st->drv->event_append)
+		return st->drv->event_append(st, ev, community_id);
 	/* The head row stays locked until commit: a second writer on the same
 	 * channel waits here, so per channel, commit order is seq order. */
 	struct store_stmt *s = store_prepare(st,

@@ -28,7 +28,9 @@ struct store_driver {
 	void (*done)(struct store_stmt *s);
 	/* Runs parameterless SQL (BEGIN, COMMIT, a migration file). */
 	int (*exec)(struct store *st, const char *sql, char *err, size_t errlen);
-	const char *begin_sql;                    /* how this engine begins a write */
+	/* Begins a transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN,
+	 * sent with the transaction's first statement). */
+	int (*begin)(struct store *st);
 	/* Migrations: begins the transaction that applies one, holding the
 	 * engine's migration lock, and reads the current version. */
 	int (*migrate_begin)(struct store *st, int *version, char *err, size_t errlen);
@@ -44,6 +46,9 @@ struct store_driver {
 	int (*sync_ids)(struct store *st, const char *table);
 	int (*backup)(struct store *st, const char *path, char *err, size_t errlen);
 	int (*lost)(const struct store *st);      /* connection known lost */
+	/* store_event_append in one round trip, where the engine can (NULL:
+	 * the portable two statements). */
+	int (*event_append)(struct store *st, struct event *ev, int64_t community_id);
 };
 
 struct store {

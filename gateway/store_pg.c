@@ -64,6 +64,7 @@ struct pg_store {
 	struct map stmts;           /* SQL text -> struct pg_stmt* */
 	unsigned next_name;         /* for variant names */
 	int broken;                 /* the connection failed: reconnect first */
+	int begin_pending;          /* store_begin ran; BEGIN goes with the next statement */
 	int64_t retry_at_ms;        /* no reconnect attempt before this */
 	int64_t backoff_ms;         /* current reconnect backoff */
 };
@@ -112,6 +113,7 @@ static int connect_now(struct pg_store *q, char *err, size_t errlen)
 				     "client_encoding", "options", NULL };
 	const char *const vals[] = { q->url, timeout, "linli-gateway", "UTF8", stmt_to, NULL };
 	q->conn = PQconnectdbParams(keys, vals, 1);
+	q->begin_pending = 0;
 	forget_prepared(q);
 	if (PQstatus(q->conn) != CONNECTION_OK) {
 		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(q->conn));
@@ -295,6 +297,64 @@ static struct pg_variant *variant(struct pg_store *q, struct pg_stmt *s, int *rc
 	return v;
 }
 
+/* Runs the prepared statement; a BEGIN still pending goes first, in the
+ * same pipeline (one round trip for both). The result, or the BEGIN's
+ * failure; NULL when the connection was lost. */
+static PGresult *exec_prepared(struct pg_store *q, struct pg_stmt *s, struct pg_variant *v,
+			       const int *formats)
+{
+	if (!q->begin_pending)
+		return PQexecPrepared(q->conn, v->name, s->nparams, s->values, s->lengths, formats, 0);
+	q->begin_pending = 0;
+	if (!PQenterPipelineMode(q->conn) ||
+	    !PQsendQueryParams(q->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(q->conn, v->name, s->nparams, s->values, s->lengths, formats, 0) ||
+	    !PQpipelineSync(q->conn)) {
+		PQexitPipelineMode(q->conn);
+		return NULL;
+	}
+	/* BEGIN's result, NULL, the statement's, NULL, then the sync point;
+	 * a failed BEGIN makes the statement's PIPELINE_ABORTED. */
+	PGresult *res[2] = { NULL, NULL };
+	int idx = 0, nulls = 0;
+	for (int guard = 0; guard < 16; guard++) {
+		PGresult *r = PQgetResult(q->conn);
+		if (!r) {
+			if (++nulls >= 2 && PQstatus(q->conn) != CONNECTION_OK)
+				break; /* lost: nothing more will come */
+			if (idx < 2 && res[idx])
+				idx++;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (idx < 2 && !res[idx])
+			res[idx] = r;
+		else
+			PQclear(r);
+	}
+	PQexitPipelineMode(q->conn);
+	if (res[0] && PQresultStatus(res[0]) != PGRES_COMMAND_OK) {
+		PQclear(res[1]);
+		return res[0];
+	}
+	PQclear(res[0]);
+	return res[1];
+}
+
+static int pg_begin(struct store *st)
+{
+	struct pg_store *q = PG(st);
+	int rc = usable(q); /* reconnects if it must: no server transaction yet */
+	if (rc)
+		return rc;
+	q->begin_pending = 1;
+	return 0;
+}
+
 static int pg_step(struct store_stmt *st)
 {
 	struct pg_stmt *s = PS(st);
@@ -313,8 +373,7 @@ static int pg_step(struct store_stmt *st)
 	int formats[PG_MAX_PARAMS];
 	for (int i = 0; i < s->nparams; i++)
 		formats[i] = 1;
-	PGresult *res = PQexecPrepared(q->conn, v->name, s->nparams, s->values, s->lengths,
-				       formats, 0);
+	PGresult *res = exec_prepared(q, s, v, formats);
 	ExecStatusType status = PQresultStatus(res);
 	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
 		rc = failure(q, res, s->sql);
@@ -411,10 +470,24 @@ static void pg_done(struct store_stmt *st)
 static int pg_exec(struct store *st, const char *sql, char *err, size_t errlen)
 {
 	struct pg_store *q = PG(st);
+	if (q->begin_pending && (!strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK"))) {
+		q->begin_pending = 0; /* a transaction that ran nothing: nothing to end */
+		return 0;
+	}
 	int rc = usable(q);
 	if (rc) {
 		snprintf(err, errlen, "PostgreSQL is unreachable");
 		return rc;
+	}
+	if (q->begin_pending) {
+		q->begin_pending = 0;
+		PGresult *b = PQexec(q->conn, "BEGIN");
+		rc = PQresultStatus(b) == PGRES_COMMAND_OK ? 0 : failure(q, b, "BEGIN");
+		PQclear(b);
+		if (rc) {
+			snprintf(err, errlen, "BEGIN failed");
+			return rc;
+		}
 	}
 	PGresult *res = PQexec(q->conn, sql);
 	ExecStatusType status = PQresultStatus(res);
@@ -588,6 +661,24 @@ static int pg_backup(struct store *st, const char *path, char *err, size_t errle
 	return -ENOTSUP;
 }
 
+/* The head and the row in one statement: a round trip saved per event.
+ * The head row is locked until commit all the same. */
+static int pg_event_append(struct store *st, struct event *ev, int64_t community_id)
+{
+	struct store_stmt *s = store_prepare(st,
+		"WITH h AS (INSERT INTO channels (name, head) VALUES (?1, 1) "
+		"  ON CONFLICT (name) DO UPDATE SET head = channels.head + 1 RETURNING head) "
+		"INSERT INTO events (channel, seq, type, data, at, community_id) "
+		"SELECT ?1, head, ?2, ?3, ?4, NULLIF(?5, -1) FROM h RETURNING seq");
+	store_bind_text(s, 1, ev->ch);
+	store_bind_text(s, 2, ev->type);
+	store_bind_textn(s, 3, ev->data, ev->data_len);
+	store_bind_int(s, 4, ev->at);
+	store_bind_int(s, 5, community_id >= 0 ? community_id : -1);
+	int rc = store_run_int(s, &ev->seq);
+	return rc == -ENOENT ? -EIO : rc;
+}
+
 static int pg_lost(const struct store *st)
 {
 	return ((const struct pg_store *)st)->broken;
@@ -629,7 +720,7 @@ static const struct store_driver driver = {
 	.col_blob = pg_col_blob,
 	.done = pg_done,
 	.exec = pg_exec,
-	.begin_sql = "BEGIN",
+	.begin = pg_begin,
 	.migrate_begin = pg_migrate_begin,
 	.set_version = pg_set_version,
 	.search_add = pg_search_add,
@@ -639,6 +730,7 @@ static const struct store_driver driver = {
 	.sync_ids = pg_sync_ids,
 	.backup = pg_backup,
 	.lost = pg_lost,
+	.event_append = pg_event_append,
 };
 
 int store_pg_open(const char *url, const struct store_opts *opts, struct store **out,

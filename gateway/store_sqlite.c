@@ -117,6 +117,15 @@ static void sq_done(struct store_stmt *s)
 	sqlite3_clear_bindings(SS(s));
 }
 
+static int sq_begin(struct store *st)
+{
+	char e[256];
+	int rc = exec(st, "BEGIN IMMEDIATE", e, sizeof e);
+	if (rc && rc != -EBUSY)
+		log_warn("store: BEGIN IMMEDIATE: %s", e);
+	return rc;
+}
+
 /* --- migrations ------------------------------------------------------------ */
 
 static int user_version(struct sq_store *q, int *out)
@@ -372,7 +381,7 @@ static const struct store_driver driver = {
 	.col_blob = sq_col_blob,
 	.done = sq_done,
 	.exec = exec,
-	.begin_sql = "BEGIN IMMEDIATE",
+	.begin = sq_begin,
 	.migrate_begin = sq_migrate_begin,
 	.set_version = sq_set_version,
 	.search_add = sq_search_add,

@@ -75,11 +75,25 @@ static int require(const struct req *req, int64_t cid, enum role need, struct re
 {
 	if (api_require_user(req, r))
 		return -EPERM;
-	if (!access_community_exists(req->st, cid)) {
+	/* Whether the community exists and the caller's role in it, at once. */
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT (SELECT role FROM memberships WHERE community_id = ?1 AND user_id = ?2) "
+		"FROM communities WHERE id = ?1");
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, req->who.uid);
+	int exists = store_step(s) == STORE_ROW;
+	enum role role = exists ? access_role_parse(store_col_text(s, 0)) : ROLE_NONE;
+	store_done(s);
+	if (!exists) {
 		api_error(r, 404, "not_found", "no such community", NULL);
 		return -EPERM;
 	}
-	if (req->who.is_admin || access_role(req->st, req->who.uid, cid) >= need)
+	return access_require_role(req, role, need, r);
+}
+
+int access_require_role(const struct req *req, enum role have, enum role need, struct resp *r)
+{
+	if (req->who.is_admin || have >= need)
 		return 0;
 	api_error(r, 403, "forbidden", need == ROLE_STAFF ?
 		  "staff of this community only" : "members of this community only", NULL);

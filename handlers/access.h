@@ -30,6 +30,9 @@ enum role access_role_parse(const char *s);
  * Admins pass both. */
 int access_require_member(const struct req *req, int64_t cid, struct resp *r);
 int access_require_staff(const struct req *req, int64_t cid, struct resp *r);
+/* The same for a caller whose role (have) in an existing community is
+ * already known. */
+int access_require_role(const struct req *req, enum role have, enum role need, struct resp *r);
 
 /* Does community cid exist? */
 int access_community_exists(struct store *st, int64_t cid);

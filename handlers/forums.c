@@ -22,13 +22,18 @@
 
 /* --- reading ---------------------------------------------------------------- */
 
-int forums_thread_load(struct store *st, int64_t tid, struct thread_row *t)
+int forums_thread_load(struct store *st, int64_t tid, int64_t uid, struct thread_row *t)
 {
 	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, author_id, coalesce(closes_at, 0), coalesce(closed_at, 0), "
-		"created_at, coalesce(outcome_at, 0), pinned, live_tally, kind, status "
-		"FROM threads WHERE id = ?");
+		"created_at, coalesce(outcome_at, 0), pinned, live_tally, kind, status, "
+		"(SELECT role FROM memberships m WHERE m.community_id = threads.community_id "
+		" AND m.user_id = ?2), "
+		"EXISTS (SELECT 1 FROM mutes u WHERE u.community_id = threads.community_id "
+		" AND u.user_id = ?2 AND u.until > ?3) FROM threads WHERE id = ?1");
 	store_bind_int(s, 1, tid);
+	store_bind_int(s, 2, uid);
+	store_bind_int(s, 3, util_now_ms());
 	int found = store_step(s) == STORE_ROW;
 	if (found) {
 		t->id = tid;
@@ -42,6 +47,8 @@ int forums_thread_load(struct store *st, int64_t tid, struct thread_row *t)
 		t->live_tally = (int)store_col_int(s, 7);
 		snprintf(t->kind, sizeof t->kind, "%s", store_col_text(s, 8));
 		snprintf(t->status, sizeof t->status, "%s", store_col_text(s, 9));
+		t->role = access_role_parse(store_col_text(s, 10));
+		t->muted = (int)store_col_int(s, 11);
 	}
 	store_done(s);
 	return found ? 0 : -ENOENT;
@@ -93,7 +100,7 @@ static json_t *minority_reasons(struct store *st, int64_t tid, json_t *counts)
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid)
 {
 	struct thread_row t;
-	if (forums_thread_load(st, tid, &t))
+	if (forums_thread_load(st, tid, 0, &t))
 		return NULL;
 	struct store_stmt *s = store_prepare(st,
 		"SELECT title, body, outcome, lock_reason, updated_at FROM threads WHERE id = ?");
@@ -160,12 +167,12 @@ int forums_thread_access(struct req *req, struct resp *resp, struct thread_row *
 	int64_t tid;
 	if (api_id_param(req, "tid", &tid, resp) || api_require_user(req, resp))
 		return -EPERM;
-	if (forums_thread_load(req->st, tid, t)) {
+	if (forums_thread_load(req->st, tid, req->who.uid, t)) {
 		api_error(resp, 404, "not_found", "no such thread", NULL);
 		return -ENOENT;
 	}
-	return staff ? access_require_staff(req, t->community_id, resp)
-		     : access_require_member(req, t->community_id, resp);
+	/* The community exists (the thread's foreign key); the role came along. */
+	return access_require_role(req, t->role, staff ? ROLE_STAFF : ROLE_RESIDENT, resp);
 }
 
 int forums_not_muted(struct req *req, int64_t cid, struct resp *resp)
@@ -372,7 +379,7 @@ void forums_vote(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "voting has closed", NULL);
 		return;
 	}
-	if (access_role(req->st, req->who.uid, t.community_id) == ROLE_NONE) {
+	if (t.role == ROLE_NONE) {
 		api_error(resp, 403, "forbidden", "only members of this community vote", NULL);
 		return;
 	}

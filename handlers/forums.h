@@ -8,6 +8,8 @@
 
 #include "../gateway/api.h"
 
+#include "access.h"
+
 /* One thread's fixed fields. */
 struct thread_row {
 	int64_t id, community_id, author_id;    /* who and where */
@@ -15,10 +17,13 @@ struct thread_row {
 	int64_t created_at, outcome_at;         /* ms */
 	int pinned, live_tally;                 /* flags */
 	char kind[16], status[16];              /* discussion|consultation, open|locked|closed */
+	enum role role;                         /* the loader's uid's role in its community */
+	int muted;                              /* and whether they are muted there now */
 };
 
-/* 0, or -ENOENT. */
-int forums_thread_load(struct store *st, int64_t tid, struct thread_row *t);
+/* 0, or -ENOENT. With uid (0: nobody), that user's role in the thread's
+ * community and whether they are muted there, from the same query. */
+int forums_thread_load(struct store *st, int64_t tid, int64_t uid, struct thread_row *t);
 
 /* Loads the {tid} path parameter's thread and checks that the caller is a
  * member of its community (staff when staff is set). 0, or the answer

@@ -18,23 +18,21 @@
 #define BODY_MAX 5000
 #define REASON_MAX 500
 
-static json_t *post_json(struct store *st, const struct principal *viewer, int64_t pid)
+/* The post object (the same for every viewer: the author as id and name). */
+static json_t *post_json(struct store *st, int64_t pid)
 {
 	struct store_stmt *s = store_prepare(st,
-		"SELECT thread_id, author_id, body, reply_to, status, created_at, edited_at, hold_reason "
-		"FROM posts WHERE id = ?");
+		"SELECT p.thread_id, p.author_id, p.body, p.reply_to, p.status, p.created_at, p.edited_at, "
+		"p.hold_reason, u.display_name FROM posts p JOIN users u ON u.id = p.author_id WHERE p.id = ?");
 	store_bind_int(s, 1, pid);
 	json_t *p = NULL;
 	if (store_step(s) == STORE_ROW) {
-		int64_t author = store_col_int(s, 1);
-		json_t *a = users_json(st, viewer, author);
-		p = json_pack("{s:I, s:I, s:{s:I, s:O}, s:s, s:s, s:I}",
+		p = json_pack("{s:I, s:I, s:{s:I, s:s}, s:s, s:s, s:I}",
 			"id", (json_int_t)pid, "thread_id", (json_int_t)store_col_int(s, 0),
-			"author", "id", (json_int_t)author, "display_name", json_object_get(a, "display_name"),
+			"author", "id", (json_int_t)store_col_int(s, 1), "display_name", store_col_text(s, 8),
 			"body", store_col_text(s, 2),
 			"status", store_col_text(s, 4),
 			"created_at", (json_int_t)store_col_int(s, 5));
-		json_decref(a);
 		json_object_set_new(p, "reply_to", store_col_null(s, 3) ? json_null() :
 				    json_integer(store_col_int(s, 3)));
 		if (!store_col_null(s, 6))
@@ -87,11 +85,14 @@ static void chan(char *out, size_t n, const char *kind, int64_t id)
 }
 
 /* Emits the post's current state: to the thread when visible (or when it
- * stops being visible, so pages drop it), to staff on mod:{cid}. */
+ * stops being visible, so pages drop it), to staff on mod:{cid}. *state,
+ * when not NULL, gets that state for the answer (the caller's reference). */
 static int emit_post(struct req *req, struct post_row *p, const char *type, int to_thread,
-		     const char *mod_type)
+		     const char *mod_type, json_t **state)
 {
-	json_t *pj = post_json(req->st, NULL, p->id);
+	json_t *pj = post_json(req->st, p->id);
+	if (!pj)
+		return -EIO;
 	char ch[48];
 	int rc = 0;
 	if (to_thread) {
@@ -106,7 +107,10 @@ static int emit_post(struct req *req, struct post_row *p, const char *type, int 
 		chan(ch, sizeof ch, "mod", p->community_id);
 		rc |= api_emit(req, ch, mod_type, pj, p->community_id);
 	}
-	json_decref(pj);
+	if (state)
+		*state = pj;
+	else
+		json_decref(pj);
 	return rc;
 }
 
@@ -122,8 +126,8 @@ void posts_create(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "this thread is locked", NULL);
 		return;
 	}
-	if (forums_not_muted(req, t.community_id, resp))
-		return;
+	if (t.muted && forums_not_muted(req, t.community_id, resp))
+		return; /* the full answer (until when, why) only for the muted */
 	struct store_stmt *s;
 	json_t *body = api_body_object(req, resp);
 	if (!body)
@@ -168,15 +172,18 @@ void posts_create(struct req *req, struct resp *resp)
 	struct post_row p = { .thread_id = tid, .community_id = t.community_id,
 			      .author_id = req->who.uid };
 	int ok = store_run_int(s, &p.id) == 0;
+	json_t *pj = NULL;
 	if (ok && word) {
-		ok = emit_post(req, &p, "post.created", 0, "post.pending") == 0;
+		ok = emit_post(req, &p, "post.created", 0, "post.pending", &pj) == 0;
 	} else if (ok) {
 		ok = forums_index(req, t.community_id, tid, p.id, text) == 0 &&
-		     emit_post(req, &p, "post.created", 1, NULL) == 0;
+		     emit_post(req, &p, "post.created", 1, NULL, &pj) == 0;
 	}
-	if (api_commit_or_fail(req, resp, ok, "could not post"))
+	if (api_commit_or_fail(req, resp, ok, "could not post")) {
+		json_decref(pj);
 		goto out;
-	api_json(resp, 201, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
+	}
+	api_json(resp, 201, json_pack("{s:o}", "post", pj));
 out:
 	json_decref(body);
 }
@@ -191,7 +198,7 @@ void posts_list(struct req *req, struct resp *resp)
 		return;
 	int64_t tid = t.id;
 	int staff = req->who.is_admin ||
-		    access_role(req->st, req->who.uid, t.community_id) == ROLE_STAFF;
+		    t.role == ROLE_STAFF;
 	/* Residents see visible posts and their own held ones; staff all. */
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM posts WHERE thread_id = ?1 AND id > ?2 AND "
@@ -209,7 +216,7 @@ void posts_list(struct req *req, struct resp *resp)
 	store_done(s);
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(items, post_json(req->st, &req->who, ids[i]));
+		json_array_append_new(items, post_json(req->st, ids[i]));
 	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
 }
 
@@ -275,11 +282,14 @@ void posts_edit(struct req *req, struct resp *resp)
 		forums_index(req, p.community_id, p.thread_id, p.id, text);
 	/* Was visible: the thread learns of the change (or that it is held). */
 	int was_visible = !strcmp(p.status, "visible");
+	json_t *pj = NULL;
 	ok = ok && emit_post(req, &p, "post.updated", was_visible || !word,
-			     word ? "post.pending" : NULL) == 0;
-	if (api_commit_or_fail(req, resp, ok, "could not edit the post"))
+			     word ? "post.pending" : NULL, &pj) == 0;
+	if (api_commit_or_fail(req, resp, ok, "could not edit the post")) {
+		json_decref(pj);
 		goto out;
-	api_json(resp, 200, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
+	}
+	api_json(resp, 200, json_pack("{s:o}", "post", pj));
 out:
 	free(old);
 	json_decref(body);
@@ -336,7 +346,7 @@ void posts_report(struct req *req, struct resp *resp)
 			ok = held >= 0;
 			if (held == 1)
 				ok = forums_unindex(req, p.id) == 0 &&
-				     emit_post(req, &p, "post.updated", 1, "post.pending") == 0;
+				     emit_post(req, &p, "post.updated", 1, "post.pending", NULL) == 0;
 		}
 	}
 	if (api_commit_or_fail(req, resp, ok, "could not report"))
@@ -410,10 +420,13 @@ static void set_post_status(struct req *req, struct resp *resp, const char *stat
 	chan(ch, sizeof ch, "mod", p.community_id);
 	ok = ok && api_emit(req, ch, "moderation.action", note, p.community_id) == 0;
 	json_decref(note);
-	ok = ok && emit_post(req, &p, "post.updated", 1, NULL) == 0;
-	if (api_commit_or_fail(req, resp, ok, "could not change the post"))
+	json_t *pj = NULL;
+	ok = ok && emit_post(req, &p, "post.updated", 1, NULL, &pj) == 0;
+	if (api_commit_or_fail(req, resp, ok, "could not change the post")) {
+		json_decref(pj);
 		goto out;
-	api_json(resp, 200, json_pack("{s:o}", "post", post_json(req->st, &req->who, p.id)));
+	}
+	api_json(resp, 200, json_pack("{s:o}", "post", pj));
 out:
 	json_decref(body);
 }
@@ -611,7 +624,7 @@ void posts_mod_queue(struct req *req, struct resp *resp)
 	store_done(s);
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {
-		json_t *p = post_json(req->st, &req->who, ids[i]), *reports = json_array();
+		json_t *p = post_json(req->st, ids[i]), *reports = json_array();
 		s = store_prepare(req->st,
 			"SELECT reporter_id, reason, at FROM reports WHERE post_id = ? AND resolved_at IS NULL "
 			"ORDER BY at");
