@@ -376,7 +376,23 @@ int store_events_after(struct store *st, const char *ch, int64_t since,
 int store_retention(struct store *st, int64_t now_ms, int64_t max_age_ms,
 		    int64_t max_events, int budget)
 {
-	return st->drv->retention(st, now_ms, max_age_ms, max_events, budget);
+	/* Move each channel's `trimmed` mark first (cheap, per channel), then
+	 * delete rows at or below it, a bounded number per call so a large
+	 * backlog never holds the write lock for long. */
+	if (store_begin(st))
+		return -EBUSY;
+	struct store_stmt *s = store_prepare(st, st->drv->retention_mark_sql);
+	store_bind_int(s, 1, max_events);
+	store_bind_int(s, 2, now_ms - max_age_ms);
+	store_run(s);
+	s = store_prepare(st,
+		"DELETE FROM events WHERE (channel, seq) IN ("
+		"  SELECT e.channel, e.seq FROM channels c JOIN events e "
+		"  ON e.channel = c.name AND e.seq <= c.trimmed LIMIT ?)");
+	store_bind_int(s, 1, budget);
+	int64_t n = store_run(s);
+	int rc = store_commit(st);
+	return rc ? rc : (int)n;
 }
 
 /* --- search, ids, backups: the driver's ------------------------------------------ */
@@ -395,7 +411,18 @@ int store_search_remove(struct store *st, int64_t pid)
 int store_search(struct store *st, int64_t cid, const char *q, int64_t cursor,
 		 int limit, int64_t *ids)
 {
-	return st->drv->search(st, cid, q, cursor, limit, ids);
+	struct buf arg = { 0 };
+	struct store_stmt *s = store_prepare(st, st->drv->search_sql(q, util_utf8_chars(q), &arg));
+	store_bind_text(s, 1, arg.p ? arg.p : "");
+	store_bind_int(s, 2, cid);
+	store_bind_int(s, 3, cursor);
+	store_bind_int(s, 4, limit);
+	int n = 0, rc;
+	while ((rc = store_step(s)) == STORE_ROW && n < limit)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
+	buf_free(&arg);
+	return rc < 0 ? rc : n;
 }
 
 int store_sync_ids(struct store *st, const char *table)

@@ -9,6 +9,7 @@
 #define LINLI_STORE_DRIVER_H
 
 #include "store.h"
+#include "util.h"
 
 struct store_driver {
 	enum store_engine engine;
@@ -39,10 +40,14 @@ struct store_driver {
 	int (*search_add)(struct store *st, int64_t cid, int64_t tid, int64_t pid,
 			  const char *text);
 	int (*search_remove)(struct store *st, int64_t pid);
-	int (*search)(struct store *st, int64_t cid, const char *q, int64_t cursor,
-		      int limit, int64_t *ids);
-	int (*retention)(struct store *st, int64_t now_ms, int64_t max_age_ms,
-			 int64_t max_events, int budget);
+	/* store_search's query for q (chars characters long): returns the SQL
+	 * (binding ?1 = what it appends to arg, ?2 = community, ?3 = cursor,
+	 * ?4 = limit; selecting thread ids, newest first). */
+	const char *(*search_sql)(const char *q, size_t chars, struct buf *arg);
+	/* store_retention's first step: moves each channel's `trimmed` mark
+	 * to what may go (?1 = events kept per channel, ?2 = the oldest `at`
+	 * kept); the engines differ only in their greatest-of function. */
+	const char *retention_mark_sql;
 	int (*sync_ids)(struct store *st, const char *table);
 	int (*backup)(struct store *st, const char *path, char *err, size_t errlen);
 	int (*lost)(const struct store *st);      /* connection known lost */

@@ -567,72 +567,35 @@ static int pg_search_remove(struct store *st, int64_t pid)
 	return rc < 0 ? (int)rc : 0;
 }
 
-static int pg_search(struct store *st, int64_t cid, const char *q, int64_t cursor,
-		     int limit, int64_t *ids)
+static const char *pg_search_sql(const char *q, size_t chars, struct buf *arg)
 {
 	/* Three or more characters: ILIKE '%q%', which the trigram index
 	 * serves. Two: the GIN index of character pairs (the query's own,
 	 * lower-cased). One: a substring scan, as SQLite does. */
-	size_t chars = util_utf8_chars(q);
-	struct store_stmt *s = store_prepare(st, chars >= 3 ?
-		"SELECT DISTINCT thread_id FROM search_docs WHERE text ILIKE ?1 "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
-		chars == 2 ?
-		"SELECT DISTINCT thread_id FROM search_docs "
-		"WHERE bigrams @> array_remove(string_to_array(?1, ' '), '') "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
-		"SELECT DISTINCT thread_id FROM search_docs WHERE strpos(text, ?1) > 0 "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4");
-	struct buf arg = { 0 };
 	if (chars >= 3) {
 		/* The query as a literal substring: LIKE's own characters escaped. */
-		buf_puts(&arg, "%");
+		buf_puts(arg, "%");
 		for (const char *c = q; *c; c++) {
 			if (*c == '%' || *c == '_' || *c == '\\')
-				buf_puts(&arg, "\\");
-			buf_append(&arg, c, 1);
+				buf_puts(arg, "\\");
+			buf_append(arg, c, 1);
 		}
-		buf_puts(&arg, "%");
-	} else if (chars == 2) {
-		util_bigrams(q, &arg);
+		buf_puts(arg, "%");
+		return "SELECT DISTINCT thread_id FROM search_docs WHERE text ILIKE ?1 "
+		       "AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4";
 	}
-	store_bind_text(s, 1, chars >= 2 ? (arg.p ? arg.p : "") : q);
-	store_bind_int(s, 2, cid);
-	store_bind_int(s, 3, cursor);
-	store_bind_int(s, 4, limit);
-	int n = 0, rc;
-	while ((rc = store_step(s)) == STORE_ROW && n < limit)
-		ids[n++] = store_col_int(s, 0);
-	store_done(s);
-	buf_free(&arg);
-	return rc < 0 ? rc : n;
+	if (chars == 2) {
+		util_bigrams(q, arg);
+		return "SELECT DISTINCT thread_id FROM search_docs "
+		       "WHERE bigrams @> array_remove(string_to_array(?1, ' '), '') "
+		       "AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4";
+	}
+	buf_puts(arg, q);
+	return "SELECT DISTINCT thread_id FROM search_docs WHERE strpos(text, ?1) > 0 "
+	       "AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4";
 }
 
-/* --- retention, ids, backup ------------------------------------------------------------------ */
-
-static int pg_retention(struct store *st, int64_t now_ms, int64_t max_age_ms,
-			int64_t max_events, int budget)
-{
-	if (store_begin(st))
-		return -EBUSY;
-	struct store_stmt *s = store_prepare(st,
-		"UPDATE channels SET trimmed = m.t FROM ("
-		"  SELECT c.name AS n, GREATEST(c.trimmed, c.head - ?1, coalesce("
-		"    (SELECT max(seq) FROM events e"
-		"     WHERE e.channel = c.name AND e.seq > c.trimmed AND e.at < ?2), 0)) AS t"
-		"  FROM channels c) m WHERE channels.name = m.n AND m.t > channels.trimmed");
-	store_bind_int(s, 1, max_events);
-	store_bind_int(s, 2, now_ms - max_age_ms);
-	store_run(s);
-	s = store_prepare(st,
-		"DELETE FROM events WHERE (channel, seq) IN ("
-		"  SELECT e.channel, e.seq FROM channels c JOIN events e "
-		"  ON e.channel = c.name AND e.seq <= c.trimmed LIMIT ?)");
-	store_bind_int(s, 1, budget);
-	int64_t n = store_run(s);
-	int rc = store_commit(st);
-	return rc ? rc : (int)n;
-}
+/* --- ids, backup ---------------------------------------------------------------------------- */
 
 static int pg_sync_ids(struct store *st, const char *table)
 {
@@ -725,8 +688,13 @@ static const struct store_driver driver = {
 	.set_version = pg_set_version,
 	.search_add = pg_search_add,
 	.search_remove = pg_search_remove,
-	.search = pg_search,
-	.retention = pg_retention,
+	.search_sql = pg_search_sql,
+	.retention_mark_sql =
+		"UPDATE channels SET trimmed = m.t FROM ("
+		"  SELECT c.name AS n, GREATEST(c.trimmed, c.head - ?1, coalesce("
+		"    (SELECT max(seq) FROM events e"
+		"     WHERE e.channel = c.name AND e.seq > c.trimmed AND e.at < ?2), 0)) AS t"
+		"  FROM channels c) m WHERE channels.name = m.n AND m.t > channels.trimmed",
 	.sync_ids = pg_sync_ids,
 	.backup = pg_backup,
 	.lost = pg_lost,

@@ -246,78 +246,39 @@ static int sq_search_remove(struct store *st, int64_t pid)
 	return 0;
 }
 
-static int sq_search(struct store *st, int64_t cid, const char *q, int64_t cursor,
-		     int limit, int64_t *ids)
+static const char *sq_search_sql(const char *q, size_t chars, struct buf *arg)
 {
 	/* Three or more characters: the trigram index. Two: the bigram index
 	 * (the query's own pair, as a phrase). One: a substring scan (FTS5
 	 * trigram MATCH finds nothing under three characters, and LIKE on the
 	 * FTS table misses CJK: PLATFORM-NOTES). */
-	size_t chars = util_utf8_chars(q);
-	struct store_stmt *s = store_prepare(st, chars >= 3 ?
-		"SELECT DISTINCT thread_id FROM search_fts WHERE search_fts MATCH ?1 "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
-		chars == 2 ?
+	if (chars < 2) {
+		buf_puts(arg, q);
+		return "SELECT DISTINCT thread_id FROM search_fts WHERE instr(text, ?1) > 0 "
+		       "AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4";
+	}
+	/* One phrase: the query's own quotes doubled, no FTS syntax. */
+	struct buf pairs = { 0 };
+	if (chars == 2)
+		util_bigrams(q, &pairs);
+	const char *phrase = chars == 2 ? (pairs.p ? pairs.p : "") : q;
+	buf_puts(arg, "\"");
+	for (const char *c = phrase; *c; c++) {
+		if (*c == '"')
+			buf_puts(arg, "\"\"");
+		else
+			buf_append(arg, c, 1);
+	}
+	buf_puts(arg, "\"");
+	buf_free(&pairs);
+	return chars == 2 ?
 		"SELECT DISTINCT thread_id FROM search_bi WHERE search_bi MATCH ?1 "
 		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4" :
-		"SELECT DISTINCT thread_id FROM search_fts WHERE instr(text, ?1) > 0 "
-		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4");
-	struct buf quoted = { 0 }, pairs = { 0 };
-	if (chars >= 2) {
-		/* One phrase: the query's own quotes doubled, no FTS syntax. */
-		if (chars == 2)
-			util_bigrams(q, &pairs);
-		const char *phrase = chars == 2 ? (pairs.p ? pairs.p : "") : q;
-		buf_puts(&quoted, "\"");
-		for (const char *c = phrase; *c; c++) {
-			if (*c == '"')
-				buf_puts(&quoted, "\"\"");
-			else
-				buf_append(&quoted, c, 1);
-		}
-		buf_puts(&quoted, "\"");
-	}
-	store_bind_text(s, 1, chars >= 2 ? quoted.p : q);
-	store_bind_int(s, 2, cid);
-	store_bind_int(s, 3, cursor);
-	store_bind_int(s, 4, limit);
-	int n = 0, rc;
-	while ((rc = store_step(s)) == STORE_ROW && n < limit)
-		ids[n++] = store_col_int(s, 0);
-	store_done(s);
-	buf_free(&quoted);
-	buf_free(&pairs);
-	return rc < 0 ? rc : n;
+		"SELECT DISTINCT thread_id FROM search_fts WHERE search_fts MATCH ?1 "
+		"AND community_id = ?2 AND (?3 = 0 OR thread_id < ?3) ORDER BY thread_id DESC LIMIT ?4";
 }
 
-/* --- retention, ids, backup ------------------------------------------------------- */
-
-static int sq_retention(struct store *st, int64_t now_ms, int64_t max_age_ms,
-			int64_t max_events, int budget)
-{
-	/* Move each channel's `trimmed` mark first (cheap, per channel), then
-	 * delete rows at or below it, a bounded number per call so a large
-	 * backlog never holds the write lock for long. */
-	if (store_begin(st))
-		return -EBUSY;
-	struct store_stmt *s = store_prepare(st,
-		"UPDATE channels SET trimmed = t FROM ("
-		"  SELECT name AS n, max(trimmed, head - ?1, coalesce("
-		"    (SELECT max(seq) FROM events e"
-		"     WHERE e.channel = c.name AND e.seq > c.trimmed AND e.at < ?2), 0)) AS t"
-		"  FROM channels c) WHERE name = n AND t > trimmed");
-	store_bind_int(s, 1, max_events);
-	store_bind_int(s, 2, now_ms - max_age_ms);
-	store_run(s);
-	s = store_prepare(st,
-		"DELETE FROM events WHERE (channel, seq) IN ("
-		"  SELECT e.channel, e.seq FROM channels c JOIN events e "
-		"  ON e.channel = c.name AND e.seq <= c.trimmed LIMIT ?)");
-	store_bind_int(s, 1, budget);
-	int64_t n = store_run(s);
-	int rc = store_commit(st);
-	return rc ? rc : (int)n;
-}
+/* --- ids, backup ---------------------------------------------------------------------------- */
 
 static int sq_sync_ids(struct store *st, const char *table)
 {
@@ -386,8 +347,13 @@ static const struct store_driver driver = {
 	.set_version = sq_set_version,
 	.search_add = sq_search_add,
 	.search_remove = sq_search_remove,
-	.search = sq_search,
-	.retention = sq_retention,
+	.search_sql = sq_search_sql,
+	.retention_mark_sql =
+		"UPDATE channels SET trimmed = t FROM ("
+		"  SELECT name AS n, max(trimmed, head - ?1, coalesce("
+		"    (SELECT max(seq) FROM events e"
+		"     WHERE e.channel = c.name AND e.seq > c.trimmed AND e.at < ?2), 0)) AS t"
+		"  FROM channels c) WHERE name = n AND t > trimmed",
 	.sync_ids = sq_sync_ids,
 	.backup = sq_backup,
 };
