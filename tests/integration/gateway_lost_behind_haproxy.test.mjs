@@ -55,3 +55,25 @@ itest('behind HAProxy: a gateway killed under its subscriber; the phone resumes 
 	assert.ok(acked.every((s) => got.has(s)), 'every acknowledged event reached the phone');
 	for (const e of all) assert.equal(typeof e.data.i, 'number');
 });
+
+itest('behind HAProxy: a Redis outage keeps the gateways in rotation (writes go on); /readyz still says 503', async (h) => {
+	const redis = await h.redis();
+	const a = await h.gateway({ name: 'A', host: '127.0.0.2', redis });
+	const b = await h.gateway({ name: 'B', host: '127.0.0.3', redis, db: a.db, dir: a.dir });
+	const proxy = await h.haproxy([a, b]);
+	const admin = await h.mint(a, 1, { admin: true });
+	await redis.kill();
+	// HAProxy has checked each gateway three times since, and got 503.
+	const checked = async (g) => (await g.metric('linli_http_requests_total{route="GET /readyz",status="503"}')) || 0;
+	await poll(async () => (await checked(a)) >= 3 && (await checked(b)) >= 3,
+		{ what: 'health checks answered 503 on both gateways', timeoutMs: 10000 });
+	for (let i = 0; i < 10; i++) {
+		const r = await proxy.request('POST', `/v1/channels/${encodeURIComponent('thread:99')}/events`,
+			{ token: admin, body: { type: 'announcement', data: { i } } });
+		assert.equal(r.status, 201, `write ${i} through the proxy: ${r.status} ${r.text}`);
+	}
+	const [ra, rb] = await Promise.all([a.metric('linli_http_requests_total{route="POST /v1/channels/{ch}/events",status="201"}'),
+		b.metric('linli_http_requests_total{route="POST /v1/channels/{ch}/events",status="201"}')]);
+	assert.ok(ra > 0 && rb > 0, `both gateways took writes: ${ra}, ${rb}`);
+	assert.equal((await a.request('GET', '/readyz')).status, 503, 'the contract: Redis unusable');
+});

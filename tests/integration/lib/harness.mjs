@@ -395,7 +395,8 @@ export function parseMetrics(text) {
 	const out = new Map();
 	for (const line of text.split('\n')) {
 		if (!line || line.startsWith('#')) continue;
-		const m = /^(\S+?)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+		// Label values are quoted and may hold braces (route patterns).
+		const m = /^([^\s{]+)(\{(?:[^"}]|"[^"]*")*\})?\s+(\S+)$/.exec(line);
 		if (m) out.set(m[1] + (m[2] || ''), Number(m[3]));
 	}
 	return out;
@@ -432,8 +433,12 @@ export class Haproxy {
 			'  timeout server 60s', '  timeout tunnel 1h', '  option redispatch', '  retries 3',
 			'frontend fe', `  bind 127.0.0.1:${this.port}`, '  option forwardfor', '  default_backend gateways',
 			// From 127.0.0.1: the address a gateway lists in trusted_proxies.
-			'backend gateways', '  balance roundrobin', '  source 127.0.0.1', '  option httpchk GET /readyz',
-			'  http-check expect status 200', `  default-server inter ${this.checkMs} fall 2 rise 1`,
+			// The check is the README's: in rotation while the gateway's
+			// database answers and it is not shutting down (a Redis outage
+			// makes /readyz 503 but leaves every gateway able to serve).
+			'backend gateways', '  balance roundrobin', '  source 127.0.0.1', '  option httpchk',
+			'  http-check send meth GET uri /readyz', '  http-check expect string "\\"store\\":\\"ok\\""',
+			'  http-check expect ! string "shutting down"', `  default-server inter ${this.checkMs} fall 2 rise 1`,
 			...this.backends.map((b) => `  server ${b.name} ${b.host}:${b.port} check`),
 		].join('\n') + '\n';
 		const cfgPath = path.join(this.dir, 'haproxy.cfg');
