@@ -49,6 +49,13 @@ itest('the primary lost, the standby promoted: no acknowledged write lost, 503 m
 	await primary.kill();
 	const lost = Date.now();
 	await poll(() => answers.some((x) => x.at > lost && x.status === 503), { what: 'a 503 while there is no primary' });
+	for (const gw of [a, b]) {
+		const r = await poll(async () => {
+			const x = await gw.request('GET', '/readyz', { timeoutMs: 2000 });
+			return x.status === 503 && x;
+		}, { what: `${gw.name}'s /readyz to say the store is down` });
+		assert.equal(r.json.store, 'database unreachable');
+	}
 	await standby.promote();
 	const promoted = Date.now();
 	// Both gateways write again, on the same processes.
