@@ -161,8 +161,6 @@ int api_begin(struct req *req, struct resp *resp);
 /* Commits the transaction begun with store_begin; on success the emitted
  * events become publishable. On failure rolls back and forgets them. */
 int api_commit(struct req *req);
-/* "POST /v1/.../{id} /v1/.../7": what an Idempotency-Key is bound to. */
-void api_idem_target(const struct req *req, char *out, size_t cap);
 
 /* The end of a handler's transaction: commits when ok; otherwise, or when
  * the commit fails, rolls back and answers 500 with message. 0 when

@@ -182,9 +182,61 @@ void pipeline_shutdown(struct gw *gw)
 
 /* --- on a worker: who, limits, idempotency, the handler ------------------------------ */
 
+/* --- idempotency: claimed in the handler's transaction, answered from here --- */
+
 static int idem_applies(const struct req *req)
 {
 	return req->method == HTTP_POST && req->idempotency_key && req->who.uid;
+}
+
+/* "POST /v1/.../{id} /v1/.../7": what an Idempotency-Key is bound to. */
+static void idem_target(const struct req *req, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s %s", req->route ? req->route : "", req->path ? req->path : "");
+}
+
+/* A POST with an Idempotency-Key claims its key as the first write of the
+ * handler's transaction (status -1: applied, answer pending). A second
+ * request with the same key, on any worker or gateway, waits there for the
+ * first to commit and then finds the key taken; run_step answers it with
+ * the first's answer. A crash between commit and the answer being recorded
+ * leaves the mark, so a retry can never apply the change twice. 1 claimed
+ * (or no key), 0 taken, negative on error. */
+static int idem_claim(struct req *req)
+{
+	if (!idem_applies(req))
+		return 1;
+	char target[512];
+	idem_target(req, target, sizeof target);
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
+		"VALUES (?, ?, ?, -1, '', ?) ON CONFLICT (user_id, key) DO NOTHING");
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_text(s, 2, req->idempotency_key);
+	store_bind_text(s, 3, target);
+	store_bind_int(s, 4, util_now_ms());
+	int64_t n = store_run(s);
+	return n < 0 ? (int)n : n == 1;
+}
+
+int api_begin(struct req *req, struct resp *resp)
+{
+	int rc = store_begin(req->st);
+	if (rc == 0) {
+		rc = idem_claim(req);
+		if (rc == 1)
+			return 0;
+		store_rollback(req->st);
+		if (rc == 0) {
+			req->idem_taken = 1; /* run_step answers with the first's answer */
+			api_error(resp, 409, "conflict",
+				  "this request was already applied; fetch the current state", NULL);
+			return -EALREADY;
+		}
+	}
+	api_error(resp, 503, "unavailable", "database busy; retry", NULL);
+	resp->retry_after = 1;
+	return -EBUSY;
 }
 
 /* 1 and pr->resp filled when an earlier answer exists for the key; 0 when
@@ -202,7 +254,7 @@ static int idem_lookup(struct pipeline_req *pr)
 	if (store_step(s) == STORE_ROW) {
 		found = 1;
 		char target[512];
-		api_idem_target(req, target, sizeof target);
+		idem_target(req, target, sizeof target);
 		if (strcmp(store_col_text(s, 0), target)) {
 			api_error(&pr->resp, 409, "conflict",
 				  "this Idempotency-Key was used for another request", NULL);
@@ -232,7 +284,7 @@ static void idem_store(struct pipeline_req *pr)
 	if (st >= 500 || st == 429 || pr->replayed)
 		return;
 	char target[512];
-	api_idem_target(req, target, sizeof target);
+	idem_target(req, target, sizeof target);
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO idempotency (user_id, key, route, status, body, created_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id, key) DO UPDATE "
