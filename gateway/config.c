@@ -36,6 +36,8 @@ static const struct ckey keys[] = {
 	I(sqlite_busy_timeout_ms, 2000, 0, 60000),
 	I(db_connect_timeout_ms, 3000, 1000, 60000),
 	I(db_statement_timeout_ms, 10000, 0, 3600000),
+	I(db_reconnect_min_ms, 100, 10, 60000),
+	I(db_reconnect_max_ms, 5000, 10, 600000),
 	I(db_workers, 4, 1, 256),
 	I(db_queue_max, 4096, 1, 1000000),
 	I(db_queue_timeout_ms, 5000, 10, 600000),
@@ -226,6 +228,10 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8)) {
 		snprintf(err, errlen, "redis_url: expected redis://HOST:PORT, got \"%s\"",
 			 cfg->redis_url);
+		return -EINVAL;
+	}
+	if (cfg->db_reconnect_min_ms > cfg->db_reconnect_max_ms) {
+		snprintf(err, errlen, "db_reconnect_min_ms must not exceed db_reconnect_max_ms");
 		return -EINVAL;
 	}
 	if (cfg->redis_reconnect_min_ms > cfg->redis_reconnect_max_ms) {

@@ -22,6 +22,8 @@ struct config {
 	int64_t sqlite_busy_timeout_ms; /* wait for another process's write lock */
 	int64_t db_connect_timeout_ms; /* PostgreSQL: give up a connect after this */
 	int64_t db_statement_timeout_ms; /* PostgreSQL: cancel a statement after this */
+	int64_t db_reconnect_min_ms; /* PostgreSQL: first reconnect delay after a loss */
+	int64_t db_reconnect_max_ms; /* cap of the exponential backoff */
 	int64_t db_workers;         /* worker threads, one database connection each */
 	int64_t db_queue_max;       /* jobs waiting for a worker, then 503 */
 	int64_t db_queue_timeout_ms; /* a request that waited this long answers 503 */

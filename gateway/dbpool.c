@@ -286,6 +286,8 @@ struct dbpool *dbpool_start(uv_loop_t *loop, const struct config *cfg, char *err
 		.busy_timeout_ms = (int)cfg->sqlite_busy_timeout_ms,
 		.connect_timeout_ms = (int)cfg->db_connect_timeout_ms,
 		.statement_timeout_ms = (int)cfg->db_statement_timeout_ms,
+		.reconnect_min_ms = (int)cfg->db_reconnect_min_ms,
+		.reconnect_max_ms = (int)cfg->db_reconnect_max_ms,
 		.migrate = 1,
 	};
 	for (int i = 0; i < p->nworkers; i++) {

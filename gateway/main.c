@@ -60,6 +60,8 @@ static int open_store(const struct config *cfg, struct store **st, int migrate)
 		.busy_timeout_ms = (int)cfg->sqlite_busy_timeout_ms,
 		.connect_timeout_ms = (int)cfg->db_connect_timeout_ms,
 		.statement_timeout_ms = (int)cfg->db_statement_timeout_ms,
+		.reconnect_min_ms = (int)cfg->db_reconnect_min_ms,
+		.reconnect_max_ms = (int)cfg->db_reconnect_max_ms,
 		.migrate = migrate,
 	};
 	if (store_open(cfg->db, &o, st, err, sizeof err)) {

@@ -34,6 +34,8 @@ struct store_opts {
 	int busy_timeout_ms;     /* SQLite: wait for another writer's lock */
 	int connect_timeout_ms;  /* PostgreSQL: give up a connect after this */
 	int statement_timeout_ms; /* PostgreSQL: cancel a statement after this (0: none) */
+	int reconnect_min_ms;    /* PostgreSQL: first wait before reconnecting, doubled ... */
+	int reconnect_max_ms;    /* ... up to this */
 	int migrate;             /* check the schema and apply pending migrations
 				  * (0: leave it alone, e.g. to back it up) */
 };

@@ -28,8 +28,6 @@
 #define OID_TEXT 25
 #define OID_BYTEA 17
 #define PG_MAX_PARAMS 32
-#define RECONNECT_MIN_MS 100
-#define RECONNECT_MAX_MS 5000
 
 /* One server-side prepared statement: the SQL with one pattern of types. */
 struct pg_variant {
@@ -139,9 +137,9 @@ static int usable(struct pg_store *q)
 		return -ENOTCONN;
 	char err[512];
 	if (connect_now(q, err, sizeof err)) {
-		q->backoff_ms = q->backoff_ms ? q->backoff_ms * 2 : RECONNECT_MIN_MS;
-		if (q->backoff_ms > RECONNECT_MAX_MS)
-			q->backoff_ms = RECONNECT_MAX_MS;
+		q->backoff_ms = q->backoff_ms ? q->backoff_ms * 2 : q->opts.reconnect_min_ms;
+		if (q->backoff_ms > q->opts.reconnect_max_ms)
+			q->backoff_ms = q->opts.reconnect_max_ms;
 		q->retry_at_ms = util_now_ms() + q->backoff_ms;
 		log_warn("store: %s (next try in %lld ms)", err, (long long)q->backoff_ms);
 		return -ENOTCONN;

@@ -27,7 +27,8 @@ struct fixture {
 };
 
 static const struct store_opts OPTS = { .busy_timeout_ms = 1000, .connect_timeout_ms = 3000,
-					.statement_timeout_ms = 10000, .migrate = 1 };
+					.statement_timeout_ms = 10000, .reconnect_min_ms = 100,
+					.reconnect_max_ms = 5000, .migrate = 1 };
 
 /* Runs sql on the PostgreSQL cluster's maintenance database. */
 static int pg_admin(const char *sql)
