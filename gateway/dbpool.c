@@ -272,6 +272,18 @@ void dbpool_stats(struct dbpool *p, int *busy, int *waiting, int *workers)
 	pthread_mutex_unlock(&p->mu);
 }
 
+struct store_opts dbpool_store_opts(const struct config *cfg, int migrate)
+{
+	return (struct store_opts){
+		.busy_timeout_ms = (int)cfg->sqlite_busy_timeout_ms,
+		.connect_timeout_ms = (int)cfg->db_connect_timeout_ms,
+		.statement_timeout_ms = (int)cfg->db_statement_timeout_ms,
+		.reconnect_min_ms = (int)cfg->db_reconnect_min_ms,
+		.reconnect_max_ms = (int)cfg->db_reconnect_max_ms,
+		.migrate = migrate,
+	};
+}
+
 struct dbpool *dbpool_start(uv_loop_t *loop, const struct config *cfg, char *err, size_t errlen)
 {
 	struct dbpool *p = xcalloc(1, sizeof *p);
@@ -282,14 +294,7 @@ struct dbpool *dbpool_start(uv_loop_t *loop, const struct config *cfg, char *err
 	pthread_cond_init(&p->ready[1], NULL);
 	p->nworkers = (int)cfg->db_workers;
 	p->workers = xcalloc((size_t)p->nworkers, sizeof *p->workers);
-	struct store_opts o = {
-		.busy_timeout_ms = (int)cfg->sqlite_busy_timeout_ms,
-		.connect_timeout_ms = (int)cfg->db_connect_timeout_ms,
-		.statement_timeout_ms = (int)cfg->db_statement_timeout_ms,
-		.reconnect_min_ms = (int)cfg->db_reconnect_min_ms,
-		.reconnect_max_ms = (int)cfg->db_reconnect_max_ms,
-		.migrate = 1,
-	};
+	struct store_opts o = dbpool_store_opts(cfg, 1);
 	for (int i = 0; i < p->nworkers; i++) {
 		char e[512];
 		if (store_open(cfg->db, &o, &p->workers[i].st, e, sizeof e)) {

@@ -51,6 +51,9 @@ struct dbpool_job {
 	struct dbpool_job *next;    /* queue link (pool's) */
 };
 
+/* The store options cfg names; migrate as in struct store_opts. */
+struct store_opts dbpool_store_opts(const struct config *cfg, int migrate);
+
 /* Opens cfg->db_workers connections (each migrated store, one thread
  * each) and starts the workers. NULL and a message on failure. */
 struct dbpool *dbpool_start(uv_loop_t *loop, const struct config *cfg, char *err, size_t errlen);

@@ -56,14 +56,7 @@ static int open_store(const struct config *cfg, struct store **st, int migrate)
 	char err[512];
 	if (!store_url_is_postgres(cfg->db))
 		make_parent_dirs(cfg->db);
-	struct store_opts o = {
-		.busy_timeout_ms = (int)cfg->sqlite_busy_timeout_ms,
-		.connect_timeout_ms = (int)cfg->db_connect_timeout_ms,
-		.statement_timeout_ms = (int)cfg->db_statement_timeout_ms,
-		.reconnect_min_ms = (int)cfg->db_reconnect_min_ms,
-		.reconnect_max_ms = (int)cfg->db_reconnect_max_ms,
-		.migrate = migrate,
-	};
+	struct store_opts o = dbpool_store_opts(cfg, migrate);
 	if (store_open(cfg->db, &o, st, err, sizeof err)) {
 		fprintf(stderr, "linli-gateway: database: %s\n", err);
 		return -1;
