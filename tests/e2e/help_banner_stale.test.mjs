@@ -16,13 +16,24 @@ itest('help banners go when the request is taken and do not come back on replay'
   await volunteer(gw, vol2, w.A.id);
 
   // every socket of the page goes through here; a held one forwards nothing
-  // the page sends until released
+  // the page sends until released. `live` on the page comes before its
+  // subscriptions do: wait for the gateway's `subbed` on both channels the
+  // banner needs, or the first request can be published before them.
   const conns = [];
   let hold = false, opened;
+  const want = new Set([`user:${vol.id}`, `help:${w.A.id}`]);
+  let subbedAll;
+  const subscribed = new Promise((r) => { subbedAll = r; });
   const b = await browser(h);
   const p = await openAs(b, gw, vol, '/', { setup: (ctx) => ctx.routeWebSocket(/\/v1\/ws$/, (ws) => {
     const c = { ws, server: ws.connectToServer(), held: hold ? [] : null };
     ws.onMessage((m) => { if (c.held) c.held.push(m); else c.server.send(m); });
+    c.server.onMessage((m) => {
+      ws.send(m);
+      let f = null;
+      try { f = JSON.parse(m); } catch { /* not JSON */ }
+      if (f?.op === 'subbed' && want.delete(f.ch) && want.size === 0) subbedAll();
+    });
     c.release = () => { const q = c.held; c.held = null; for (const m of q) c.server.send(m); };
     conns.push(c);
     if (opened) opened(c);
@@ -30,6 +41,7 @@ itest('help banners go when the request is taken and do not come back on replay'
   const banner = (title) => p.locator('#banner .banner', { hasText: title });
 
   // live: claimed by another volunteer, then cancelled by the requester
+  await subscribed;
   const r1 = await createHelp(gw, asker, w.A.id, { title: '帮忙搬米' });
   await banner('帮忙搬米').waitFor();
   await helpAction(gw, vol2, r1.id, 'claim');

@@ -3,7 +3,7 @@
 import { h, replace } from './dom.js';
 import { t, setLang, getLang } from './i18n.js';
 import * as api from './api.js';
-import { startLive, stopLive, onConnState, connState, subscribe } from './live.js';
+import { startLive, stopLive, onConnState, connState, subscribe, liveLoad } from './live.js';
 import { toast, noteText, errText, errNode } from './ui.js';
 import { store, loadMe, setUnread, rememberRoute, takeRoute } from './state.js';
 import { authView } from './views/auth.js';
@@ -172,17 +172,28 @@ async function onLogin() {
   showUnread();
   startLive();
   if (userOff) userOff();
-  userOff = subscribe(`user:${me.user.id}`, (ev) => {
+  followHelp(me);
+  // The count above predates the subscription: it is taken again once the
+  // channel is live, and a notification the new count already includes
+  // (it came while the count was loading) is not added twice.
+  let counted = new Set();
+  const recount = async () => {
+    const list = await api.get('/v1/notifications?unread=1&limit=200').catch(() => null);
+    if (!list || typeof list.unread !== 'number') return; // offline: keep the count from /me
+    counted = new Set(list.items.map((x) => x.id));
+    setUnread(list.unread);
+  };
+  const off = liveLoad(`user:${me.user.id}`, (ev) => {
     // Read on another device or tab: the badge follows the server's count.
     if (ev.type === 'notifications.read') { setUnread(ev.data?.unread ?? 0); return; }
     if (ev.type !== 'notification') return;
     const n = ev.data || {};
     for (const fn of store.noteListeners) fn(n);
     if (n.type === 'help.request') { onHelpNote(n); return; }
-    if (!n.read) setUnread((store.unread || 0) + 1);
+    if (!n.read && !counted.has(n.id)) setUnread((store.unread || 0) + 1);
     toast(noteText(n));
-  });
-  followHelp(me);
+  }, recount);
+  userOff = () => { off.then((fn) => fn(), () => {}); };
 }
 
 // A banner goes once its request is no longer open (claimed, cancelled,
