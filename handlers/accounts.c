@@ -198,12 +198,6 @@ static void register_done(struct req *req, struct resp *resp, void *data)
 	}
 	if (api_begin(req, resp))
 		goto out;
-	/* Checked again: another registration may have won while we hashed. */
-	if (phone_taken(req->st, j->phone)) {
-		api_rollback(req);
-		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
-		goto out;
-	}
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO users (display_name, phone, pw_hash, created_at) VALUES (?, ?, ?, ?) "
 		"RETURNING id");
@@ -216,8 +210,8 @@ static void register_done(struct req *req, struct resp *resp, void *data)
 	if (rc == 0)
 		sid = session_create(req, uid, refresh);
 	if (rc == -EEXIST) {
-		/* The unique index decided a race the check above could not see
-		 * (PostgreSQL's transactions do not take SQLite's one lock). */
+		/* Another registration of the phone won while we hashed (the
+		 * unique index decides, on either engine). */
 		api_rollback(req);
 		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
 		goto out;

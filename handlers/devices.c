@@ -82,22 +82,25 @@ void devices_register(struct req *req, struct resp *resp)
 	}
 	if (api_begin(req, resp))
 		goto out;
+	/* Inserted, or else (known token; or an app's retry racing it on
+	 * another worker: the insert waits for that one's commit) moved to
+	 * the caller. */
 	int64_t now = util_now_ms(), id = 0;
 	struct store_stmt *s = store_prepare(req->st,
-		"UPDATE devices SET user_id = ?3, seen_at = ?4 WHERE platform = ?1 AND token = ?2 RETURNING id");
-	store_bind_text(s, 1, platform);
-	store_bind_text(s, 2, token);
-	store_bind_int(s, 3, req->who.uid);
+		"INSERT INTO devices (user_id, platform, token, created_at, seen_at) VALUES (?1, ?2, ?3, ?4, ?4) "
+		"ON CONFLICT (platform, token) DO NOTHING RETURNING id");
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_text(s, 2, platform);
+	store_bind_text(s, 3, token);
 	store_bind_int(s, 4, now);
 	int rc = store_run_int(s, &id);
-	int created = rc == -ENOENT, ok = rc == 0 || created;
-	if (created) {
+	int created = rc == 0, ok = created || rc == -ENOENT;
+	if (ok && !created) {
 		s = store_prepare(req->st,
-			"INSERT INTO devices (user_id, platform, token, created_at, seen_at) VALUES (?, ?, ?, ?, ?4) "
-		"RETURNING id");
-		store_bind_int(s, 1, req->who.uid);
-		store_bind_text(s, 2, platform);
-		store_bind_text(s, 3, token);
+			"UPDATE devices SET user_id = ?3, seen_at = ?4 WHERE platform = ?1 AND token = ?2 RETURNING id");
+		store_bind_text(s, 1, platform);
+		store_bind_text(s, 2, token);
+		store_bind_int(s, 3, req->who.uid);
 		store_bind_int(s, 4, now);
 		ok = store_run_int(s, &id) == 0;
 	}

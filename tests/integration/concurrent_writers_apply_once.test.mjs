@@ -3,10 +3,11 @@
 // them): every event of a channel reaches every subscriber once, in seq
 // order; a retried POST with the same Idempotency-Key applies once; an
 // invite's last use goes to one member; reports that reach the threshold
-// hold the post once.
+// hold the post once; a device token registered twice at once is one
+// device; a phone registered twice at once is one account.
 import assert from 'node:assert/strict';
 import { itest, assertContiguous, sql } from './lib/harness.mjs';
-import { register, invite } from './lib/accounts.mjs';
+import { register, invite, newPhone, PASSWORD } from './lib/accounts.mjs';
 import { FORUM_CONFIG, forumWorld, createThread, createPost } from './lib/forums.mjs';
 
 const CONFIG = { ...FORUM_CONFIG, rate_writes_per_user: 100000, rate_writes_per_ip: 100000 };
@@ -101,4 +102,32 @@ itest('reports racing past the threshold hold the post once', async (h) => {
 	const evs = await mod.waitSeq(`mod:${A.id}`, head);
 	assert.equal(evs.filter((e) => e.type === 'report.created').length, 4);
 	assert.equal(evs.filter((e) => e.type === 'post.pending').length, 1, 'held once');
+});
+
+itest('a new device token registered twice at once (an app retrying): one device, no error', async (h) => {
+	const { a, b } = await pair(h);
+	const { residents: [r] } = await forumWorld(a, { residents: 1, other: false });
+	// Several rounds: one race is lost only now and then.
+	for (let k = 0; k < 8; k++) {
+		const body = { platform: 'android', token: `fcm-token-sent-twice-${k}-000001` };
+		const answers = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+			(i % 2 ? b : a).request('POST', '/v1/devices', { token: r.access, body })));
+		const statuses = answers.map((x) => x.status).sort();
+		assert.deepEqual(statuses, [200, 200, 200, 200, 200, 201], `round ${k}, statuses: ${statuses}`);
+		assert.equal(new Set(answers.map((x) => x.json.device.id)).size, 1, 'one device id in every answer');
+		assert.equal(await sql(a, `SELECT count(*) FROM devices WHERE token = '${body.token}'`), '1');
+	}
+});
+
+itest('one phone registered from two gateways at once: one account, the others 409', async (h) => {
+	const { a, b } = await pair(h);
+	const phone = newPhone();
+	// All pass the check made before hashing; the insert decides.
+	const answers = await Promise.all(Array.from({ length: 4 }, (_, i) =>
+		(i % 2 ? b : a).request('POST', '/v1/auth/register',
+			{ body: { phone, password: PASSWORD, display_name: `重复${i}` } })));
+	const statuses = answers.map((x) => x.status).sort();
+	assert.deepEqual(statuses, [201, 409, 409, 409], `statuses: ${statuses}`);
+	for (const x of answers.filter((y) => y.status === 409)) assert.equal(x.json.error.field, 'phone');
+	assert.equal(await sql(a, `SELECT count(*) FROM users WHERE phone IS NOT NULL`), '1');
 });
