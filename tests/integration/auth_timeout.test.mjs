@@ -1,9 +1,9 @@
 // A socket that does not authenticate within ws_auth_timeout_ms is closed
 // with 4001; an authenticated one opened at the same time stays open.
 import assert from 'node:assert/strict';
-import { itest } from './lib/harness.mjs';
+import { itest, ENGINE_NEUTRAL } from './lib/harness.mjs';
 
-itest('unauthenticated socket is closed with 4001 after ws_auth_timeout_ms = 300; authenticated sockets stay', async (h) => {
+itest('unauthenticated socket is closed with 4001 after ws_auth_timeout_ms = 300; authenticated sockets stay', ENGINE_NEUTRAL, async (h) => {
 	const gw = await h.gateway({ config: { ws_auth_timeout_ms: 300 } });
 	const admin = await h.mint(gw, 1, { admin: true });
 

@@ -6,7 +6,7 @@
 // gap and latency during the burst are reported, not asserted.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { itest, assertContiguous } from './lib/harness.mjs';
+import { itest, ENGINE_NEUTRAL, assertContiguous } from './lib/harness.mjs';
 import { PASSWORD, register, expectStatus } from './lib/accounts.mjs';
 
 const LOGINS = 200;
@@ -123,7 +123,7 @@ itest('200 concurrent logins at scrypt 2^14 (default work_max_queue) while a sub
 	});
 
 itest('200 concurrent logins past work_max_queue 64: 503 + Retry-After, retried, none lost; events flow',
-	{ timeout: 120000 }, async (h, t) => {
+	{ ...ENGINE_NEUTRAL, timeout: 120000 }, async (h, t) => {
 		const { rejected503 } = await burst(h, t, 64);
 		assert.ok(rejected503 > 0, 'some logins met the full queue');
 	});

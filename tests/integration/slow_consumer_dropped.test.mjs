@@ -2,7 +2,7 @@
 // overflows; the gateway's memory stays bounded and other subscribers of
 // the channel miss nothing.
 import assert from 'node:assert/strict';
-import { itest, poll, RawSocket, assertContiguous } from './lib/harness.mjs';
+import { itest, ENGINE_NEUTRAL, poll, RawSocket, assertContiguous } from './lib/harness.mjs';
 
 const QUEUE = 262144;         // ws_send_queue_bytes
 const EVENT_BYTES = 30000;    // payload of each event
@@ -10,7 +10,7 @@ const EVENTS = 2500;          // ~75 MB published in all, ~290x the queue
 const RSS_GROWTH_MAX = 32 * 1024 * 1024;
 const WINDOW = 4;             // normal subscriber: events in flight at most
 
-itest('client that stops reading is dropped (queue overflow), gateway RSS stays bounded, normal subscriber misses nothing', { timeout: 120000 }, async (h) => {
+itest('client that stops reading is dropped (queue overflow), gateway RSS stays bounded, normal subscriber misses nothing', { ...ENGINE_NEUTRAL, timeout: 120000 }, async (h) => {
 	const gw = await h.gateway({ config: { ws_send_queue_bytes: QUEUE } });
 	const admin = await h.mint(gw, 1, { admin: true });
 	const ch = 'thread:slow1';

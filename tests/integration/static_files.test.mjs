@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { itest } from './lib/harness.mjs';
+import { itest, ENGINE_NEUTRAL } from './lib/harness.mjs';
 
 // A raw request, so "..", "%2e%2e" and "//" reach the server unnormalised.
 function rawGet(gw, target) {
@@ -20,7 +20,7 @@ function rawGet(gw, target) {
 	});
 }
 
-itest('static mount: app, SDK, types, CSP and no escape from the roots', async (h) => {
+itest('static mount: app, SDK, types, CSP and no escape from the roots', ENGINE_NEUTRAL, async (h) => {
 	const dir = await h.tmpdir('linli-web-');
 	const web = path.join(dir, 'web'), sdk = path.join(dir, 'sdk');
 	fs.mkdirSync(path.join(web, 'js'), { recursive: true });

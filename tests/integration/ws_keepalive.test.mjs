@@ -2,7 +2,7 @@
 // still silent at ws_idle_secs is closed with 1001. Sockets that answer the
 // pings (any WebSocket library does) or send anything themselves stay open.
 import assert from 'node:assert/strict';
-import { itest, poll, RawSocket, decodeServerFrames, encodeClientFrame } from './lib/harness.mjs';
+import { itest, ENGINE_NEUTRAL, poll, RawSocket, decodeServerFrames, encodeClientFrame } from './lib/harness.mjs';
 
 const PING = 9, CLOSE = 8;
 
@@ -10,7 +10,7 @@ function rawFrames(r) {
 	return decodeServerFrames(Buffer.concat(r.received)).frames;
 }
 
-itest('silent sockets are pinged after ws_ping_secs and closed 1001 at ws_idle_secs; answering ones stay', async (h) => {
+itest('silent sockets are pinged after ws_ping_secs and closed 1001 at ws_idle_secs; answering ones stay', ENGINE_NEUTRAL, async (h) => {
 	const gw = await h.gateway({ config: { ws_ping_secs: 1, ws_idle_secs: 3 } });
 	const admin = await h.mint(gw, 1, { admin: true });
 
