@@ -26,6 +26,13 @@ void api_error(struct resp *r, int status, const char *code, const char *message
 	api_json(r, status, json_pack("{s:o}", "error", e));
 }
 
+void api_error_reason(struct resp *r, int status, const char *code, const char *message,
+		      const char *reason)
+{
+	api_json(r, status, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code,
+				      "message", message, "reason", reason));
+}
+
 const char *api_param(const struct req *req, const char *name)
 {
 	for (int i = 0; i < req->nparams; i++)

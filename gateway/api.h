@@ -131,6 +131,9 @@ void api_json(struct resp *r, int status, json_t *body);
 /* {"error":{"code":..,"message":..,"field":..}}; field may be NULL. */
 void api_error(struct resp *r, int status, const char *code, const char *message,
 	       const char *field);
+/* The same with the contract's machine-readable reason ("locked", "muted"...). */
+void api_error_reason(struct resp *r, int status, const char *code, const char *message,
+		      const char *reason);
 /* The path parameter NAME, or NULL. */
 const char *api_param(const struct req *req, const char *name);
 

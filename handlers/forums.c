@@ -26,7 +26,7 @@ int forums_thread_load(struct store *st, int64_t tid, int64_t uid, struct thread
 {
 	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, author_id, coalesce(closes_at, 0), coalesce(closed_at, 0), "
-		"created_at, coalesce(outcome_at, 0), pinned, live_tally, kind, status, "
+		"created_at, coalesce(outcome_at, 0), pinned, live_tally, kind, status, locked, "
 		"(SELECT role FROM memberships m WHERE m.community_id = threads.community_id "
 		" AND m.user_id = ?2), "
 		"EXISTS (SELECT 1 FROM mutes u WHERE u.community_id = threads.community_id "
@@ -47,8 +47,9 @@ int forums_thread_load(struct store *st, int64_t tid, int64_t uid, struct thread
 		t->live_tally = (int)store_col_int(s, 7);
 		snprintf(t->kind, sizeof t->kind, "%s", store_col_text(s, 8));
 		snprintf(t->status, sizeof t->status, "%s", store_col_text(s, 9));
-		t->role = access_role_parse(store_col_text(s, 10));
-		t->muted = (int)store_col_int(s, 11);
+		t->locked = store_col_int(s, 10) != 0;
+		t->role = access_role_parse(store_col_text(s, 11));
+		t->muted = (int)store_col_int(s, 12);
 	}
 	store_done(s);
 	return found ? 0 : -ENOENT;
@@ -107,13 +108,17 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 	store_bind_int(s, 1, tid);
 	store_step(s);
 	json_t *author = users_json(st, viewer, t.author_id);
-	json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:{s:I, s:O}, s:s, s:b, s:I, s:I}",
+	/* status: closed once closed; otherwise locked or open, as before
+	 * locking became a fact of its own (locked says it in any state). */
+	const char *status = !strcmp(t.status, "closed") ? "closed" : t.locked ? "locked" : "open";
+	json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:{s:I, s:O}, s:s, s:b, s:b, s:I, s:I}",
 		"id", (json_int_t)tid, "community_id", (json_int_t)t.community_id,
 		"kind", t.kind, "title", store_col_text(s, 0),
 		"body", store_col_text(s, 1),
 		"author", "id", (json_int_t)t.author_id,
 		"display_name", json_object_get(author, "display_name"),
-		"status", t.status, "pinned", t.pinned, "created_at", (json_int_t)t.created_at,
+		"status", status, "locked", t.locked, "pinned", t.pinned,
+		"created_at", (json_int_t)t.created_at,
 		"updated_at", (json_int_t)store_col_int(s, 4));
 	if (!store_col_null(s, 3))
 		json_object_set_new(j, "lock_reason", json_string(store_col_text(s, 3)));
@@ -184,14 +189,23 @@ int forums_not_muted(struct req *req, int64_t cid, struct resp *resp)
 	store_bind_int(s, 3, util_now_ms());
 	int muted = store_step(s) == STORE_ROW;
 	if (muted) {
-		json_t *e = json_pack("{s:{s:s, s:s, s:I, s:s}}", "error", "code", "forbidden",
-			"message", "you are muted in this community", "muted_until",
-			(json_int_t)store_col_int(s, 0), "reason",
+		/* reason: the contract's word; mute_reason: what staff wrote. */
+		json_t *e = json_pack("{s:{s:s, s:s, s:s, s:I, s:s}}", "error", "code", "forbidden",
+			"message", "you are muted in this community", "reason", "muted",
+			"muted_until", (json_int_t)store_col_int(s, 0), "mute_reason",
 			store_col_text(s, 1));
 		api_json(resp, 403, e);
 	}
 	store_done(s);
 	return muted ? -EPERM : 0;
+}
+
+int forums_not_locked(const struct thread_row *t, struct resp *resp)
+{
+	if (!t->locked)
+		return 0;
+	api_error_reason(resp, 409, "conflict", "this thread is locked", "locked");
+	return -EPERM;
 }
 
 static void emit_thread(struct req *req, int64_t tid, int64_t cid, const char *type)
@@ -379,6 +393,8 @@ void forums_vote(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "voting has closed", NULL);
 		return;
 	}
+	if (forums_not_locked(&t, resp))
+		return;
 	if (t.role == ROLE_NONE) {
 		api_error(resp, 403, "forbidden", "only members of this community vote", NULL);
 		return;

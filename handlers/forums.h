@@ -15,8 +15,8 @@ struct thread_row {
 	int64_t id, community_id, author_id;    /* who and where */
 	int64_t closes_at, closed_at;           /* consultation deadline, close (0: none) */
 	int64_t created_at, outcome_at;         /* ms */
-	int pinned, live_tally;                 /* flags */
-	char kind[16], status[16];              /* discussion|consultation, open|locked|closed */
+	int pinned, live_tally, locked;         /* flags (locked: no posts, votes, edits) */
+	char kind[16], status[16];              /* discussion|consultation, open|closed */
 	enum role role;                         /* the loader's uid's role in its community */
 	int muted;                              /* and whether they are muted there now */
 };
@@ -32,6 +32,10 @@ int forums_thread_access(struct req *req, struct resp *resp, struct thread_row *
 
 /* 0 unless the caller is muted in cid; then a 403 with muted_until. */
 int forums_not_muted(struct req *req, int64_t cid, struct resp *resp);
+
+/* 0 unless t is locked; then a 409 with reason "locked". Locked refuses
+ * posts, votes and edits whether the thread is open or closed. */
+int forums_not_locked(const struct thread_row *t, struct resp *resp);
 
 /* The thread object as viewer sees it (viewer NULL: as events carry it,
  * without my_vote). NULL when there is no such thread. */

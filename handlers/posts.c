@@ -96,9 +96,19 @@ static int emit_post(struct req *req, struct post_row *p, const char *type, int 
 	char ch[48];
 	int rc = 0;
 	if (to_thread) {
+		/* Every member hears it; a post not visible is one a REST read by
+		 * most of them would not show at all: only that it is gone (not
+		 * its text, author or why it is held). Staff have mod:{cid}, the
+		 * author the answer and REST. */
 		json_t *pub = json_deep_copy(pj);
-		if (strcmp(json_string_value(json_object_get(pub, "status")), "visible"))
-			json_object_set_new(pub, "body", json_string("")); /* not for everyone */
+		if (strcmp(json_string_value(json_object_get(pub, "status")), "visible")) {
+			json_decref(pub);
+			pub = json_pack("{s:O, s:O, s:O, s:s, s:O, s:O}", "id", json_object_get(pj, "id"),
+				"thread_id", json_object_get(pj, "thread_id"),
+				"status", json_object_get(pj, "status"), "body", "",
+				"reply_to", json_object_get(pj, "reply_to"),
+				"created_at", json_object_get(pj, "created_at"));
+		}
 		chan(ch, sizeof ch, "thread", p->thread_id);
 		rc |= api_emit(req, ch, type, pub, p->community_id);
 		json_decref(pub);
@@ -122,10 +132,8 @@ void posts_create(struct req *req, struct resp *resp)
 	if (forums_thread_access(req, resp, &t, 0))
 		return;
 	int64_t tid = t.id;
-	if (!strcmp(t.status, "locked")) {
-		api_error(resp, 409, "conflict", "this thread is locked", NULL);
+	if (forums_not_locked(&t, resp))
 		return;
-	}
 	if (t.muted && forums_not_muted(req, t.community_id, resp))
 		return; /* the full answer (until when, why) only for the muted */
 	struct store_stmt *s;
@@ -236,6 +244,16 @@ void posts_edit(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "a hidden post cannot be edited", NULL);
 		return;
 	}
+	struct thread_row t;
+	if (forums_thread_load(req->st, p.thread_id, req->who.uid, &t)) {
+		api_error(resp, 404, "not_found", "no such post", "pid");
+		return;
+	}
+	/* An edit is a post again: refused where posting is. */
+	if (forums_not_locked(&t, resp))
+		return;
+	if (t.muted && forums_not_muted(req, t.community_id, resp))
+		return;
 	struct store_stmt *s = store_prepare(req->st, "SELECT body, created_at FROM posts WHERE id = ?");
 	store_bind_int(s, 1, p.id);
 	store_step(s);
@@ -476,14 +494,14 @@ out:
 
 void posts_lock(struct req *req, struct resp *resp)
 {
-	thread_flag(req, resp, "UPDATE threads SET status = CASE WHEN status = 'open' THEN 'locked' "
-		    "ELSE status END, lock_reason = ?2, updated_at = ?3 WHERE id = ?1", "thread.lock", 1);
+	thread_flag(req, resp, "UPDATE threads SET locked = 1, lock_reason = ?2, updated_at = ?3 "
+		    "WHERE id = ?1", "thread.lock", 1);
 }
 
 void posts_unlock(struct req *req, struct resp *resp)
 {
-	thread_flag(req, resp, "UPDATE threads SET status = CASE WHEN status = 'locked' THEN 'open' "
-		    "ELSE status END, lock_reason = NULL, updated_at = ?3 WHERE id = ?1 AND ?2 IS NOT NULL",
+	thread_flag(req, resp, "UPDATE threads SET locked = 0, lock_reason = NULL, updated_at = ?3 "
+		    "WHERE id = ?1 AND ?2 IS NOT NULL",
 		    "thread.unlock", 0);
 }
 

@@ -11,7 +11,7 @@ function threadItem(th) {
   const tags = [
     th.pinned && h('span', { class: 'tag' }, t('pinned')),
     th.kind === 'consultation' && h('span', { class: 'tag tag-blue' }, t('kind_consultation')),
-    th.status === 'locked' && h('span', { class: 'tag tag-grey' }, t('locked')),
+    th.locked && h('span', { class: 'tag tag-grey' }, t('locked')),
     th.status === 'closed' && h('span', { class: 'tag tag-grey' }, t('closed')),
   ];
   return h('li', { class: 'card thread-item', 'data-thread-id': th.id },

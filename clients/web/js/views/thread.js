@@ -39,7 +39,7 @@ export async function threadView(tid) {
       p.status === 'hidden' && staff && h('p', { class: 'tag tag-grey' }, t('hidden_post')),
       p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${holdText(p.hold_reason)}` : '')]);
     const acts = h('div', { class: 'actions' });
-    if (p.status === 'visible' && th.status !== 'locked') {
+    if (p.status === 'visible' && !th.locked) {
       acts.append(h('button', { type: 'button', onclick: () => { replyTo = p.id; drawCompose(); composeBox.querySelector('textarea')?.focus(); } }, t('reply')));
     }
     if (!mine && p.status === 'visible') {
@@ -88,7 +88,7 @@ export async function threadView(tid) {
       h('h1', null, th.title),
       h('p', { class: 'muted' }, t('by', { name: th.author?.display_name || '' }), ' · ', h('time', null, fmtTime(th.created_at)),
         th.pinned ? ` · ${t('pinned')}` : ''),
-      th.status === 'locked' && h('p', { class: 'notice', role: 'note' }, t('thread_locked', { reason: th.lock_reason || '' })),
+      th.locked && h('p', { class: 'notice', role: 'note' }, t('thread_locked', { reason: th.lock_reason || '' })),
       h('div', { class: 'thread-body' }, th.body));
   }
 
@@ -97,7 +97,7 @@ export async function threadView(tid) {
     el.textContent = th.closed_at || left <= 0 ? t('deadline_passed') : t('countdown', { t: fmtDuration(left) });
   }
 
-  // The consultation box is built once per state (open, closed). While open,
+  // The consultation box is built once per state (open, locked, closed). While open,
   // live updates (vote.tally, thread.updated) change the count, the chart
   // and "you voted" in place, so a half-filled vote form (the chosen option,
   // a typed reason, keyboard focus) is never wiped.
@@ -107,20 +107,21 @@ export async function threadView(tid) {
   function drawConsultation() {
     if (th.kind !== 'consultation') { consultBox.hidden = true; return; }
     const closed = !!th.closed_at;
-    if (!closed && consultState === 'open') {
+    const state = closed ? 'closed' : th.locked ? 'locked' : 'open';
+    if (state === 'open' && consultState === 'open') {
       voteCount.textContent = t('votes_n', { n: th.votes ?? 0 });
       myVoteEl.textContent = th.my_vote ? t('voted', { opt: th.options[th.my_vote.option] }) : '';
       myVoteEl.hidden = !th.my_vote;
       replace(tallySlot, th.tally ? tallyChart(th) : null);
       return;
     }
-    consultState = closed ? 'closed' : 'open';
+    consultState = state;
     voteCount = h('p', { class: 'muted', id: 'vote-count' }, t('votes_n', { n: th.votes ?? 0 }));
     tallySlot = h('div', { id: 'tally-slot' }, th.tally ? tallyChart(th) : null);
     const parts = [h('h2', { id: 'consult-h' }, t('consultation')),
       h('p', { class: 'countdown', id: 'countdown', role: 'timer', 'aria-live': 'off' }),
       voteCount];
-    if (!closed) {
+    if (state === 'open') {
       const name = uid('opt');
       myVoteEl = h('p', { class: 'muted', id: 'my-vote', role: 'status', hidden: !th.my_vote },
         th.my_vote ? t('voted', { opt: th.options[th.my_vote.option] }) : '');
@@ -175,7 +176,7 @@ export async function threadView(tid) {
   function drawStaff() {
     if (!staff) { staffBox.hidden = true; return; }
     const tools = [];
-    if (th.status === 'locked') {
+    if (th.locked) {
       tools.push(reasonAction(t('unlock'), { optional: true, onsubmit: (reason) => act('unlock', reason ? { reason } : undefined) }));
     } else {
       tools.push(reasonAction(t('lock'), { fieldLabel: t('lock_reason'), onsubmit: (reason) => act('lock', { reason }) }));
@@ -217,7 +218,7 @@ export async function threadView(tid) {
   }
 
   function drawCompose() {
-    if (th.status === 'locked') { composeForm = null; replace(composeBox); return; }
+    if (th.locked) { composeForm = null; replace(composeBox); return; }
     if (composeForm) { drawReplyNote(); return; }
     replyNote = h('p', { class: 'quote', id: 'reply-note' });
     const form = h('form', { class: 'card stack', id: 'post-form' },
@@ -243,10 +244,10 @@ export async function threadView(tid) {
 
   function setThread(next) {
     const myVote = next.my_vote ?? th.my_vote;
-    const wasLocked = th.status === 'locked';
+    const wasLocked = th.locked;
     th = { ...th, ...next, my_vote: myVote };
     drawHead(); drawConsultation(); drawStaff();
-    if (wasLocked !== (th.status === 'locked')) { drawCompose(); drawPosts(); }
+    if (wasLocked !== th.locked) { drawCompose(); drawPosts(); }
   }
 
   // Every post, page by page (oldest first; a long thread has more than one
