@@ -92,6 +92,21 @@ static int64_t lock_remaining(struct store *st, const char *key)
 	return left > 0 ? (left + 999) / 1000 : 0;
 }
 
+/* 0, or the 429 with Retry-After while key (or key2, may be NULL) is
+ * locked out. */
+static int locked_out(struct req *req, struct resp *resp, const char *key, const char *key2)
+{
+	int64_t wait = key ? lock_remaining(req->st, key) : 0;
+	int64_t wait2 = key2 ? lock_remaining(req->st, key2) : 0;
+	if (wait2 > wait)
+		wait = wait2;
+	if (!wait)
+		return 0;
+	api_error(resp, 429, "rate_limited", "too many failed attempts; try again later", NULL);
+	resp->retry_after = (int)wait;
+	return -EAGAIN;
+}
+
 static void record_failure(struct req *req, const char *key, int64_t max)
 {
 	const struct config *cfg = req->cfg;
@@ -132,6 +147,7 @@ struct pw_job {
 	char hash[PASSWORD_HASH_MAX];       /* hash: the result */
 	int log2_n, r, p;                   /* hash parameters */
 	int ok;                             /* verify: matched; hash: 0 = done */
+	int cannot_match;                   /* verify: a password no account can have */
 	int64_t uid;                        /* the account concerned */
 	char phone[PHONE_LEN + 1];
 	char display_name[4 * DISPLAY_NAME_MAX + 1];
@@ -153,9 +169,10 @@ static void hash_work(void *data)
 static void verify_work(void *data)
 {
 	struct pw_job *j = data;
-	if (!j->uid) {
-		/* Unknown phone: spend the same time as a real check, so the
-		 * answer's timing does not tell which numbers are registered. */
+	if (!j->uid || j->cannot_match) {
+		/* Unknown phone (or a password no account can have): spend the
+		 * same time as a real check, so the answer's timing does not
+		 * tell which numbers are registered. */
 		char waste[PASSWORD_HASH_MAX];
 		password_hash(j->password, j->log2_n, j->r, j->p, waste);
 		j->ok = 0;
@@ -291,7 +308,16 @@ void accounts_register(struct req *req, struct resp *resp)
 	if (api_rate_limit(req, resp, "register-ip", req->peer,
 			   req->cfg->rate_register_per_ip, 3600))
 		goto out;
+	/* "Already registered" tells who has an account: until the answer
+	 * can be the same for both (SMS verification), each such answer
+	 * counts against the address as a failed login does, and a locked
+	 * address is refused before the lookup. */
+	char key[80];
+	snprintf(key, sizeof key, "ip:%s", req->peer);
+	if (locked_out(req, resp, NULL, key))
+		goto out;
 	if (phone_taken(req->st, phone)) {
+		record_failure(req, key, req->cfg->login_max_failures_ip);
 		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
 		goto out;
 	}
@@ -347,22 +373,24 @@ void accounts_login(struct req *req, struct resp *resp)
 			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
 		goto out;
 	}
-	if (password_ok(body, &pw, resp, 0))
+	/* Any string is a password to try: one no account can have (too
+	 * short for the rules, too long) is a wrong one, 401 and counted,
+	 * not a 400 that would let guesses past the lock-out. */
+	json_t *pv = json_object_get(body, "password");
+	if (!json_is_string(pv)) {
+		api_error(resp, 400, "bad_request", pv ? "password must be a string" :
+			  "password is required", "password");
 		goto out;
+	}
+	pw = json_string_value(pv);
 	struct pw_job *j = xcalloc(1, sizeof *j);
 	snprintf(j->phone_key, sizeof j->phone_key, "phone:%s", phone);
 	snprintf(j->ip_key, sizeof j->ip_key, "ip:%s", req->peer);
-	int64_t wait = lock_remaining(req->st, j->phone_key);
-	int64_t wait_ip = lock_remaining(req->st, j->ip_key);
-	if (wait_ip > wait)
-		wait = wait_ip;
-	if (wait) {
+	if (locked_out(req, resp, j->phone_key, j->ip_key)) {
 		free(j);
-		api_error(resp, 429, "rate_limited",
-			  "too many failed sign-ins; try again later", NULL);
-		resp->retry_after = (int)wait;
 		goto out;
 	}
+	j->cannot_match = api_chars(pw) < PASSWORD_MIN || strlen(pw) > PASSWORD_MAX;
 	snprintf(j->password, sizeof j->password, "%s", pw);
 	memcpy(j->phone, phone, sizeof phone);
 	struct store_stmt *s = store_prepare(req->st, "SELECT id, pw_hash FROM users WHERE phone = ?");

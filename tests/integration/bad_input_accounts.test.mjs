@@ -122,7 +122,7 @@ itest('bad input to accounts and communities: 400 naming the field, or stored ve
 		created.push({ id: zh.id, display_name: zh.user.display_name, phone: zh.phone, access: zh.access });
 	});
 
-	await step('login: malformed fields name the field; SQL in the password is just a wrong password', async () => {
+	await step('login: malformed fields name the field; any string in the password is just a wrong password', async () => {
 		const lg = (body) => req('POST', '/v1/auth/login', { body });
 		const known = created[0].phone;
 		for (const [body, field] of [
@@ -130,12 +130,12 @@ itest('bad input to accounts and communities: 400 naming the field, or stored ve
 			[{ phone: 13912345678, password: PASSWORD }, 'phone'],
 			[{ phone: known }, 'password'],
 			[{ phone: known, password: 12345678 }, 'password'],
-			[{ phone: known, password: 'short' }, 'password'],
-			[{ phone: known, password: 'y'.repeat(129) }, 'password'],
 			...SQL.map((s) => [{ phone: s, password: PASSWORD }, 'phone']),
 		]) expectError(await lg(body), 400, 'bad_request', field, JSON.stringify(body));
-		// Two wrong passwords (below the lock-out), SQL-shaped: plain 401.
-		for (const s of SQL.slice(0, 2)) expectError(await lg({ phone: known, password: s }), 401, 'unauthorized');
+		// Wrong passwords (below the lock-out), SQL-shaped, too short or too
+		// long for the rules: plain 401 (a 400 would not count as a guess).
+		for (const pw of [...SQL.slice(0, 2), 'short', 'y'.repeat(129)])
+			expectError(await lg({ phone: known, password: pw }), 401, 'unauthorized', undefined, pw);
 		expectError(await req('POST', '/v1/auth/login', { body: Buffer.from([0x7b, 0xff, 0x7d]) }), 400, 'bad_request');
 	});
 

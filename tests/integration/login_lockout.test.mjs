@@ -1,7 +1,10 @@
 // Password guessing: after login_max_failures failed logins for one phone
 // (login_max_failures_ip for one address) within login_window_s, logins
 // answer 429 with Retry-After, even with the right password, until
-// login_lockout_s has passed. Unknown phones fail exactly like known ones.
+// login_lockout_s has passed. Unknown phones fail exactly like known ones,
+// any string is a password to try (too short for the rules: 401, counted),
+// and a registration answered "already registered" counts against the
+// address like a failed login.
 import assert from 'node:assert/strict';
 import { itest, poll } from './lib/harness.mjs';
 import { FAST, PASSWORD, newPhone, register, login, expectError, expectStatus } from './lib/accounts.mjs';
@@ -12,10 +15,10 @@ function attempt(gw, phone, password) {
 	return gw.request('POST', '/v1/auth/login', { body: { phone, password } });
 }
 
-function expectLocked(res, what) {
+function expectLocked(res, what, lockoutS = LOCKOUT_S) {
 	const e = expectError(res, 429, 'rate_limited', undefined, what);
 	const ra = Number(res.headers['retry-after']);
-	assert.ok(Number.isInteger(ra) && ra >= 1 && ra <= LOCKOUT_S, `${what}: Retry-After ${res.headers['retry-after']}`);
+	assert.ok(Number.isInteger(ra) && ra >= 1 && ra <= lockoutS, `${what}: Retry-After ${res.headers['retry-after']}`);
 	return e;
 }
 
@@ -85,9 +88,58 @@ itest('per address: login_max_failures_ip failures across phones lock the addres
 	for (const p of phones) expectError(await attempt(gw, p, 'not-the-password'), 401, 'unauthorized');
 	const lockedAt = Date.now();
 	expectLocked(await attempt(gw, users[1].phone, PASSWORD), 'right password from a locked address');
-	// Registration is not a login: still open.
-	await register(gw);
+	// Registration from a locked address is refused too: were it open,
+	// its 201 or 409 would tell the locked client which phones have accounts.
+	expectLocked(await gw.request('POST', '/v1/auth/register',
+		{ body: { phone: newPhone('135'), password: PASSWORD, display_name: '新邻居' } }), 'register from a locked address');
 	const waited = await waitUnlocked(gw, users[1].phone, lockedAt);
 	t.diagnostic(`address unlocked after ${waited} ms`);
 	assert.ok(waited >= LOCKOUT_S * 1000 - 300, `unlocked after ${waited} ms`);
+});
+
+itest('a password too short or too long for the rules is a wrong one: 401, and it counts', async (h) => {
+	const gw = await h.gateway({ config: { ...FAST, login_max_failures: 3, login_lockout_s: LOCKOUT_S, login_window_s: 60 } });
+	const victim = await register(gw);
+	for (const pw of ['1234', '', 'x'.repeat(200)])
+		expectError(await attempt(gw, victim.phone, pw), 401, 'unauthorized', undefined, `password ${JSON.stringify(pw.slice(0, 8))}`);
+	expectLocked(await attempt(gw, victim.phone, PASSWORD), 'three such guesses lock the phone');
+	// A 128-byte prefix of a too-long password is not the password either.
+	await waitUnlocked(gw, victim.phone, Date.now());
+	const p128 = PASSWORD.repeat(9).slice(0, 128);
+	const long = await register(gw, { password: p128 });
+	expectError(await attempt(gw, long.phone, p128 + 'x'), 401, 'unauthorized', undefined, 'the 128-byte password plus one');
+	await login(gw, long.phone, p128);
+});
+
+itest('per address: unregistered phones lock it after exactly login_max_failures_ip failures; "already registered" counts too', async (h) => {
+	const gw = await h.gateway({ config: {
+		...FAST, login_max_failures: 100, login_max_failures_ip: 4, login_lockout_s: 300, login_window_s: 60,
+	} });
+	const from = (addr) => ({ from: addr });
+	const known = [];
+	for (let i = 0; i < 3; i++) known.push(await register(gw));
+	const loginFrom = (addr, phone, password = 'not-the-password') =>
+		gw.request('POST', '/v1/auth/login', { body: { phone, password }, ...from(addr) });
+	const registerFrom = (addr, phone) => gw.request('POST', '/v1/auth/register',
+		{ body: { phone, password: PASSWORD, display_name: '新邻居' }, ...from(addr) });
+
+	// Three failures of unregistered phones: not yet locked (the limit is 4).
+	for (let i = 0; i < 3; i++) expectError(await loginFrom('127.0.0.5', newPhone('136')), 401, 'unauthorized', undefined, `failure ${i + 1}`);
+	await login(gw, known[0].phone); // from 127.0.0.1: another address
+	expectStatus(await loginFrom('127.0.0.5', known[0].phone, PASSWORD), 200, 'three failures do not lock the address');
+	expectError(await loginFrom('127.0.0.5', newPhone('136')), 401, 'unauthorized', undefined, 'failure 4');
+	expectLocked(await loginFrom('127.0.0.5', known[1].phone, PASSWORD), 'the fourth locks it', 300);
+
+	// Probing registration: each "already registered" counts.
+	for (let i = 0; i < 3; i++) {
+		const r = await registerFrom('127.0.0.6', known[i].phone);
+		expectError(r, 409, 'conflict', 'phone', `probe ${i + 1}`);
+	}
+	expectStatus(await registerFrom('127.0.0.6', newPhone('135')), 201, 'three probes: a real newcomer still registers');
+	expectError(await registerFrom('127.0.0.6', known[0].phone), 409, 'conflict', 'phone', 'probe 4');
+	expectLocked(await registerFrom('127.0.0.6', known[1].phone), 'a fifth probe is refused', 300);
+	expectLocked(await registerFrom('127.0.0.6', newPhone('135')), 'and so is any registration from there', 300);
+	expectLocked(await loginFrom('127.0.0.6', known[2].phone, PASSWORD), 'and logins', 300);
+	// Another client is not affected.
+	expectStatus(await registerFrom('127.0.0.7', newPhone('135')), 201, 'another address registers');
 });
