@@ -37,7 +37,8 @@ struct ws_conn {
 	struct buf rx;             /* reassembly of a fragmented message */
 	int64_t rate_window_ms;    /* start of the current one-second window */
 	int rate_count;            /* messages in it */
-	int rx_binary;             /* current message is binary: ignore it */
+	int rx_binary;             /* current message is binary: counted, then refused */
+	size_t rx_skipped;         /* bytes of it so far (the size limit holds) */
 	int busy;                  /* a database job for a message is out */
 	struct held *held, *held_tail; /* messages that came meanwhile, in order */
 	int nheld;
@@ -494,7 +495,8 @@ static void run_held(struct ws_conn *c)
 
 /* One whole client message: counted against the rate, then handled now,
  * or held while an earlier one's job is out. 0, or a close code. */
-static int message_in(struct ws_conn *c, const char *msg, size_t len)
+/* Counts one message, text or binary; 4029 past ws_max_msgs_per_s. */
+static int message_counted(struct ws_conn *c)
 {
 	metrics.ws_messages_in++;
 	int64_t now = util_now_ms();
@@ -506,6 +508,14 @@ static int message_in(struct ws_conn *c, const char *msg, size_t len)
 		c->close_reason = "too many messages";
 		return 4029;
 	}
+	return 0;
+}
+
+static int message_in(struct ws_conn *c, const char *msg, size_t len)
+{
+	int code = message_counted(c);
+	if (code)
+		return code;
 	if (c->busy || c->held)
 		return hold(c, msg, len);
 	return handle_message(c, msg, len);
@@ -629,42 +639,48 @@ static int conn_writable(struct ws_conn *c)
 	return 0;
 }
 
+/* Closes from the receive callback with code and c->close_reason. */
+static int close_now(struct ws_conn *c, struct lws *wsi, int code)
+{
+	const char *r = c->close_reason ? c->close_reason : "";
+	metrics.ws_closed[metrics_close_idx(code)]++;
+	lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)r, strlen(r));
+	return -1;
+}
+
 static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t len)
 {
 	struct gw *gw = c->gw;
 	int first = lws_is_first_fragment(wsi), last = lws_is_final_fragment(wsi) &&
 		    !lws_remaining_packet_payload(wsi);
-	if (first && c->rx.len == 0)
+	if (first && c->rx.len == 0 && c->rx_skipped == 0)
 		c->rx_binary = lws_frame_is_binary(wsi);
-	if (c->rx_binary) {
-		if (last) {
-			c->rx_binary = 0;
-			send_error(c, "bad_request", "binary frames are not supported; send JSON text", NULL);
-		}
-		return 0;
+	/* The size and rate limits hold for every message, binary ones too
+	 * (which are then refused): a binary stream is no way around them. */
+	if ((c->rx_binary ? c->rx_skipped : c->rx.len) + len > (size_t)gw->cfg->ws_max_frame) {
+		c->close_reason = "message too big";
+		return close_now(c, wsi, 1009);
 	}
-	if (c->rx.len + len > (size_t)gw->cfg->ws_max_frame) {
-		static const char why[] = "message too big";
-		metrics.ws_closed[metrics_close_idx(1009)]++;
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)why, sizeof why - 1);
-		return -1;
+	int code = 0;
+	if (c->rx_binary) {
+		c->rx_skipped += len;
+		if (!last)
+			return 0;
+		c->rx_binary = 0;
+		c->rx_skipped = 0;
+		code = message_counted(c);
+		if (!code)
+			send_error(c, "bad_request", "binary frames are not supported; send JSON text", NULL);
+		return code ? close_now(c, wsi, code) : 0;
 	}
 	buf_append(&c->rx, in, len);
 	if (!last)
 		return 0;
-	int code = message_in(c, c->rx.p ? c->rx.p : "", c->rx.len);
+	code = message_in(c, c->rx.p ? c->rx.p : "", c->rx.len);
 	if (c->rx.cap > 4096)
 		buf_free(&c->rx); /* keep idle sockets small */
 	c->rx.len = 0;
-	if (code) {
-		const char *r = c->close_reason ? c->close_reason : "";
-		metrics.ws_closed[metrics_close_idx(code)]++;
-		lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)r,
-				 strlen(r));
-		return -1;
-	}
-	return 0;
+	return code ? close_now(c, wsi, code) : 0;
 }
 
 int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,

@@ -76,6 +76,16 @@ itest('bad input over WebSocket and HTTP gets an error and the gateway keeps ser
 		c.sendRaw(Buffer.from([0, 1, 2, 3, 255]), { binary: true });
 		await expectError(c, 'bad_request');
 	});
+	await step('ws: binary message over ws_max_frame is closed with 1009 too', async () => {
+		const c = await client(admin, 'oversized binary');
+		c.sendRaw(Buffer.alloc(1024 * 1024, 7), { binary: true });
+		assert.equal((await c.closed(5000)).code, 1009);
+	});
+	await step('ws: binary messages count against ws_max_msgs_per_s (4029)', async () => {
+		const c = await client(admin, 'binary flood');
+		for (let i = 0; i < 200; i++) c.sendRaw(Buffer.from([i & 255]), { binary: true });
+		assert.equal((await c.closed(5000)).code, 4029);
+	});
 	await step('ws: message over ws_max_frame is closed with 1009', async () => {
 		const c = await client(admin, 'oversized');
 		c.sendRaw(JSON.stringify({ op: 'ping', pad: 'x'.repeat(70000) }));
