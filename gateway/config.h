@@ -33,7 +33,11 @@ struct config {
 	int64_t redis_connect_timeout_ms; /* watchdog for a stuck connect */
 	int64_t catchup_interval_ms; /* how often heads are compared with the log */
 	/* HTTP */
+	int64_t ws_max_per_user;    /* authenticated sockets per account (admins exempt) */
 	int64_t http_max_body;      /* bytes; larger bodies get 413 */
+	int64_t http_body_timeout_ms; /* headers to the body's last byte, then 408 */
+	int64_t http_linger_ms;     /* after a refused body: read and discard this long */
+	int64_t max_conns_per_ip;   /* sockets (HTTP and WS) per client address */
 	int64_t http_max_header;    /* bytes of request headers lws buffers */
 	/* WebSocket */
 	int64_t ws_max_frame;       /* bytes of one inbound message; 1009 past it */

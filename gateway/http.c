@@ -36,7 +36,11 @@ struct http_txn {
 	int close_after;           /* close the connection after answering */
 	int in_pipeline;           /* the pipeline has it: answered later */
 	int ready;                 /* its answer waits for writable */
+	int discard;               /* answered: the rest of the body is thrown away */
+	int expired;               /* lingered long enough: close when writable */
 	int64_t start_us;          /* for the latency histogram */
+	int64_t deadline_ms;       /* waiting (body or linger): until when; 0: not */
+	struct http_txn *wprev, *wnext; /* in the waiting list while deadline_ms */
 	struct pipeline_req pr;    /* the request and its answer */
 };
 
@@ -49,13 +53,45 @@ void http_init(struct gw *gw)
 	the_gw = gw;
 }
 
+/* --- deadlines ---------------------------------------------------------- */
+
+/* Transactions waiting for their body, or lingering after a refusal: lws
+ * restarts its own timeout on every byte, so a body sent a byte at a time
+ * would hold its descriptor for ever. http_sweep enforces ours. */
+static struct http_txn *waiting;
+
+static void wait_until(struct http_txn *t, int64_t deadline_ms)
+{
+	if (!t->deadline_ms) {
+		t->wnext = waiting;
+		if (waiting)
+			waiting->wprev = t;
+		waiting = t;
+	}
+	t->deadline_ms = deadline_ms;
+}
+
+static void wait_done(struct http_txn *t)
+{
+	if (!t->deadline_ms)
+		return;
+	if (t->wprev)
+		t->wprev->wnext = t->wnext;
+	else
+		waiting = t->wnext;
+	if (t->wnext)
+		t->wnext->wprev = t->wprev;
+	t->wprev = t->wnext = NULL;
+	t->deadline_ms = 0;
+}
+
 /* --- transactions ------------------------------------------------------ */
 
 #define XFF_LINES 8 /* X-Forwarded-For header lines looked at, at most */
 
 /* The client's address: the peer's, or behind a trusted proxy the one its
  * X-Forwarded-For vouches for (proxies.h). */
-static void client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap)
+void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap)
 {
 	char peer[64];
 	lws_get_peer_simple(wsi, peer, sizeof peer);
@@ -135,6 +171,7 @@ static void txn_free(struct http_txn *t)
 {
 	if (!t)
 		return;
+	wait_done(t);
 	pipeline_req_release(&t->pr);
 	free(t->path);
 	free(t->query);
@@ -292,6 +329,114 @@ static int respond_error(struct lws *wsi, struct http_txn *t, int status,
 	return respond(wsi, t);
 }
 
+/* A refusal whose body may still be on its way (413, 408): answers with
+ * Connection: close, then reads and discards what comes for at most
+ * http_linger_ms before closing, so the client is not reset before it
+ * reads the answer. */
+static int refuse_lingering(struct lws *wsi, struct http_txn *t, int status,
+			    const char *code, const char *msg)
+{
+	t->close_after = 1;
+	api_error(&t->pr.resp, status, code, msg, NULL);
+	if (the_gw->cfg->http_linger_ms <= 0)
+		return respond(wsi, t);
+	if (write_response(wsi, t))
+		return -1;
+	t->discard = 1;
+	t->ready = 0;
+	wait_until(t, util_now_ms() + the_gw->cfg->http_linger_ms);
+	return 0;
+}
+
+/* What lws 4.1 lets through about a request's framing, checked before
+ * anything else: 0, or the refusal is set (the connection then closes, so
+ * no byte of a disputed body is ever read as a request of its own). */
+static int framing_refused(struct lws *wsi, struct http_txn *t, enum http_method m)
+{
+	const char *msg = NULL;
+	int status = 400;
+	char cl[24];
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+	if (n > 0) {
+		/* lws joins repeated headers with ',' and reads the number with
+		 * atoll: "2 ", "2,2", "2.0", "2\r\nContent-Length: 40" all
+		 * read as 2 and leave the rest for a second request. */
+		int ok = n <= 18 && lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) == n &&
+			 lws_hdr_copy_fragment(wsi, cl + 20, 4, WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) < 0;
+		for (int i = 0; ok && i < n; i++)
+			ok = cl[i] >= '0' && cl[i] <= '9';
+		if (!ok)
+			msg = "Content-Length must be given once, as digits only";
+		else if (util_parse_i64(cl, &t->content_length))
+			msg = "Content-Length is out of range";
+	}
+	if (!msg && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+		status = 411;
+		msg = "send the body with Content-Length; Transfer-Encoding is not supported";
+	}
+	if (!msg && (m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH) && t->content_length < 0)
+		/* No length and no encoding: no body (RFC 9112 6.3), but lws
+		 * would read the connection's next bytes as one. Answer it, then
+		 * close. */
+		t->close_after = 1;
+	if (!msg)
+		return 0;
+	metrics.http_framing_refused++;
+	t->close_after = 1;
+	api_error(&t->pr.resp, status, status == 411 ? "length_required" : "bad_request", msg, NULL);
+	respond(wsi, t);
+	return -1;
+}
+
+int http_refuse_upgrade(struct lws *wsi, const char *upgrade)
+{
+	if (upgrade && !strcasecmp(upgrade, "websocket"))
+		return 0;
+	/* h2c (or anything else): lws 4.1 would switch protocols (h2c) or
+	 * answer an HTML 403, and the request's body would be lost. */
+	static const char body[] = "{\"error\":{\"code\":\"bad_request\",\"message\":"
+		"\"only Upgrade: websocket is supported (no h2c); send the request without Upgrade\"}}";
+	unsigned char hbuf[LWS_PRE + 512 + sizeof body];
+	unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + LWS_PRE + 512;
+	metrics.http_framing_refused++;
+	if (lws_add_http_common_headers(wsi, HTTP_STATUS_BAD_REQUEST, "application/json",
+					sizeof body - 1, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (unsigned char *)"close", 5, &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end))
+		return -1;
+	memcpy(p, body, sizeof body - 1);
+	p += sizeof body - 1;
+	lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+	return -1; /* hang up */
+}
+
+void http_sweep(struct gw *gw)
+{
+	int64_t now = util_now_ms();
+	for (struct http_txn *t = waiting, *next; t; t = next) {
+		next = t->wnext;
+		if (t->deadline_ms > now)
+			continue;
+		wait_done(t);
+		if (t->discard || t->ready) {
+			/* Lingered long enough (or the answer could not go): close
+			 * from its writable callback (lws_set_timeout from outside
+			 * lws's service would wait for lws's own next timer). */
+			t->expired = 1;
+			lws_callback_on_writable(t->wsi);
+			continue;
+		}
+		metrics.http_timeouts++;
+		t->close_after = 1;
+		t->discard = 1;
+		api_error(&t->pr.resp, 408, "request_timeout",
+			  "the request body did not arrive within http_body_timeout_ms", NULL);
+		t->ready = 1;
+		wait_until(t, now + gw->cfg->http_linger_ms + 1000);
+		lws_callback_on_writable(t->wsi);
+	}
+}
+
 /* --- into the pipeline and back -------------------------------------------- */
 
 /* The pipeline's callback, on the loop: the answer is final. A client that
@@ -351,12 +496,15 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		char host[256];
 		int hl = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
 		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? host : NULL);
-		client_addr(gw, wsi, t->peer, sizeof t->peer);
+		http_client_addr(gw, wsi, t->peer, sizeof t->peer);
 		t->content_length = -1;
-		char cl[24];
-		if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-		    util_parse_i64(cl, &t->content_length))
-			t->content_length = -1;
+		if (server_count_client(gw, wsi, t->peer)) {
+			t->close_after = 1;
+			return respond_error(wsi, t, 429, "rate_limited",
+					     "too many connections from this address (max_conns_per_ip)");
+		}
+		if (framing_refused(wsi, t, t->pr.req.method))
+			return -1; /* answered; the connection closes */
 		if (gw->shutting_down) {
 			t->close_after = 1;
 			return respond_error(wsi, t, 503, "unavailable", "server is shutting down");
@@ -371,17 +519,27 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 					     "pipelined requests with a body are not supported; "
 					     "wait for each answer");
 		}
-		if (t->content_length > gw->cfg->http_max_body) {
-			t->close_after = 1;
-			return respond_error(wsi, t, 413, "payload_too_large",
-					     "request body exceeds http_max_body");
-		}
-		if (t->content_length > 0)
+		if (t->content_length > gw->cfg->http_max_body)
+			return refuse_lingering(wsi, t, 413, "payload_too_large",
+						"request body exceeds http_max_body");
+		if (t->content_length > 0) {
+			/* The client may wait for our go-ahead before the body. */
+			char expect[32];
+			if (lws_hdr_copy(wsi, expect, sizeof expect, WSI_TOKEN_HTTP_EXPECT) > 0 &&
+			    !strcasecmp(expect, "100-continue")) {
+				static const char go[] = "HTTP/1.1 100 Continue\r\n\r\n";
+				unsigned char b[LWS_PRE + sizeof go];
+				memcpy(b + LWS_PRE, go, sizeof go - 1);
+				if (lws_write(wsi, b + LWS_PRE, sizeof go - 1, LWS_WRITE_HTTP) < 0)
+					return -1;
+			}
+			wait_until(t, util_now_ms() + gw->cfg->http_body_timeout_ms);
 			return 0; /* wait for HTTP_BODY ... HTTP_BODY_COMPLETION */
+		}
 		return dispatch(gw, wsi, t);
 	}
 	case LWS_CALLBACK_HTTP_BODY:
-		if (!t || t->in_pipeline)
+		if (!t || t->in_pipeline || t->discard)
 			return 0;
 		if (t->body.len + len > (size_t)gw->cfg->http_max_body) {
 			t->too_big = 1;
@@ -392,13 +550,16 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!t || t->in_pipeline)
 			return 0;
-		if (t->too_big) {
-			t->close_after = 1;
-			return respond_error(wsi, t, 413, "payload_too_large",
-					     "request body exceeds http_max_body");
-		}
+		if (t->discard)
+			return t->ready ? 0 : -1; /* lingered to the end: close */
+		wait_done(t);
+		if (t->too_big)
+			return refuse_lingering(wsi, t, 413, "payload_too_large",
+						"request body exceeds http_max_body");
 		return dispatch(gw, wsi, t);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (t && t->expired)
+			return -1;
 		if (!t || !t->ready)
 			return 0;
 		return respond(wsi, t);

@@ -21,4 +21,16 @@ int http_origin_allowed(struct gw *gw, const char *origin, const char *host);
 
 void http_init(struct gw *gw);
 
+/* The client's address: the peer's, or behind a trusted proxy the one its
+ * X-Forwarded-For vouches for (proxies.h). */
+void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap);
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 for websocket; anything else is
+ * answered 400 (JSON) and the connection closed (-1). */
+int http_refuse_upgrade(struct lws *wsi, const char *upgrade);
+
+/* Once a second: requests whose body is late get 408; connections that
+ * lingered after a refusal are closed. */
+void http_sweep(struct gw *gw);
+
 #endif

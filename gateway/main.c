@@ -7,6 +7,7 @@
 #include "../handlers/routes.h"
 #include "../handlers/users.h"
 #include "server.h"
+#include "peers.h"
 #include "proxies.h"
 #include "push.h"
 #include "store.h"
@@ -307,6 +308,8 @@ static int serve(struct config *cfg)
 	dbpool_free(gw.pool);
 	ratelimit_free(&gw.limits);
 	proxies_free(gw.proxies);
+	peers_free(gw.peers);
+	peers_free(gw.ws_users);
 	gw.domain->shutdown();
 	hub_free(gw.hub);
 	rc = uv_loop_close(&loop);

@@ -25,6 +25,10 @@ struct metrics {
 	uint64_t gap_fills;        /* catch-ups from the log after a seq gap */
 	uint64_t queue_overflows;  /* sockets dropped for a full send queue */
 	uint64_t accepts_refused;  /* TCP connections closed: descriptors nearly out */
+	uint64_t http_framing_refused; /* requests refused for their framing (400, 411) */
+	uint64_t http_timeouts;    /* requests whose body missed http_body_timeout_ms */
+	uint64_t conns_refused_per_ip; /* connections refused: max_conns_per_ip */
+	uint64_t ws_refused_per_user; /* sockets closed: ws_max_per_user */
 	uint64_t bytes_sent;       /* WebSocket payload bytes written */
 	int redis_configured;      /* 1 when redis_url is set */
 	int redis_up;              /* 1 when both Redis links are connected */

@@ -2,6 +2,7 @@
 #include "frame.h"
 #include "http.h"
 #include "metrics.h"
+#include "peers.h"
 #include "pipeline.h"
 #include "proxies.h"
 #include "push.h"
@@ -84,6 +85,28 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return 1;
 		}
 		return gw->shutting_down;
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: {
+		/* Counted by address from the start, unless the peer is a
+		 * trusted proxy: then by the client its requests name. */
+		char peer[64];
+		lws_get_peer_simple(wsi, peer, sizeof peer);
+		if (!gw || (gw->proxies && proxies_trusted(gw->proxies, peer)))
+			return 0;
+		if (peers_add(gw->peers, wsi, peer, gw->cfg->max_conns_per_ip) == -EBUSY) {
+			if (metrics.conns_refused_per_ip++ % 1000 == 0)
+				log_warn("%s holds max_conns_per_ip = %lld connections: closing new ones "
+					 "(linli_connections_refused_per_ip_total counts them)",
+					 peer, (long long)gw->cfg->max_conns_per_ip);
+			return 1;
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (gw) {
+			peers_remove(gw->peers, wsi);
+			peers_remove(gw->ws_users, wsi);
+		}
+		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!path_is_ws(wsi)) {
 			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket only on /v1/ws");
@@ -96,6 +119,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 	case LWS_CALLBACK_CLOSED:
 		return ws_callback(gw, wsi, (int)reason, user, in, len);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return http_refuse_upgrade(wsi, in);
 	case LWS_CALLBACK_HTTP:
 	case LWS_CALLBACK_HTTP_BODY:
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -118,6 +143,7 @@ static struct lws_protocols protocols[] = {
 static void sweep_cb(uv_timer_t *t)
 {
 	ws_sweep(t->data);
+	http_sweep(t->data);
 	pipeline_run_ticks(t->data);
 }
 
@@ -286,6 +312,8 @@ static void signal_cb(uv_signal_t *s, int signum)
 int server_start(struct gw *gw, char *err, size_t errlen)
 {
 	const struct config *cfg = gw->cfg;
+	gw->peers = peers_new();
+	gw->ws_users = peers_new();
 	if (proxies_parse(cfg->trusted_proxies, &gw->proxies, err, errlen))
 		return -EINVAL;
 	http_init(gw);
@@ -407,6 +435,17 @@ static void grace_cb(uv_timer_t *t)
 	/* Jobs still out finish (their answers have nowhere to go), then
 	 * what they committed is published, then the bus closes. */
 	dbpool_stop(gw->pool, pool_closed, gw);
+}
+
+int server_count_client(struct gw *gw, struct lws *wsi, const char *client)
+{
+	if (peers_has(gw->peers, wsi))
+		return 0;
+	if (peers_add(gw->peers, wsi, client, gw->cfg->max_conns_per_ip) == -EBUSY) {
+		metrics.conns_refused_per_ip++;
+		return -EBUSY;
+	}
+	return 0;
 }
 
 void server_shutdown(struct gw *gw)

@@ -19,7 +19,9 @@
 #include "hub.h"
 #include "ratelimit.h"
 
+struct lws;
 struct lws_context;
+struct peers;
 struct ws_conn;
 struct push;
 struct http_txn;
@@ -48,6 +50,8 @@ struct gw {
 	int exit_code;                /* returned by main */
 	struct ratelimit limits;      /* write and registration rates (locked) */
 	struct proxies *proxies;      /* trusted_proxies, or NULL */
+	struct peers *peers;          /* connections per client address */
+	struct peers *ws_users;       /* authenticated WebSockets per account */
 	uv_timer_t session_timer;     /* closes sockets of revoked sessions */
 	int64_t sessions_checked_ms;  /* revocations before this were handled */
 	int sessions_checking;        /* that check's job is out */
@@ -70,6 +74,12 @@ int server_start(struct gw *gw, char *err, size_t errlen);
 /* The hub's way to the log: reads on database workers (hub.h); ctx is the
  * struct gw. */
 extern const struct hub_log server_hub_log;
+
+/* Counts connection wsi under its client address (max_conns_per_ip), for
+ * a connection from a trusted proxy once its first request names the
+ * client (other connections are counted at accept). 0, or -EBUSY: the
+ * address holds its share; the caller refuses (429). */
+int server_count_client(struct gw *gw, struct lws *wsi, const char *client);
 
 /* Begins a graceful shutdown (idempotent). */
 void server_shutdown(struct gw *gw);

@@ -3,6 +3,7 @@
 #include "http.h"
 #include "hub.h"
 #include "metrics.h"
+#include "peers.h"
 #include "sendq.h"
 #include "server.h"
 #include "token.h"
@@ -294,6 +295,15 @@ static void auth_run(struct dbpool_job *job, struct store *st)
 	j->rc = j->c->gw->domain->load_principal(st, j->uid, j->sid, &j->who);
 }
 
+/* Counts c under its account: 1 when the account holds ws_max_per_user
+ * sockets already. Uncounted when lws destroys the connection. */
+static int over_user_cap(struct ws_conn *c, int64_t uid)
+{
+	char name[32];
+	snprintf(name, sizeof name, "u:%" PRId64, uid);
+	return peers_add(c->gw->ws_users, c->wsi, name, c->gw->cfg->ws_max_per_user) == -EBUSY;
+}
+
 static void auth_done(struct dbpool_job *job)
 {
 	struct conn_job *j = job->data;
@@ -309,6 +319,11 @@ static void auth_done(struct dbpool_job *job)
 		      j->rc == -EKEYREVOKED ? "session revoked" : "unknown user";
 	} else if (c->who.uid && c->who.uid != j->who.uid) {
 		why = "already authenticated as another user";
+	} else if (!c->who.uid && !j->who.is_admin && over_user_cap(c, j->who.uid)) {
+		/* One account may not take every socket (others got 503). */
+		metrics.ws_refused_per_user++;
+		ws_close_later(c, 1008, "too many sockets for this account (ws_max_per_user)", 1);
+		goto out;
 	} else {
 		if (!c->who.uid)
 			metrics.ws_authed++;
@@ -703,6 +718,13 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			metrics.ws_rejected++;
 			log_info("ws: upgrade from origin %s refused (not in cors_origins)", origin);
 			lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
+			return 1;
+		}
+		char client[64];
+		http_client_addr(gw, wsi, client, sizeof client);
+		if (server_count_client(gw, wsi, client)) {
+			metrics.ws_rejected++;
+			lws_return_http_status(wsi, 429, "too many connections from this address");
 			return 1;
 		}
 		return 0;

@@ -22,7 +22,7 @@ const BIN = path.resolve(process.env.LINLI_GATEWAY || 'build/linli-gateway');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linli-bench-help-'));
 const db = path.join(dir, 'help.db');
 const conf = path.join(dir, 'gw.conf');
-fs.writeFileSync(conf, 'log_level = warn\nrate_writes_per_user = 1000000\nrate_writes_per_ip = 10000000\n');
+fs.writeFileSync(conf, 'log_level = warn\nrate_writes_per_user = 1000000\nrate_writes_per_ip = 10000000\nmax_conns_per_ip = 1000000\n');
 const port = await new Promise((resolve) => { // a free loopback port
 	const srv = net.createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
 });
