@@ -55,6 +55,7 @@ static const struct ckey keys[] = {
 	I(ws_max_subs, 256, 1, 100000),
 	I(ws_max_per_user, 16, 1, 1000000),
 	I(ws_send_queue_bytes, 1048576, 4096, 1024 * 1024 * 1024),
+	I(ws_memory_budget, 256LL * 1024 * 1024, 1024 * 1024, 1LL << 40),
 	I(ws_auth_timeout_ms, 10000, 100, 600000),
 	I(ws_heartbeat_ms, 25000, 1000, 600000),
 	I(ws_ping_secs, 30, 1, 3600),

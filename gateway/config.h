@@ -33,6 +33,7 @@ struct config {
 	int64_t redis_connect_timeout_ms; /* watchdog for a stuck connect */
 	int64_t catchup_interval_ms; /* how often heads are compared with the log */
 	/* HTTP */
+	int64_t ws_memory_budget;   /* bytes of queued frames, all sockets together */
 	int64_t ws_max_per_user;    /* authenticated sockets per account (admins exempt) */
 	int64_t http_max_body;      /* bytes; larger bodies get 413 */
 	int64_t http_body_timeout_ms; /* headers to the body's last byte, then 408 */

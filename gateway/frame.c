@@ -8,6 +8,14 @@
 #include <string.h>
 
 _Atomic int64_t frame_live;
+_Atomic int64_t frame_bytes;
+
+/* What a frame of len payload bytes costs the heap (malloc's own header
+ * and rounding included, roughly). */
+static int64_t frame_cost(size_t len)
+{
+	return (int64_t)((sizeof(struct frame) + FRAME_PRE + len + 1 + 16 + 15) & ~(size_t)15);
+}
 
 static struct frame *frame_alloc(size_t len)
 {
@@ -16,6 +24,7 @@ static struct frame *frame_alloc(size_t len)
 	f->len = (uint32_t)len;
 	f->buf[FRAME_PRE + len] = '\0';
 	atomic_fetch_add_explicit(&frame_live, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&frame_bytes, frame_cost(len), memory_order_relaxed);
 	return f;
 }
 
@@ -30,6 +39,7 @@ void frame_unref(struct frame *f)
 {
 	if (--f->refs == 0) {
 		atomic_fetch_sub_explicit(&frame_live, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&frame_bytes, frame_cost(f->len), memory_order_relaxed);
 		free(f);
 	}
 }

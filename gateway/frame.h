@@ -43,5 +43,8 @@ struct frame *frame_event(const struct event *ev);
  * thread (replay pages are built on database workers) and then belong to
  * the loop: refs is the loop's. */
 extern _Atomic int64_t frame_live;
+/* Heap bytes those frames take (each counted once, however many queues
+ * share it): what ws_memory_budget bounds. */
+extern _Atomic int64_t frame_bytes;
 
 #endif

@@ -1,4 +1,5 @@
 #include "hub.h"
+#include "frame.h"
 #include "map.h"
 #include "metrics.h"
 #include "util.h"
@@ -6,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,8 @@ struct sub {
 	int live;               /* 0 while the log is being replayed */
 	int reading;            /* a replay page's read is out */
 	int dead;               /* removed while reading: freed on return */
+	int parked;             /* waits in hub->parked for memory budget */
+	struct sub *park_prev, *park_next;
 	char *ref;              /* raw JSON echoed in `subbed`, until sent */
 };
 
@@ -37,7 +41,58 @@ struct hub {
 	struct hub_log log;         /* reads, and the bus to tell */
 	struct map chans;           /* name -> struct hub_chan* */
 	int heads_reading;          /* hub_catch_up's read is out */
+	struct sub *parked, *parked_tail; /* replays waiting for budget, in order */
+	int nparked;
+	size_t reserved;            /* bytes reserved for replay pages out */
 };
+
+/* The most one replay page may hold: what a queue may take of a replay. */
+static size_t page_bytes(const struct hub *hub)
+{
+	return (size_t)hub->cfg->ws_send_queue_bytes / 2;
+}
+
+/* Would another replay page pass ws_memory_budget? Frames alive (queued,
+ * or built and not yet queued) plus pages still being read. */
+static int over_budget(const struct hub *hub)
+{
+	int64_t held = atomic_load_explicit(&frame_bytes, memory_order_relaxed);
+	return held + (int64_t)(hub->reserved + page_bytes(hub)) > hub->cfg->ws_memory_budget;
+}
+
+static void park(struct hub *hub, struct sub *s)
+{
+	if (s->parked)
+		return;
+	s->parked = 1;
+	s->park_prev = hub->parked_tail;
+	s->park_next = NULL;
+	if (hub->parked_tail)
+		hub->parked_tail->park_next = s;
+	else
+		hub->parked = s;
+	hub->parked_tail = s;
+	hub->nparked++;
+	metrics.replays_parked++;
+}
+
+static void unpark_one(struct hub *hub, struct sub *s)
+{
+	if (!s->parked)
+		return;
+	if (s->park_prev)
+		s->park_prev->park_next = s->park_next;
+	else
+		hub->parked = s->park_next;
+	if (s->park_next)
+		s->park_next->park_prev = s->park_prev;
+	else
+		hub->parked_tail = s->park_prev;
+	s->parked = 0;
+	s->park_prev = s->park_next = NULL;
+	hub->nparked--;
+	metrics.replays_parked--;
+}
 
 struct hub *hub_new(const struct config *cfg, const struct hub_log *log)
 {
@@ -109,7 +164,7 @@ static void fill(struct hub_chan *c)
 	if (c->reading)
 		return;
 	if (c->hub->log.read(c->hub->log.ctx, c->name, c->last_seq, (int)c->hub->cfg->ws_replay_batch,
-			     fill_done, c) == 0)
+			     0, fill_done, c) == 0)
 		c->reading = 1;
 	/* else the periodic catch-up tries again */
 }
@@ -241,13 +296,18 @@ static void page_done(void *arg, struct hub_row *rows, int n, int rc);
  * is half full (ws calls hub_replay_more once it drains). */
 static void page(struct sub *s)
 {
-	if (s->reading || s->live || !ws_has_room(s->conn))
+	if (s->reading || s->live || s->parked || !ws_has_room(s->conn))
 		return;
 	struct hub *hub = s->chan->hub;
+	if (over_budget(hub)) {
+		park(hub, s); /* hub_unpark goes on when memory frees */
+		return;
+	}
 	int rc = hub->log.read(hub->log.ctx, s->chan->name, s->last_seq,
-			       (int)hub->cfg->ws_replay_batch, page_done, s);
+			       (int)hub->cfg->ws_replay_batch, page_bytes(hub), page_done, s);
 	if (rc == 0) {
 		s->reading = 1;
+		hub->reserved += page_bytes(hub);
 		return;
 	}
 	/* The database cannot take the read now: the client resumes later. */
@@ -264,6 +324,9 @@ static void page_done(void *arg, struct hub_row *rows, int n, int rc)
 {
 	struct sub *s = arg;
 	s->reading = 0;
+	struct hub *page_hub = s->dead ? NULL : s->chan->hub;
+	if (page_hub)
+		page_hub->reserved -= page_bytes(page_hub);
 	if (s->dead) {
 		rows_free(rows, n);
 		sub_free(s);
@@ -288,7 +351,7 @@ static void page_done(void *arg, struct hub_row *rows, int n, int rc)
 	rows_free(rows, n);
 	if (stopped)
 		return;
-	if (n < (int)s->chan->hub->cfg->ws_replay_batch && s->last_seq >= s->chan->last_seq) {
+	if (rc == 0 && n < (int)s->chan->hub->cfg->ws_replay_batch && s->last_seq >= s->chan->last_seq) {
 		/* Caught up with the log, which was at or ahead of everything the
 		 * channel had fanned out: live from here, no gap, no duplicate. */
 		s->live = 1;
@@ -296,6 +359,21 @@ static void page_done(void *arg, struct hub_row *rows, int n, int rc)
 		return;
 	}
 	page(s); /* a full page, or events fanned out while this one was read */
+}
+
+int hub_unpark(struct hub *hub)
+{
+	while (hub->parked && !over_budget(hub)) {
+		struct sub *s = hub->parked;
+		unpark_one(hub, s);
+		page(s);
+	}
+	return hub->nparked;
+}
+
+size_t hub_reserved(const struct hub *hub)
+{
+	return hub->reserved;
 }
 
 void hub_replay_more(struct hub *hub, struct sub *list)
@@ -331,10 +409,13 @@ static void sub_remove(struct hub *hub, struct sub *s)
 	c->subs[s->idx] = c->subs[--c->n];
 	c->subs[s->idx]->idx = s->idx;
 	metrics.subscriptions--;
-	if (s->reading)
+	unpark_one(hub, s);
+	if (s->reading) {
 		s->dead = 1; /* page_done frees it */
-	else
+		hub->reserved -= page_bytes(hub); /* its page is no one's */
+	} else {
 		sub_free(s);
+	}
 	if (c->n == 0) {
 		if (hub->log.watch)
 			hub->log.watch(hub->log.ctx, c->name, 0);

@@ -33,8 +33,9 @@ struct hub_row {
 	struct frame *f;
 };
 
-/* rows[0..n) in seq order, or rc < 0 when the read failed. The hub takes
- * the rows' frame references and frees rows. */
+/* rows[0..n) in seq order, or rc < 0 when the read failed; rc 1 when the
+ * page stopped at max_bytes before limit rows (more may follow). The hub
+ * takes the rows' frame references and frees rows. */
 typedef void (*hub_rows_cb)(void *arg, struct hub_row *rows, int n, int rc);
 /* heads[i] is the log head of names[i] (0: no events), or rc < 0. The hub
  * frees names (and each name) and heads. */
@@ -42,10 +43,10 @@ typedef void (*hub_heads_cb)(void *arg, char **names, int64_t *heads, int n, int
 
 /* How the hub reads the log and tells the bus what to watch. */
 struct hub_log {
-	/* Events of ch after `after`, at most limit; done later, on the
-	 * loop. 0, or negative when the read could not be queued (done is not
-	 * called then). */
-	int (*read)(void *ctx, const char *ch, int64_t after, int limit,
+	/* Events of ch after `after`, at most limit rows and (max_bytes > 0)
+	 * about max_bytes of frames; done later, on the loop. 0, or negative
+	 * when the read could not be queued (done is not called then). */
+	int (*read)(void *ctx, const char *ch, int64_t after, int limit, size_t max_bytes,
 		    hub_rows_cb done, void *arg);
 	/* The heads of names (taken); done later, on the loop. 0 or negative. */
 	int (*heads)(void *ctx, char **names, int n, hub_heads_cb done, void *arg);
@@ -74,6 +75,13 @@ int hub_sub_count(const struct sub *list);
 
 /* Called by ws when conn's send queue has room: continues replays. */
 void hub_replay_more(struct hub *hub, struct sub *list);
+
+/* Replays wait (parked) while the frames held and the pages being read
+ * would pass ws_memory_budget. Once a second: resumes parked replays in
+ * order while there is room. The number still parked. */
+int hub_unpark(struct hub *hub);
+/* Bytes reserved for replay pages being read. */
+size_t hub_reserved(const struct hub *hub);
 
 /* An event from the bus (or committed locally). f is borrowed; the hub
  * takes its own references. */

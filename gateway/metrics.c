@@ -1,8 +1,10 @@
 #include "metrics.h"
+#include "frame.h"
 #include "store.h"
 #include <stdlib.h>
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,6 +192,10 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_http_timeouts_total", "Requests whose body did not arrive within http_body_timeout_ms (408).", m->http_timeouts);
 	counter(o, "linli_connections_refused_per_ip_total", "Connections refused because their client address held max_conns_per_ip.", m->conns_refused_per_ip);
 	counter(o, "linli_ws_refused_per_user_total", "WebSockets closed 1008 because their account held ws_max_per_user.", m->ws_refused_per_user);
+	counter(o, "linli_ws_budget_closes_total", "WebSockets closed 1008 because queued frames reached ws_memory_budget.", m->ws_budget_closes);
+	gauge(o, "linli_replays_parked", "Replays waiting for room under ws_memory_budget.", m->replays_parked);
+	gauge(o, "linli_frame_bytes", "Heap bytes of outbound frames alive (queued or being built), each counted once.",
+	      atomic_load_explicit(&frame_bytes, memory_order_relaxed));
 	counter(o, "linli_ws_bytes_sent_total", "WebSocket payload bytes written.", m->bytes_sent);
 	gauge(o, "linli_redis_configured", "1 when a Redis bus is configured.", m->redis_configured);
 	gauge(o, "linli_redis_up", "1 when the Redis publish and subscribe links are connected.", m->redis_up);

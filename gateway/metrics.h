@@ -29,6 +29,8 @@ struct metrics {
 	uint64_t http_timeouts;    /* requests whose body missed http_body_timeout_ms */
 	uint64_t conns_refused_per_ip; /* connections refused: max_conns_per_ip */
 	uint64_t ws_refused_per_user; /* sockets closed: ws_max_per_user */
+	uint64_t ws_budget_closes; /* sockets closed: ws_memory_budget reached */
+	int64_t replays_parked;    /* gauge: replays waiting for memory budget */
 	uint64_t bytes_sent;       /* WebSocket payload bytes written */
 	int redis_configured;      /* 1 when redis_url is set */
 	int redis_up;              /* 1 when both Redis links are connected */

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -144,6 +145,13 @@ static void sweep_cb(uv_timer_t *t)
 {
 	ws_sweep(t->data);
 	http_sweep(t->data);
+	/* Replays parked for memory: stalled queues holding the budget make
+	 * room for them (the most behind first), then they go on. */
+	struct gw *gw = t->data;
+	if (hub_unpark(gw->hub) ||
+	    atomic_load_explicit(&frame_bytes, memory_order_relaxed) > gw->cfg->ws_memory_budget)
+		ws_evict_for_budget(gw, hub_reserved(gw->hub));
+	hub_unpark(gw->hub);
 	pipeline_run_ticks(t->data);
 }
 
@@ -166,6 +174,8 @@ struct log_read {
 	char *ch;                  /* hub_log.read: the channel */
 	int64_t after;
 	int limit;
+	size_t max_bytes, bytes;   /* page cap (0: none), frame bytes so far */
+	int truncated;             /* stopped at max_bytes: more may follow */
 	hub_rows_cb rows_done;
 	struct hub_row *rows;      /* built on the worker, frames included */
 	int n;
@@ -179,8 +189,15 @@ struct log_read {
 static void collect_row(const struct event *ev, void *data)
 {
 	struct log_read *r = data;
+	if (r->truncated)
+		return;
+	if (r->max_bytes && r->n && r->bytes >= r->max_bytes) {
+		r->truncated = 1; /* at least one row per page, so it moves on */
+		return;
+	}
 	r->rows[r->n].seq = ev->seq;
 	r->rows[r->n].f = frame_event(ev);
+	r->bytes += r->rows[r->n].f->len;
 	r->n++;
 }
 
@@ -194,12 +211,12 @@ static void read_run(struct dbpool_job *job, struct store *st)
 static void read_done(struct dbpool_job *job)
 {
 	struct log_read *r = job->data;
-	r->rows_done(r->arg, r->rows, r->n, job->expired ? -ETIMEDOUT : r->rc < 0 ? r->rc : 0);
+	r->rows_done(r->arg, r->rows, r->n, job->expired ? -ETIMEDOUT : r->rc < 0 ? r->rc : r->truncated);
 	free(r->ch);
 	free(r);
 }
 
-static int log_read(void *ctx, const char *ch, int64_t after, int limit,
+static int log_read(void *ctx, const char *ch, int64_t after, int limit, size_t max_bytes,
 		    hub_rows_cb done, void *arg)
 {
 	struct gw *gw = ctx;
@@ -207,6 +224,7 @@ static int log_read(void *ctx, const char *ch, int64_t after, int limit,
 	r->ch = xstrdup(ch);
 	r->after = after;
 	r->limit = limit;
+	r->max_bytes = max_bytes;
 	r->rows_done = done;
 	r->arg = arg;
 	r->job = (struct dbpool_job){ .run = read_run, .done = read_done, .data = r,

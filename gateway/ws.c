@@ -1,5 +1,6 @@
 #include "ws.h"
 #include "dbpool.h"
+#include "frame.h"
 #include "http.h"
 #include "hub.h"
 #include "metrics.h"
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -120,6 +122,21 @@ int ws_send(struct ws_conn *c, struct frame *f)
 		return 0;
 	}
 	int was_empty = c->q.len == 0;
+	if (atomic_load_explicit(&frame_bytes, memory_order_relaxed) >
+	    c->gw->cfg->ws_memory_budget + c->gw->cfg->ws_send_queue_bytes / 2) {
+		/* Every queue together past the process's budget (and the room
+		 * of one replay page in flight): this socket is behind (it
+		 * queues), so it goes; its frames are freed and it resumes with
+		 * since once it reads again. The sweep evicts below this. */
+		metrics.ws_budget_closes++;
+		if (metrics.ws_budget_closes % 1000 == 1)
+			log_warn("ws: queued frames over ws_memory_budget = %lld bytes: closing sockets "
+				 "that are behind with 1008 (linli_ws_budget_closes_total)",
+				 (long long)c->gw->cfg->ws_memory_budget);
+		sendq_clear(&c->q); /* now, so the next socket sees the room it frees */
+		ws_close_later(c, 1008, "server memory budget reached; resume with since", 0);
+		return -ENOBUFS;
+	}
 	if (sendq_push(&c->q, f, (size_t)c->gw->cfg->ws_send_queue_bytes)) {
 		/* A reader this slow would make us hold memory without bound. */
 		metrics.queue_overflows++;
@@ -131,6 +148,38 @@ int ws_send(struct ws_conn *c, struct frame *f)
 	if (was_empty)
 		lws_callback_on_writable(c->wsi);
 	return 0;
+}
+
+static int by_queue_desc(const void *a, const void *b)
+{
+	size_t x = (*(struct ws_conn *const *)a)->q.bytes, y = (*(struct ws_conn *const *)b)->q.bytes;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void ws_evict_for_budget(struct gw *gw, size_t reserved)
+{
+	int64_t page = gw->cfg->ws_send_queue_bytes / 2;
+	int64_t excess = atomic_load_explicit(&frame_bytes, memory_order_relaxed) +
+			 (int64_t)reserved + page - gw->cfg->ws_memory_budget;
+	if (excess <= 0)
+		return;
+	size_t n = 0, cap = 64;
+	struct ws_conn **behind = xmalloc(cap * sizeof *behind);
+	for (struct ws_conn *c = gw->conns; c; c = c->next) {
+		if (c->closing || !c->q.bytes)
+			continue;
+		if (n == cap)
+			behind = xrealloc(behind, (cap *= 2) * sizeof *behind);
+		behind[n++] = c;
+	}
+	qsort(behind, n, sizeof *behind, by_queue_desc);
+	for (size_t i = 0; i < n && excess > 0; i++) {
+		excess -= (int64_t)behind[i]->q.bytes;
+		metrics.ws_budget_closes++;
+		sendq_clear(&behind[i]->q);
+		ws_close_later(behind[i], 1008, "server memory budget reached; resume with since", 0);
+	}
+	free(behind);
 }
 
 int ws_send_text(struct ws_conn *c, const char *text, size_t len)

@@ -59,4 +59,10 @@ struct ws_pss {
 	struct http_txn *txn;       /* HTTP transaction in progress */
 };
 
+/* Closes sockets that are behind, the most behind first, until the frames
+ * held plus reserved bytes (replay pages being read) leave room for one
+ * more page under ws_memory_budget. Each is closed 1008 and resumes with
+ * since. */
+void ws_evict_for_budget(struct gw *gw, size_t reserved);
+
 #endif
