@@ -30,6 +30,7 @@ static const struct ckey keys[] = {
 	I(port, 8080, 0, 65535),
 	S(tls_cert, ""),
 	S(tls_key, ""),
+	I(hsts_max_age_s, 15552000, 0, 2LL * 365 * 86400),
 	I(max_connections, 19000, 16, 1000000),
 	S(trusted_proxies, ""),
 	S(db, "data/linli.db"),

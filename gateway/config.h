@@ -15,6 +15,7 @@ struct config {
 	int64_t port;               /* HTTP + WebSocket port */
 	char *tls_cert;             /* PEM certificate; "" serves plain HTTP */
 	char *tls_key;              /* PEM private key for tls_cert */
+	int64_t hsts_max_age_s;     /* TLS mode: Strict-Transport-Security max-age (0: none) */
 	int64_t max_connections;    /* open sockets at once, HTTP and WS */
 	char *trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
 	/* storage and bus */

@@ -29,6 +29,7 @@ struct http_txn {
 	char *idempotency_key;     /* header value or NULL */
 	char *origin;              /* Origin header or NULL */
 	int cors;                  /* add CORS headers for origin */
+	char host[256];            /* Host header, or "" */
 	char peer[64];             /* client address */
 	int64_t content_length;    /* -1 when absent */
 	struct buf body;           /* collected body */
@@ -243,7 +244,8 @@ static int add_hdr(struct lws *wsi, const char *name, const char *v,
 
 static int write_response(struct lws *wsi, struct http_txn *t)
 {
-	unsigned char hbuf[LWS_PRE + 2048];
+	unsigned char hbuf[LWS_PRE + 4096];
+	char csp[STATIC_CSP_MAX];
 	unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
 	struct resp *r = &t->pr.resp;
 	const char *ctype = r->content_type ? r->content_type : "application/json";
@@ -255,11 +257,20 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 	    add_hdr(wsi, "cache-control:", r->is_static ? "no-cache" : "no-store", &p, end) ||
 	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end))
 		return -1;
+	if (r->is_static)
+		static_csp_for(t->host, csp, sizeof csp);
 	if (r->is_static &&
-	    (add_hdr(wsi, "content-security-policy:", static_csp, &p, end) ||
+	    (add_hdr(wsi, "content-security-policy:", csp, &p, end) ||
 	     add_hdr(wsi, "referrer-policy:", "no-referrer", &p, end) ||
 	     add_hdr(wsi, "x-frame-options:", "DENY", &p, end)))
 		return -1;
+	if (the_gw->cfg->tls_cert[0] && the_gw->cfg->hsts_max_age_s > 0) {
+		/* Browsers that once reached us over TLS never try plain HTTP. */
+		char hsts[48];
+		snprintf(hsts, sizeof hsts, "max-age=%lld", (long long)the_gw->cfg->hsts_max_age_s);
+		if (add_hdr(wsi, "strict-transport-security:", hsts, &p, end))
+			return -1;
+	}
 	if (r->retry_after > 0) {
 		snprintf(v, sizeof v, "%d", r->retry_after);
 		if (add_hdr(wsi, "retry-after:", v, &p, end))
@@ -493,9 +504,10 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		t->pr.idem_too_long = !t->idempotency_key &&
 			lws_hdr_custom_length(wsi, "idempotency-key:", 16) > IDEM_KEY_MAX;
 		t->origin = hdr_dup(wsi, WSI_TOKEN_ORIGIN, 512);
-		char host[256];
-		int hl = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
-		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? host : NULL);
+		int hl = lws_hdr_copy(wsi, t->host, sizeof t->host, WSI_TOKEN_HOST);
+		if (hl <= 0)
+			t->host[0] = '\0';
+		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? t->host : NULL);
 		http_client_addr(gw, wsi, t->peer, sizeof t->peer);
 		t->content_length = -1;
 		if (server_count_client(gw, wsi, t->peer)) {

@@ -11,10 +11,35 @@
 
 #define STATIC_MAX_FILE (8 * 1024 * 1024)
 
-const char static_csp[] =
-	"default-src 'self'; script-src 'self'; style-src 'self'; "
-	"img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; "
-	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/* connect-src: this gateway only. 'self' covers ws: and wss: to the same
+ * host in CSP level 3, but older WebKit (iOS 15 and before) reads it as
+ * http(s) only, so the page's own host is named for ws: and wss: too. */
+#define CSP_HEAD "default-src 'self'; script-src 'self'; style-src 'self'; " \
+		 "img-src 'self' data:; connect-src 'self'"
+#define CSP_TAIL "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+const char static_csp[] = CSP_HEAD CSP_TAIL;
+
+/* A Host header fit to name in a policy: host[:port], no spaces or quotes. */
+static int host_plain(const char *h)
+{
+	size_t n = strlen(h);
+	if (n == 0 || n > 255)
+		return 0;
+	for (; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
+		      *h == '.' || *h == '-' || *h == ':' || *h == '[' || *h == ']'))
+			return 0;
+	return 1;
+}
+
+void static_csp_for(const char *host, char *out, size_t cap)
+{
+	if (host && host_plain(host))
+		snprintf(out, cap, CSP_HEAD " ws://%s wss://%s" CSP_TAIL, host, host);
+	else
+		snprintf(out, cap, "%s", static_csp);
+}
 
 static const struct { const char *ext, *type; } types[] = {
 	{ ".html", "text/html; charset=utf-8" },

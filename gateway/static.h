@@ -12,7 +12,11 @@
  * is not a static file (the caller answers 404 as for any unknown path). */
 int static_serve(const struct config *cfg, const char *path, struct resp *resp);
 
-/* The Content-Security-Policy sent with static files. */
+/* The Content-Security-Policy sent with static files: connections to this
+ * gateway only ('self'); static_csp_for adds ws:// and wss:// for the
+ * request's Host (when it is a plain host[:port]) for older browsers. */
 extern const char static_csp[];
+#define STATIC_CSP_MAX 1024
+void static_csp_for(const char *host, char *out, size_t cap);
 
 #endif

@@ -124,6 +124,7 @@ itest('TLS: HTTPS and WSS on one port with tls_cert/tls_key', async (h, t) => {
 	await h.sub(t, 'register, log in and read /v1/me over HTTPS', async () => {
 		const health = await gw.request('GET', '/healthz');
 		expectStatus(health, 200);
+		assert.equal(health.headers['strict-transport-security'], 'max-age=15552000', 'HSTS in TLS mode (hsts_max_age_s)');
 		const u = await register(gw);
 		assert.equal((await me(gw, u.access)).user.id, u.id);
 		const sock = await h.ws(gw, { token: u.access, label: 'wss' });

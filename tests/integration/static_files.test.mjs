@@ -41,6 +41,13 @@ itest('static mount: app, SDK, types, CSP and no escape from the roots', ENGINE_
 	const csp = index.headers['content-security-policy'];
 	assert.match(csp, /script-src 'self'/);
 	assert.doesNotMatch(csp, /unsafe-inline/);
+	// Connections to this gateway only: not any ws:/wss: host.
+	const connect = /connect-src ([^;]*)/.exec(csp)[1].trim().split(/\s+/);
+	assert.deepEqual(connect, ["'self'", `ws://127.0.0.1:${gw.port}`, `wss://127.0.0.1:${gw.port}`], csp);
+	const odd = await gw.request('GET', '/', { headers: { host: 'evil.example"; script-src *' } });
+	assert.equal(/connect-src ([^;]*)/.exec(odd.headers['content-security-policy'])[1].trim(), "'self'",
+		'a Host that is not a plain host[:port] is not named');
+	assert.equal(index.headers['strict-transport-security'], undefined, 'no HSTS without TLS');
 	assert.equal(index.headers['cache-control'], 'no-cache');
 
 	const js = await gw.request('GET', '/js/app.js');
