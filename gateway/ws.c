@@ -9,6 +9,7 @@
 #include "server.h"
 #include "token.h"
 #include "util.h"
+#include "wsmsg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,11 +38,9 @@ struct ws_conn {
 	int64_t token_exp;         /* expiry of the token that authenticated */
 	struct sub *subs;          /* subscriptions, in subscription order */
 	struct sendq q;            /* outbound frames, bounded in bytes */
-	struct buf rx;             /* reassembly of a fragmented message */
+	struct wsmsg_rx rx;        /* reassembly of a fragmented message */
 	int64_t rate_window_ms;    /* start of the current one-second window */
 	int rate_count;            /* messages in it */
-	int rx_binary;             /* current message is binary: counted, then refused */
-	size_t rx_skipped;         /* bytes of it so far (the size limit holds) */
 	int busy;                  /* a database job for a message is out */
 	struct held *held, *held_tail; /* messages that came meanwhile, in order */
 	int nheld;
@@ -441,81 +440,49 @@ out:
 
 /* --- inbound messages -------------------------------------------------- */
 
-#define REF_MAX 256 /* bytes of a client's `ref`, serialised */
 
 /* Handles one whole client message. Returns 0, or a close code (with
  * c->close_reason) for the caller to close with. */
 static int handle_message(struct ws_conn *c, const char *msg, size_t len)
 {
 	struct gw *gw = c->gw;
-	json_error_t jerr;
-	json_t *j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j || !json_is_object(j)) {
-		send_error(c, "bad_request", j ? "message must be a JSON object"
-						: "message is not valid JSON", NULL);
-		json_decref(j);
-		return 0;
-	}
-	char *ref = NULL;
-	json_t *jref = json_object_get(j, "ref");
-	if (jref) {
-		ref = json_dumps(jref, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (!ref || strlen(ref) > REF_MAX) {
-			free(ref);
-			send_error(c, "bad_request", "ref is too long (256 bytes at most)", NULL);
-			json_decref(j);
-			return 0;
-		}
-	}
-	const char *op = json_string_value(json_object_get(j, "op"));
+	struct wsmsg m;
+	const char *err;
 	int close_code = 0;
-	if (!op) {
-		send_error(c, "bad_request", "op is required and must be a string", ref);
-	} else if (!strcmp(op, "ping")) {
-		send_simple(c, "pong", NULL, ref);
-	} else if (!strcmp(op, "auth")) {
-		const char *tok = json_string_value(json_object_get(j, "token"));
+	if (wsmsg_parse(msg, len, &m, &err)) {
+		send_error(c, "bad_request", err, m.ref);
+	} else if (m.op == WSMSG_PING) {
+		send_simple(c, "pong", NULL, m.ref);
+	} else if (m.op == WSMSG_AUTH) {
 		const char *why;
-		if (!tok)
-			send_error(c, "bad_request", "token is required and must be a string", ref);
-		else if ((close_code = authenticate(c, tok, ref, 0, &why)))
+		if ((close_code = authenticate(c, m.token, m.ref, 0, &why)))
 			c->close_reason = why;
-	} else if (!strcmp(op, "sub") || !strcmp(op, "unsub")) {
-		int is_sub = op[0] == 's';
-		json_t *jch = json_object_get(j, "ch"), *jsince = json_object_get(j, "since");
-		const char *ch = json_string_value(jch);
-		if (!c->who.uid) {
-			send_error(c, "unauthorized", "authenticate first", ref);
-		} else if (!ch || gw->domain->channel_valid(ch)) {
-			send_error(c, "bad_request",
-				   "ch must be a channel name like \"thread:42\"", ref);
-		} else if (!is_sub) {
-			if (hub_unsubscribe(gw->hub, &c->subs, ch))
-				send_error(c, "not_found", "not subscribed to this channel", ref);
-			else
-				send_simple(c, "unsubbed", ch, ref);
-		} else if (jsince && !json_is_null(jsince) &&
-			   (!json_is_integer(jsince) || json_integer_value(jsince) < 0)) {
-			send_error(c, "bad_request", "since must be a non-negative integer", ref);
-		} else if (hub_sub_count(c->subs) >= gw->cfg->ws_max_subs) {
-			send_error(c, "bad_request", "too many subscriptions on this connection", ref);
-		} else {
-			/* Who may subscribe, and where the log stands: on a worker. */
-			struct conn_job *sj = xcalloc(1, sizeof *sj);
-			sj->who = c->who;
-			sj->ch = xstrdup(ch);
-			sj->since = jsince && json_is_integer(jsince) ? json_integer_value(jsince) : -1;
-			sj->ref = ref ? xstrdup(ref) : NULL;
-			if (submit(c, sj, sub_run, sub_done)) {
-				job_free(sj);
-				send_error(c, "unavailable", "server busy; retry", ref);
-			}
-		}
+	} else if (!c->who.uid) {
+		send_error(c, "unauthorized", "authenticate first", m.ref);
+	} else if (!m.ch || gw->domain->channel_valid(m.ch)) {
+		send_error(c, "bad_request", "ch must be a channel name like \"thread:42\"", m.ref);
+	} else if (m.op == WSMSG_UNSUB) {
+		if (hub_unsubscribe(gw->hub, &c->subs, m.ch))
+			send_error(c, "not_found", "not subscribed to this channel", m.ref);
+		else
+			send_simple(c, "unsubbed", m.ch, m.ref);
+	} else if (m.since_bad) {
+		send_error(c, "bad_request", "since must be a non-negative integer", m.ref);
+	} else if (hub_sub_count(c->subs) >= gw->cfg->ws_max_subs) {
+		send_error(c, "bad_request", "too many subscriptions on this connection", m.ref);
 	} else {
-		send_error(c, "bad_request", "unknown op", ref);
+		/* Who may subscribe, and where the log stands: on a worker. */
+		struct conn_job *sj = xcalloc(1, sizeof *sj);
+		sj->who = c->who;
+		sj->ch = xstrdup(m.ch);
+		sj->since = m.since;
+		sj->ref = m.ref ? xstrdup(m.ref) : NULL;
+		if (submit(c, sj, sub_run, sub_done)) {
+			job_free(sj);
+			send_error(c, "unavailable", "server busy; retry", m.ref);
+		}
 	}
-	free(ref);
-	json_decref(j);
+	wsmsg_free(&m);
 	return close_code;
 }
 
@@ -628,7 +595,7 @@ static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
 static void conn_free(struct ws_conn *c)
 {
 	held_free(c);
-	buf_free(&c->rx);
+	wsmsg_rx_free(&c->rx);
 	free(c);
 }
 
@@ -715,35 +682,25 @@ static int close_now(struct ws_conn *c, struct lws *wsi, int code)
 static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t len)
 {
 	struct gw *gw = c->gw;
-	int first = lws_is_first_fragment(wsi), last = lws_is_final_fragment(wsi) &&
-		    !lws_remaining_packet_payload(wsi);
-	if (first && c->rx.len == 0 && c->rx_skipped == 0)
-		c->rx_binary = lws_frame_is_binary(wsi);
-	/* The size and rate limits hold for every message, binary ones too
-	 * (which are then refused): a binary stream is no way around them. */
-	if ((c->rx_binary ? c->rx_skipped : c->rx.len) + len > (size_t)gw->cfg->ws_max_frame) {
+	int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+	int code = 0;
+	switch (wsmsg_rx_feed(&c->rx, in, len, lws_is_first_fragment(wsi), last,
+			      lws_frame_is_binary(wsi), (size_t)gw->cfg->ws_max_frame)) {
+	case WSMSG_MORE:
+		return 0;
+	case WSMSG_TOO_BIG:
 		c->close_reason = "message too big";
 		return close_now(c, wsi, 1009);
-	}
-	int code = 0;
-	if (c->rx_binary) {
-		c->rx_skipped += len;
-		if (!last)
-			return 0;
-		c->rx_binary = 0;
-		c->rx_skipped = 0;
+	case WSMSG_BINARY:
 		code = message_counted(c);
 		if (!code)
 			send_error(c, "bad_request", "binary frames are not supported; send JSON text", NULL);
-		return code ? close_now(c, wsi, code) : 0;
+		break;
+	case WSMSG_TEXT:
+		code = message_in(c, c->rx.text.p ? c->rx.text.p : "", c->rx.text.len);
+		wsmsg_rx_reset(&c->rx, 4096); /* keep idle sockets small */
+		break;
 	}
-	buf_append(&c->rx, in, len);
-	if (!last)
-		return 0;
-	code = message_in(c, c->rx.p ? c->rx.p : "", c->rx.len);
-	if (c->rx.cap > 4096)
-		buf_free(&c->rx); /* keep idle sockets small */
-	c->rx.len = 0;
 	return code ? close_now(c, wsi, code) : 0;
 }
 
