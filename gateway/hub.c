@@ -3,7 +3,6 @@
 #include "map.h"
 #include "metrics.h"
 #include "util.h"
-#include "ws.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +38,7 @@ struct sub {
 struct hub {
 	const struct config *cfg;   /* replay batch size */
 	struct hub_log log;         /* reads, and the bus to tell */
+	struct hub_sink sink;       /* the sockets */
 	struct map chans;           /* name -> struct hub_chan* */
 	int heads_reading;          /* hub_catch_up's read is out */
 	struct sub *parked, *parked_tail; /* replays waiting for budget, in order */
@@ -94,11 +94,13 @@ static void unpark_one(struct hub *hub, struct sub *s)
 	metrics.replays_parked--;
 }
 
-struct hub *hub_new(const struct config *cfg, const struct hub_log *log)
+struct hub *hub_new(const struct config *cfg, const struct hub_log *log,
+		    const struct hub_sink *sink)
 {
 	struct hub *hub = xcalloc(1, sizeof *hub);
 	hub->cfg = cfg;
 	hub->log = *log;
+	hub->sink = *sink;
 	map_init(&hub->chans);
 	return hub;
 }
@@ -133,6 +135,8 @@ static void fan_out(struct hub_chan *c, int64_t seq, struct frame *f)
 {
 	struct sub **subs = c->subs;
 	size_t n = c->n;
+	int (*send)(struct ws_conn *, struct frame *) = c->hub->sink.send;
+	void (*prefetch)(const struct ws_conn *, int) = c->hub->sink.prefetch;
 	for (size_t i = 0; i < n; i++) {
 		/* Each delivery is a system call; while it runs, the memory the
 		 * next ones touch is fetched (thousands of subscriptions do not fit
@@ -140,15 +144,15 @@ static void fan_out(struct hub_chan *c, int64_t seq, struct frame *f)
 		 * ahead (its pointer is cached by then), lws's one ahead. */
 		if (i + 3 < n)
 			__builtin_prefetch(subs[i + 3]);
-		if (i + 2 < n)
-			ws_prefetch(subs[i + 2]->conn);
-		if (i + 1 < n)
-			ws_prefetch_lws(subs[i + 1]->conn);
+		if (prefetch && i + 2 < n)
+			prefetch(subs[i + 2]->conn, 1);
+		if (prefetch && i + 1 < n)
+			prefetch(subs[i + 1]->conn, 2);
 		struct sub *s = subs[i];
 		if (!s->live || seq <= s->last_seq)
 			continue;
 		s->last_seq = seq;
-		if (ws_send(s->conn, f) == 0)
+		if (send(s->conn, f) == 0)
 			metrics.events_delivered++;
 	}
 	if (seq > c->last_seq)
@@ -286,7 +290,7 @@ static void send_subbed(struct sub *s)
 		s->ref = NULL;
 	}
 	buf_puts(&b, "}");
-	ws_send_text(s->conn, b.p, b.len);
+	s->chan->hub->sink.send_text(s->conn, b.p, b.len);
 	buf_free(&b);
 }
 
@@ -296,9 +300,9 @@ static void page_done(void *arg, struct hub_row *rows, int n, int rc);
  * is half full (ws calls hub_replay_more once it drains). */
 static void page(struct sub *s)
 {
-	if (s->reading || s->live || s->parked || !ws_has_room(s->conn))
-		return;
 	struct hub *hub = s->chan->hub;
+	if (s->reading || s->live || s->parked || !hub->sink.has_room(s->conn))
+		return;
 	if (over_budget(hub)) {
 		park(hub, s); /* hub_unpark goes on when memory frees */
 		return;
@@ -311,7 +315,7 @@ static void page(struct sub *s)
 		return;
 	}
 	/* The database cannot take the read now: the client resumes later. */
-	ws_close_later(s->conn, 1011, "event log unavailable, resume later", 0);
+	hub->sink.close(s->conn, 1011, "event log unavailable, resume later");
 }
 
 static void sub_free(struct sub *s)
@@ -334,14 +338,14 @@ static void page_done(void *arg, struct hub_row *rows, int n, int rc)
 	}
 	if (rc < 0) {
 		rows_free(rows, n);
-		ws_close_later(s->conn, 1011, "event log unavailable, resume later", 0);
+		page_hub->sink.close(s->conn, 1011, "event log unavailable, resume later");
 		return;
 	}
 	int stopped = 0;
 	for (int i = 0; i < n && !stopped; i++) {
 		if (rows[i].seq <= s->last_seq)
 			continue;
-		if (!ws_has_room(s->conn) || ws_send(s->conn, rows[i].f)) {
+		if (!page_hub->sink.has_room(s->conn) || page_hub->sink.send(s->conn, rows[i].f)) {
 			stopped = 1; /* the rest waits until the queue drains */
 			break;
 		}
@@ -378,9 +382,8 @@ size_t hub_reserved(const struct hub *hub)
 
 void hub_replay_more(struct hub *hub, struct sub *list)
 {
-	(void)hub;
 	for (struct sub *s = list; s; s = s->conn_next) {
-		if (!ws_has_room(s->conn))
+		if (!hub->sink.has_room(s->conn))
 			return;
 		page(s);
 	}
@@ -489,7 +492,7 @@ void hub_subscribe(struct hub *hub, struct ws_conn *conn, struct sub **list,
 		buf_puts(&b, "{\"op\":\"reset\",\"ch\":");
 		buf_json_str(&b, ch);
 		buf_puts(&b, "}");
-		ws_send_text(conn, b.p, b.len);
+		hub->sink.send_text(conn, b.p, b.len);
 		buf_free(&b);
 		since = -1;
 	}

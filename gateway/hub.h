@@ -14,7 +14,11 @@
  *   - a channel filling a gap ignores arriving events (the log has them:
  *     publication follows commit) and reads again if one went past it;
  *   - a subscription or channel removed meanwhile is freed when its read
- *     comes back. */
+ *     comes back.
+ *
+ * A leaf: it is handed its two sides at start, the log (hub_log: the
+ * server's reads) and the sockets (hub_sink: ws.c's queues), and knows
+ * neither's internals; tests/unit/test_hub.c drives it with fakes. */
 #ifndef LINLI_HUB_H
 #define LINLI_HUB_H
 
@@ -55,7 +59,27 @@ struct hub_log {
 	void *ctx;
 };
 
-struct hub *hub_new(const struct config *cfg, const struct hub_log *log);
+/* Where deliveries go: the sockets' side (ws.c's ws_hub_sink). A socket
+ * is opaque to the hub. */
+struct hub_sink {
+	/* Queues f for conn (taking a reference): 0, or negative when conn
+	 * is closing or its queue overflowed (its owner then closes it and
+	 * unsubscribes it). */
+	int (*send)(struct ws_conn *conn, struct frame *f);
+	/* The same for a control message (subbed, reset) of len bytes. */
+	int (*send_text)(struct ws_conn *conn, const char *text, size_t len);
+	/* May a replay queue more for conn now? (Under half its queue.) */
+	int (*has_room)(const struct ws_conn *conn);
+	/* Closes conn with a WebSocket close code, at its owner's next safe
+	 * point (the hub's subscriptions of it are then removed). */
+	void (*close)(struct ws_conn *conn, int code, const char *reason);
+	/* Cache hints for the fan-out loop (may be NULL): level 1 loads
+	 * conn's own state, level 2 what it points to. */
+	void (*prefetch)(const struct ws_conn *conn, int level);
+};
+
+struct hub *hub_new(const struct config *cfg, const struct hub_log *log,
+		    const struct hub_sink *sink);
 /* Every subscription must be gone (sockets closed) before this; reads
  * still out are the server's to finish first (dbpool_stop). */
 void hub_free(struct hub *hub);

@@ -13,6 +13,7 @@
 #include "store.h"
 #include "token.h"
 #include "util.h"
+#include "ws.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -277,7 +278,7 @@ static int serve(struct config *cfg)
 	}
 	struct hub_log log = server_hub_log;
 	log.ctx = &gw;
-	gw.hub = hub_new(cfg, &log);
+	gw.hub = hub_new(cfg, &log, &ws_hub_sink);
 	if (cfg->redis_url[0]) {
 		if (bus_redis_new(&loop, gw.hub, cfg, &gw.bus, err, sizeof err)) {
 			fprintf(stderr, "linli-gateway: %s\n", err);

@@ -868,3 +868,23 @@ void ws_close_all(struct gw *gw)
 	for (struct ws_conn *c = gw->conns; c; c = c->next)
 		ws_close_later(c, 1001, "server going away", 1);
 }
+
+/* --- the hub's side of the sockets ------------------------------------------ */
+
+static void sink_close(struct ws_conn *c, int code, const char *reason)
+{
+	ws_close_later(c, code, reason, 0);
+}
+
+static void sink_prefetch(const struct ws_conn *c, int level)
+{
+	if (level == 1)
+		ws_prefetch(c);
+	else
+		ws_prefetch_lws(c);
+}
+
+const struct hub_sink ws_hub_sink = {
+	.send = ws_send, .send_text = ws_send_text, .has_room = ws_has_room,
+	.close = sink_close, .prefetch = sink_prefetch,
+};

@@ -16,6 +16,7 @@
 struct gw;
 struct ws_conn;
 struct lws;
+struct hub_sink;
 
 /* Queues f (taking a reference). 0; -ENOBUFS when the queue would exceed
  * its limit (the socket is then scheduled to close with 1008); -EPIPE when
@@ -64,5 +65,8 @@ struct ws_pss {
  * more page under ws_memory_budget. Each is closed 1008 and resumes with
  * since. */
 void ws_evict_for_budget(struct gw *gw, size_t reserved);
+
+/* The sockets as the hub sees them (hub.h): main hands it to hub_new. */
+extern const struct hub_sink ws_hub_sink;
 
 #endif
