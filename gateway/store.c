@@ -179,12 +179,19 @@ void store_bind_int_or_null(struct store_stmt *s, int i, int64_t v)
 		store_bind_null(s, i);
 }
 
+/* A failure outside the request: the database unreachable or busy, or its
+ * disk full. The client is told 503 and retries. */
+static int transient(int rc)
+{
+	return rc == -ENOTCONN || rc == -EBUSY || rc == -ENOSPC;
+}
+
 int store_step(struct store_stmt *s)
 {
 	int rc = s->st->drv->step(s);
 	if (rc < 0 && s->st->in_txn && !s->st->txn_error)
 		s->st->txn_error = rc; /* the transaction can no longer commit */
-	if (rc == -ENOTCONN || rc == -EBUSY)
+	if (transient(rc))
 		s->st->transient++;
 	return rc;
 }
@@ -240,7 +247,7 @@ static int exec_quiet(struct store *st, const char *sql)
 {
 	char e[256];
 	int rc = st->drv->exec(st, sql, e, sizeof e);
-	if (rc == -ENOTCONN || rc == -EBUSY)
+	if (transient(rc))
 		st->transient++;
 	else if (rc)
 		log_warn("store: %s: %s", sql, e);
@@ -254,7 +261,7 @@ int store_begin(struct store *st)
 		return -EINVAL;
 	}
 	int rc = st->drv->begin(st);
-	if (rc == -ENOTCONN || rc == -EBUSY)
+	if (transient(rc))
 		st->transient++;
 	if (rc)
 		return rc;

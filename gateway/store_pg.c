@@ -170,6 +170,12 @@ static int failure(struct pg_store *q, PGresult *res, const char *sql)
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03") ||
 	    !strcmp(state, "57014"))
 		return -EBUSY; /* serialization, deadlock, lock or statement time-out */
+	if (!strncmp(state, "53", 2)) {
+		/* insufficient resources: disk full (53100), out of memory or
+		 * connections; outside the request (503). */
+		log_warn("store: PostgreSQL %s: %s", state, PQresultErrorMessage(res));
+		return -ENOSPC;
+	}
 	log_warn("store: PostgreSQL %s: %s in: %s", state, PQresultErrorMessage(res), sql);
 	return -EIO;
 }

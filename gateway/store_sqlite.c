@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,15 @@ struct sq_stmt {
 #define SQ(st) ((struct sq_store *)(st))
 #define SS(s) (((struct sq_stmt *)(s))->s)
 
+/* Says so at most once a minute: every write fails alike meanwhile. */
+static void disk_full_warn(const char *file)
+{
+	static _Atomic int64_t last_ms;
+	int64_t now = util_now_ms(), was = atomic_load(&last_ms);
+	if (now - was >= 60000 && atomic_compare_exchange_strong(&last_ms, &was, now))
+		log_warn("store: the disk of %s is full: writes answer 503 until space is freed", file);
+}
+
 static int exec(struct store *st, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
@@ -34,7 +44,9 @@ static int exec(struct store *st, const char *sql, char *err, size_t errlen)
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
-		return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : -EIO;
+		if (rc == SQLITE_FULL)
+			disk_full_warn(sqlite3_db_filename(SQ(st)->db, "main"));
+		return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : rc == SQLITE_FULL ? -ENOSPC : -EIO;
 	}
 	return 0;
 }
@@ -96,6 +108,10 @@ static int sq_step(struct store_stmt *s)
 	int ext = sqlite3_extended_errcode(db);
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		return -EBUSY;
+	if (rc == SQLITE_FULL) {
+		disk_full_warn(sqlite3_db_filename(db, "main"));
+		return -ENOSPC; /* the disk: outside the request (503) */
+	}
 	if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return -EEXIST;
 	log_warn("store: %s: %s", sqlite3_errmsg(db), sqlite3_sql(SS(s)));
