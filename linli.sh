@@ -3,7 +3,7 @@
 #   ./linli.sh run    install what is missing, build, serve on :8080
 #   ./linli.sh test   install, build (plain, ASan/UBSan, TSan), run every test
 # Other commands: install, build, bench, bench-forums, bench-help, bench-posts
-# (docs/benchmarks.md).
+# (docs/benchmarks.md), fuzz [SECONDS] (each libFuzzer target; docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -16,7 +16,8 @@ DEBS=(build-essential cmake pkg-config git ca-certificates
       libsqlite3-dev libpq-dev libssl-dev libjansson-dev libcmocka-dev
       libcurl4-openssl-dev redis-server openssl curl sqlite3
       postgresql-15 postgresql-client-15 haproxy
-      chromium fonts-wqy-zenhei)
+      chromium fonts-wqy-zenhei
+      clang-14 libclang-rt-14-dev)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -43,6 +44,11 @@ build() {  # build DIR [cmake args...]
   cmake --build "$dir" -j"$(nproc)" -- --no-print-directory >/dev/null
 }
 
+# libFuzzer targets with ASan and UBSan (clang: libFuzzer is clang's).
+build_fuzz() {
+  CC=clang-14 build build-fuzz -DLINLI_FUZZ=ON -DLINLI_TESTS=OFF
+}
+
 cmd=${1:-run}
 shift || true
 case "$cmd" in
@@ -60,7 +66,13 @@ case "$cmd" in
     build build
     build build-asan -DLINLI_SANITIZE=ON
     build build-tsan -DLINLI_TSAN=ON -DLINLI_TESTS=ON
+    build_fuzz
     exec tests/run-all.sh "$@"
+    ;;
+  fuzz)
+    install_deps
+    build_fuzz
+    exec tests/fuzz/run.sh "$@"
     ;;
   bench)
     install_deps

@@ -185,6 +185,13 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -errno;
 	}
+	int rc = config_load_stream(cfg, f, path, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err, size_t errlen)
+{
 	char line[4096];
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof line, f)) {
@@ -221,7 +228,6 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 			break;
 		}
 	}
-	fclose(f);
 	return rc;
 }
 

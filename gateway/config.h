@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct config {
 	/* network */
@@ -101,6 +102,8 @@ void config_defaults(struct config *cfg);
 /* Reads FILE over the current values. 0 on success; otherwise a negative
  * code and a message naming the line, the key and what was expected. */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+/* The same from an open stream; path names it in messages. */
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err, size_t errlen);
 
 /* Sets one key from text, as the file would; same error convention. */
 int config_set(struct config *cfg, const char *key, const char *value,

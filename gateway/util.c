@@ -286,7 +286,7 @@ void util_bigrams(const char *text, struct buf *out)
 		}
 		const char *cur = (const char *)start;
 		if (len == 1 && c >= 'A' && c <= 'Z')
-			cur = "abcdefghijklmnopqrstuvwxyz" + (c - 'A');
+			cur = &"abcdefghijklmnopqrstuvwxyz"[c - 'A'];
 		if (run) {
 			buf_append(out, prev, prev_len);
 			buf_append(out, cur, len);
