@@ -152,10 +152,14 @@ static const struct hub_sink fake_sink = {
 };
 
 static struct config cfg;
+static int cfg_set;
 
 static struct hub *setup_hub(int batch)
 {
+	if (cfg_set)
+		config_free(&cfg);
 	config_defaults(&cfg);
+	cfg_set = 1;
 	cfg.ws_replay_batch = batch;
 	nreads = 0;
 	logst.head = 0;
@@ -455,6 +459,14 @@ static void a_parked_replay_that_unsubscribes_is_forgotten(void **state)
 	hub_free(hub);
 }
 
+static int free_config(void **state)
+{
+	(void)state;
+	if (cfg_set)
+		config_free(&cfg);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,5 +482,5 @@ int main(void)
 		cmocka_unit_test(an_event_past_a_running_fill_is_read_too),
 		cmocka_unit_test(a_parked_replay_that_unsubscribes_is_forgotten),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, free_config);
 }
