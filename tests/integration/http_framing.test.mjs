@@ -89,7 +89,7 @@ itest('chunked bodies get 411; a POST without a length is answered and closed, n
 });
 
 itest('Expect: 100-continue gets 100 Continue, then the answer; a body too large gets 413 at once', ENGINE_NEUTRAL, async (h) => {
-	const gw = await h.gateway({ config: { http_max_body: 1024 } });
+	const gw = await h.gateway({ config: { http_max_body: 1024, http_linger_ms: 300 } });
 	const r = await new Promise((resolve, reject) => {
 		const sock = net.connect(gw.port, '127.0.0.1');
 		let text = '';

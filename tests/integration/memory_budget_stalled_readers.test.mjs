@@ -8,8 +8,8 @@ import { itest, ENGINE_NEUTRAL, poll, RawSocket, assertContiguous } from './lib/
 
 const BUDGET = 4 * 1024 * 1024;
 const QUEUE = 2 * 1024 * 1024;   // a replay fills half of it: 1 MiB per socket
-const EVENTS = 600, EVENT_BYTES = 10000;
-const STALLED = 8;               // unbounded: ~8 MiB of frames
+const EVENTS = 400, EVENT_BYTES = 10000;
+const STALLED = 6;               // unbounded: ~6 MiB of frames
 
 itest('stalled replays across many sockets stay under ws_memory_budget; the closed ones resume', { ...ENGINE_NEUTRAL, timeout: 120000 }, async (h) => {
 	const gw = await h.gateway({ config: { ws_memory_budget: BUDGET, ws_send_queue_bytes: QUEUE, max_conns_per_ip: 1000 } });

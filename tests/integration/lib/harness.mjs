@@ -38,7 +38,7 @@ if (ENGINE === 'postgres' && !PG_URL)
 	throw new Error('LINLI_TEST_ENGINE=postgres needs LINLI_TEST_PG_URL (a cluster; see tests/pg-cluster.sh)');
 // Options for a test the database engine plays no part in (sockets, frames,
 // the password work queue): it runs in the SQLite passes only, which keeps
-// the suite's four integration passes within its time.
+// the suite's integration passes within its time.
 export const ENGINE_NEUTRAL = { skip: ENGINE !== 'sqlite' && 'engine-neutral: runs in the SQLite passes' };
 
 // The URL of database `name` on the test cluster.
