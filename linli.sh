@@ -2,8 +2,9 @@
 # Linli developer entry point. On a fresh Debian 12 machine:
 #   ./linli.sh run    install what is missing, build, serve on :8080
 #   ./linli.sh test   install, build (plain, ASan/UBSan, TSan), run every test
-# Other commands: install, build, bench, bench-forums, bench-help, bench-posts
-# (docs/benchmarks.md), fuzz [SECONDS] (each libFuzzer target; docs/fuzzing.md).
+# Other commands: install, build, bench, bench-forums, bench-help, bench-posts,
+# bench-stalled (docs/benchmarks.md), fuzz [SECONDS] (each libFuzzer target;
+# docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -88,6 +89,12 @@ case "$cmd" in
     install_deps
     build build
     exec node tests/bench/help.mjs "$@"
+    ;;
+  bench-stalled)
+    install_deps
+    build build
+    ulimit -n 65536 2>/dev/null || true
+    exec node tests/bench/stalled.mjs "$@"
     ;;
   bench-posts)
     install_deps
