@@ -354,7 +354,6 @@ static int refuse_lingering(struct lws *wsi, struct http_txn *t, int status,
 	if (write_response(wsi, t))
 		return -1;
 	t->discard = 1;
-	t->ready = 0;
 	wait_until(t, util_now_ms() + the_gw->cfg->http_linger_ms);
 	return 0;
 }
@@ -376,10 +375,9 @@ static int framing_refused(struct lws *wsi, struct http_txn *t, enum http_method
 			 lws_hdr_copy_fragment(wsi, cl + 20, 4, WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) < 0;
 		for (int i = 0; ok && i < n; i++)
 			ok = cl[i] >= '0' && cl[i] <= '9';
-		if (!ok)
+		/* 18 digits at most: always in range. */
+		if (!ok || util_parse_i64(cl, &t->content_length))
 			msg = "Content-Length must be given once, as digits only";
-		else if (util_parse_i64(cl, &t->content_length))
-			msg = "Content-Length is out of range";
 	}
 	if (!msg && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
 		status = 411;

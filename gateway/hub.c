@@ -72,8 +72,7 @@ static void park(struct hub *hub, struct sub *s)
 	else
 		hub->parked = s;
 	hub->parked_tail = s;
-	hub->nparked++;
-	metrics.replays_parked++;
+	metrics.replays_parked = ++hub->nparked;
 }
 
 static void unpark_one(struct hub *hub, struct sub *s)
@@ -90,8 +89,7 @@ static void unpark_one(struct hub *hub, struct sub *s)
 		hub->parked_tail = s->park_prev;
 	s->parked = 0;
 	s->park_prev = s->park_next = NULL;
-	hub->nparked--;
-	metrics.replays_parked--;
+	metrics.replays_parked = --hub->nparked;
 }
 
 struct hub *hub_new(const struct config *cfg, const struct hub_log *log,

@@ -141,18 +141,28 @@ static int cmd_mint_token(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* The arguments of a command taking one flag with a value: 0 (*value
+ * set, or left as it was when the flag is absent), or -1 after saying
+ * which argument is not understood. */
+static int one_flag(const char *cmd, const char *flag, int argc, char **argv, const char **value)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], flag) && i + 1 < argc) {
+			*value = argv[++i];
+		} else {
+			fprintf(stderr, "%s: unknown argument \"%s\"\n", cmd, argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* create-admin --phone PHONE: the first admin, password from stdin. */
 static int cmd_create_admin(struct config *cfg, int argc, char **argv)
 {
 	const char *phone_in = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--phone") && i + 1 < argc) {
-			phone_in = argv[++i];
-		} else {
-			fprintf(stderr, "create-admin: unknown argument \"%s\"\n", argv[i]);
-			return 2;
-		}
-	}
+	if (one_flag("create-admin", "--phone", argc, argv, &phone_in))
+		return 2;
 	char phone[PHONE_LEN + 1];
 	if (!phone_in || users_phone_normalise(phone_in, phone)) {
 		fprintf(stderr, "create-admin: --phone must be a mainland mobile number\n");
@@ -207,14 +217,8 @@ static int cmd_create_admin(struct config *cfg, int argc, char **argv)
 static int cmd_backup(struct config *cfg, int argc, char **argv)
 {
 	const char *to = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--to") && i + 1 < argc) {
-			to = argv[++i];
-		} else {
-			fprintf(stderr, "backup: unknown argument \"%s\"\n", argv[i]);
-			return 2;
-		}
-	}
+	if (one_flag("backup", "--to", argc, argv, &to))
+		return 2;
 	if (!to || !*to) {
 		fprintf(stderr, "backup: --to FILE is required\n");
 		return 2;

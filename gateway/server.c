@@ -93,14 +93,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		lws_get_peer_simple(wsi, peer, sizeof peer);
 		if (!gw || (gw->proxies && proxies_trusted(gw->proxies, peer)))
 			return 0;
-		if (peers_add(gw->peers, wsi, peer, gw->cfg->max_conns_per_ip) == -EBUSY) {
-			if (metrics.conns_refused_per_ip++ % 1000 == 0)
-				log_warn("%s holds max_conns_per_ip = %lld connections: closing new ones "
-					 "(linli_connections_refused_per_ip_total counts them)",
-					 peer, (long long)gw->cfg->max_conns_per_ip);
-			return 1;
-		}
-		return 0;
+		return server_count_client(gw, wsi, peer) ? 1 : 0;
 	}
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (gw) {
@@ -460,7 +453,10 @@ int server_count_client(struct gw *gw, struct lws *wsi, const char *client)
 	if (peers_has(gw->peers, wsi))
 		return 0;
 	if (peers_add(gw->peers, wsi, client, gw->cfg->max_conns_per_ip) == -EBUSY) {
-		metrics.conns_refused_per_ip++;
+		if (metrics.conns_refused_per_ip++ % 1000 == 0)
+			log_warn("%s holds max_conns_per_ip = %lld connections: refusing new ones "
+				 "(linli_connections_refused_per_ip_total counts them)",
+				 client, (long long)gw->cfg->max_conns_per_ip);
 		return -EBUSY;
 	}
 	return 0;

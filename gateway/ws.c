@@ -103,6 +103,18 @@ int ws_has_room(const struct ws_conn *c)
 	return c->q.bytes < (size_t)c->gw->cfg->ws_send_queue_bytes / 2;
 }
 
+/* Closes c (it is behind) for ws_memory_budget: 1008, and its queue
+ * dropped now, so the next socket sees the room it frees. */
+static void close_for_budget(struct ws_conn *c)
+{
+	if (metrics.ws_budget_closes++ % 1000 == 0)
+		log_warn("ws: queued frames over ws_memory_budget = %lld bytes: closing sockets "
+			 "that are behind with 1008 (linli_ws_budget_closes_total)",
+			 (long long)c->gw->cfg->ws_memory_budget);
+	sendq_clear(&c->q);
+	ws_close_later(c, 1008, "server memory budget reached; resume with since", 0);
+}
+
 int ws_send(struct ws_conn *c, struct frame *f)
 {
 	if (c->closing || !c->wsi)
@@ -127,13 +139,7 @@ int ws_send(struct ws_conn *c, struct frame *f)
 		 * of one replay page in flight): this socket is behind (it
 		 * queues), so it goes; its frames are freed and it resumes with
 		 * since once it reads again. The sweep evicts below this. */
-		metrics.ws_budget_closes++;
-		if (metrics.ws_budget_closes % 1000 == 1)
-			log_warn("ws: queued frames over ws_memory_budget = %lld bytes: closing sockets "
-				 "that are behind with 1008 (linli_ws_budget_closes_total)",
-				 (long long)c->gw->cfg->ws_memory_budget);
-		sendq_clear(&c->q); /* now, so the next socket sees the room it frees */
-		ws_close_later(c, 1008, "server memory budget reached; resume with since", 0);
+		close_for_budget(c);
 		return -ENOBUFS;
 	}
 	if (sendq_push(&c->q, f, (size_t)c->gw->cfg->ws_send_queue_bytes)) {
@@ -174,9 +180,7 @@ void ws_evict_for_budget(struct gw *gw, size_t reserved)
 	qsort(behind, n, sizeof *behind, by_queue_desc);
 	for (size_t i = 0; i < n && excess > 0; i++) {
 		excess -= (int64_t)behind[i]->q.bytes;
-		metrics.ws_budget_closes++;
-		sendq_clear(&behind[i]->q);
-		ws_close_later(behind[i], 1008, "server memory budget reached; resume with since", 0);
+		close_for_budget(behind[i]);
 	}
 	free(behind);
 }

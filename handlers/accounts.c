@@ -92,6 +92,12 @@ static int64_t lock_remaining(struct store *st, const char *key)
 	return left > 0 ? (left + 999) / 1000 : 0;
 }
 
+/* The login_failures key of the caller's address. */
+static void ip_key(const struct req *req, char *out, size_t cap)
+{
+	snprintf(out, cap, "ip:%s", req->peer);
+}
+
 /* 0, or the 429 with Retry-After while key (or key2, may be NULL) is
  * locked out. */
 static int locked_out(struct req *req, struct resp *resp, const char *key, const char *key2)
@@ -313,7 +319,7 @@ void accounts_register(struct req *req, struct resp *resp)
 	 * counts against the address as a failed login does, and a locked
 	 * address is refused before the lookup. */
 	char key[80];
-	snprintf(key, sizeof key, "ip:%s", req->peer);
+	ip_key(req, key, sizeof key);
 	if (locked_out(req, resp, NULL, key))
 		goto out;
 	if (phone_taken(req->st, phone)) {
@@ -385,7 +391,7 @@ void accounts_login(struct req *req, struct resp *resp)
 	pw = json_string_value(pv);
 	struct pw_job *j = xcalloc(1, sizeof *j);
 	snprintf(j->phone_key, sizeof j->phone_key, "phone:%s", phone);
-	snprintf(j->ip_key, sizeof j->ip_key, "ip:%s", req->peer);
+	ip_key(req, j->ip_key, sizeof j->ip_key);
 	if (locked_out(req, resp, j->phone_key, j->ip_key)) {
 		free(j);
 		goto out;

@@ -33,13 +33,12 @@ itest('SIGKILL during 1,000 concurrent mixed writes, three times: acknowledged w
 		for (let i = 0; i < 40; i++) helps.push(await createHelp(gw, asker, A.id, { title: `第${round}轮求助${i}` }));
 
 		const acked = { posts: [], votes: new Map(), claims: [], reports: [] };
-		let done = 0, killed = false;
+		let done = 0, killed = false, reached;
 		const killAt = 100 + Math.floor(Math.random() * 600);
-		const killing = (async () => {
-			while (done < killAt) await new Promise((r) => setTimeout(r, 5));
+		const killing = new Promise((r) => { reached = r; }).then(async () => {
 			killed = true;
 			await gw.kill();
-		})();
+		});
 		const one = async (c, ci, i) => {
 			const kind = (ci + i) % 4;
 			const key = `chaos-${round}-${ci}-${i}`;
@@ -52,7 +51,7 @@ itest('SIGKILL during 1,000 concurrent mixed writes, three times: acknowledged w
 			try {
 				r = await gw.request(req[0], req[1], { token: c.access, body: req[2], headers: { 'Idempotency-Key': key }, timeoutMs: 5000 });
 			} catch { return; } // killed under it: unknown outcome
-			done++;
+			if (++done === killAt) reached(); // the kill lands among writes in flight
 			if (r.status >= 500) return;
 			if (kind === 0 && r.status === 201) acked.posts.push(key);
 			if (kind === 1 && r.status === 200) acked.votes.set(c.id, true);
@@ -62,6 +61,7 @@ itest('SIGKILL during 1,000 concurrent mixed writes, three times: acknowledged w
 		await Promise.all(clients.map(async (c, ci) => {
 			for (let i = 0; i < WRITES && !killed; i++) await one(c, ci, i);
 		}));
+		reached(); // in case fewer than killAt were answered
 		await killing;
 		t.diagnostic(`round ${round}: killed after ${done} answers; ${acked.posts.length} posts, ${acked.votes.size} votes, ${acked.claims.length} claims, ${acked.reports.length} reports acknowledged`);
 		await gw.start();

@@ -7,12 +7,18 @@
 import assert from 'node:assert/strict';
 import { itest, assertContiguous, poll, sql } from './lib/harness.mjs';
 
-itest('behind HAProxy: a gateway killed under its subscriber; the phone resumes on the other, nothing missed', async (h) => {
+// Gateways A (127.0.0.2) and B (127.0.0.3) on one database and one Redis,
+// HAProxy in front, and an admin token.
+async function twoBehindProxy(h) {
 	const redis = await h.redis();
 	const a = await h.gateway({ name: 'A', host: '127.0.0.2', redis });
 	const b = await h.gateway({ name: 'B', host: '127.0.0.3', redis, db: a.db, dir: a.dir });
 	const proxy = await h.haproxy([a, b]);
-	const admin = await h.mint(a, 1, { admin: true });
+	return { redis, a, b, proxy, admin: await h.mint(a, 1, { admin: true }) };
+}
+
+itest('behind HAProxy: a gateway killed under its subscriber; the phone resumes on the other, nothing missed', async (h) => {
+	const { a, b, proxy, admin } = await twoBehindProxy(h);
 	const ch = 'thread:4242';
 
 	const phone = await h.subscriber(proxy, admin, ch, { since: 0, label: 'phone, first socket' });
@@ -57,11 +63,7 @@ itest('behind HAProxy: a gateway killed under its subscriber; the phone resumes 
 });
 
 itest('behind HAProxy: a Redis outage keeps the gateways in rotation (writes go on); /readyz still says 503', async (h) => {
-	const redis = await h.redis();
-	const a = await h.gateway({ name: 'A', host: '127.0.0.2', redis });
-	const b = await h.gateway({ name: 'B', host: '127.0.0.3', redis, db: a.db, dir: a.dir });
-	const proxy = await h.haproxy([a, b]);
-	const admin = await h.mint(a, 1, { admin: true });
+	const { redis, a, b, proxy, admin } = await twoBehindProxy(h);
 	await redis.kill();
 	// HAProxy has checked each gateway three times since, and got 503.
 	const checked = async (g) => (await g.metric('linli_http_requests_total{route="GET /readyz",status="503"}')) || 0;

@@ -166,16 +166,31 @@ static struct hub *setup_hub(int batch)
 	return hub_new(&cfg, &fake_log, &fake_sink);
 }
 
-/* Appends events up to seq to the log and, when live, hands each to the
+/* The bus brings event seq (already in the log, or not yet). */
+static void arrive(struct hub *hub, int64_t seq)
+{
+	struct frame *f = event_frame(seq);
+	hub_deliver(hub, "thread:1", seq, f);
+	frame_unref(f);
+}
+
+/* Appends events up to seq to the log and, when live, hands seq to the
  * hub as the bus would. */
 static void commit(struct hub *hub, int64_t seq, int deliver)
 {
 	logst.head = seq;
-	if (deliver) {
-		struct frame *f = event_frame(seq);
-		hub_deliver(hub, "thread:1", seq, f);
-		frame_unref(f);
-	}
+	if (deliver)
+		arrive(hub, seq);
+}
+
+/* Frames held elsewhere take the whole memory budget (pages of 2 KiB);
+ * the caller gives them back with frame_unref. */
+static struct frame *spend_budget(void)
+{
+	static char big[20000];
+	cfg.ws_send_queue_bytes = 4096;
+	cfg.ws_memory_budget = frame_bytes + 16384;
+	return frame_new(big, sizeof big);
 }
 
 /* c's event seqs in order; control messages appear as 0 (subbed) or -1. */
@@ -233,14 +248,11 @@ static void gap_fill_on_out_of_order_arrival(void **state)
 	/* 5 arrives before 4 (another gateway's publish overtook): the hub
 	 * reads the log from 3; 4 arriving meanwhile is taken from the log. */
 	logst.head = 5;
-	struct frame *f5 = event_frame(5), *f4 = event_frame(4);
-	hub_deliver(hub, "thread:1", 5, f5);
-	hub_deliver(hub, "thread:1", 4, f4);
+	arrive(hub, 5);
+	arrive(hub, 4);
 	assert_int_equal(nreads, 1);
 	answer_all();
-	hub_deliver(hub, "thread:1", 5, f5); /* a late duplicate (own echo) */
-	frame_unref(f4);
-	frame_unref(f5);
+	arrive(hub, 5); /* a late duplicate (own echo) */
 	commit(hub, 6, 1);
 	const int64_t want[] = { 0, 4, 5, 6 };
 	assert_seqs(&c, want, 4);
@@ -314,9 +326,7 @@ static void unsubscribe_while_a_page_is_out(void **state)
 	assert_seqs(&other, want, 2);
 	/* The channel itself goes while its read is out. */
 	logst.head = 9;
-	struct frame *f9 = event_frame(9);
-	hub_deliver(hub, "thread:1", 9, f9); /* a gap: a fill read goes out */
-	frame_unref(f9);
+	arrive(hub, 9); /* a gap: a fill read goes out */
 	assert_int_equal(nreads, 1);
 	hub_unsubscribe_all(hub, &other.subs);
 	answer_all();
@@ -345,13 +355,9 @@ static void replays_park_past_the_memory_budget(void **state)
 {
 	(void)state;
 	struct hub *hub = setup_hub(4);
-	cfg.ws_send_queue_bytes = 4096;       /* a page: 2 KiB */
-	cfg.ws_memory_budget = frame_bytes + 16384;
 	struct ws_conn c = { .room = 1 };
 	commit(hub, 3, 0);
-	/* Frames held elsewhere take the budget. */
-	static char big[20000];
-	struct frame *hog = frame_new(big, sizeof big);
+	struct frame *hog = spend_budget();
 	hub_subscribe(hub, &c, &c.subs, "thread:1", 0, NULL, 3, 0);
 	assert_int_equal(nreads, 1); /* only the new channel's catch-up */
 	answer_all();
@@ -404,11 +410,8 @@ static void a_late_subscriber_gets_nothing_before_its_head(void **state)
 	 * late one subscribes live at head 5. */
 	logst.head = 5;
 	hub_subscribe(hub, &late, &late.subs, "thread:1", -1, NULL, 5, 0);
-	struct frame *f4 = event_frame(4), *f5 = event_frame(5);
-	hub_deliver(hub, "thread:1", 4, f4);
-	hub_deliver(hub, "thread:1", 5, f5);
-	frame_unref(f4);
-	frame_unref(f5);
+	arrive(hub, 4);
+	arrive(hub, 5);
 	commit(hub, 6, 1);
 	const int64_t want_early[] = { 0, 4, 5, 6 }, want_late[] = { 0, 6 };
 	assert_seqs(&early, want_early, 4);
@@ -427,9 +430,7 @@ static void an_event_past_a_running_fill_is_read_too(void **state)
 	hub_subscribe(hub, &c, &c.subs, "thread:1", -1, NULL, 3, 0);
 	answer_all();
 	logst.head = 5;
-	struct frame *f5 = event_frame(5);
-	hub_deliver(hub, "thread:1", 5, f5); /* gap: the fill reads up to 5 */
-	frame_unref(f5);
+	arrive(hub, 5); /* gap: the fill reads up to 5 */
 	commit(hub, 6, 1);                  /* arrives while the fill is out */
 	answer_all();
 	const int64_t want[] = { 0, 4, 5, 6 };
@@ -442,10 +443,7 @@ static void a_parked_replay_that_unsubscribes_is_forgotten(void **state)
 {
 	(void)state;
 	struct hub *hub = setup_hub(4);
-	cfg.ws_send_queue_bytes = 4096;
-	cfg.ws_memory_budget = frame_bytes + 16384;
-	static char big[20000];
-	struct frame *hog = frame_new(big, sizeof big);
+	struct frame *hog = spend_budget();
 	struct ws_conn c = { .room = 1 };
 	commit(hub, 3, 0);
 	hub_subscribe(hub, &c, &c.subs, "thread:1", 0, NULL, 3, 0);
