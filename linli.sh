@@ -15,10 +15,11 @@ ROOT=$PWD
 DEBS=(build-essential cmake pkg-config git ca-certificates
       libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
       libsqlite3-dev libpq-dev libssl-dev libjansson-dev libcmocka-dev
-      libcurl4-openssl-dev redis-server openssl curl sqlite3
+      libcurl4-openssl-dev libmaxminddb-dev redis-server openssl curl sqlite3
       postgresql-15 postgresql-client-15 haproxy
       chromium fonts-wqy-zenhei
-      clang-14 libclang-rt-14-dev)
+      clang-14 libclang-rt-14-dev
+      libmaxmind-db-writer-perl)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -35,6 +35,8 @@ struct principal {
 
 /* An event appended inside the handler's transaction, published after
  * commit. Strings owned by the request. */
+struct sms_msg;
+
 struct api_event {
 	struct event ev;          /* ch/type/data point into owned copies */
 	int64_t community_id;     /* stored with it (< 0: none) */
@@ -53,6 +55,11 @@ struct req {
 	size_t body_len;
 	const char *idempotency_key;  /* header value or NULL */
 	const char *peer;             /* client address, for per-address limits */
+	const char *user_agent;       /* User-Agent header (at most 512 bytes) or NULL */
+	char ip_region[64];           /* api_ip_region's answer, once looked up */
+	int ip_region_state;          /* 0 not looked up, 1 found, -1 none */
+	struct sms_msg *sms;          /* codes to hand to the SMS relay after
+				       * the answer (api_sms_queue) */
 	struct principal who;         /* the caller */
 	int auth_error;               /* 0, or -EINVAL/-EKEYEXPIRED for a bad token */
 	struct store *st;             /* the database: this worker's connection */
@@ -110,6 +117,10 @@ struct api_domain {
 	 * a store error. */
 	int (*load_principal)(struct store *st, int64_t uid, int64_t sid,
 			      struct principal *out);
+	/* May the caller make this write at all (a verified phone, a current
+	 * consent...)? Called before every request's handler other than GET;
+	 * 0, or the answer is set. May be NULL. */
+	int (*admit)(struct req *req, struct resp *resp);
 	/* A well-formed channel name? 0 or -EINVAL. */
 	int (*channel_valid)(const char *ch);
 	/* May who subscribe to ch? 0; -EPERM with *why (static text); or a
@@ -228,6 +239,32 @@ json_t *api_list(json_t *items, int limit, int64_t last_id);
  * gateways a member connected to another one counts as offline here (the
  * push worker asks Redis before sending). */
 int api_user_live(const struct req *req, int64_t uid);
+
+/* --- verification codes (SMS) ------------------------------------------------- */
+
+/* Reserves room for one code in the SMS relay's queue, before the
+ * transaction that stores it: 0, or -EBUSY when sms_queue_max wait (the
+ * caller answers 503). Every reservation ends in api_sms_queue or
+ * api_sms_release. */
+int api_sms_reserve(struct req *req);
+/* After commit: the code goes to the relay (or the log) once the request
+ * is answered; delivery is its row id (X-Linli-Delivery). */
+void api_sms_queue(struct req *req, int64_t delivery, const char *phone, const char *code,
+		   const char *purpose, int64_t expires_at);
+/* The transaction failed: gives the reservation back. */
+void api_sms_release(struct req *req);
+
+/* HMAC-SHA256 of msg under a key derived from the server secret and
+ * label: a keyed hash (verification codes) no database reader can invert
+ * without the secret. */
+void api_mac(const struct req *req, const char *label, const void *msg, size_t len,
+	     unsigned char out[32]);
+
+/* IP属地 of the caller's address (after trusted_proxies), from
+ * ip_region_db: a province for mainland China, else a country, in
+ * Chinese; NULL when unknown or no database is configured. Looked up once
+ * per request. */
+const char *api_ip_region(struct req *req);
 
 /* Characters (code points) in a UTF-8 string. */
 size_t api_chars(const char *s);

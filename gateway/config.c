@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ctype { C_INT, C_STR };
+enum ctype { C_INT, C_STR, C_BOOL };
 
 /* One row per key: where it lives in struct config, its default and range.
  * The defaults here and in config/linli.conf must agree (a unit test checks
@@ -24,6 +24,7 @@ struct ckey {
 
 #define I(n, d, lo, hi) { #n, C_INT, offsetof(struct config, n), d, lo, hi, NULL }
 #define S(n, d) { #n, C_STR, offsetof(struct config, n), 0, 0, 0, d }
+#define B(n, d) { #n, C_BOOL, offsetof(struct config, n), d, 0, 1, NULL }
 
 static const struct ckey keys[] = {
 	S(listen, ""),
@@ -97,6 +98,19 @@ static const struct ckey keys[] = {
 	I(push_retry_min_ms, 1000, 10, 3600000),
 	I(push_retry_max_ms, 300000, 10, 86400000),
 	I(push_max_age_s, 86400, 1, 30 * 86400),
+	S(sms_relay_url, ""),
+	S(sms_relay_secret, ""),
+	I(sms_timeout_ms, 5000, 100, 60000),
+	I(sms_queue_max, 1000, 1, 1000000),
+	I(sms_code_ttl_s, 300, 60, 3600),
+	I(sms_resend_s, 60, 1, 3600),
+	I(sms_per_phone_per_day, 10, 1, 1000),
+	I(sms_per_ip_per_hour, 20, 1, 1000000),
+	B(require_verified_phone, 0),
+	S(privacy_policy_version, ""),
+	I(account_deletion_grace_days, 15, 0, 15),
+	I(export_per_user_per_day, 10, 1, 1000),
+	S(ip_region_db, ""),
 	I(shutdown_grace_ms, 2000, 0, 60000),
 	S(log_level, "info"),
 	S(web_root, "clients/web"),
@@ -121,7 +135,7 @@ void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].type == C_INT)
+		if (keys[i].type != C_STR)
 			*int_at(cfg, &keys[i]) = keys[i].def_int;
 		else
 			*str_at(cfg, &keys[i]) = xstrdup(keys[i].def_str);
@@ -150,6 +164,18 @@ int config_set(struct config *cfg, const char *key, const char *value,
 			return 0;
 		}
 		int64_t v;
+		if (k->type == C_BOOL) {
+			if (!strcmp(value, "true") || !strcmp(value, "1")) {
+				*int_at(cfg, k) = 1;
+			} else if (!strcmp(value, "false") || !strcmp(value, "0")) {
+				*int_at(cfg, k) = 0;
+			} else {
+				snprintf(err, errlen, "%s: expected true or false, got \"%s\"",
+					 key, value);
+				return -EINVAL;
+			}
+			return 0;
+		}
 		if (util_parse_i64(value, &v)) {
 			snprintf(err, errlen, "%s: expected a whole number, got \"%s\"",
 				 key, value);
@@ -231,6 +257,24 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
 	return rc;
 }
 
+/* A relay's URL and secret (push, sms): both or neither, http(s), a
+ * secret the relay can check signatures with. */
+static int relay_keys_check(const char *what, const char *url, const char *secret,
+			    char *err, size_t errlen)
+{
+	if (url[0] && strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+		snprintf(err, errlen, "%s_relay_url: expected http://... or https://..., got \"%s\"",
+			 what, url);
+		return -EINVAL;
+	}
+	if (url[0] && strlen(secret) < 16) {
+		snprintf(err, errlen, "%s_relay_secret: at least 16 characters are required "
+			 "when %s_relay_url is set (the relay checks the signature with it)", what, what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int config_validate(const struct config *cfg, char *err, size_t errlen)
 {
 	if (!!cfg->tls_cert[0] != !!cfg->tls_key[0]) {
@@ -250,17 +294,10 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "redis_reconnect_min_ms must not exceed redis_reconnect_max_ms");
 		return -EINVAL;
 	}
-	if (cfg->push_relay_url[0] && strncmp(cfg->push_relay_url, "http://", 7) &&
-	    strncmp(cfg->push_relay_url, "https://", 8)) {
-		snprintf(err, errlen, "push_relay_url: expected http://... or https://..., got \"%s\"",
-			 cfg->push_relay_url);
+	if (relay_keys_check("push", cfg->push_relay_url, cfg->push_relay_secret, err, errlen))
 		return -EINVAL;
-	}
-	if (cfg->push_relay_url[0] && strlen(cfg->push_relay_secret) < 16) {
-		snprintf(err, errlen, "push_relay_secret: at least 16 characters are required "
-			 "when push_relay_url is set (the relay checks the signature with it)");
+	if (relay_keys_check("sms", cfg->sms_relay_url, cfg->sms_relay_secret, err, errlen))
 		return -EINVAL;
-	}
 	if (cfg->push_retry_min_ms > cfg->push_retry_max_ms) {
 		snprintf(err, errlen, "push_retry_min_ms must not exceed push_retry_max_ms");
 		return -EINVAL;

@@ -85,6 +85,20 @@ struct config {
 	int64_t push_retry_min_ms;  /* first retry delay, doubled each time */
 	int64_t push_retry_max_ms;  /* longest retry delay */
 	int64_t push_max_age_s;     /* give up on a push this old */
+	/* verified phones and personal information */
+	char *sms_relay_url;        /* the operator's SMS bridge; "" = codes to the log */
+	char *sms_relay_secret;     /* HMAC key the SMS relay verifies */
+	int64_t sms_timeout_ms;     /* one POST to the SMS relay */
+	int64_t sms_queue_max;      /* codes waiting for the relay, then 503 */
+	int64_t sms_code_ttl_s;     /* a code is valid this long */
+	int64_t sms_resend_s;       /* one code per phone per this many seconds */
+	int64_t sms_per_phone_per_day; /* codes per phone per 24 h */
+	int64_t sms_per_ip_per_hour; /* codes asked from one address per hour */
+	int64_t require_verified_phone; /* 1: writes need a phone proven by a code */
+	char *privacy_policy_version; /* "" = no consent asked */
+	int64_t account_deletion_grace_days; /* 注销 takes effect this much later */
+	int64_t export_per_user_per_day; /* GET /v1/me/export per member per day */
+	char *ip_region_db;         /* MaxMind-format database for IP属地; "" = none */
 	char *web_root;             /* the web app's files, served at / */
 	char *web_sdk_root;         /* the JS SDK's sources, served at /sdk/ */
 	int64_t post_edit_window_s; /* authors may edit a post this long */

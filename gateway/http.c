@@ -27,6 +27,7 @@ struct http_txn {
 	char *query;               /* "a=1&b=2" or NULL */
 	char *authorization;       /* header value or NULL */
 	char *idempotency_key;     /* header value or NULL */
+	char *user_agent;          /* header value or NULL */
 	char *origin;              /* Origin header or NULL */
 	int cors;                  /* add CORS headers for origin */
 	char host[256];            /* Host header, or "" */
@@ -178,6 +179,7 @@ static void txn_free(struct http_txn *t)
 	free(t->query);
 	free(t->authorization);
 	free(t->idempotency_key);
+	free(t->user_agent);
 	free(t->origin);
 	buf_free(&t->body);
 	free(t);
@@ -471,6 +473,7 @@ static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 	req->body = t->body.p ? t->body.p : "";
 	req->body_len = t->body.len;
 	req->idempotency_key = t->idempotency_key;
+	req->user_agent = t->user_agent;
 	req->peer = t->peer;
 	pr->authorization = t->authorization;
 	pr->answer = answered;
@@ -502,6 +505,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		t->pr.idem_too_long = !t->idempotency_key &&
 			lws_hdr_custom_length(wsi, "idempotency-key:", 16) > IDEM_KEY_MAX;
 		t->origin = hdr_dup(wsi, WSI_TOKEN_ORIGIN, 512);
+		t->user_agent = hdr_dup(wsi, WSI_TOKEN_HTTP_USER_AGENT, 512);
 		int hl = lws_hdr_copy(wsi, t->host, sizeof t->host, WSI_TOKEN_HOST);
 		if (hl <= 0)
 			t->host[0] = '\0';

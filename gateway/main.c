@@ -10,6 +10,8 @@
 #include "peers.h"
 #include "proxies.h"
 #include "push.h"
+#include "region.h"
+#include "sms.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -271,6 +273,12 @@ static int serve(struct config *cfg)
 		fprintf(stderr, "linli-gateway: cannot read or create the token secret\n");
 		return 1;
 	}
+	if (region_open(cfg->ip_region_db, err, sizeof err)) {
+		fprintf(stderr, "linli-gateway: %s\n", err);
+		return 1;
+	}
+	if (cfg->ip_region_db[0])
+		log_info("ip_region_db: %s", cfg->ip_region_db);
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	uv_loop_configure(&loop, UV_METRICS_IDLE_TIME); /* linli_loop_busy_seconds */
@@ -298,6 +306,7 @@ static int serve(struct config *cfg)
 		return 1;
 	}
 	gw.push = push_start(&loop, gw.pool, cfg, gw.bus);
+	gw.sms = sms_start(&loop, cfg);
 	if (cfg->web_root[0] && access(cfg->web_root, R_OK | X_OK))
 		log_warn("web_root \"%s\" is not a readable folder (run from the repository, "
 			 "or set an absolute path): the web app is not served", cfg->web_root);
@@ -310,6 +319,8 @@ static int serve(struct config *cfg)
 	lws_context_destroy(gw.lws); /* finishes the teardown begun in grace_cb */
 	bus_free(gw.bus);
 	push_free(gw.push);
+	sms_free(gw.sms);
+	region_close();
 	dbpool_free(gw.pool);
 	ratelimit_free(&gw.limits);
 	proxies_free(gw.proxies);

@@ -205,6 +205,8 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_push_outbox_added_total", "Notifications queued for the push relay.", m->push_outbox_added);
 	counter(o, "linli_push_delivered_total", "Pushes the relay accepted (2xx).", m->push_delivered);
 	counter(o, "linli_push_failures_total", "Push attempts that failed (retried or not).", m->push_failures);
+	counter(o, "linli_sms_delivered_total", "Verification codes the SMS relay accepted (2xx).", m->sms_delivered);
+	counter(o, "linli_sms_failures_total", "SMS relay attempts that failed (retried or not).", m->sms_failures);
 	counter(o, "linli_push_expired_total", "Pushes given up after push_max_age_s.", m->push_expired);
 	counter(o, "linli_push_skipped_live_total", "Pushes not sent: the member was live on a gateway (Redis).", m->push_skipped_live);
 	counter(o, "linli_offloaded_total", "Large transactions run at a lower thread priority.", m->offloaded);

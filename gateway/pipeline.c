@@ -5,7 +5,9 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "router.h"
+#include "region.h"
 #include "server.h"
+#include "sms.h"
 #include "static.h"
 #include "token.h"
 #include "util.h"
@@ -17,6 +19,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #define IDEM_TTL_MS (24LL * 3600 * 1000)   /* the contract's 24 h */
 
@@ -346,6 +351,15 @@ static int limit_writes(struct gw *gw, struct pipeline_req *pr)
 			      gw->cfg->rate_writes_per_ip, 60);
 }
 
+/* The domain's say on writes: 0 to go on, or the answer is set. */
+static int admit(struct gw *gw, struct pipeline_req *pr)
+{
+	struct req *req = &pr->req;
+	if (req->method == HTTP_GET || req->method == HTTP_OPTIONS || !gw->domain->admit)
+		return 0;
+	return gw->domain->admit(req, &pr->resp);
+}
+
 static void run_step(struct dbpool_job *job, struct store *st)
 {
 	struct pipeline_req *pr = job->data;
@@ -355,7 +369,7 @@ static void run_step(struct dbpool_job *job, struct store *st)
 	if (pr->stage == STAGE_DEFERRED_DONE) {
 		pr->deferred = 0;
 		pr->done_cb(req, &pr->resp, pr->work_data);
-	} else if (load_caller(gw, pr) == 0 && limit_writes(gw, pr) == 0 &&
+	} else if (load_caller(gw, pr) == 0 && admit(gw, pr) == 0 && limit_writes(gw, pr) == 0 &&
 		   !(idem_applies(req) && idem_lookup(pr))) {
 		pr->rt->handler(req, &pr->resp);
 	}
@@ -412,6 +426,17 @@ static void hash_done(uv_work_t *w, int status)
 	submit_step(the_gw, pr, STAGE_DEFERRED_DONE); /* accepted: never refused */
 }
 
+/* The codes a request committed go to the SMS relay. */
+static void send_codes(struct gw *gw, struct req *req)
+{
+	while (req->sms) {
+		struct sms_msg *m = req->sms;
+		req->sms = m->next;
+		m->next = NULL;
+		sms_send(gw->sms, m);
+	}
+}
+
 static void step_done(struct dbpool_job *job)
 {
 	struct pipeline_req *pr = job->data;
@@ -440,6 +465,7 @@ static void step_done(struct dbpool_job *job)
 		metrics.db_unavailable++;
 	}
 	publish(gw, req);
+	send_codes(gw, req);
 	if (req->revoked_sid)
 		ws_close_session(gw, req->revoked_sid);
 	pr->answer(pr);
@@ -522,6 +548,11 @@ void pipeline_req_release(struct pipeline_req *pr)
 	api_events_free(pr->req.pending);
 	api_events_free(pr->req.committed);
 	pr->req.pending = pr->req.pending_last = pr->req.committed = NULL;
+	while (pr->req.sms) {
+		struct sms_msg *m = pr->req.sms;
+		pr->req.sms = m->next;
+		sms_cancel(m);
+	}
 	free(pr->resp.body);
 	pr->resp.body = NULL;
 }
@@ -679,4 +710,50 @@ int64_t api_sign_access(const struct req *req, int64_t uid, int64_t sid,
 				  .exp = util_now_ms() / 1000 + req->cfg->token_ttl_s };
 	token_sign(the_gw->secret, &c, out);
 	return c.exp;
+}
+
+/* --- verification codes, keyed hashes, regions ------------------------------------------------- */
+
+int api_sms_reserve(struct req *req)
+{
+	return sms_reserve(req->cfg);
+}
+
+void api_sms_release(struct req *req)
+{
+	(void)req;
+	sms_release();
+}
+
+void api_sms_queue(struct req *req, int64_t delivery, const char *phone, const char *code,
+		   const char *purpose, int64_t expires_at)
+{
+	struct sms_msg *m = xcalloc(1, sizeof *m);
+	m->delivery = delivery;
+	snprintf(m->phone, sizeof m->phone, "%s", phone);
+	snprintf(m->code, sizeof m->code, "%s", code);
+	snprintf(m->purpose, sizeof m->purpose, "%s", purpose);
+	m->expires_at = expires_at;
+	m->next = req->sms;
+	req->sms = m;
+}
+
+void api_mac(const struct req *req, const char *label, const void *msg, size_t len,
+	     unsigned char out[32])
+{
+	(void)req;
+	unsigned char key[32];
+	unsigned int n = 0;
+	HMAC(EVP_sha256(), the_gw->secret, sizeof the_gw->secret, (const unsigned char *)label,
+	     strlen(label), key, &n);
+	HMAC(EVP_sha256(), key, sizeof key, msg, len, out, &n);
+	OPENSSL_cleanse(key, sizeof key);
+}
+
+const char *api_ip_region(struct req *req)
+{
+	if (!req->ip_region_state)
+		req->ip_region_state = region_lookup(req->peer, req->ip_region,
+						     sizeof req->ip_region) ? -1 : 1;
+	return req->ip_region_state > 0 ? req->ip_region : NULL;
 }

@@ -2,6 +2,7 @@
 #include "bus.h"
 #include "dbpool.h"
 #include "metrics.h"
+#include "relay.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -10,9 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #define PUSH_POLL_MS 250
 #define PUSH_BATCH 64 /* outbox rows looked at per poll */
@@ -40,7 +38,7 @@ struct push_job {
 	char *body;
 	long status;                 /* HTTP status, 0 when none came */
 	int live;                    /* not sent: the member was live (Redis) */
-	char err[CURL_ERROR_SIZE];
+	char err[RELAY_ERR_MAX];
 	struct push_job *next;       /* in outcomes, or a poll's list */
 };
 
@@ -55,72 +53,13 @@ struct poll_job {
 	int expired;                 /* out: rows given up (metrics) */
 };
 
-void push_sign(const char *secret, long long t, const char *body, size_t len,
-	       char *out, size_t cap)
-{
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	char prefix[32];
-	int plen = snprintf(prefix, sizeof prefix, "%lld.", t);
-	unsigned char *msg = xmalloc((size_t)plen + len);
-	memcpy(msg, prefix, (size_t)plen);
-	memcpy(msg + plen, body, len);
-	HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)plen + len, mac, &maclen);
-	free(msg);
-	int n = snprintf(out, cap, "t=%lld,v1=", t);
-	for (unsigned int i = 0; i < maclen && (size_t)n + 2 < cap; i++)
-		n += snprintf(out + n, cap - (size_t)n, "%02x", mac[i]);
-}
-
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *data)
-{
-	(void)ptr;
-	(void)data;
-	return size * nmemb;
-}
-
 /* Thread pool: one POST. Touches only the job and the (read-only) config. */
 static void post_cb(uv_work_t *w)
 {
 	struct push_job *j = w->data;
 	const struct config *cfg = j->p->cfg;
-	size_t len = strlen(j->body);
-	char sig[160], h1[64], h2[64], h3[200];
-	push_sign(cfg->push_relay_secret, (long long)(util_now_ms() / 1000), j->body, len,
-		  sig, sizeof sig);
-	snprintf(h1, sizeof h1, "X-Linli-Delivery: %" PRId64, j->id);
-	snprintf(h2, sizeof h2, "X-Linli-Attempt: %" PRId64, j->attempt);
-	snprintf(h3, sizeof h3, "X-Linli-Signature: %s", sig);
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, h1);
-	hdrs = curl_slist_append(hdrs, h2);
-	hdrs = curl_slist_append(hdrs, h3);
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	CURL *c = curl_easy_init();
-	if (!c || !hdrs) {
-		snprintf(j->err, sizeof j->err, "out of memory");
-		goto out;
-	}
-	j->err[0] = 0;
-	curl_easy_setopt(c, CURLOPT_URL, cfg->push_relay_url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->push_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->push_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->err);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "linli-gateway");
-	CURLcode rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->status);
-	else if (!j->err[0])
-		snprintf(j->err, sizeof j->err, "%s", curl_easy_strerror(rc));
-out:
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
+	j->status = relay_post(cfg->push_relay_url, cfg->push_relay_secret, cfg->push_timeout_ms,
+			       j->id, j->attempt, j->body, j->err);
 }
 
 static void set_state(struct store *st, int64_t id, const char *state, const char *error)
@@ -138,16 +77,9 @@ static void set_state(struct store *st, int64_t id, const char *state, const cha
 static void retry_later(struct store *st, const struct config *cfg, const struct push_job *j,
 			const char *error)
 {
-	/* retry_min * 2^(attempt-1), capped, with up to 25% jitter; never past
-	 * the give-up age, where the next poll expires the row. */
-	int64_t wait = cfg->push_retry_min_ms;
-	for (int64_t i = 1; i < j->attempt && wait < cfg->push_retry_max_ms; i++)
-		wait *= 2;
-	if (wait > cfg->push_retry_max_ms)
-		wait = cfg->push_retry_max_ms;
-	uint32_t r;
-	RAND_bytes((unsigned char *)&r, sizeof r);
-	wait -= (int64_t)(r % (uint32_t)(wait / 4 + 1));
+	/* Backoff after this attempt, never past the give-up age, where the
+	 * next poll expires the row. */
+	int64_t wait = relay_backoff(j->attempt + 1, cfg->push_retry_min_ms, cfg->push_retry_max_ms);
 	int64_t next = util_now_ms() + wait, deadline = j->created_at + cfg->push_max_age_s * 1000;
 	struct store_stmt *s = store_prepare(st,
 		"UPDATE push_outbox SET next_at = ?2, last_error = ?3 WHERE id = ?1 AND state = 'pending'");
@@ -163,17 +95,10 @@ static void job_free(struct push_job *j)
 	free(j);
 }
 
-/* 1 when the relay's answer is final for a failure (a 4xx other than 408
- * and 429: it refused the message). */
-static int refused(long status)
-{
-	return status >= 400 && status < 500 && status != 408 && status != 429;
-}
-
 /* On a worker: writes the outcome of one attempt. */
 static void record(struct store *st, const struct config *cfg, struct push_job *j)
 {
-	char error[CURL_ERROR_SIZE + 32];
+	char error[RELAY_ERR_MAX + 32];
 	if (j->live) {
 		set_state(st, j->id, "dropped", "the member was live on a gateway");
 	} else if (j->status >= 200 && j->status < 300) {
@@ -184,7 +109,7 @@ static void record(struct store *st, const struct config *cfg, struct push_job *
 			snprintf(error, sizeof error, "relay answered %ld", j->status);
 		else
 			snprintf(error, sizeof error, "%s", j->err);
-		if (refused(j->status)) {
+		if (relay_refused(j->status)) {
 			set_state(st, j->id, "failed", error);
 			log_warn("push %" PRId64 ": %s; not retried", j->id, error);
 		} else {

@@ -10,14 +10,11 @@
  * push_max_age_s. The rows live in SQLite, so a restart resumes them.
  * Delivery is at least once: the relay deduplicates by X-Linli-Delivery.
  *
- * The request:
- *   POST {push_relay_url}
- *   Content-Type: application/json
- *   X-Linli-Delivery: <outbox id>       X-Linli-Attempt: <1, 2, ...>
- *   X-Linli-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+ * The request (signed and sent as gateway/relay.h says, X-Linli-Delivery
+ * the outbox id):
  *   {"delivery":7,"user_id":3,"devices":[{"platform":"ios","token":".."}],
  *    "notification":{"id":..,"type":..,"data":{..},"created_at":..}}
- * Any 2xx is delivered; 408, 429, 5xx and network errors are retried. */
+ */
 #ifndef LINLI_PUSH_H
 #define LINLI_PUSH_H
 
@@ -42,9 +39,5 @@ struct push *push_start(uv_loop_t *loop, struct dbpool *pool, const struct confi
 void push_stop(struct push *p);
 /* After the loop has ended. */
 void push_free(struct push *p);
-
-/* The signature header value for body at unix time t (exposed for tests). */
-void push_sign(const char *secret, long long t, const char *body, size_t len,
-	       char *out, size_t cap);
 
 #endif

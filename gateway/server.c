@@ -6,6 +6,7 @@
 #include "pipeline.h"
 #include "proxies.h"
 #include "push.h"
+#include "sms.h"
 #include "util.h"
 #include "ws.h"
 
@@ -443,6 +444,7 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->sig_int, NULL);
 	uv_close((uv_handle_t *)&gw->sig_hup, NULL);
 	push_stop(gw->push);
+	sms_stop(gw->sms);
 	/* Jobs still out finish (their answers have nowhere to go), then
 	 * what they committed is published, then the bus closes. */
 	dbpool_stop(gw->pool, pool_closed, gw);

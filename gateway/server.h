@@ -62,6 +62,7 @@ struct gw {
 	uint64_t turn_idle_ns;        /* libuv's idle time then */
 	int64_t turn_cpu_us;          /* the loop thread's CPU time then */
 	struct push *push;            /* the push relay worker, or NULL */
+	struct sms *sms;              /* the SMS relay's sender */
 	struct api_event *pubq, *pubq_tail; /* committed, not yet published */
 	uv_idle_t pub_idle;           /* publishes the rest on the next turns */
 };

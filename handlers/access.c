@@ -15,7 +15,7 @@ int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 	struct store_stmt *s = store_prepare(st,
 		"SELECT u.is_admin, ?2 = 0 OR EXISTS (SELECT 1 FROM sessions s "
 		"  WHERE s.id = ?2 AND s.user_id = u.id AND s.revoked_at IS NULL) "
-		"FROM users u WHERE u.id = ?1");
+		"FROM users u WHERE u.id = ?1 AND u.deleted_at IS NULL");
 	store_bind_int(s, 1, uid);
 	store_bind_int(s, 2, sid);
 	int rc = store_step(s), live = 0;
@@ -31,6 +31,55 @@ int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 	if (!live) {
 		memset(out, 0, sizeof *out);
 		return -EKEYREVOKED;
+	}
+	return 0;
+}
+
+/* Routes a member may write to before verifying or consenting. */
+static int exempt(const struct req *req, int *verify_only)
+{
+	static const char *const always[] = {
+		"/v1/auth/", "/v1/me/consent", "/v1/me/cancel-deletion", "/v1/notifications/read",
+	};
+	*verify_only = 0;
+	for (size_t i = 0; i < sizeof always / sizeof *always; i++)
+		if (!strncmp(req->route, always[i], strlen(always[i])))
+			return 1;
+	if ((req->method == HTTP_DELETE && !strcmp(req->route, "/v1/me")) ||
+	    (req->method == HTTP_DELETE && !strcmp(req->route, "/v1/devices/{id}")))
+		return 1;
+	/* Verifying needs no prior verification, but it is processing of
+	 * personal data: under a new policy, consent comes first. */
+	*verify_only = !strcmp(req->route, "/v1/me/verify") || !strcmp(req->route, "/v1/me/phone");
+	return 0;
+}
+
+int access_admit(struct req *req, struct resp *resp)
+{
+	const struct config *cfg = req->cfg;
+	const char *policy = cfg->privacy_policy_version;
+	int verify_only;
+	if (!req->who.uid || req->who.is_admin || (!cfg->require_verified_phone && !policy[0]) ||
+	    exempt(req, &verify_only))
+		return 0;
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT phone_verified_at IS NOT NULL, consent_version FROM users WHERE id = ?");
+	store_bind_int(s, 1, req->who.uid);
+	int verified = 1, consented = 1;
+	if (store_step(s) == STORE_ROW) {
+		verified = (int)store_col_int(s, 0);
+		consented = !policy[0] || (store_col_text(s, 1) && !strcmp(store_col_text(s, 1), policy));
+	}
+	store_done(s);
+	if (!consented) {
+		api_error_reason(resp, 403, "forbidden", "the privacy policy changed: read it and agree "
+				 "(POST /v1/me/consent) before writing", "consent_required");
+		return -EPERM;
+	}
+	if (cfg->require_verified_phone && !verified && !verify_only) {
+		api_error_reason(resp, 403, "forbidden", "verify your phone number with an SMS code "
+				 "before writing", "phone_unverified");
+		return -EPERM;
 	}
 	return 0;
 }

@@ -14,6 +14,13 @@
 /* Loads the caller for user id uid and session sid (0: a token minted by
  * an operator, no session): 0, -ENOENT for an unknown user, -EKEYREVOKED
  * for a session that was logged out or revoked, or a store error. */
+/* Writes by a member without a verified phone (require_verified_phone) or
+ * without consent to the current privacy_policy_version are refused (403,
+ * reason phone_unverified / consent_required), except what gets them there
+ * and what the law lets them do regardless: signing in and out, verifying,
+ * consenting, deleting the account, removing a device. */
+int access_admit(struct req *req, struct resp *resp);
+
 int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 			  struct principal *out);
 

@@ -5,6 +5,7 @@
  * their SHA-256, and rotated on every use; a spent one presented again
  * revokes its whole session (someone else has a copy). */
 #include "access.h"
+#include "codes.h"
 #include "routes.h"
 #include "notify.h"
 #include "users.h"
@@ -58,14 +59,31 @@ static int64_t session_create(struct req *req, int64_t uid, char refresh[REFRESH
 	refresh_hash(refresh, h);
 	int64_t now = util_now_ms();
 	struct store_stmt *s = store_prepare(req->st,
-		"INSERT INTO sessions (user_id, refresh_hash, created_at, refreshed_at) "
-		"VALUES (?, ?, ?, ?) RETURNING id");
+		"INSERT INTO sessions (user_id, refresh_hash, created_at, refreshed_at, ip, user_agent) "
+		"VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
 	store_bind_int(s, 1, uid);
 	store_bind_blob(s, 2, h, sizeof h);
 	store_bind_int(s, 3, now);
 	store_bind_int(s, 4, now);
+	store_bind_text(s, 5, req->peer);
+	store_bind_text(s, 6, req->user_agent);
 	int64_t sid;
 	return store_run_int(s, &sid) ? -1 : sid;
+}
+
+/* A sign-in of uid from this request's address: the user's IP属地 (of the
+ * last login) and, when proven is set (a code came to the phone), the
+ * phone is verified. Inside the caller's transaction. */
+static int signed_in(struct req *req, int64_t uid, int proven)
+{
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE users SET ip_region = ?2, phone_verified_at = CASE WHEN ?3 = 1 "
+		"  THEN coalesce(phone_verified_at, ?4) ELSE phone_verified_at END WHERE id = ?1");
+	store_bind_int(s, 1, uid);
+	store_bind_text(s, 2, api_ip_region(req));
+	store_bind_int(s, 3, proven);
+	store_bind_int(s, 4, util_now_ms());
+	return store_run(s) == 1 ? 0 : -EIO;
 }
 
 /* {user, access_token, refresh_token, expires_at} */
@@ -158,6 +176,8 @@ struct pw_job {
 	char phone[PHONE_LEN + 1];
 	char display_name[4 * DISPLAY_NAME_MAX + 1];
 	char phone_key[32], ip_key[80];     /* login_failures keys */
+	int64_t code_id;                    /* a checked code to spend, or 0 */
+	char consent[64];                   /* register: the policy agreed to */
 };
 
 static void job_free(struct pw_job *j)
@@ -210,26 +230,65 @@ static int phone_taken(struct store *st, const char *phone)
 	return taken;
 }
 
+/* A consent to policy version, with time and address. Inside the caller's
+ * transaction. */
+int accounts_consent_record(struct req *req, int64_t uid, const char *version, int64_t now)
+{
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE users SET consent_version = ?, consent_at = ? WHERE id = ?");
+	store_bind_text(s, 1, version);
+	store_bind_int(s, 2, now);
+	store_bind_int(s, 3, uid);
+	if (store_run(s) != 1)
+		return -EIO;
+	s = store_prepare(req->st, "INSERT INTO consents (user_id, version, at, ip) VALUES (?, ?, ?, ?)");
+	store_bind_int(s, 1, uid);
+	store_bind_text(s, 2, version);
+	store_bind_int(s, 3, now);
+	store_bind_text(s, 4, req->peer);
+	return store_run(s) == 1 ? 0 : -EIO;
+}
+
+/* A spent code (another request used it meanwhile): the answer. */
+static void code_spent(struct req *req, struct resp *resp, int status)
+{
+	api_rollback(req);
+	api_error(resp, status, status == 401 ? "unauthorized" : "bad_request",
+		  "the code is wrong or has expired; ask for a new one", "code");
+}
+
 static void register_done(struct req *req, struct resp *resp, void *data)
 {
 	struct pw_job *j = data;
 	char refresh[REFRESH_LEN + 1];
-	int64_t sid = -1;
+	int64_t sid = -1, now = util_now_ms();
 	if (j->ok) {
 		api_error(resp, 500, "internal", "could not hash the password", NULL);
 		goto out;
 	}
 	if (api_begin(req, resp))
 		goto out;
+	int rc = j->code_id ? codes_spend(req, j->code_id) : 0;
+	if (rc == -EALREADY) {
+		code_spent(req, resp, 400);
+		goto out;
+	}
 	struct store_stmt *s = store_prepare(req->st,
-		"INSERT INTO users (display_name, phone, pw_hash, created_at) VALUES (?, ?, ?, ?) "
-		"RETURNING id");
+		"INSERT INTO users (display_name, phone, pw_hash, created_at, phone_verified_at, "
+		"ip_region) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
 	store_bind_text(s, 1, j->display_name);
 	store_bind_text(s, 2, j->phone);
 	store_bind_text(s, 3, j->hash);
-	store_bind_int(s, 4, util_now_ms());
+	store_bind_int(s, 4, now);
+	store_bind_int_or_null(s, 5, j->code_id ? now : 0);
+	store_bind_text(s, 6, api_ip_region(req));
 	int64_t uid = 0;
-	int rc = store_run_int(s, &uid);
+	if (rc == 0)
+		rc = store_run_int(s, &uid);
+	else
+		store_done(s);
+	if (rc == 0 && j->consent[0])
+		rc = accounts_consent_record(req, uid, j->consent, now);
 	if (rc == 0)
 		sid = session_create(req, uid, refresh);
 	if (rc == -EEXIST) {
@@ -244,7 +303,8 @@ static void register_done(struct req *req, struct resp *resp, void *data)
 		api_error(resp, 500, "internal", "could not create the account", NULL);
 		goto out;
 	}
-	log_info("req %" PRIu64 ": registered user %" PRId64, req->id, uid);
+	log_info("req %" PRIu64 ": registered user %" PRId64 "%s", req->id, uid,
+		 j->code_id ? " (phone verified)" : "");
 	api_json(resp, 201, auth_answer(req, uid, sid, refresh));
 out:
 	job_free(j);
@@ -286,6 +346,21 @@ static int password_ok(json_t *body, const char **pw, struct resp *resp, int che
 	return 0;
 }
 
+/* The display name in body, trimmed and checked, into name: 0 or the 400. */
+static int display_name_ok(json_t *body, char name[4 * DISPLAY_NAME_MAX + 1], struct resp *resp)
+{
+	const char *name_in = api_str(body, "display_name", 1, DISPLAY_NAME_MAX + 8, 1, resp);
+	if (!name_in)
+		return -EINVAL;
+	trim_name(name_in, name, 4 * DISPLAY_NAME_MAX + 1);
+	if (!*name || api_chars(name) > DISPLAY_NAME_MAX || strchr(name, '\n')) {
+		api_error(resp, 400, "bad_request",
+			  "display_name must be 1 to 32 characters on one line", "display_name");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void accounts_register(struct req *req, struct resp *resp)
 {
 	json_t *body = api_body_object(req, resp);
@@ -300,34 +375,43 @@ void accounts_register(struct req *req, struct resp *resp)
 			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
 		goto out;
 	}
-	const char *name_in = api_str(body, "display_name", 1, DISPLAY_NAME_MAX + 8, 1, resp);
-	if (!name_in)
+	if (display_name_ok(body, name, resp) || password_ok(body, &pw, resp, 1))
 		goto out;
-	trim_name(name_in, name, sizeof name);
-	if (!*name || api_chars(name) > DISPLAY_NAME_MAX || strchr(name, '\n')) {
-		api_error(resp, 400, "bad_request",
-			  "display_name must be 1 to 32 characters on one line", "display_name");
+	const char *policy = req->cfg->privacy_policy_version;
+	const char *consent = api_str(body, "consent_version", 1, 63, policy[0] != 0, resp);
+	if (policy[0] && !consent)
+		goto out;
+	if (policy[0] && strcmp(consent, policy)) {
+		api_error(resp, 400, "bad_request", "consent_version must be the current privacy "
+			  "policy's version; read it and agree again", "consent_version");
 		goto out;
 	}
-	if (password_ok(body, &pw, resp, 1))
+	const char *code = api_str(body, "code", 1, 16, (int)req->cfg->require_verified_phone, resp);
+	if (req->cfg->require_verified_phone && !code)
 		goto out;
 	if (api_rate_limit(req, resp, "register-ip", req->peer,
 			   req->cfg->rate_register_per_ip, 3600))
 		goto out;
-	/* "Already registered" tells who has an account: until the answer
-	 * can be the same for both (SMS verification), each such answer
-	 * counts against the address as a failed login does, and a locked
-	 * address is refused before the lookup. */
+	int64_t code_id = 0;
+	if (code && codes_check(req, resp, phone, "register", code, 0, 400, &code_id))
+		goto out;
+	/* "Already registered" tells who has an account. With a good code the
+	 * caller holds the phone, so it may know. Without one (codes are not
+	 * required) each such answer counts against the address as a failed
+	 * login does, and a locked address is refused before the lookup. */
 	char key[80];
 	ip_key(req, key, sizeof key);
-	if (locked_out(req, resp, NULL, key))
+	if (!code_id && locked_out(req, resp, NULL, key))
 		goto out;
 	if (phone_taken(req->st, phone)) {
-		record_failure(req, key, req->cfg->login_max_failures_ip);
+		if (!code_id)
+			record_failure(req, key, req->cfg->login_max_failures_ip);
 		api_error(resp, 409, "conflict", "this phone number is already registered", "phone");
 		goto out;
 	}
 	struct pw_job *j = xcalloc(1, sizeof *j);
+	j->code_id = code_id;
+	snprintf(j->consent, sizeof j->consent, "%s", consent && policy[0] ? consent : "");
 	snprintf(j->password, sizeof j->password, "%s", pw);
 	memcpy(j->phone, phone, sizeof phone);
 	snprintf(j->display_name, sizeof j->display_name, "%s", name);
@@ -354,7 +438,7 @@ static void login_done(struct req *req, struct resp *resp, void *data)
 	if (api_begin(req, resp))
 		goto out;
 	int64_t sid = session_create(req, j->uid, refresh);
-	if (sid < 0 || api_commit(req)) {
+	if (sid < 0 || signed_in(req, j->uid, 0) || api_commit(req)) {
 		api_rollback(req);
 		api_error(resp, 500, "internal", "could not create the session", NULL);
 		goto out;
@@ -363,6 +447,56 @@ static void login_done(struct req *req, struct resp *resp, void *data)
 	api_json(resp, 200, auth_answer(req, j->uid, sid, refresh));
 out:
 	job_free(j);
+}
+
+/* The account of a phone (not anonymised: those have none), or 0. */
+static int64_t account_of(struct store *st, const char *phone)
+{
+	struct store_stmt *s = store_prepare(st, "SELECT id FROM users WHERE phone = ?");
+	store_bind_text(s, 1, phone);
+	int64_t uid = 0;
+	store_run_int(s, &uid);
+	return uid;
+}
+
+/* 验证码登录: {phone, code}. A wrong code counts against the code (dead
+ * after CODE_MAX_TRIES) and against the address, as a wrong password
+ * does. */
+static void login_by_code(struct req *req, struct resp *resp, json_t *body, const char *phone)
+{
+	char pkey[32], ikey[80], refresh[REFRESH_LEN + 1];
+	snprintf(pkey, sizeof pkey, "phone:%s", phone);
+	ip_key(req, ikey, sizeof ikey);
+	if (locked_out(req, resp, pkey, ikey))
+		return;
+	const char *code = api_str(body, "code", 1, 16, 1, resp);
+	int64_t code_id = 0, uid = account_of(req->st, phone);
+	if (!code)
+		return;
+	int rc = codes_check(req, resp, phone, "login", code, 0, 401, &code_id);
+	if (rc == -EACCES)
+		record_failure(req, ikey, req->cfg->login_max_failures_ip);
+	if (rc)
+		return;
+	if (!uid) {
+		/* A login code is only ever sent to a phone with an account;
+		 * one without has none to find. */
+		api_error(resp, 401, "unauthorized", "the code is wrong or has expired; ask for a new one",
+			  "code");
+		return;
+	}
+	if (api_begin(req, resp))
+		return;
+	if (codes_spend(req, code_id) == -EALREADY) {
+		code_spent(req, resp, 401);
+		return;
+	}
+	int64_t sid = session_create(req, uid, refresh);
+	if (api_commit_or_fail(req, resp, sid > 0 && !signed_in(req, uid, 1),
+			       "could not create the session"))
+		return;
+	clear_failures(req->st, pkey);
+	api_json(resp, 200, auth_answer(req, uid, sid, refresh));
 }
 
 void accounts_login(struct req *req, struct resp *resp)
@@ -379,10 +513,14 @@ void accounts_login(struct req *req, struct resp *resp)
 			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
 		goto out;
 	}
+	json_t *pv = json_object_get(body, "password");
+	if (!pv && json_object_get(body, "code")) {
+		login_by_code(req, resp, body, phone);
+		goto out;
+	}
 	/* Any string is a password to try: one no account can have (too
 	 * short for the rules, too long) is a wrong one, 401 and counted,
 	 * not a 400 that would let guesses past the lock-out. */
-	json_t *pv = json_object_get(body, "password");
 	if (!json_is_string(pv)) {
 		api_error(resp, 400, "bad_request", pv ? "password must be a string" :
 			  "password is required", "password");
@@ -412,6 +550,299 @@ void accounts_login(struct req *req, struct resp *resp)
 	defer(req, resp, verify_work, login_done, j);
 out:
 	json_decref(body);
+}
+
+/* --- a forgotten password ---------------------------------------------------- */
+
+static void reset_done(struct req *req, struct resp *resp, void *data)
+{
+	struct pw_job *j = data;
+	char refresh[REFRESH_LEN + 1];
+	int64_t now = util_now_ms();
+	if (j->ok) {
+		api_error(resp, 500, "internal", "could not hash the password", NULL);
+		goto out;
+	}
+	if (api_begin(req, resp))
+		goto out;
+	if (codes_spend(req, j->code_id) == -EALREADY) {
+		code_spent(req, resp, 401);
+		goto out;
+	}
+	struct store_stmt *s = store_prepare(req->st, "UPDATE users SET pw_hash = ? WHERE id = ?");
+	store_bind_text(s, 1, j->hash);
+	store_bind_int(s, 2, j->uid);
+	int ok = store_run(s) == 1;
+	/* Whoever knew the old password is signed out everywhere: the
+	 * session checker closes their sockets with 4001. */
+	s = store_prepare(req->st, "UPDATE sessions SET revoked_at = ?, revoke_reason = 'password reset' "
+			  "WHERE user_id = ? AND revoked_at IS NULL");
+	store_bind_int(s, 1, now);
+	store_bind_int(s, 2, j->uid);
+	ok = ok && store_run(s) >= 0;
+	int64_t sid = ok ? session_create(req, j->uid, refresh) : -1;
+	if (api_commit_or_fail(req, resp, sid > 0 && !signed_in(req, j->uid, 1),
+			       "could not reset the password"))
+		goto out;
+	clear_failures(req->st, j->phone_key);
+	log_info("req %" PRIu64 ": user %" PRId64 " reset the password; other sessions revoked",
+		 req->id, j->uid);
+	api_json(resp, 200, auth_answer(req, j->uid, sid, refresh));
+out:
+	job_free(j);
+}
+
+/* {phone, code, password}: the code (purpose reset) proves the phone. */
+void accounts_reset(struct req *req, struct resp *resp)
+{
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp), *pw = NULL;
+	char phone[PHONE_LEN + 1], ikey[80];
+	if (!phone_in)
+		goto out;
+	if (users_phone_normalise(phone_in, phone)) {
+		api_error(resp, 400, "bad_request",
+			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
+		goto out;
+	}
+	const char *code = api_str(body, "code", 1, 16, 1, resp);
+	if (!code || password_ok(body, &pw, resp, 1))
+		goto out;
+	ip_key(req, ikey, sizeof ikey);
+	if (locked_out(req, resp, NULL, ikey))
+		goto out;
+	int64_t code_id = 0, uid = account_of(req->st, phone);
+	int rc = codes_check(req, resp, phone, "reset", code, 0, 401, &code_id);
+	if (rc == -EACCES)
+		record_failure(req, ikey, req->cfg->login_max_failures_ip);
+	if (rc)
+		goto out;
+	if (!uid) {
+		api_error(resp, 401, "unauthorized", "the code is wrong or has expired; ask for a new one",
+			  "code");
+		goto out;
+	}
+	struct pw_job *j = xcalloc(1, sizeof *j);
+	j->uid = uid;
+	j->code_id = code_id;
+	snprintf(j->password, sizeof j->password, "%s", pw);
+	snprintf(j->phone_key, sizeof j->phone_key, "phone:%s", phone);
+	j->log2_n = (int)req->cfg->scrypt_log2_n;
+	j->r = (int)req->cfg->scrypt_r;
+	j->p = (int)req->cfg->scrypt_p;
+	defer(req, resp, hash_work, reset_done, j);
+out:
+	json_decref(body);
+}
+
+/* --- the signed-in member's own account ------------------------------------------ */
+
+static void answer_user(struct req *req, struct resp *resp)
+{
+	api_json(resp, 200, json_pack("{s:o}", "user", users_json(req->st, &req->who, req->who.uid)));
+}
+
+/* POST /v1/me/verify {code}: the code sent to the caller's own phone. */
+void accounts_verify(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	char phone[PHONE_LEN + 1];
+	int64_t code_id = 0;
+	const char *code = api_str(body, "code", 1, 16, 1, resp);
+	if (!code || users_own_phone(req, resp, phone) ||
+	    codes_check(req, resp, phone, "verify", code, req->who.uid, 400, &code_id) ||
+	    api_begin(req, resp))
+		goto out;
+	if (codes_spend(req, code_id) == -EALREADY) {
+		code_spent(req, resp, 400);
+		goto out;
+	}
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE users SET phone_verified_at = coalesce(phone_verified_at, ?) WHERE id = ?");
+	store_bind_int(s, 1, util_now_ms());
+	store_bind_int(s, 2, req->who.uid);
+	if (api_commit_or_fail(req, resp, store_run(s) == 1, "could not verify the phone"))
+		goto out;
+	answer_user(req, resp);
+out:
+	json_decref(body);
+}
+
+/* POST /v1/me/phone {phone, code}: the code went to the new phone; the
+ * sessions stay. */
+void accounts_change_phone(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	char phone[PHONE_LEN + 1];
+	int64_t code_id = 0;
+	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp);
+	if (!phone_in)
+		goto out;
+	if (users_phone_normalise(phone_in, phone)) {
+		api_error(resp, 400, "bad_request",
+			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
+		goto out;
+	}
+	const char *code = api_str(body, "code", 1, 16, 1, resp);
+	if (!code || codes_check(req, resp, phone, "change_phone", code, req->who.uid, 400, &code_id))
+		goto out;
+	if (phone_taken(req->st, phone)) {
+		api_error(resp, 409, "conflict", "this phone number already has an account", "phone");
+		goto out;
+	}
+	if (api_begin(req, resp))
+		goto out;
+	if (codes_spend(req, code_id) == -EALREADY) {
+		code_spent(req, resp, 400);
+		goto out;
+	}
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE users SET phone = ?, phone_verified_at = ? WHERE id = ?");
+	store_bind_text(s, 1, phone);
+	store_bind_int(s, 2, util_now_ms());
+	store_bind_int(s, 3, req->who.uid);
+	int64_t n = store_run(s);
+	if (n == -EEXIST) {
+		api_rollback(req);
+		api_error(resp, 409, "conflict", "this phone number already has an account", "phone");
+		goto out;
+	}
+	if (api_commit_or_fail(req, resp, n == 1, "could not change the phone number"))
+		goto out;
+	log_info("req %" PRIu64 ": user %" PRId64 " changed the phone number", req->id, req->who.uid);
+	answer_user(req, resp);
+out:
+	json_decref(body);
+}
+
+/* PATCH /v1/me {display_name} */
+void accounts_edit(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	char name[4 * DISPLAY_NAME_MAX + 1];
+	if (display_name_ok(body, name, resp) || api_begin(req, resp))
+		goto out;
+	struct store_stmt *s = store_prepare(req->st, "UPDATE users SET display_name = ? WHERE id = ?");
+	store_bind_text(s, 1, name);
+	store_bind_int(s, 2, req->who.uid);
+	if (api_commit_or_fail(req, resp, store_run(s) == 1, "could not change the name"))
+		goto out;
+	answer_user(req, resp);
+out:
+	json_decref(body);
+}
+
+/* --- 注销: deleting the account -------------------------------------------------- */
+
+/* Inside a transaction: the deletion is due grace days from now (kept
+ * when one is already pending); answers 202 {deletes_at}. */
+static void deletion_schedule(struct req *req, struct resp *resp, int64_t code_id)
+{
+	if (api_begin(req, resp))
+		return;
+	if (code_id && codes_spend(req, code_id) == -EALREADY) {
+		code_spent(req, resp, 400);
+		return;
+	}
+	int64_t at = util_now_ms() + req->cfg->account_deletion_grace_days * 86400 * 1000;
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE users SET deletes_at = coalesce(deletes_at, ?) WHERE id = ? "
+		"AND deleted_at IS NULL RETURNING deletes_at");
+	store_bind_int(s, 1, at);
+	store_bind_int(s, 2, req->who.uid);
+	int rc = store_run_int(s, &at);
+	if (api_commit_or_fail(req, resp, rc == 0, "could not schedule the deletion"))
+		return;
+	log_info("req %" PRIu64 ": user %" PRId64 " asked to delete the account", req->id,
+		 req->who.uid);
+	api_json(resp, 202, json_pack("{s:I}", "deletes_at", (json_int_t)at));
+}
+
+static void delete_done(struct req *req, struct resp *resp, void *data)
+{
+	struct pw_job *j = data;
+	if (!j->ok) {
+		record_failure(req, j->phone_key, req->cfg->login_max_failures);
+		api_error(resp, 403, "forbidden", "the password is wrong", "password");
+	} else {
+		deletion_schedule(req, resp, 0);
+	}
+	job_free(j);
+}
+
+/* DELETE /v1/me {password} or {code} (purpose cancel). */
+void accounts_delete(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	char phone[PHONE_LEN + 1];
+	json_t *pv = json_object_get(body, "password");
+	if (!pv && json_object_get(body, "code")) {
+		int64_t code_id = 0;
+		const char *code = api_str(body, "code", 1, 16, 1, resp);
+		if (code && !users_own_phone(req, resp, phone) &&
+		    !codes_check(req, resp, phone, "cancel", code, req->who.uid, 400, &code_id))
+			deletion_schedule(req, resp, code_id);
+		goto out;
+	}
+	if (!json_is_string(pv)) {
+		api_error(resp, 400, "bad_request", pv ? "password must be a string" :
+			  "password or code is required", pv ? "password" : NULL);
+		goto out;
+	}
+	struct pw_job *j = xcalloc(1, sizeof *j);
+	struct store_stmt *s = store_prepare(req->st, "SELECT phone, pw_hash FROM users WHERE id = ?");
+	store_bind_int(s, 1, req->who.uid);
+	if (store_step(s) == STORE_ROW && store_col_text(s, 1)) {
+		j->uid = req->who.uid;
+		snprintf(j->stored, sizeof j->stored, "%s", store_col_text(s, 1));
+		snprintf(j->phone_key, sizeof j->phone_key, "phone:%s",
+			 store_col_text(s, 0) ? store_col_text(s, 0) : "");
+	}
+	store_done(s);
+	if (locked_out(req, resp, j->phone_key, NULL)) {
+		free(j);
+		goto out;
+	}
+	const char *pw = json_string_value(pv);
+	j->cannot_match = api_chars(pw) < PASSWORD_MIN || strlen(pw) > PASSWORD_MAX;
+	snprintf(j->password, sizeof j->password, "%s", pw);
+	j->log2_n = (int)req->cfg->scrypt_log2_n;
+	j->r = (int)req->cfg->scrypt_r;
+	j->p = (int)req->cfg->scrypt_p;
+	defer(req, resp, verify_work, delete_done, j);
+out:
+	json_decref(body);
+}
+
+/* POST /v1/me/cancel-deletion */
+void accounts_cancel_deletion(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp) || api_begin(req, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE users SET deletes_at = NULL WHERE id = ? AND deleted_at IS NULL");
+	store_bind_int(s, 1, req->who.uid);
+	if (api_commit_or_fail(req, resp, store_run(s) >= 0, "could not cancel the deletion"))
+		return;
+	api_json(resp, 200, json_pack("{s:n}", "deletes_at"));
 }
 
 /* --- refresh and logout ------------------------------------------------------ */
@@ -591,9 +1022,24 @@ void accounts_me(struct req *req, struct resp *resp)
 			"role", store_col_text(s, 1),
 			"volunteer", (int)store_col_int(s, 2)));
 	store_done(s);
-	api_json(resp, 200, json_pack("{s:o, s:o, s:b, s:i}", "user", user ? user : json_null(),
-				      "memberships", ms, "is_admin", req->who.is_admin,
-				      "unread_notifications", (int)notify_unread(req->st, req->who.uid)));
+	json_t *out = json_pack("{s:o, s:o, s:b, s:i}", "user", user ? user : json_null(),
+				"memberships", ms, "is_admin", req->who.is_admin,
+				"unread_notifications", (int)notify_unread(req->st, req->who.uid));
+	/* Consent to the privacy policy, and a pending deletion. */
+	s = store_prepare(req->st, "SELECT consent_version, consent_at, deletes_at FROM users WHERE id = ?");
+	store_bind_int(s, 1, req->who.uid);
+	if (store_step(s) == STORE_ROW) {
+		const char *version = store_col_text(s, 0), *policy = req->cfg->privacy_policy_version;
+		json_object_set_new(out, "consent", version ? json_pack("{s:s, s:I}", "version", version,
+			"at", (json_int_t)store_col_int(s, 1)) : json_null());
+		json_object_set_new(out, "consent_required",
+				    json_boolean(policy[0] && (!version || strcmp(version, policy))));
+		json_object_set_new(out, "privacy_policy_version", policy[0] ? json_string(policy) : json_null());
+		json_object_set_new(out, "deletes_at", store_col_null(s, 2) ? json_null() :
+				    json_integer(store_col_int(s, 2)));
+	}
+	store_done(s);
+	api_json(resp, 200, out);
 }
 
 /* --- for the gateway -------------------------------------------------------------- */

@@ -606,3 +606,51 @@ void help_tick(struct req *req)
 	if (!ok || api_commit(req))
 		api_rollback(req);
 }
+
+/* An account being anonymised (注销): its open or claimed requests are
+ * cancelled (their volunteer told), what it had claimed goes back to open
+ * (the requester told), and its contact texts are blanked. Inside the
+ * caller's transaction. */
+int help_account_gone(struct req *req, int64_t uid)
+{
+	int64_t now = util_now_ms();
+	for (int pass = 0; pass < 2; pass++) {
+		int64_t ids[256], cids[256], others[256];
+		int n = 0;
+		struct store_stmt *s = store_prepare(req->st, pass == 0 ?
+			"UPDATE help_requests SET status = 'cancelled', updated_at = ?2 "
+			"WHERE requester_id = ?1 AND status IN ('open', 'claimed') "
+			"RETURNING id, community_id, coalesce(volunteer_id, 0)" :
+			"UPDATE help_requests SET status = 'open', volunteer_id = NULL, claimed_at = NULL, "
+			"updated_at = ?2 WHERE volunteer_id = ?1 AND status = 'claimed' "
+			"RETURNING id, community_id, requester_id");
+		store_bind_int(s, 1, uid);
+		store_bind_int(s, 2, now);
+		int rc;
+		while ((rc = store_step(s)) == STORE_ROW)
+			if (n < 256) {
+				ids[n] = store_col_int(s, 0);
+				cids[n] = store_col_int(s, 1);
+				others[n++] = store_col_int(s, 2);
+			}
+		store_done(s);
+		if (rc < 0)
+			return rc;
+		for (int i = 0; i < n; i++) {
+			if (emit_help(req, ids[i], cids[i], "help.updated"))
+				return -EIO;
+			if (!others[i])
+				continue;
+			json_t *j = help_json(req->st, ids[i], 0);
+			rc = notify(req, others[i], pass == 0 ? "help.cancelled" : "help.unclaimed", j,
+				    cids[i]);
+			json_decref(j);
+			if (rc)
+				return rc;
+		}
+	}
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE help_requests SET contact = '' WHERE requester_id = ?");
+	store_bind_int(s, 1, uid);
+	return store_run(s) < 0 ? -EIO : 0;
+}

@@ -1,5 +1,6 @@
 #include "routes.h"
 #include "access.h"
+#include "codes.h"
 #include "wordfilter.h"
 #include "../gateway/util.h"
 
@@ -13,6 +14,15 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/auth/refresh", accounts_refresh),
 	R(POST, "/v1/auth/logout", accounts_logout),
 	R(GET, "/v1/me", accounts_me),
+	R(PATCH, "/v1/me", accounts_edit),
+	R(DELETE, "/v1/me", accounts_delete),
+	R(POST, "/v1/auth/sms", codes_request),
+	R(POST, "/v1/auth/reset", accounts_reset),
+	R(POST, "/v1/me/verify", accounts_verify),
+	R(POST, "/v1/me/phone", accounts_change_phone),
+	R(POST, "/v1/me/consent", privacy_consent),
+	R(GET, "/v1/me/export", privacy_export),
+	R(POST, "/v1/me/cancel-deletion", accounts_cancel_deletion),
 	/* communities */
 	R(POST, "/v1/communities", communities_create),
 	R(GET, "/v1/communities/{cid}", communities_get),
@@ -65,13 +75,15 @@ static const struct route handler_routes[] = {
 	R(DELETE, "/v1/devices/{id}", devices_delete),
 };
 
-static const api_tick_cb handler_ticks[] = { forums_tick, help_tick };
+static const api_tick_cb handler_ticks[] = { forums_tick, help_tick, privacy_tick };
 
 /* Every retention_interval_s: what the domain keeps for a while only. */
 static void housekeeping(struct req *req)
 {
 	accounts_housekeeping(req);
+	codes_housekeeping(req);
 	notify_housekeeping(req);
+	privacy_housekeeping(req);
 }
 
 const struct api_domain handlers_domain = {
@@ -81,6 +93,7 @@ const struct api_domain handlers_domain = {
 	.nticks = sizeof handler_ticks / sizeof handler_ticks[0],
 	.housekeeping = housekeeping,
 	.load_principal = access_load_principal,
+	.admit = access_admit,
 	.channel_valid = access_channel_valid,
 	.may_subscribe = access_channel_sub,
 	.revoked_sessions = accounts_revoked_sessions,

@@ -25,6 +25,21 @@ void accounts_login(struct req *req, struct resp *resp);
 void accounts_refresh(struct req *req, struct resp *resp);
 void accounts_logout(struct req *req, struct resp *resp);
 void accounts_me(struct req *req, struct resp *resp);
+void accounts_reset(struct req *req, struct resp *resp);
+void accounts_verify(struct req *req, struct resp *resp);
+void accounts_change_phone(struct req *req, struct resp *resp);
+void accounts_edit(struct req *req, struct resp *resp);
+void accounts_delete(struct req *req, struct resp *resp);
+void accounts_cancel_deletion(struct req *req, struct resp *resp);
+/* Inside the caller's transaction: uid agreed to policy version now. */
+int accounts_consent_record(struct req *req, int64_t uid, const char *version, int64_t now);
+/* privacy: consent, export, and the end of a deleted account */
+void privacy_consent(struct req *req, struct resp *resp);
+void privacy_export(struct req *req, struct resp *resp);
+void privacy_tick(struct req *req);
+void privacy_housekeeping(struct req *req);
+/* help.c: what an anonymised account leaves behind in neighbour help. */
+int help_account_gone(struct req *req, int64_t uid);
 int accounts_revoked_sessions(struct store *st, int64_t since_ms, api_session_cb cb, void *data);
 void accounts_housekeeping(struct req *req);
 /* communities.c */

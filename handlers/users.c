@@ -2,6 +2,7 @@
 #include "access.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 int users_phone_normalise(const char *in, char out[PHONE_LEN + 1])
@@ -50,13 +51,17 @@ void users_phone_mask(const char *phone, char out[PHONE_LEN + 1])
 
 json_t *users_json(struct store *st, const struct principal *viewer, int64_t uid)
 {
-	struct store_stmt *s = store_prepare(st, "SELECT display_name, phone FROM users WHERE id = ?");
+	struct store_stmt *s = store_prepare(st,
+		"SELECT display_name, phone, ip_region, phone_verified_at IS NOT NULL FROM users "
+		"WHERE id = ?");
 	store_bind_int(s, 1, uid);
 	json_t *u = NULL;
 	if (store_step(s) == STORE_ROW) {
-		const char *phone = store_col_text(s, 1);
-		u = json_pack("{s:I, s:s}", "id", (json_int_t)uid, "display_name",
-			      store_col_text(s, 0));
+		const char *phone = store_col_text(s, 1), *region = store_col_text(s, 2);
+		u = json_pack("{s:I, s:s, s:o}", "id", (json_int_t)uid, "display_name",
+			      store_col_text(s, 0), "ip_region", region ? json_string(region) : json_null());
+		if (viewer && viewer->uid == uid)
+			json_object_set_new(u, "phone_verified", json_boolean(store_col_int(s, 3)));
 		if (phone && strlen(phone) == PHONE_LEN) {
 			char masked[PHONE_LEN + 1];
 			int full = access_sees_phone(st, viewer, uid);
@@ -69,4 +74,17 @@ json_t *users_json(struct store *st, const struct principal *viewer, int64_t uid
 	}
 	store_done(s);
 	return u;
+}
+
+int users_own_phone(struct req *req, struct resp *resp, char out[PHONE_LEN + 1])
+{
+	struct store_stmt *s = store_prepare(req->st, "SELECT phone FROM users WHERE id = ?");
+	store_bind_int(s, 1, req->who.uid);
+	int found = store_step(s) == STORE_ROW && store_col_text(s, 0);
+	if (found)
+		snprintf(out, PHONE_LEN + 1, "%s", store_col_text(s, 0));
+	store_done(s);
+	if (!found)
+		api_error(resp, 409, "conflict", "this account has no phone number", "phone");
+	return found ? 0 : -ENOENT;
 }

@@ -24,6 +24,10 @@ void users_phone_mask(const char *phone, char out[PHONE_LEN + 1]);
  * NULL when there is no such user. */
 json_t *users_json(struct store *st, const struct principal *viewer, int64_t uid);
 
+/* The caller's phone number into out: 0, or a 409 is set (an account
+ * without one). */
+int users_own_phone(struct req *req, struct resp *resp, char out[PHONE_LEN + 1]);
+
 /* Display names: 1 to 32 characters, trimmed, no control characters. */
 #define DISPLAY_NAME_MAX 32
 

@@ -326,8 +326,14 @@ export class Gateway {
 		this.agent?.destroy();
 	}
 
-	async restart() {
+	// Killed and started again; with config, on that configuration (the
+	// operator edited the file).
+	async restart({ config } = {}) {
 		await this.kill();
+		if (config !== undefined) {
+			this.configPath = path.join(this.dir, `${this.name}.conf`);
+			fs.writeFileSync(this.configPath, configText(config));
+		}
 		return this.start();
 	}
 

@@ -1,12 +1,13 @@
-// A push relay stand-in: a real HTTP server on loopback that records every
-// POST the gateway's push worker makes and answers with scripted statuses.
+// A relay stand-in (push, SMS): a real HTTP server on loopback that records
+// every POST the gateway makes and answers with scripted statuses.
 import crypto from 'node:crypto';
 import http from 'node:http';
 
 export const RELAY_SECRET = 'relay-secret-for-tests-0123456789';
 
 export class Relay {
-	constructor() {
+	constructor(path = '/push') {
+		this.path = path;
 		this.posts = [];       // {headers, raw, body, status}
 		this.script = [];      // statuses to answer next, then 200
 		this.waiters = [];
@@ -36,7 +37,7 @@ export class Relay {
 		return new Promise((r) => { this.server.closeAllConnections?.(); this.server.close(() => r()); });
 	}
 
-	get url() { return `http://127.0.0.1:${this.port}/push`; }
+	get url() { return `http://127.0.0.1:${this.port}${this.path}`; }
 
 	// Resolves with the posts once pred(posts) holds; bounded.
 	waitFor(pred, what, timeoutMs = 10000) {
