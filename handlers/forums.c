@@ -104,7 +104,7 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 	if (forums_thread_load(st, tid, 0, &t))
 		return NULL;
 	struct store_stmt *s = store_prepare(st,
-		"SELECT title, body, outcome, lock_reason, updated_at FROM threads WHERE id = ?");
+		"SELECT title, body, outcome, lock_reason, updated_at, ip_region FROM threads WHERE id = ?");
 	store_bind_int(s, 1, tid);
 	store_step(s);
 	json_t *author = users_json(st, viewer, t.author_id);
@@ -122,6 +122,9 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 		"updated_at", (json_int_t)store_col_int(s, 4));
 	if (!store_col_null(s, 3))
 		json_object_set_new(j, "lock_reason", json_string(store_col_text(s, 3)));
+	json_object_set_new(j, "ip_region", store_col_null(s, 5) ? json_null() :
+			    json_string(store_col_text(s, 5)));
+	json_object_set_new(j, "attachments", json_array());
 	int has_outcome = !store_col_null(s, 2);
 	if (has_outcome)
 		json_object_set_new(j, "outcome", json_pack("{s:s, s:I}",
@@ -276,7 +279,7 @@ void forums_thread_create(struct req *req, struct resp *resp)
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO threads (community_id, kind, title, body, author_id, live_tally, closes_at, "
-		"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+		"created_at, updated_at, ip_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	store_bind_int(s, 1, cid);
 	store_bind_text(s, 2, consultation ? "consultation" : "discussion");
 	store_bind_text(s, 3, title);
@@ -289,6 +292,7 @@ void forums_thread_create(struct req *req, struct resp *resp)
 		store_bind_null(s, 7);
 	store_bind_int(s, 8, now);
 	store_bind_int(s, 9, now);
+	store_bind_text(s, 10, api_ip_region(req));
 	int64_t tid = 0;
 	int ok = store_run_int(s, &tid) == 0;
 	if (consultation)

@@ -51,7 +51,7 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 {
 	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, category, title, details, grid, urgency, status, requester_id, "
-		"volunteer_id, created_at, contact, escalated_at, window_end, rating, thanks "
+		"volunteer_id, created_at, contact, escalated_at, window_end, rating, thanks, ip_region "
 		"FROM help_requests WHERE id = ?");
 	store_bind_int(s, 1, hid);
 	json_t *j = NULL;
@@ -84,6 +84,9 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 			json_object_set_new(j, "rating", json_integer(store_col_int(s, 13)));
 		if (full && !store_col_null(s, 14))
 			json_object_set_new(j, "thanks", json_string(store_col_text(s, 14)));
+		json_object_set_new(j, "ip_region", store_col_null(s, 15) ? json_null() :
+				    json_string(store_col_text(s, 15)));
+		json_object_set_new(j, "attachments", json_array());
 	}
 	store_done(s);
 	return j;
@@ -198,8 +201,8 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 	volunteers = match_volunteers(req, h->cid, req->who.uid, h->category, h->grid, h->urgent, &n);
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO help_requests (community_id, requester_id, category, title, details, grid, "
-		"urgency, contact, window_end, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-		"RETURNING id");
+		"urgency, contact, window_end, created_at, updated_at, ip_region) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	store_bind_int(s, 1, h->cid);
 	store_bind_int(s, 2, req->who.uid);
 	store_bind_text(s, 3, h->category);
@@ -217,6 +220,7 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 		store_bind_null(s, 9);
 	store_bind_int(s, 10, now);
 	store_bind_int(s, 11, now);
+	store_bind_text(s, 12, api_ip_region(req));
 	int64_t hid = 0;
 	int ok = store_run_int(s, &hid) == 0;
 	json_t *note = ok ? help_json(req->st, hid, 0) : NULL;

@@ -23,7 +23,8 @@ static json_t *post_json(struct store *st, int64_t pid)
 {
 	struct store_stmt *s = store_prepare(st,
 		"SELECT p.thread_id, p.author_id, p.body, p.reply_to, p.status, p.created_at, p.edited_at, "
-		"p.hold_reason, u.display_name FROM posts p JOIN users u ON u.id = p.author_id WHERE p.id = ?");
+		"p.hold_reason, u.display_name, p.ip_region FROM posts p JOIN users u ON u.id = p.author_id "
+		"WHERE p.id = ?");
 	store_bind_int(s, 1, pid);
 	json_t *p = NULL;
 	if (store_step(s) == STORE_ROW) {
@@ -39,6 +40,9 @@ static json_t *post_json(struct store *st, int64_t pid)
 			json_object_set_new(p, "edited_at", json_integer(store_col_int(s, 6)));
 		if (!store_col_null(s, 7))
 			json_object_set_new(p, "hold_reason", json_string(store_col_text(s, 7)));
+		json_object_set_new(p, "ip_region", store_col_null(s, 9) ? json_null() :
+				    json_string(store_col_text(s, 9)));
+		json_object_set_new(p, "attachments", json_array());
 	}
 	store_done(s);
 	return p;
@@ -162,7 +166,7 @@ void posts_create(struct req *req, struct resp *resp)
 		goto out;
 	s = store_prepare(req->st,
 		"INSERT INTO posts (thread_id, community_id, author_id, body, reply_to, created_at, "
-		"status, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+		"status, hold_reason, ip_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	store_bind_int(s, 1, tid);
 	store_bind_int(s, 2, t.community_id);
 	store_bind_int(s, 3, req->who.uid);
@@ -177,6 +181,7 @@ void posts_create(struct req *req, struct resp *resp)
 		store_bind_text(s, 8, hold);
 	else
 		store_bind_null(s, 8);
+	store_bind_text(s, 9, api_ip_region(req));
 	struct post_row p = { .thread_id = tid, .community_id = t.community_id,
 			      .author_id = req->who.uid };
 	int ok = store_run_int(s, &p.id) == 0;
