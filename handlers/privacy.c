@@ -230,8 +230,8 @@ void privacy_export(struct req *req, struct resp *resp)
 
 /* --- the end of a deleted account --------------------------------------------- */
 
-/* Statements run in order with ?1 = uid, ?2 = now; each may change any
- * number of rows. */
+/* Statements run in order with ?1 = uid and, where used, ?2 = now; each
+ * may change any number of rows. */
 static const char *const anonymise_sql[] = {
 	"UPDATE sessions SET revoked_at = ?2, revoke_reason = 'account deleted' "
 	"WHERE user_id = ?1 AND revoked_at IS NULL",
@@ -274,7 +274,8 @@ static int anonymise(struct req *req, int64_t uid, int64_t now)
 	for (size_t i = 0; ok && i < sizeof anonymise_sql / sizeof *anonymise_sql; i++) {
 		s = store_prepare(req->st, anonymise_sql[i]);
 		store_bind_int(s, 1, uid);
-		store_bind_int(s, 2, now);
+		if (strstr(anonymise_sql[i], "?2"))
+			store_bind_int(s, 2, now);
 		ok = store_run(s) >= 0;
 	}
 	if (ok && phone[0]) {

@@ -1,12 +1,12 @@
 // Every gateway of a deployment runs the once-a-second ticks against the
 // same database. Each deadline still fires once: a consultation closes
 // once, an urgent request is escalated to each staff member once, an
-// expired request is told once. The rows are made due together, so the
+// expired request is told once, a deleted account is anonymised once. The rows are made due together, so the
 // three gateways' ticks find them at the same time.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ENGINE, itest, poll, sql } from './lib/harness.mjs';
-import { register, appoint } from './lib/accounts.mjs';
+import { register, appoint, addMember } from './lib/accounts.mjs';
 import { FORUM_CONFIG, forumWorld, createConsultation } from './lib/forums.mjs';
 import { createHelp } from './lib/help.mjs';
 
@@ -28,15 +28,24 @@ itest('three gateways on one database: every deadline fires once', async (h) => 
 	for (let i = 0; i < EXPIRING; i++) expiring.push(await createHelp(b, asker, A.id, { window_minutes: 30, title: `限时${i}` }));
 	for (let i = 0; i < CONSULTATIONS; i++)
 		consultations.push(await createConsultation(c, staff.access, A.id, { title: `议题${i}`, closes_at: Date.now() + 3600000 }));
+	const LEAVERS = 4, leavers = [];
+	for (let i = 0; i < LEAVERS; i++) {
+		const s = await register(c, { display_name: `要走的${i}` });
+		await addMember(c, admin.access, A.id, s);
+		await createHelp(c, s, A.id, { title: `走前求助${i}` });
+		leavers.push(s.id);
+	}
 	// All due at once, as far as any gateway can tell.
 	const now = Date.now();
 	await sql(a, `UPDATE help_requests SET created_at = created_at - ${16 * MIN} WHERE urgency = 'urgent';
 		UPDATE help_requests SET window_end = ${now - 1000} WHERE window_end IS NOT NULL;
-		UPDATE threads SET closes_at = ${now - 1000} WHERE kind = 'consultation'`);
+		UPDATE threads SET closes_at = ${now - 1000} WHERE kind = 'consultation';
+		UPDATE users SET deletes_at = ${now - 1000} WHERE id IN (${leavers.join(',')})`);
 
 	await poll(async () => await sql(a, `SELECT count(*) FROM threads WHERE kind = 'consultation' AND closed_at IS NULL`) === '0'
 		&& await sql(a, `SELECT count(*) FROM help_requests WHERE status = 'open' AND window_end IS NOT NULL`) === '0'
-		&& await sql(a, `SELECT count(*) FROM help_requests WHERE urgency = 'urgent' AND escalated_at IS NULL`) === '0',
+		&& await sql(a, `SELECT count(*) FROM help_requests WHERE urgency = 'urgent' AND escalated_at IS NULL`) === '0'
+		&& await sql(a, `SELECT count(*) FROM users WHERE deleted_at IS NULL AND deletes_at IS NOT NULL`) === '0',
 	{ what: 'every deadline handled', timeoutMs: 15000 });
 	// Two more rounds of every gateway's ticks: a late duplicate would show.
 	const mark = await sql(a, 'SELECT max(id) FROM notifications');
@@ -56,7 +65,9 @@ itest('three gateways on one database: every deadline fires once', async (h) => 
 		assert.equal(await count(`SELECT count(*) FROM events WHERE channel = 'thread:${t.id}' AND type = 'thread.updated'`),
 			1, `consultation ${t.id} closed once`);
 	assert.equal(await count(`SELECT count(*) FROM events WHERE channel = 'help:${A.id}' AND type = 'help.updated'`),
-		URGENT + EXPIRING, 'one help.updated per deadline');
+		URGENT + EXPIRING + LEAVERS, 'one help.updated per deadline and per cancelled request of a deleted account');
+	assert.equal(await count(`SELECT count(*) FROM help_requests WHERE requester_id IN (${leavers.join(',')}) AND status = 'cancelled'`),
+		LEAVERS);
 });
 
 // The same race made certain (PostgreSQL, where ticks run in parallel): a
