@@ -257,6 +257,22 @@ static void code_spent(struct req *req, struct resp *resp, int status)
 		  "the code is wrong or has expired; ask for a new one", "code");
 }
 
+/* Begins the transaction that spends a checked code (code_id 0: none to
+ * spend): 0 to go on; otherwise the answer is set (the code was spent
+ * meanwhile by a concurrent request: status). Any other failure of the
+ * spend fails the commit (the store refuses to commit a transaction with
+ * a failed statement). */
+static int begin_spending(struct req *req, struct resp *resp, int64_t code_id, int status)
+{
+	if (api_begin(req, resp))
+		return -EAGAIN;
+	if (code_id && codes_spend(req, code_id) == -EALREADY) {
+		code_spent(req, resp, status);
+		return -EALREADY;
+	}
+	return 0;
+}
+
 static void register_done(struct req *req, struct resp *resp, void *data)
 {
 	struct pw_job *j = data;
@@ -266,13 +282,8 @@ static void register_done(struct req *req, struct resp *resp, void *data)
 		api_error(resp, 500, "internal", "could not hash the password", NULL);
 		goto out;
 	}
-	if (api_begin(req, resp))
+	if (begin_spending(req, resp, j->code_id, 400))
 		goto out;
-	int rc = j->code_id ? codes_spend(req, j->code_id) : 0;
-	if (rc == -EALREADY) {
-		code_spent(req, resp, 400);
-		goto out;
-	}
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO users (display_name, phone, pw_hash, created_at, phone_verified_at, "
 		"ip_region) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
@@ -283,10 +294,7 @@ static void register_done(struct req *req, struct resp *resp, void *data)
 	store_bind_int_or_null(s, 5, j->code_id ? now : 0);
 	store_bind_text(s, 6, api_ip_region(req));
 	int64_t uid = 0;
-	if (rc == 0)
-		rc = store_run_int(s, &uid);
-	else
-		store_done(s);
+	int rc = store_run_int(s, &uid);
 	if (rc == 0 && j->consent[0])
 		rc = accounts_consent_record(req, uid, j->consent, now);
 	if (rc == 0)
@@ -366,20 +374,15 @@ void accounts_register(struct req *req, struct resp *resp)
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
-	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp), *pw = NULL;
+	const char *pw = NULL;
 	char phone[PHONE_LEN + 1], name[4 * DISPLAY_NAME_MAX + 1];
-	if (!phone_in)
+	if (users_phone_field(body, phone, resp))
 		goto out;
-	if (users_phone_normalise(phone_in, phone)) {
-		api_error(resp, 400, "bad_request",
-			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
-		goto out;
-	}
 	if (display_name_ok(body, name, resp) || password_ok(body, &pw, resp, 1))
 		goto out;
 	const char *policy = req->cfg->privacy_policy_version;
 	const char *consent = api_str(body, "consent_version", 1, 63, policy[0] != 0, resp);
-	if (policy[0] && !consent)
+	if (!consent && resp->status) /* required and absent, or malformed */
 		goto out;
 	if (policy[0] && strcmp(consent, policy)) {
 		api_error(resp, 400, "bad_request", "consent_version must be the current privacy "
@@ -387,7 +390,7 @@ void accounts_register(struct req *req, struct resp *resp)
 		goto out;
 	}
 	const char *code = api_str(body, "code", 1, 16, (int)req->cfg->require_verified_phone, resp);
-	if (req->cfg->require_verified_phone && !code)
+	if (!code && resp->status)
 		goto out;
 	if (api_rate_limit(req, resp, "register-ip", req->peer,
 			   req->cfg->rate_register_per_ip, 3600))
@@ -485,12 +488,8 @@ static void login_by_code(struct req *req, struct resp *resp, json_t *body, cons
 			  "code");
 		return;
 	}
-	if (api_begin(req, resp))
+	if (begin_spending(req, resp, code_id, 401))
 		return;
-	if (codes_spend(req, code_id) == -EALREADY) {
-		code_spent(req, resp, 401);
-		return;
-	}
 	int64_t sid = session_create(req, uid, refresh);
 	if (api_commit_or_fail(req, resp, sid > 0 && !signed_in(req, uid, 1),
 			       "could not create the session"))
@@ -504,15 +503,10 @@ void accounts_login(struct req *req, struct resp *resp)
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
-	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp), *pw = NULL;
+	const char *pw = NULL;
 	char phone[PHONE_LEN + 1];
-	if (!phone_in)
+	if (users_phone_field(body, phone, resp))
 		goto out;
-	if (users_phone_normalise(phone_in, phone)) {
-		api_error(resp, 400, "bad_request",
-			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
-		goto out;
-	}
 	json_t *pv = json_object_get(body, "password");
 	if (!pv && json_object_get(body, "code")) {
 		login_by_code(req, resp, body, phone);
@@ -563,12 +557,8 @@ static void reset_done(struct req *req, struct resp *resp, void *data)
 		api_error(resp, 500, "internal", "could not hash the password", NULL);
 		goto out;
 	}
-	if (api_begin(req, resp))
+	if (begin_spending(req, resp, j->code_id, 401))
 		goto out;
-	if (codes_spend(req, j->code_id) == -EALREADY) {
-		code_spent(req, resp, 401);
-		goto out;
-	}
 	struct store_stmt *s = store_prepare(req->st, "UPDATE users SET pw_hash = ? WHERE id = ?");
 	store_bind_text(s, 1, j->hash);
 	store_bind_int(s, 2, j->uid);
@@ -598,15 +588,10 @@ void accounts_reset(struct req *req, struct resp *resp)
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
-	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp), *pw = NULL;
+	const char *pw = NULL;
 	char phone[PHONE_LEN + 1], ikey[80];
-	if (!phone_in)
+	if (users_phone_field(body, phone, resp))
 		goto out;
-	if (users_phone_normalise(phone_in, phone)) {
-		api_error(resp, 400, "bad_request",
-			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
-		goto out;
-	}
 	const char *code = api_str(body, "code", 1, 16, 1, resp);
 	if (!code || password_ok(body, &pw, resp, 1))
 		goto out;
@@ -657,12 +642,8 @@ void accounts_verify(struct req *req, struct resp *resp)
 	const char *code = api_str(body, "code", 1, 16, 1, resp);
 	if (!code || users_own_phone(req, resp, phone) ||
 	    codes_check(req, resp, phone, "verify", code, req->who.uid, 400, &code_id) ||
-	    api_begin(req, resp))
+	    begin_spending(req, resp, code_id, 400))
 		goto out;
-	if (codes_spend(req, code_id) == -EALREADY) {
-		code_spent(req, resp, 400);
-		goto out;
-	}
 	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE users SET phone_verified_at = coalesce(phone_verified_at, ?) WHERE id = ?");
 	store_bind_int(s, 1, util_now_ms());
@@ -685,14 +666,8 @@ void accounts_change_phone(struct req *req, struct resp *resp)
 		return;
 	char phone[PHONE_LEN + 1];
 	int64_t code_id = 0;
-	const char *phone_in = api_str(body, "phone", 1, 32, 1, resp);
-	if (!phone_in)
+	if (users_phone_field(body, phone, resp))
 		goto out;
-	if (users_phone_normalise(phone_in, phone)) {
-		api_error(resp, 400, "bad_request",
-			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
-		goto out;
-	}
 	const char *code = api_str(body, "code", 1, 16, 1, resp);
 	if (!code || codes_check(req, resp, phone, "change_phone", code, req->who.uid, 400, &code_id))
 		goto out;
@@ -700,12 +675,8 @@ void accounts_change_phone(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "this phone number already has an account", "phone");
 		goto out;
 	}
-	if (api_begin(req, resp))
+	if (begin_spending(req, resp, code_id, 400))
 		goto out;
-	if (codes_spend(req, code_id) == -EALREADY) {
-		code_spent(req, resp, 400);
-		goto out;
-	}
 	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE users SET phone = ?, phone_verified_at = ? WHERE id = ?");
 	store_bind_text(s, 1, phone);
@@ -752,12 +723,8 @@ out:
  * when one is already pending); answers 202 {deletes_at}. */
 static void deletion_schedule(struct req *req, struct resp *resp, int64_t code_id)
 {
-	if (api_begin(req, resp))
+	if (begin_spending(req, resp, code_id, 400))
 		return;
-	if (code_id && codes_spend(req, code_id) == -EALREADY) {
-		code_spent(req, resp, 400);
-		return;
-	}
 	int64_t at = util_now_ms() + req->cfg->account_deletion_grace_days * 86400 * 1000;
 	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE users SET deletes_at = coalesce(deletes_at, ?) WHERE id = ? "
@@ -1040,6 +1007,21 @@ void accounts_me(struct req *req, struct resp *resp)
 	}
 	store_done(s);
 	api_json(resp, 200, out);
+}
+
+/* GET /v1/auth/policy: what a sign-up form needs to know before there is
+ * an account (public). */
+void accounts_policy(struct req *req, struct resp *resp)
+{
+	const struct config *cfg = req->cfg;
+	api_json(resp, 200, json_pack("{s:o, s:b, s:I, s:I, s:I, s:I}",
+		"privacy_policy_version", cfg->privacy_policy_version[0] ?
+			json_string(cfg->privacy_policy_version) : json_null(),
+		"require_verified_phone", (int)cfg->require_verified_phone,
+		"sms_resend_s", (json_int_t)cfg->sms_resend_s,
+		"sms_code_ttl_s", (json_int_t)cfg->sms_code_ttl_s,
+		"account_deletion_grace_days", (json_int_t)cfg->account_deletion_grace_days,
+		"password_min", (json_int_t)PASSWORD_MIN));
 }
 
 /* --- for the gateway -------------------------------------------------------------- */

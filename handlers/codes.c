@@ -131,14 +131,8 @@ void codes_request(struct req *req, struct resp *resp)
 	if (own_only && (!pv || json_is_null(pv))) {
 		memcpy(phone, own, sizeof own);
 	} else {
-		const char *phone_in = api_str(body, "phone", 1, 32, 1, resp);
-		if (!phone_in)
+		if (users_phone_field(body, phone, resp))
 			goto out;
-		if (users_phone_normalise(phone_in, phone)) {
-			api_error(resp, 400, "bad_request",
-				  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
-			goto out;
-		}
 		if (own_only && strcmp(phone, own)) {
 			api_error(resp, 400, "bad_request", "a code for this purpose goes to your own "
 				  "phone number", "phone");

@@ -18,6 +18,7 @@ static const struct route handler_routes[] = {
 	R(DELETE, "/v1/me", accounts_delete),
 	R(POST, "/v1/auth/sms", codes_request),
 	R(POST, "/v1/auth/reset", accounts_reset),
+	R(GET, "/v1/auth/policy", accounts_policy),
 	R(POST, "/v1/me/verify", accounts_verify),
 	R(POST, "/v1/me/phone", accounts_change_phone),
 	R(POST, "/v1/me/consent", privacy_consent),

@@ -26,6 +26,7 @@ void accounts_refresh(struct req *req, struct resp *resp);
 void accounts_logout(struct req *req, struct resp *resp);
 void accounts_me(struct req *req, struct resp *resp);
 void accounts_reset(struct req *req, struct resp *resp);
+void accounts_policy(struct req *req, struct resp *resp);
 void accounts_verify(struct req *req, struct resp *resp);
 void accounts_change_phone(struct req *req, struct resp *resp);
 void accounts_edit(struct req *req, struct resp *resp);

@@ -88,3 +88,16 @@ int users_own_phone(struct req *req, struct resp *resp, char out[PHONE_LEN + 1])
 		api_error(resp, 409, "conflict", "this account has no phone number", "phone");
 	return found ? 0 : -ENOENT;
 }
+
+int users_phone_field(json_t *body, char out[PHONE_LEN + 1], struct resp *resp)
+{
+	const char *in = api_str(body, "phone", 1, 32, 1, resp);
+	if (!in)
+		return -EINVAL;
+	if (users_phone_normalise(in, out)) {
+		api_error(resp, 400, "bad_request",
+			  "phone must be a mainland mobile number, e.g. 13800138000", "phone");
+		return -EINVAL;
+	}
+	return 0;
+}

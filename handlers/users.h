@@ -16,6 +16,10 @@
  * the result must be 1[3-9] and 9 more digits. 0 or -EINVAL. */
 int users_phone_normalise(const char *in, char out[PHONE_LEN + 1]);
 
+/* The body's "phone", required and normalised into out: 0, or a 400
+ * naming the field is set. */
+int users_phone_field(json_t *body, char out[PHONE_LEN + 1], struct resp *resp);
+
 /* "138****5678". */
 void users_phone_mask(const char *phone, char out[PHONE_LEN + 1]);
 

@@ -79,6 +79,25 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 			const inv = await invite(gw, admin.access, C.id, { role: 'resident' });
 			return { method: 'POST', path: `/v1/communities/${C.id}/join`, body: { code: inv.code } };
 		}, X(401, 401, 200, 200, 200, 200)],
+		// The member's own account: everyone signed in, on their own data only.
+		['GET /v1/me/export', () => ({ method: 'GET', path: '/v1/me/export', check: (res, actor) =>
+			(res.status === 200 && res.json.user.id !== users[actor].id ? `got user ${res.json.user.id}'s export` : null) }),
+		X(401, 401, 200, 200, 200, 200)],
+		['PATCH /v1/me (same name)', (actor) => ({ method: 'PATCH', path: '/v1/me',
+			body: { display_name: users[actor]?.user.display_name ?? 'x' } }), X(401, 401, 200, 200, 200, 200)],
+		['POST /v1/me/consent (no policy set)', () => ({ method: 'POST', path: '/v1/me/consent', body: { version: 'v1' } }),
+			X(401, 401, 400, 400, 400, 400)],
+		['POST /v1/me/verify (no code sent)', () => ({ method: 'POST', path: '/v1/me/verify', body: { code: '000000' } }),
+			X(401, 401, 400, 400, 400, 400)],
+		['POST /v1/me/phone (no code sent)', () => ({ method: 'POST', path: '/v1/me/phone', body: { phone: '13699990000', code: '000000' } }),
+			X(401, 401, 400, 400, 400, 400)],
+		['POST /v1/auth/sms verify (own phone)', () => ({ method: 'POST', path: '/v1/auth/sms', body: { purpose: 'verify' } }),
+			X(401, 401, 202, 202, 202, 202)],
+		['POST /v1/auth/reset (wrong code)', () => ({ method: 'POST', path: '/v1/auth/reset',
+			body: { phone: resA.phone, code: '000000', password: 'another-password-1' } }), X(401, 401, 401, 401, 401, 401)],
+		['DELETE /v1/me (wrong password)', () => ({ method: 'DELETE', path: '/v1/me', body: { password: 'not-the-password' } }),
+			X(401, 401, 403, 403, 403, 403)],
+		['POST /v1/me/cancel-deletion', () => ({ method: 'POST', path: '/v1/me/cancel-deletion' }), X(401, 401, 200, 200, 200, 200)],
 		// A fresh session for each caller, so the shared tokens live on.
 		['POST /v1/auth/logout (own session)', async (actor) => {
 			let token;

@@ -228,11 +228,59 @@ itest('bad input to accounts and communities: 400 naming the field, or stored ve
 		assert.deepEqual(ok.json.volunteer.grids, [SQL[1], "'; DROP TABLE grids; --"]);
 	});
 
+	await step('verified phones and personal information: every field validated by name', async () => {
+		const tok = { token: resident.access };
+		const notObject = ['[]', '"x"', '42', 'null', '{"a":', ''];
+		const cases = [
+			['POST', '/v1/auth/sms', {}, [
+				[{ purpose: 'login' }, 'phone'], [{ phone: '139', purpose: 'login' }, 'phone'],
+				[{ phone: good.phone }, 'purpose'], [{ phone: good.phone, purpose: 'LOGIN' }, 'purpose'],
+				[{ phone: good.phone, purpose: ['login'] }, 'purpose'], [{ phone: SQL[0], purpose: 'login' }, 'phone'],
+				[{ phone: good.phone, purpose: 'x'.repeat(33) }, 'purpose'],
+			]],
+			['POST', '/v1/auth/reset', {}, [
+				[{ code: '123456', password: PASSWORD }, 'phone'], [{ phone: good.phone, password: PASSWORD }, 'code'],
+				[{ phone: good.phone, code: '123456' }, 'password'], [{ phone: good.phone, code: '123456', password: 'short' }, 'password'],
+				[{ phone: good.phone, code: '12345', password: PASSWORD }, 'code'], [{ phone: good.phone, code: 123456, password: PASSWORD }, 'code'],
+				[{ phone: good.phone, code: '123456', password: 'password' }, 'password'],
+			]],
+			['POST', '/v1/auth/login', {}, [
+				[{ phone: good.phone, code: '12345a' }, 'code'], [{ phone: good.phone, code: 123456 }, 'code'],
+				[{ phone: good.phone, code: '' }, 'code'],
+			]],
+			['POST', '/v1/auth/register', {}, [
+				[{ ...good, code: 'abcdef' }, 'code'], [{ ...good, code: 5 }, 'code'],
+			]],
+			['PATCH', '/v1/me', tok, [
+				[{}, 'display_name'], [{ display_name: '' }, 'display_name'], [{ display_name: 'x'.repeat(33) }, 'display_name'],
+				[{ display_name: 'a\nb' }, 'display_name'], [{ display_name: 7 }, 'display_name'],
+			]],
+			['POST', '/v1/me/verify', tok, [[{}, 'code'], [{ code: '1' }, 'code'], [{ code: ['123456'] }, 'code']]],
+			['POST', '/v1/me/phone', tok, [
+				[{ code: '123456' }, 'phone'], [{ phone: '1234', code: '123456' }, 'phone'], [{ phone: '13600001111' }, 'code'],
+				[{ phone: '13600001111', code: 'xxxxxx' }, 'code'],
+			]],
+			['POST', '/v1/me/consent', tok, [[{}, 'version'], [{ version: 1 }, 'version'], [{ version: 'v'.repeat(64) }, 'version']]],
+			['DELETE', '/v1/me', tok, [[{ password: 12345678 }, 'password'], [{ code: 'abc' }, 'code']]],
+		];
+		for (const [method, path, opts, bodies] of cases) {
+			for (const [body, field] of bodies)
+				expectError(await req(method, path, { ...opts, body }), 400, 'bad_request', field, `${method} ${path} ${JSON.stringify(body)}`);
+			for (const raw of notObject)
+				expectError(await req(method, path, { ...opts, body: Buffer.from(raw) }), 400, 'bad_request', undefined, `${method} ${path} ${raw}`);
+		}
+		// The resident is as before: same name, not scheduled for deletion.
+		const m = await me(gw, resident.access);
+		assert.equal(m.user.display_name, resident.display_name);
+		assert.equal(m.deletes_at, null);
+	});
+
 	await step('afterwards: accounts, communities and members are exactly what was made', async () => {
 		// Every account made still logs in and reads itself back unchanged.
 		for (const c of created) {
 			const m = await me(gw, c.access);
-			assert.deepEqual(m.user, { id: c.id, display_name: c.display_name, phone: c.phone });
+			assert.deepEqual(m.user, { id: c.id, display_name: c.display_name, phone: c.phone, ip_region: null,
+				phone_verified: false });
 		}
 		// The phone refused in every way above is still free.
 		const fresh = await register(gw, { phone: good.phone, display_name: good.display_name });

@@ -59,7 +59,7 @@ itest('sign-up, admin, community, staff, invite, join, volunteer, roles and audi
 		assert.equal(s.id, alice.id);
 		secrets.push(s.access, s.refresh);
 		const m = await me(gw, s.access);
-		assert.deepEqual(m.user, { id: alice.id, display_name: '王阿姨', phone: '13800138001' });
+		assert.deepEqual(m.user, { id: alice.id, display_name: '王阿姨', phone: '13800138001', ip_region: null, phone_verified: false });
 		assert.deepEqual(m.memberships, []);
 		assert.equal(m.is_admin, false);
 		assert.equal(m.unread_notifications, 0);
