@@ -40,6 +40,10 @@ itest('main pages have no serious accessibility violations', async (h) => {
   await login.getByRole('link', { name: '没有账号？注册' }).click();
   await login.locator('#register-form').waitFor();
   await axe(login, 'register');
+  await login.getByRole('link', { name: '已有账号？登录' }).click();
+  await login.getByRole('link', { name: '忘记密码？' }).click();
+  await login.locator('#reset-form').waitFor();
+  await axe(login, 'reset');
 
   const pages = [
     ['home', r1, '/', '#community-list'],
@@ -50,6 +54,7 @@ itest('main pages have no serious accessibility violations', async (h) => {
     ['volunteer', r2, `/c/${w.A.id}/volunteer`, '#volunteer-form'],
     ['inbox', r2, '/inbox', '#inbox-list'],
     ['moderation', w.staff, `/c/${w.A.id}/mod`, '#mod-queue'],
+    ['account', r1, '/me', '#account-delete'],
   ];
   for (const [name, s, hash, ready] of pages) {
     const p = await openAs(b, gw, s, hash);

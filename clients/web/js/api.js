@@ -46,6 +46,14 @@ export function setSession(json) {
   for (const fn of listeners.session) fn(session);
 }
 
+// The signed-in user changed (a new display name): the same tokens.
+export function setUser(user) {
+  if (!session) return;
+  session = { ...session, user };
+  writeJson(SESSION_KEY, session);
+  for (const fn of listeners.session) fn(session);
+}
+
 // Another tab refreshed or logged out: follow it.
 window.addEventListener('storage', (e) => {
   if (e.key === SESSION_KEY) {
@@ -118,7 +126,9 @@ async function send(method, path, body, key, retried = false) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (key) headers['Idempotency-Key'] = key;
-  const auth = !path.startsWith('/v1/auth/') || path === '/v1/auth/logout';
+  // Sign-in calls go without a token; logout and codes asked while signed
+  // in (verify, change_phone, cancel) carry it.
+  const auth = !path.startsWith('/v1/auth/') || path === '/v1/auth/logout' || (path === '/v1/auth/sms' && !!session);
   if (auth) {
     const tok = await accessToken();
     if (tok) headers.Authorization = `Bearer ${tok}`;
@@ -144,6 +154,8 @@ async function send(method, path, body, key, retried = false) {
 
 export const get = (path) => send('GET', path);
 export const put = (path, body) => send('PUT', path, body);
+export const patch = (path, body) => send('PATCH', path, body);
+export const del = (path, body) => send('DELETE', path, body);
 
 // POST with an Idempotency-Key. opts.queue: keep it in the outbox when the
 // network or the server is down, and resolve with {queued: true}.

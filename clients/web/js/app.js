@@ -1,7 +1,7 @@
 // Linli web app: shell, hash router, session, and what stays live on every
 // page (connection state, unread badge, volunteers' banner, offline outbox).
 import { h, replace } from './dom.js';
-import { t, setLang, getLang } from './i18n.js';
+import { t, setLang, getLang, fmtTime } from './i18n.js';
 import * as api from './api.js';
 import { startLive, stopLive, onConnState, connState, subscribe, liveLoad } from './live.js';
 import { toast, noteText, errText, errNode } from './ui.js';
@@ -14,6 +14,7 @@ import { helpView } from './views/help.js';
 import { volunteerView } from './views/volunteer.js';
 import { inboxView } from './views/inbox.js';
 import { staffView } from './views/staff.js';
+import { accountView } from './views/account.js';
 
 const main = document.getElementById('main');
 const $ = (id) => document.getElementById(id);
@@ -21,6 +22,8 @@ const $ = (id) => document.getElementById(id);
 const routes = [
   [/^#\/login$/, () => authView('login')],
   [/^#\/register$/, () => authView('register')],
+  [/^#\/reset$/, () => authView('reset')],
+  [/^#\/me$/, () => accountView()],
   [/^#\/join\/(\d+)\/([\w-]+)$/, (m) => homeView({ cid: m[1], code: m[2] })],
   [/^#\/c\/(\d+)$/, (m) => communityView(Number(m[1]))],
   [/^#\/c\/(\d+)\/help$/, (m) => helpView(Number(m[1]))],
@@ -39,13 +42,13 @@ async function render() {
   if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
   const hash = location.hash || '#/';
   const loggedIn = !!api.getSession();
-  if (!loggedIn && !/^#\/(login|register)$/.test(hash)) {
+  if (!loggedIn && !/^#\/(login|register|reset)$/.test(hash)) {
     // come back here (an invite link, say) after logging in or registering
     if (/^#\/./.test(hash)) rememberRoute(hash);
     location.replace('#/login');
     return;
   }
-  if (loggedIn && /^#\/(login|register)$/.test(hash)) { location.replace(takeRoute()); return; }
+  if (loggedIn && /^#\/(login|register|reset)$/.test(hash)) { location.replace(takeRoute()); return; }
   renderShell();
   const moveFocus = focusMain;
   focusMain = false;
@@ -61,6 +64,7 @@ async function render() {
     if (seq !== renderSeq) { if (v.cleanup) v.cleanup(); return; }
     replace(main, v.el);
     cleanup = v.cleanup || null;
+    accountNotice(store.me);
     const heading = main.querySelector('h1');
     document.title = heading ? `${heading.textContent} · ${t('app_name')}` : t('app_name');
     // a new page: keyboard and screen-reader users start at its content
@@ -94,6 +98,7 @@ function renderShell() {
   replace(nav,
     h('a', { href: '#/' }, t('nav_home')),
     h('a', { href: '#/inbox', id: 'inbox-link' }, t('nav_inbox'), h('span', { class: 'badge', id: 'unread-badge', 'aria-hidden': 'true', hidden: true })),
+    h('a', { href: '#/me', id: 'account-link' }, t('nav_account')),
     h('button', { type: 'button', class: 'link', onclick: async () => { await api.logout(); } }, t('nav_logout')));
   showUnread();
 }
@@ -164,9 +169,23 @@ function showBanner(note) {
   area.prepend(box);
 }
 
+// What the member must know on every page: the privacy policy changed
+// (writes are refused until they agree), or the account is to be deleted.
+function accountNotice(me) {
+  const area = $('account-notice');
+  if (!area) return;
+  const onAccount = location.hash === '#/me';
+  if (!me || onAccount || (!me.consent_required && !me.deletes_at)) { replace(area); area.hidden = true; return; }
+  area.hidden = false;
+  replace(area, h('p', null, me.consent_required ? t('notice_consent', { v: me.privacy_policy_version || '' })
+    : t('deletion_pending', { at: fmtTime(me.deletes_at) }), ' ',
+  h('a', { href: '#/me' }, t('notice_go_account'))));
+}
+
 async function onLogin() {
   const me = await loadMe().catch(() => null);
   if (!me) return;
+  accountNotice(me);
   store.unread = me.unread_notifications || 0;
   renderShell();
   showUnread();

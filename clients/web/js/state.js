@@ -45,7 +45,7 @@ export function pendingRoute() {
 export function takeRoute() {
   const h = pendingRoute();
   try { sessionStorage.removeItem(AFTER_LOGIN); } catch { /* ignore */ }
-  return h && h.startsWith('#/') && !/^#\/(login|register)$/.test(h) ? h : '#/';
+  return h && h.startsWith('#/') && !/^#\/(login|register|reset)$/.test(h) ? h : '#/';
 }
 
 export function setUnread(n) {

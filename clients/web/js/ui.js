@@ -1,6 +1,7 @@
 // Shared bits of UI: toasts, status labels, a reason form for staff actions.
-import { h, replace } from './dom.js';
+import { h, replace, uid } from './dom.js';
 import { t, fmtTime } from './i18n.js';
+import * as api from './api.js';
 
 export function toast(text, kind = 'info') {
   const box = document.getElementById('toasts');
@@ -10,7 +11,9 @@ export function toast(text, kind = 'info') {
 }
 
 const ERR_CODES = new Set(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'rate_limited',
-  'payload_too_large', 'unavailable', 'internal', 'bad_login']);
+  'payload_too_large', 'unavailable', 'internal', 'bad_login', 'bad_code', 'phone_taken']);
+// The contract's reasons with a meaning of their own (error.reason).
+const REASONS = new Set(['phone_unverified', 'consent_required', 'muted', 'locked', 'suspended', 'blacklisted', 'content_rejected']);
 
 // What went wrong, in the UI's language, from the error's code (the
 // server's English message is only a secondary detail: errNode).
@@ -19,6 +22,9 @@ export function errText(e, { read = false } = {}) {
   const code = e && e.code;
   if (code === 'offline' || (e instanceof TypeError)) return read ? t('err_network') : t('offline_refused');
   if (code === 'forbidden' && e.body?.error?.muted_until) return t('err_muted', { until: fmtTime(e.body.error.muted_until) });
+  const reason = e?.body?.error?.reason;
+  if (REASONS.has(reason) && t('reason_' + reason) !== 'reason_' + reason) return t('reason_' + reason);
+  if (code === 'bad_request' && e.field === 'code') return t('err_bad_code');
   if (code === 'bad_request' && e.field && t(e.field) !== e.field) return t('err_field', { field: t(e.field) });
   if (ERR_CODES.has(code)) return t('err_' + code);
   if (e && e.status >= 500) return t('err_internal');
@@ -95,4 +101,42 @@ export function handleForm(form, fn) {
     try { await fn(form); } catch (err) { replace(alert, errNode(err)); } finally { if (btn) btn.disabled = false; }
   });
   return form;
+}
+
+// An SMS code field with its 获取验证码 button: asks POST /v1/auth/sms for
+// purpose (and the number phone() gives, when it gives one), then counts
+// down until a new code may be asked (resend_after_ms of the answer).
+export function codeField({ purpose, phone = () => '', resendS = 60, required = true, hint = null }) {
+  const id = uid('code');
+  const hintId = uid('hint');
+  const input = h('input', { id, name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code',
+    pattern: '[0-9]{6}', maxlength: 6, required, 'aria-describedby': hintId });
+  const btn = h('button', { type: 'button', class: 'code-send', 'data-purpose': purpose }, t('send_code'));
+  const note = h('small', { id: hintId, class: 'hint', role: 'status' }, hint || '');
+  const countdown = (left) => {
+    if (!btn.isConnected && left < resendS) return; // the form is gone
+    if (left <= 0) { btn.disabled = false; btn.textContent = t('resend_code'); return; }
+    btn.disabled = true;
+    btn.textContent = t('resend_in', { n: left });
+    setTimeout(() => countdown(left - 1), 1000);
+  };
+  btn.addEventListener('click', async () => {
+    const number = phone().trim();
+    if (!number && ['register', 'login', 'reset', 'change_phone'].includes(purpose)) {
+      replace(note, t('phone_first'));
+      return;
+    }
+    btn.disabled = true;
+    try {
+      const r = await api.post('/v1/auth/sms', number ? { phone: number, purpose } : { purpose });
+      replace(note, t('code_sent'));
+      countdown(Math.ceil((r.resend_after_ms || resendS * 1000) / 1000));
+      input.focus();
+    } catch (e) {
+      btn.disabled = false;
+      replace(note, errNode(e));
+    }
+  });
+  return h('div', { class: 'field code-field' }, h('label', { for: id }, t('sms_code')),
+    h('div', { class: 'code-row' }, input, btn), note);
 }

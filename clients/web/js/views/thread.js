@@ -31,7 +31,8 @@ export async function threadView(tid) {
     const quoted = p.reply_to && posts.get(p.reply_to);
     append(li, [
       h('p', { class: 'post-meta' }, h('strong', null, p.author?.display_name || ''), ' · ',
-        h('time', null, fmtTime(p.created_at)), ` · #${p.id}`, p.edited_at ? ` · ${t('edited')}` : ''),
+        h('time', null, fmtTime(p.created_at)), ` · #${p.id}`, p.edited_at ? ` · ${t('edited')}` : '',
+        p.ip_region ? h('span', { class: 'ip-region' }, ` · ${t('ip_region', { r: p.ip_region })}`) : ''),
       p.reply_to && h('p', { class: 'quote' },
         quoted?.author?.display_name ? t('replying_to_name', { name: quoted.author.display_name, id: p.reply_to }) : t('replying_to', { id: p.reply_to }),
         quoted && quoted.status === 'visible' && quoted.body ? [t('colon'), quoted.body.slice(0, 60)] : ''),
@@ -87,7 +88,7 @@ export async function threadView(tid) {
       h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities')), ' › ', h('a', { href: `#/c/${cid}` }, c.name)),
       h('h1', null, th.title),
       h('p', { class: 'muted' }, t('by', { name: th.author?.display_name || '' }), ' · ', h('time', null, fmtTime(th.created_at)),
-        th.pinned ? ` · ${t('pinned')}` : ''),
+        th.pinned ? ` · ${t('pinned')}` : '', th.ip_region ? h('span', { class: 'ip-region' }, ` · ${t('ip_region', { r: th.ip_region })}`) : ''),
       th.locked && h('p', { class: 'notice', role: 'note' }, t('thread_locked', { reason: th.lock_reason || '' })),
       h('div', { class: 'thread-body' }, th.body));
   }
