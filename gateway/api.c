@@ -33,6 +33,13 @@ void api_error_reason(struct resp *r, int status, const char *code, const char *
 				      "message", message, "reason", reason));
 }
 
+void api_error_field_reason(struct resp *r, int status, const char *code, const char *message,
+			    const char *field, const char *reason)
+{
+	api_json(r, status, json_pack("{s:{s:s, s:s, s:s, s:s}}", "error", "code", code,
+				      "message", message, "field", field, "reason", reason));
+}
+
 const char *api_param(const struct req *req, const char *name)
 {
 	for (int i = 0; i < req->nparams; i++)
@@ -170,10 +177,14 @@ int api_commit(struct req *req)
 	int rc = append_events(req);
 	rc = rc ? (store_rollback(req->st), rc) : store_commit(req->st);
 	if (rc) {
+		if (!req->log_committed)
+			req->log_id = 0;
 		api_events_free(req->pending);
 		req->pending = req->pending_last = NULL;
 		return rc;
 	}
+	if (req->log_id)
+		req->log_committed = 1;
 	struct api_event **tail = &req->committed;
 	while (*tail)
 		tail = &(*tail)->next;
@@ -194,6 +205,8 @@ int api_commit_or_fail(struct req *req, struct resp *resp, int ok, const char *m
 void api_rollback(struct req *req)
 {
 	store_rollback(req->st);
+	if (!req->log_committed)
+		req->log_id = 0; /* its row went with the transaction */
 	req->push_queued = 0;
 	api_events_free(req->pending);
 	req->pending = req->pending_last = NULL;

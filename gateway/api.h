@@ -36,6 +36,7 @@ struct principal {
 /* An event appended inside the handler's transaction, published after
  * commit. Strings owned by the request. */
 struct sms_msg;
+struct api_check;
 
 struct api_event {
 	struct event ev;          /* ch/type/data point into owned copies */
@@ -56,10 +57,21 @@ struct req {
 	const char *idempotency_key;  /* header value or NULL */
 	const char *peer;             /* client address, for per-address limits */
 	const char *user_agent;       /* User-Agent header (at most 512 bytes) or NULL */
+	int peer_port;                /* the client's source port, 0 when unknown */
+	int64_t log_id;               /* its access-log row, in the open transaction */
+	int log_committed;            /* that row committed */
+	int64_t signed_in_uid;        /* a sign-in's account and session, set by */
+	int64_t signed_in_sid;        /* the handler: who the access log names */
 	char ip_region[64];           /* api_ip_region's answer, once looked up */
 	int ip_region_state;          /* 0 not looked up, 1 found, -1 none */
 	struct sms_msg *sms;          /* codes to hand to the SMS relay after
 				       * the answer (api_sms_queue) */
+	struct api_check *checks;     /* user-written texts of this request,
+				       * with the content check's verdicts */
+	int rerun;                    /* the handler runs again, verdicts in */
+	int limits_counted;           /* api_rate_limit hits counted (a rerun
+				       * does not count them again) */
+	int limits_seen;              /* api_rate_limit calls in this run */
 	struct principal who;         /* the caller */
 	int auth_error;               /* 0, or -EINVAL/-EKEYEXPIRED for a bad token */
 	struct store *st;             /* the database: this worker's connection */
@@ -142,6 +154,9 @@ void api_json(struct resp *r, int status, json_t *body);
 /* {"error":{"code":..,"message":..,"field":..}}; field may be NULL. */
 void api_error(struct resp *r, int status, const char *code, const char *message,
 	       const char *field);
+/* The same with both a field and the contract's reason. */
+void api_error_field_reason(struct resp *r, int status, const char *code, const char *message,
+			    const char *field, const char *reason);
 /* The same with the contract's machine-readable reason ("locked", "muted"...). */
 void api_error_reason(struct resp *r, int status, const char *code, const char *message,
 		      const char *reason);
@@ -239,6 +254,29 @@ json_t *api_list(json_t *items, int limit, int64_t last_id);
  * gateways a member connected to another one counts as offline here (the
  * push worker asks Redis before sending). */
 int api_user_live(const struct req *req, int64_t uid);
+
+/* --- the content check (内容安全) -------------------------------------------------- */
+
+enum api_verdict { API_PASS, API_REVIEW, API_REJECT, API_WAIT };
+
+/* A user-written text. kind: what it is ("post", "thread_title"...), for
+ * the checker; field: the body field it came in (for the 400); cid its
+ * community (0: none). Every user-written text goes through here: it is
+ * also what the access log keeps as the version written.
+ *
+ * Without content_check_url: API_PASS. Otherwise, the first time a
+ * request asks about a field: API_WAIT. The handler asks about every text
+ * it has, then returns without answering and without having written; the
+ * checks run (concurrently, off the loop's critical path), and the
+ * handler runs again from the start, when each call answers its verdict.
+ * API_REJECT: the 400 (reason content_rejected, the field) is set.
+ * API_REVIEW: hold the item for staff; *label (may be NULL) says why.
+ * Past content_check_max_inflight checks outstanding, a 503 is set and
+ * API_REJECT answered. */
+enum api_verdict api_content(struct req *req, struct resp *resp, const char *kind,
+			     const char *field, const char *text, int64_t cid, const char **label);
+/* 1 when some api_content call of this run answered API_WAIT. */
+int api_content_waiting(const struct req *req);
 
 /* --- verification codes (SMS) ------------------------------------------------- */
 

@@ -111,6 +111,13 @@ static const struct ckey keys[] = {
 	I(account_deletion_grace_days, 15, 0, 15),
 	I(export_per_user_per_day, 10, 1, 1000),
 	S(ip_region_db, ""),
+	S(content_check_url, ""),
+	S(content_check_secret, ""),
+	I(content_check_timeout_ms, 1500, 50, 60000),
+	S(content_check_fail, "review"),
+	I(content_check_max_inflight, 512, 1, 100000),
+	I(access_log_retention_days, 180, 180, 3650),
+	I(appeal_window_days, 7, 1, 365),
 	I(shutdown_grace_ms, 2000, 0, 60000),
 	S(log_level, "info"),
 	S(web_root, "clients/web"),
@@ -263,13 +270,13 @@ static int relay_keys_check(const char *what, const char *url, const char *secre
 			    char *err, size_t errlen)
 {
 	if (url[0] && strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
-		snprintf(err, errlen, "%s_relay_url: expected http://... or https://..., got \"%s\"",
+		snprintf(err, errlen, "%s_url: expected http://... or https://..., got \"%s\"",
 			 what, url);
 		return -EINVAL;
 	}
 	if (url[0] && strlen(secret) < 16) {
-		snprintf(err, errlen, "%s_relay_secret: at least 16 characters are required "
-			 "when %s_relay_url is set (the relay checks the signature with it)", what, what);
+		snprintf(err, errlen, "%s_secret: at least 16 characters are required "
+			 "when %s_url is set (the receiver checks the signature with it)", what, what);
 		return -EINVAL;
 	}
 	return 0;
@@ -294,10 +301,19 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "redis_reconnect_min_ms must not exceed redis_reconnect_max_ms");
 		return -EINVAL;
 	}
-	if (relay_keys_check("push", cfg->push_relay_url, cfg->push_relay_secret, err, errlen))
+	if (relay_keys_check("push_relay", cfg->push_relay_url, cfg->push_relay_secret, err, errlen))
 		return -EINVAL;
-	if (relay_keys_check("sms", cfg->sms_relay_url, cfg->sms_relay_secret, err, errlen))
+	if (relay_keys_check("sms_relay", cfg->sms_relay_url, cfg->sms_relay_secret, err, errlen))
 		return -EINVAL;
+	if (relay_keys_check("content_check", cfg->content_check_url, cfg->content_check_secret,
+			     err, errlen))
+		return -EINVAL;
+	if (strcmp(cfg->content_check_fail, "review") && strcmp(cfg->content_check_fail, "reject") &&
+	    strcmp(cfg->content_check_fail, "pass")) {
+		snprintf(err, errlen, "content_check_fail: expected review, reject or pass, got \"%s\"",
+			 cfg->content_check_fail);
+		return -EINVAL;
+	}
 	if (cfg->push_retry_min_ms > cfg->push_retry_max_ms) {
 		snprintf(err, errlen, "push_retry_min_ms must not exceed push_retry_max_ms");
 		return -EINVAL;

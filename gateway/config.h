@@ -99,6 +99,14 @@ struct config {
 	int64_t account_deletion_grace_days; /* 注销 takes effect this much later */
 	int64_t export_per_user_per_day; /* GET /v1/me/export per member per day */
 	char *ip_region_db;         /* MaxMind-format database for IP属地; "" = none */
+	/* content governance */
+	char *content_check_url;    /* the operator's content check; "" = none */
+	char *content_check_secret; /* HMAC key it verifies */
+	int64_t content_check_timeout_ms; /* one check's answer, then content_check_fail */
+	char *content_check_fail;   /* review, reject or pass: no answer in time */
+	int64_t content_check_max_inflight; /* checks outstanding, then 503 */
+	int64_t access_log_retention_days; /* the access log's rows live this long (>= 180) */
+	int64_t appeal_window_days; /* a moderation decision may be appealed this long */
 	char *web_root;             /* the web app's files, served at / */
 	char *web_sdk_root;         /* the JS SDK's sources, served at /sdk/ */
 	int64_t post_edit_window_s; /* authors may edit a post this long */

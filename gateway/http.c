@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <libwebsockets.h>
 
 /* One HTTP request in flight on a connection. Lives until answered, or,
@@ -110,6 +113,32 @@ void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap)
 		xff[n] = lines[n];
 	}
 	proxies_client(gw->proxies, peer, xff, n, out, cap);
+}
+
+int http_client_port(struct gw *gw, struct lws *wsi)
+{
+	char peer[64];
+	lws_get_peer_simple(wsi, peer, sizeof peer);
+	if (gw->proxies && proxies_trusted(gw->proxies, peer)) {
+		/* Behind a proxy the client's port is the proxy's to tell, e.g.
+		 * HAProxy: http-request set-header X-Client-Port %[src_port] */
+		char v[16];
+		int64_t port;
+		if (lws_hdr_custom_copy(wsi, v, sizeof v, "x-client-port:", 14) > 0 &&
+		    !util_parse_i64(v, &port) && port > 0 && port < 65536)
+			return (int)port;
+		return 0;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int fd = lws_get_socket_fd(wsi);
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
 }
 
 static char *hdr_dup(struct lws *wsi, enum lws_token_indexes h, size_t max)
@@ -511,6 +540,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			t->host[0] = '\0';
 		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? t->host : NULL);
 		http_client_addr(gw, wsi, t->peer, sizeof t->peer);
+		t->pr.req.peer_port = http_client_port(gw, wsi);
 		t->content_length = -1;
 		if (server_count_client(gw, wsi, t->peer)) {
 			t->close_after = 1;

@@ -9,9 +9,11 @@
 #include "server.h"
 #include "peers.h"
 #include "proxies.h"
+#include "accesslog.h"
 #include "push.h"
 #include "region.h"
 #include "sms.h"
+#include "httpc.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -34,6 +36,7 @@ static void usage(FILE *f)
 		"       linli-gateway [--config FILE] [--db PATH] mint-token --user UID [--count N] [--admin] [--ttl SECONDS]\n"
 		"       linli-gateway [--config FILE] [--db PATH] create-admin --phone PHONE  (password on stdin)\n"
 		"       linli-gateway [--config FILE] [--db PATH] backup --to FILE\n"
+		"       linli-gateway [--config FILE] [--db PATH] export-log --since ISO8601 --until ISO8601 [--user UID]\n"
 		"\n"
 		"Serves the Linli HTTP + WebSocket API. Flags override the config file;\n"
 		"config/linli.conf documents every setting and its default.\n");
@@ -214,6 +217,54 @@ static int cmd_create_admin(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* export-log --since T --until T [--user UID]: the retained access log
+ * between the two times as JSON lines on stdout, oldest first (for a
+ * lawful request). */
+static int cmd_export_log(struct config *cfg, int argc, char **argv)
+{
+	int64_t since = -1, until = -1, uid = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int64_t *t = !strcmp(argv[i], "--since") ? &since : !strcmp(argv[i], "--until") ? &until : NULL;
+		if (t) {
+			if (!v || util_parse_iso8601(v, t)) {
+				fprintf(stderr, "export-log: %s: expected a time such as 2026-06-01 or "
+					"2026-06-01T08:00:00+08:00\n", argv[i]);
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(argv[i], "--user")) {
+			if (!v || util_parse_i64(v, &uid) || uid <= 0) {
+				fprintf(stderr, "export-log: --user: expected a positive user id\n");
+				return 2;
+			}
+			i++;
+		} else {
+			fprintf(stderr, "export-log: unknown argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	if (since < 0 || until < 0) {
+		fprintf(stderr, "export-log: --since and --until are required\n");
+		return 2;
+	}
+	if (until <= since) {
+		fprintf(stderr, "export-log: --until must be later than --since\n");
+		return 2;
+	}
+	struct store *st;
+	if (open_store(cfg, &st, 0))
+		return 1;
+	int64_t n = accesslog_export(st, since, until, uid, stdout);
+	store_close(st);
+	if (n < 0 || fflush(stdout)) {
+		fprintf(stderr, "export-log: could not read or write the log\n");
+		return 1;
+	}
+	fprintf(stderr, "export-log: %" PRId64 " entries\n", n);
+	return 0;
+}
+
 /* backup --to FILE: a consistent copy of the SQLite database while gateways
  * go on serving it (restoring is copying it back, gateways stopped). */
 static int cmd_backup(struct config *cfg, int argc, char **argv)
@@ -307,6 +358,10 @@ static int serve(struct config *cfg)
 	}
 	gw.push = push_start(&loop, gw.pool, cfg, gw.bus);
 	gw.sms = sms_start(&loop, cfg);
+	gw.httpc = httpc_new(&loop);
+	if (cfg->content_check_url[0])
+		log_info("content check: %s (time-out %lld ms, then %s)", cfg->content_check_url,
+			 (long long)cfg->content_check_timeout_ms, cfg->content_check_fail);
 	if (cfg->web_root[0] && access(cfg->web_root, R_OK | X_OK))
 		log_warn("web_root \"%s\" is not a readable folder (run from the repository, "
 			 "or set an absolute path): the web app is not served", cfg->web_root);
@@ -320,6 +375,7 @@ static int serve(struct config *cfg)
 	bus_free(gw.bus);
 	push_free(gw.push);
 	sms_free(gw.sms);
+	httpc_free(gw.httpc);
 	region_close();
 	dbpool_free(gw.pool);
 	ratelimit_free(&gw.limits);
@@ -392,6 +448,8 @@ int main(int argc, char **argv)
 		rc = cmd_create_admin(&cfg, argc - i - 1, argv + i + 1);
 	} else if (i < argc && !strcmp(argv[i], "backup")) {
 		rc = cmd_backup(&cfg, argc - i - 1, argv + i + 1);
+	} else if (i < argc && !strcmp(argv[i], "export-log")) {
+		rc = cmd_export_log(&cfg, argc - i - 1, argv + i + 1);
 	} else if (i < argc) {
 		fprintf(stderr, "linli-gateway: unknown command \"%s\"\n", argv[i]);
 		usage(stderr);

@@ -207,6 +207,8 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_push_failures_total", "Push attempts that failed (retried or not).", m->push_failures);
 	counter(o, "linli_sms_delivered_total", "Verification codes the SMS relay accepted (2xx).", m->sms_delivered);
 	counter(o, "linli_sms_failures_total", "SMS relay attempts that failed (retried or not).", m->sms_failures);
+	counter(o, "linli_content_checks_total", "Texts the content check judged.", m->content_checks);
+	counter(o, "linli_content_check_failures_total", "Content checks without a usable answer (content_check_fail applied).", m->content_check_failures);
 	counter(o, "linli_push_expired_total", "Pushes given up after push_max_age_s.", m->push_expired);
 	counter(o, "linli_push_skipped_live_total", "Pushes not sent: the member was live on a gateway (Redis).", m->push_skipped_live);
 	counter(o, "linli_offloaded_total", "Large transactions run at a lower thread priority.", m->offloaded);

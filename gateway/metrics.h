@@ -41,6 +41,8 @@ struct metrics {
 	uint64_t push_failures;    /* push relay attempts that failed */
 	uint64_t sms_delivered;    /* codes the SMS relay accepted (2xx) */
 	uint64_t sms_failures;     /* SMS relay attempts that failed */
+	uint64_t content_checks;   /* texts the content check judged */
+	uint64_t content_check_failures; /* no usable answer: content_check_fail */
 	uint64_t push_expired;     /* pushes given up (too old) */
 	uint64_t push_skipped_live; /* not sent: the member was live on a gateway */
 	uint64_t push_outbox_added; /* outbox rows written for offline members */

@@ -1,5 +1,7 @@
 #include "pipeline.h"
+#include "accesslog.h"
 #include "bus.h"
+#include "content.h"
 #include "frame.h"
 #include "map.h"
 #include "metrics.h"
@@ -26,7 +28,7 @@
 #define IDEM_TTL_MS (24LL * 3600 * 1000)   /* the contract's 24 h */
 
 /* A worker step's kind (pipeline_req.stage). */
-enum { STAGE_HANDLER, STAGE_DEFERRED_DONE };
+enum { STAGE_HANDLER, STAGE_DEFERRED_DONE, STAGE_RERUN };
 
 static struct gw *the_gw; /* for the api_* calls handlers make, on any thread */
 
@@ -229,8 +231,10 @@ int api_begin(struct req *req, struct resp *resp)
 	int rc = store_begin(req->st);
 	if (rc == 0) {
 		rc = idem_claim(req);
-		if (rc == 1)
+		if (rc == 1 && accesslog_begin(req) == 0)
 			return 0;
+		if (rc == 1)
+			rc = -EIO; /* its access-log row could not be written */
 		store_rollback(req->st);
 		if (rc == 0) {
 			req->idem_taken = 1; /* run_step answers with the first's answer */
@@ -369,16 +373,19 @@ static void run_step(struct dbpool_job *job, struct store *st)
 	if (pr->stage == STAGE_DEFERRED_DONE) {
 		pr->deferred = 0;
 		pr->done_cb(req, &pr->resp, pr->work_data);
-	} else if (load_caller(gw, pr) == 0 && admit(gw, pr) == 0 && limit_writes(gw, pr) == 0 &&
-		   !(idem_applies(req) && idem_lookup(pr))) {
+	} else if ((req->limits_seen = 0, load_caller(gw, pr)) == 0 && admit(gw, pr) == 0 &&
+		   limit_writes(gw, pr) == 0 && !(idem_applies(req) && idem_lookup(pr))) {
 		pr->rt->handler(req, &pr->resp);
+		/* Texts to check and no answer yet: the handler runs again once
+		 * the content check has judged them. */
+		pr->checking = !pr->resp.status && api_content_waiting(req);
 	}
 	if (store_in_txn(st)) {
 		log_error("req %" PRIu64 ": %s left a transaction open; rolled back",
 			  req->id, pr->route_name);
 		api_rollback(req);
 	}
-	if (!pr->deferred) {
+	if (!pr->deferred && !pr->checking) {
 		if (req->idem_taken) {
 			/* Another request with the key committed first: its answer. */
 			struct resp mine = pr->resp;
@@ -392,6 +399,7 @@ static void run_step(struct dbpool_job *job, struct store *st)
 			api_error(&pr->resp, 500, "internal", "handler gave no answer", NULL);
 		if (idem_applies(req))
 			idem_store(pr);
+		accesslog_end(req, pr->resp.status);
 	}
 	req->st = NULL;
 }
@@ -399,6 +407,7 @@ static void run_step(struct dbpool_job *job, struct store *st)
 /* --- back on the loop ------------------------------------------------------------------ */
 
 static void step_done(struct dbpool_job *job);
+static void check_texts(struct gw *gw, struct pipeline_req *pr);
 
 static int submit_step(struct gw *gw, struct pipeline_req *pr, int stage)
 {
@@ -426,6 +435,44 @@ static void hash_done(uv_work_t *w, int status)
 	submit_step(the_gw, pr, STAGE_DEFERRED_DONE); /* accepted: never refused */
 }
 
+/* --- the content check --------------------------------------------------------------------- */
+
+static void rerun(struct pipeline_req *pr)
+{
+	pr->checking = 0;
+	pr->req.rerun = 1;
+	submit_step(the_gw, pr, STAGE_RERUN); /* accepted: never refused */
+}
+
+static void checked(struct api_check *c, void *data)
+{
+	struct pipeline_req *pr = data;
+	(void)c;
+	if (--pr->checks_out == 0)
+		rerun(pr);
+}
+
+/* On the loop: every text the handler asked about goes to the checker at
+ * once; the handler runs again when the last answer is in. */
+static void check_texts(struct gw *gw, struct pipeline_req *pr)
+{
+	pr->checks_out = 1; /* held until every check is started */
+	for (struct api_check *c = pr->req.checks; c; c = c->next) {
+		if (c->verdict != API_WAIT)
+			continue;
+		pr->checks_out++;
+		if (content_start(gw->httpc, gw->cfg, (int64_t)pr->req.id, c, checked, pr)) {
+			c->verdict = content_fail_verdict(gw->cfg);
+			snprintf(c->label, sizeof c->label, "content check unavailable");
+			content_release();
+			metrics.content_check_failures++;
+			pr->checks_out--;
+		}
+	}
+	if (--pr->checks_out == 0)
+		rerun(pr);
+}
+
 /* The codes a request committed go to the SMS relay. */
 static void send_codes(struct gw *gw, struct req *req)
 {
@@ -445,6 +492,9 @@ static void step_done(struct dbpool_job *job)
 	if (job->expired) {
 		unavailable(&pr->resp, "the database is slow to answer; retry");
 		metrics.db_unavailable++;
+	} else if (pr->checking) {
+		check_texts(gw, pr);
+		return; /* answered after the handler's next run */
 	} else if (pr->deferred) {
 		pr->work.data = pr;
 		if (uv_queue_work(gw->loop, &pr->work, hash_work, hash_done)) {
@@ -553,6 +603,8 @@ void pipeline_req_release(struct pipeline_req *pr)
 		pr->req.sms = m->next;
 		sms_cancel(m);
 	}
+	content_free_list(pr->req.checks);
+	pr->req.checks = NULL;
 	free(pr->resp.body);
 	pr->resp.body = NULL;
 }
@@ -585,6 +637,9 @@ static void periodic_run(struct dbpool_job *job, struct store *st)
 		struct store_stmt *s = store_prepare(st, "DELETE FROM idempotency WHERE created_at < ?");
 		store_bind_int(s, 1, util_now_ms() - IDEM_TTL_MS);
 		store_run(s);
+		int logged = accesslog_trim(st, util_now_ms(), gw->cfg->access_log_retention_days, 20);
+		if (logged > 0)
+			log_info("access log: %d entries past access_log_retention_days deleted", logged);
 		int n = store_retention(st, util_now_ms(), gw->cfg->retention_max_age_s * 1000,
 					gw->cfg->retention_max_events, 5000);
 		if (n > 0)
@@ -692,12 +747,20 @@ int api_offload(struct req *req, struct resp *resp, api_txn_cb txn, void *data)
 int api_rate_limit(struct req *req, struct resp *resp, const char *bucket,
 		   const char *key, int64_t limit, int64_t window_s)
 {
-	(void)req;
+	/* A handler run again after the content check makes the same calls
+	 * in the same order: what the first run counted is not counted twice. */
+	if (req->rerun && req->limits_seen < req->limits_counted) {
+		req->limits_seen++;
+		return 0;
+	}
 	char k[160];
 	snprintf(k, sizeof k, "%s:%s", bucket, key);
 	int wait = ratelimit_hit(&the_gw->limits, k, limit, window_s * 1000, util_now_ms());
-	if (!wait)
+	if (!wait) {
+		req->limits_counted++;
+		req->limits_seen++;
 		return 0;
+	}
 	api_error(resp, 429, "rate_limited", "too many requests; retry later", NULL);
 	resp->retry_after = wait;
 	return -EAGAIN;
@@ -756,4 +819,44 @@ const char *api_ip_region(struct req *req)
 		req->ip_region_state = region_lookup(req->peer, req->ip_region,
 						     sizeof req->ip_region) ? -1 : 1;
 	return req->ip_region_state > 0 ? req->ip_region : NULL;
+}
+
+enum api_verdict api_content(struct req *req, struct resp *resp, const char *kind,
+			     const char *field, const char *text, int64_t cid, const char **label)
+{
+	struct api_check *c, **tail = &req->checks;
+	for (c = req->checks; c; tail = &c->next, c = c->next)
+		if (!strcmp(c->field, field))
+			break;
+	if (!c) {
+		int checking = req->cfg->content_check_url[0] != 0;
+		if (checking && content_reserve(req->cfg)) {
+			unavailable(resp, "too many texts waiting for the content check; retry");
+			return API_REJECT;
+		}
+		c = xcalloc(1, sizeof *c);
+		snprintf(c->kind, sizeof c->kind, "%s", kind);
+		snprintf(c->field, sizeof c->field, "%s", field);
+		c->text = xstrdup(text);
+		c->cid = cid;
+		c->uid = req->who.uid;
+		c->verdict = checking ? API_WAIT : API_PASS;
+		*tail = c;
+	}
+	if (c->verdict == API_WAIT)
+		return API_WAIT;
+	if (label)
+		*label = c->label[0] ? c->label : "content check";
+	if (c->verdict == API_REJECT)
+		api_error_field_reason(resp, 400, "bad_request", "the content check refused this text",
+				       field, "content_rejected");
+	return c->verdict;
+}
+
+int api_content_waiting(const struct req *req)
+{
+	for (const struct api_check *c = req->checks; c; c = c->next)
+		if (c->verdict == API_WAIT)
+			return 1;
+	return 0;
 }

@@ -53,6 +53,8 @@ struct pipeline_req {
 	api_done_cb done_cb;        /* then on a worker */
 	void *work_data;
 	int deferred;               /* api_defer was called */
+	int checking;               /* texts out to the content check */
+	int checks_out;             /* of them, answers still to come */
 };
 
 /* The route table (the gateway's own routes, then the domain's) and the

@@ -34,12 +34,10 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *data)
 	return size * nmemb;
 }
 
-long relay_post(const char *url, const char *secret, int64_t timeout_ms, int64_t delivery,
-		int64_t attempt, const char *body, char err[RELAY_ERR_MAX])
+struct curl_slist *relay_headers(const char *secret, int64_t delivery, int64_t attempt,
+				 const char *body, size_t len)
 {
-	size_t len = strlen(body);
-	char sig[160], h1[64], h2[64], h3[200], cerr[CURL_ERROR_SIZE] = "";
-	long status = 0;
+	char sig[160], h1[64], h2[64], h3[200];
 	relay_sign(secret, (long long)(util_now_ms() / 1000), body, len, sig, sizeof sig);
 	snprintf(h1, sizeof h1, "X-Linli-Delivery: %" PRId64, delivery);
 	snprintf(h2, sizeof h2, "X-Linli-Attempt: %" PRId64, attempt);
@@ -48,7 +46,16 @@ long relay_post(const char *url, const char *secret, int64_t timeout_ms, int64_t
 	hdrs = curl_slist_append(hdrs, h1);
 	hdrs = curl_slist_append(hdrs, h2);
 	hdrs = curl_slist_append(hdrs, h3);
-	hdrs = curl_slist_append(hdrs, "Expect:");
+	return curl_slist_append(hdrs, "Expect:");
+}
+
+long relay_post(const char *url, const char *secret, int64_t timeout_ms, int64_t delivery,
+		int64_t attempt, const char *body, char err[RELAY_ERR_MAX])
+{
+	size_t len = strlen(body);
+	char cerr[CURL_ERROR_SIZE] = "";
+	long status = 0;
+	struct curl_slist *hdrs = relay_headers(secret, delivery, attempt, body, len);
 	CURL *c = curl_easy_init();
 	err[0] = '\0';
 	if (!c || !hdrs) {

@@ -27,6 +27,12 @@ void relay_sign(const char *secret, long long t, const char *body, size_t len,
 long relay_post(const char *url, const char *secret, int64_t timeout_ms, int64_t delivery,
 		int64_t attempt, const char *body, char err[RELAY_ERR_MAX]);
 
+/* The request headers of a relay POST of body (JSON), signed now; the
+ * caller frees them (curl_slist_free_all). */
+struct curl_slist;
+struct curl_slist *relay_headers(const char *secret, int64_t delivery, int64_t attempt,
+				 const char *body, size_t len);
+
 /* 1 when status is final for a failure (a 4xx other than 408 and 429). */
 int relay_refused(long status);
 

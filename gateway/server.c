@@ -7,6 +7,7 @@
 #include "proxies.h"
 #include "push.h"
 #include "sms.h"
+#include "httpc.h"
 #include "util.h"
 #include "ws.h"
 
@@ -445,6 +446,7 @@ static void grace_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&gw->sig_hup, NULL);
 	push_stop(gw->push);
 	sms_stop(gw->sms);
+	httpc_stop(gw->httpc); /* checks still out: content_check_fail */
 	/* Jobs still out finish (their answers have nowhere to go), then
 	 * what they committed is published, then the bus closes. */
 	dbpool_stop(gw->pool, pool_closed, gw);

@@ -63,6 +63,7 @@ struct gw {
 	int64_t turn_cpu_us;          /* the loop thread's CPU time then */
 	struct push *push;            /* the push relay worker, or NULL */
 	struct sms *sms;              /* the SMS relay's sender */
+	struct httpc *httpc;          /* HTTP calls a request waits on (content check) */
 	struct api_event *pubq, *pubq_tail; /* committed, not yet published */
 	uv_idle_t pub_idle;           /* publishes the rest on the next turns */
 };

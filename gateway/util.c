@@ -301,3 +301,47 @@ void util_bigrams(const char *text, struct buf *out)
 		buf_append(out, " ", 1);
 	}
 }
+
+int util_parse_iso8601(const char *s, int64_t *ms)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+	int64_t frac = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return -EINVAL;
+	const char *p = s + n;
+	if (*p == 'T' || *p == ' ') {
+		int m = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2 || m != 5)
+			return -EINVAL;
+		p += 1 + m;
+		if (*p == ':') {
+			if (sscanf(p + 1, "%2d%n", &sec, &m) != 1 || m != 2)
+				return -EINVAL;
+			p += 1 + m;
+			if (*p == '.') { /* fractions: milliseconds kept */
+				int64_t mul = 100;
+				for (p++; *p >= '0' && *p <= '9'; p++, mul /= 10)
+					frac += (*p - '0') * mul;
+			}
+		}
+	}
+	int64_t off = 0; /* seconds east of UTC */
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om, m = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) != 2 || m != 5 || oh > 23 || om > 59)
+			return -EINVAL;
+		off = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+		p += 1 + m;
+	}
+	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+			 .tm_hour = h, .tm_min = mi, .tm_sec = sec };
+	time_t t = timegm(&tm);
+	if (tm.tm_mday != d) /* 2026-02-30 */
+		return -EINVAL;
+	*ms = ((int64_t)t - off) * 1000 + frac;
+	return 0;
+}

@@ -66,4 +66,8 @@ size_t util_utf8_chars(const char *s);
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int util_utf8_valid(const char *s, size_t n);
 
+/* "2026-06-01", "2026-06-01T08:30[:15[.250]]" with "Z" or "+08:00" (no
+ * zone: UTC) into ms since the epoch. 0 or -EINVAL. */
+int util_parse_iso8601(const char *s, int64_t *ms);
+
 #endif

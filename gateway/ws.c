@@ -1,4 +1,5 @@
 #include "ws.h"
+#include "accesslog.h"
 #include "dbpool.h"
 #include "frame.h"
 #include "http.h"
@@ -46,6 +47,10 @@ struct ws_conn {
 	int nheld;
 	int jobs;                  /* database jobs out for this connection */
 	int gone;                  /* lws closed it while jobs were out */
+	uint64_t id;               /* for logs and the access log */
+	char peer[64];             /* client address (after trusted_proxies) */
+	int peer_port;             /* and port, 0 when unknown */
+	char *user_agent;          /* of the upgrade request, or NULL */
 };
 
 /* A client message waiting for the previous one's database job. */
@@ -344,7 +349,11 @@ static void send_authed(struct ws_conn *c, const char *ref)
 static void auth_run(struct dbpool_job *job, struct store *st)
 {
 	struct conn_job *j = job->data;
-	j->rc = j->c->gw->domain->load_principal(st, j->uid, j->sid, &j->who);
+	struct ws_conn *c = j->c; /* its address fields do not change */
+	j->rc = c->gw->domain->load_principal(st, j->uid, j->sid, &j->who);
+	if (!j->rc || j->rc == -ENOENT || j->rc == -EKEYREVOKED)
+		accesslog_ws_auth(st, j->uid, j->sid, c->peer, c->peer_port, c->user_agent,
+				  j->rc ? 401 : 200, c->id);
 }
 
 /* Counts c under its account: 1 when the account holds ws_max_per_user
@@ -575,6 +584,17 @@ static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
 	c->gw = gw;
 	c->wsi = wsi;
 	c->opened_ms = c->heard_ms = util_now_ms();
+	c->id = ++gw->next_req_id;
+	http_client_addr(gw, wsi, c->peer, sizeof c->peer);
+	c->peer_port = http_client_port(gw, wsi);
+	int ul = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_USER_AGENT);
+	if (ul > 0 && ul <= 512) {
+		c->user_agent = xmalloc((size_t)ul + 1);
+		if (lws_hdr_copy(wsi, c->user_agent, ul + 1, WSI_TOKEN_HTTP_USER_AGENT) < 0) {
+			free(c->user_agent);
+			c->user_agent = NULL;
+		}
+	}
 	pss->conn = c;
 	list_add(&gw->conns, c);
 	metrics.ws_connections++;
@@ -598,6 +618,7 @@ static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
 
 static void conn_free(struct ws_conn *c)
 {
+	free(c->user_agent);
 	held_free(c);
 	wsmsg_rx_free(&c->rx);
 	free(c);

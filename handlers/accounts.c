@@ -6,6 +6,7 @@
  * revokes its whole session (someone else has a copy). */
 #include "access.h"
 #include "codes.h"
+#include "review.h"
 #include "routes.h"
 #include "notify.h"
 #include "users.h"
@@ -86,11 +87,48 @@ static int signed_in(struct req *req, int64_t uid, int proven)
 	return store_run(s) == 1 ? 0 : -EIO;
 }
 
+/* 0, or the 403 (reason suspended, with suspended_until: null when
+ * permanent) for an account an admin suspended. After the credentials
+ * checked out: a stranger learns nothing. */
+static int refuse_suspended(struct req *req, struct resp *resp, int64_t uid)
+{
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT until FROM suspensions WHERE user_id = ?1 AND (until IS NULL OR until > ?2)");
+	store_bind_int(s, 1, uid);
+	store_bind_int(s, 2, util_now_ms());
+	int suspended = store_step(s) == STORE_ROW;
+	json_t *until = suspended && !store_col_null(s, 0) ? json_integer(store_col_int(s, 0)) : json_null();
+	store_done(s);
+	if (!suspended) {
+		json_decref(until);
+		return 0;
+	}
+	api_json(resp, 403, json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code", "forbidden",
+		"message", "this account is suspended", "reason", "suspended", "suspended_until", until));
+	return -EPERM;
+}
+
+/* 0, or the 403 (reason blacklisted) for a phone a permanent suspension
+ * blacklisted (kept only as a keyed hash). */
+static int refuse_blacklisted(struct req *req, struct resp *resp, const char *phone)
+{
+	unsigned char h[32];
+	api_mac(req, "linli blacklist v1", phone, strlen(phone), h);
+	struct store_stmt *s = store_prepare(req->st, "SELECT 1 FROM blacklist WHERE phone_hash = ?");
+	store_bind_blob(s, 1, h, sizeof h);
+	if (store_run_exists(s) != 1)
+		return 0;
+	api_error_reason(resp, 403, "forbidden", "this phone number may not register", "blacklisted");
+	return -EPERM;
+}
+
 /* {user, access_token, refresh_token, expires_at} */
 static json_t *auth_answer(struct req *req, int64_t uid, int64_t sid, const char *refresh)
 {
 	char access[TOKEN_MAX];
 	int64_t exp = api_sign_access(req, uid, sid, access);
+	req->signed_in_uid = uid; /* the access log names who signed in */
+	req->signed_in_sid = sid;
 	struct principal self = { .uid = uid, .sid = sid };
 	return json_pack("{s:o, s:s, s:s, s:I}", "user", users_json(req->st, &self, uid),
 			 "access_token", access, "refresh_token", refresh,
@@ -376,9 +414,10 @@ void accounts_register(struct req *req, struct resp *resp)
 		return;
 	const char *pw = NULL;
 	char phone[PHONE_LEN + 1], name[4 * DISPLAY_NAME_MAX + 1];
-	if (users_phone_field(body, phone, resp))
+	if (users_phone_field(body, phone, resp) || refuse_blacklisted(req, resp, phone))
 		goto out;
-	if (display_name_ok(body, name, resp) || password_ok(body, &pw, resp, 1))
+	if (display_name_ok(body, name, resp) || password_ok(body, &pw, resp, 1) ||
+	    review_text(req, resp, "display_name", "display_name", name, 0))
 		goto out;
 	const char *policy = req->cfg->privacy_policy_version;
 	const char *consent = api_str(body, "consent_version", 1, 63, policy[0] != 0, resp);
@@ -438,7 +477,7 @@ static void login_done(struct req *req, struct resp *resp, void *data)
 		api_error(resp, 401, "unauthorized", "phone number or password is wrong", NULL);
 		goto out;
 	}
-	if (api_begin(req, resp))
+	if (refuse_suspended(req, resp, j->uid) || api_begin(req, resp))
 		goto out;
 	int64_t sid = session_create(req, j->uid, refresh);
 	if (sid < 0 || signed_in(req, j->uid, 0) || api_commit(req)) {
@@ -488,7 +527,7 @@ static void login_by_code(struct req *req, struct resp *resp, json_t *body, cons
 			  "code");
 		return;
 	}
-	if (begin_spending(req, resp, code_id, 401))
+	if (refuse_suspended(req, resp, uid) || begin_spending(req, resp, code_id, 401))
 		return;
 	int64_t sid = session_create(req, uid, refresh);
 	if (api_commit_or_fail(req, resp, sid > 0 && !signed_in(req, uid, 1),
@@ -609,6 +648,8 @@ void accounts_reset(struct req *req, struct resp *resp)
 			  "code");
 		goto out;
 	}
+	if (refuse_suspended(req, resp, uid))
+		goto out;
 	struct pw_job *j = xcalloc(1, sizeof *j);
 	j->uid = uid;
 	j->code_id = code_id;
@@ -705,7 +746,8 @@ void accounts_edit(struct req *req, struct resp *resp)
 	if (!body)
 		return;
 	char name[4 * DISPLAY_NAME_MAX + 1];
-	if (display_name_ok(body, name, resp) || api_begin(req, resp))
+	if (display_name_ok(body, name, resp) ||
+	    review_text(req, resp, "display_name", "display_name", name, 0) || api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st, "UPDATE users SET display_name = ? WHERE id = ?");
 	store_bind_text(s, 1, name);

@@ -1,7 +1,12 @@
 /* channels: POST /v1/channels/{ch}/events — an operator's (or later a
  * staff member's announcement) event, stored, then pushed. */
 #include "access.h"
+#include "review.h"
 #include "routes.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -19,6 +24,33 @@ static int type_valid(const char *t)
 			return 0;
 	}
 	return 1;
+}
+
+/* An announcement's words (the data's text members, or the data itself
+ * when it is text) go through the content check: 0 to go on, else waiting
+ * or refused (review_text). */
+static int announcement_checked(struct req *req, struct resp *resp, const char *ch, json_t *data)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	if (!f)
+		return -1;
+	if (json_is_string(data)) {
+		fputs(json_string_value(data), f);
+	} else {
+		const char *k;
+		json_t *v;
+		json_object_foreach(data, k, v)
+			if (json_is_string(v))
+				fprintf(f, "%s\n", json_string_value(v));
+	}
+	fclose(f);
+	int64_t cid = 0;
+	sscanf(ch, "community:%" SCNd64, &cid);
+	int rc = n ? review_text(req, resp, "announcement", "data", text, cid) : 0;
+	free(text);
+	return rc;
 }
 
 void channels_publish(struct req *req, struct resp *resp)
@@ -44,6 +76,8 @@ void channels_publish(struct req *req, struct resp *resp)
 		api_error(resp, 400, "bad_request", "data is required (any JSON value)", "data");
 	} else if (access_channel_publish(req->st, &req->who, ch, type, &why)) {
 		api_error(resp, 403, "forbidden", why, NULL);
+	} else if (!strcmp(type, "announcement") && announcement_checked(req, resp, ch, data)) {
+		/* waiting for the content check, or refused by it */
 	} else if (api_begin(req, resp)) {
 		/* answered */
 	} else if (api_emit(req, ch, type, data, -1) || api_commit(req)) {

@@ -3,6 +3,7 @@
  * outcome staff publish with the minority's reasons on the record). */
 #include "access.h"
 #include "forums.h"
+#include "review.h"
 #include "routes.h"
 #include "users.h"
 #include "../gateway/util.h"
@@ -275,7 +276,9 @@ void forums_thread_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
-	if (api_begin(req, resp))
+	int wt = review_text(req, resp, "thread_title", "title", title, cid);
+	int wb = wt < 0 ? -1 : review_text(req, resp, "thread_body", "body", text, cid);
+	if (wt || wb || api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO threads (community_id, kind, title, body, author_id, live_tally, closes_at, "
@@ -511,7 +514,8 @@ void forums_outcome(struct req *req, struct resp *resp)
 	if (!body)
 		return;
 	const char *summary = api_str(body, "summary", 1, BODY_MAX, 1, resp);
-	if (!summary || api_begin(req, resp))
+	if (!summary || review_text(req, resp, "outcome", "summary", summary, t.community_id) ||
+	    api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE threads SET outcome = ?1, outcome_at = ?2, updated_at = ?2 WHERE id = ?3");
@@ -560,12 +564,12 @@ void forums_tick(struct req *req)
 /* --- moderation log ----------------------------------------------------------------- */
 
 /* Inside the change's own transaction: a failed insert fails the commit. */
-void forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
-		    int64_t target, const char *reason)
+int64_t forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
+		       int64_t target, const char *reason)
 {
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO moderation_log (community_id, actor_id, action, target_kind, target_id, reason, at) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?)");
+		"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	store_bind_int(s, 1, cid);
 	store_bind_int(s, 2, req->who.uid);
 	store_bind_text(s, 3, action);
@@ -573,6 +577,6 @@ void forums_mod_log(struct req *req, int64_t cid, const char *action, const char
 	store_bind_int(s, 5, target);
 	store_bind_text(s, 6, reason ? reason : "");
 	store_bind_int(s, 7, util_now_ms());
-	store_step(s);
-	store_done(s);
+	int64_t id = 0;
+	return store_run_int(s, &id) ? 0 : id;
 }

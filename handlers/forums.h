@@ -48,8 +48,9 @@ int forums_index(struct req *req, int64_t cid, int64_t tid, int64_t pid, const c
 int forums_unindex(struct req *req, int64_t pid);
 
 /* Appends a staff action to the moderation log (居務公開), inside the
- * transaction of the change it records. */
-void forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
-		    int64_t target, const char *reason);
+ * transaction of the change it records: its id (what an appeal names), or
+ * 0 when the insert failed (which also fails the transaction). */
+int64_t forums_mod_log(struct req *req, int64_t cid, const char *action, const char *kind,
+		       int64_t target, const char *reason);
 
 #endif

@@ -4,6 +4,7 @@
  * once-a-second tick from the database. */
 #include "access.h"
 #include "notify.h"
+#include "review.h"
 #include "routes.h"
 #include "../gateway/util.h"
 
@@ -289,6 +290,10 @@ void help_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
+	int wt = review_text(req, resp, "help_title", "title", title, cid);
+	int wd = wt < 0 ? -1 : review_text(req, resp, "help_details", "details", details, cid);
+	if (wt || wd)
+		goto out;
 	struct help_new *h = xcalloc(1, sizeof *h);
 	h->body = body;
 	h->category = category;

@@ -6,6 +6,7 @@
 #include "routes.h"
 #include "notify.h"
 #include "users.h"
+#include "review.h"
 #include "wordfilter.h"
 #include "../gateway/util.h"
 
@@ -128,6 +129,27 @@ static int emit_post(struct req *req, struct post_row *p, const char *type, int 
 	return rc;
 }
 
+/* Why a post's text is held for staff, into hold (empty when it is not):
+ * a listed word (checked first: cheap), or the content check's review.
+ * The content check answers first (API_WAIT: the handler returns and is
+ * run again; API_REJECT: the 400 is set). */
+static enum api_verdict post_hold(struct req *req, struct resp *resp, const char *kind,
+				  const char *text, int64_t cid, char hold[200])
+{
+	char listed[128];
+	const char *word = wordfilter_match_current(text, listed, sizeof listed) ? listed : NULL;
+	const char *label = NULL;
+	enum api_verdict v = api_content(req, resp, kind, "body", text, cid, &label);
+	hold[0] = '\0';
+	if (v == API_WAIT || v == API_REJECT)
+		return v;
+	if (word)
+		snprintf(hold, 200, "contains a sensitive word (%s); waiting for staff review", word);
+	else if (v == API_REVIEW)
+		snprintf(hold, 200, "held by the content check (%s); waiting for staff review", label);
+	return v;
+}
+
 /* --- posting -------------------------------------------------------------------- */
 
 void posts_create(struct req *req, struct resp *resp)
@@ -155,13 +177,13 @@ void posts_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
-	/* A listed word holds the post for review instead of refusing it: the
-	 * author sees it, with the reason; staff decide. */
-	char listed[128];
-	const char *word = wordfilter_match_current(text, listed, sizeof listed) ? listed : NULL;
-	char hold[200] = "";
-	if (word)
-		snprintf(hold, sizeof hold, "contains a sensitive word (%s); waiting for staff review", word);
+	/* A listed word, or the content check's review, holds the post instead
+	 * of refusing it: the author sees it, with the reason; staff decide. */
+	char hold[200];
+	enum api_verdict v = post_hold(req, resp, "post", text, t.community_id, hold);
+	if (v == API_WAIT || v == API_REJECT)
+		goto out;
+	const char *held = hold[0] ? hold : NULL;
 	if (api_begin(req, resp))
 		goto out;
 	s = store_prepare(req->st,
@@ -176,8 +198,8 @@ void posts_create(struct req *req, struct resp *resp)
 	else
 		store_bind_null(s, 5);
 	store_bind_int(s, 6, util_now_ms());
-	store_bind_text(s, 7, word ? "pending" : "visible");
-	if (word)
+	store_bind_text(s, 7, held ? "pending" : "visible");
+	if (held)
 		store_bind_text(s, 8, hold);
 	else
 		store_bind_null(s, 8);
@@ -186,7 +208,7 @@ void posts_create(struct req *req, struct resp *resp)
 			      .author_id = req->who.uid };
 	int ok = store_run_int(s, &p.id) == 0;
 	json_t *pj = NULL;
-	if (ok && word) {
+	if (ok && held) {
 		ok = emit_post(req, &p, "post.created", 0, "post.pending", &pj) == 0;
 	} else if (ok) {
 		ok = forums_index(req, t.community_id, tid, p.id, text) == 0 &&
@@ -275,12 +297,12 @@ void posts_edit(struct req *req, struct resp *resp)
 	const char *text = body ? api_str(body, "body", 1, BODY_MAX, 1, resp) : NULL;
 	if (!text)
 		goto out;
-	char listed[128];
-	const char *word = wordfilter_match_current(text, listed, sizeof listed) ? listed : NULL;
-	char hold[200] = "";
-	if (word)
-		snprintf(hold, sizeof hold, "contains a sensitive word (%s); waiting for staff review", word);
-	const char *status = word ? "pending" : p.status;
+	char hold[200];
+	enum api_verdict v = post_hold(req, resp, "post_edit", text, p.community_id, hold);
+	if (v == API_WAIT || v == API_REJECT)
+		goto out;
+	const char *held = hold[0] ? hold : NULL;
+	const char *status = held ? "pending" : p.status;
 	if (api_begin(req, resp))
 		goto out;
 	s = store_prepare(req->st, "INSERT INTO post_edits (post_id, body, edited_at) VALUES (?, ?, ?)");
@@ -306,8 +328,8 @@ void posts_edit(struct req *req, struct resp *resp)
 	/* Was visible: the thread learns of the change (or that it is held). */
 	int was_visible = !strcmp(p.status, "visible");
 	json_t *pj = NULL;
-	ok = ok && emit_post(req, &p, "post.updated", was_visible || !word,
-			     word ? "post.pending" : NULL, &pj) == 0;
+	ok = ok && emit_post(req, &p, "post.updated", was_visible || !held,
+			     held ? "post.pending" : NULL, &pj) == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not edit the post")) {
 		json_decref(pj);
 		goto out;
@@ -397,29 +419,41 @@ static const char *mod_reason(struct req *req, struct resp *resp, int required, 
 	return reason ? reason : resp->status ? NULL : "";
 }
 
-/* hide / restore: status change, log, events, author notified by the
- * user:{author} channel. */
-static void set_post_status(struct req *req, struct resp *resp, const char *status,
-			    const char *action, int need_reason)
+/* Inside the caller's transaction: the post becomes status (hidden,
+ * visible), logged as action by the caller with reason; reporters, the
+ * author, staff and the thread are told. 0 or an error; *pj the post. */
+static int post_set_status(struct req *req, struct post_row *pp, const char *status,
+			   const char *action, const char *reason, json_t **pj_out)
 {
-	struct post_row p;
-	if (post_access(req, resp, &p, 1))
-		return;
-	json_t *body;
-	const char *reason = mod_reason(req, resp, need_reason, &body);
-	if (!reason || api_begin(req, resp))
-		goto out;
+	struct post_row p = *pp;
 	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE posts SET status = ?, hold_reason = NULL WHERE id = ?");
 	store_bind_text(s, 1, status);
 	store_bind_int(s, 2, p.id);
 	int ok = store_step(s) == STORE_DONE;
 	store_done(s);
-	s = store_prepare(req->st, "UPDATE reports SET resolved_at = ? WHERE post_id = ? AND resolved_at IS NULL");
+	/* Every member who reported it hears what came of it, once. */
+	s = store_prepare(req->st, "UPDATE reports SET resolved_at = ? WHERE post_id = ? AND resolved_at IS NULL "
+			  "RETURNING reporter_id");
 	store_bind_int(s, 1, util_now_ms());
 	store_bind_int(s, 2, p.id);
-	store_step(s);
+	int64_t *reporters = NULL;
+	size_t nrep = 0, cap = 0;
+	int rc;
+	while ((rc = store_step(s)) == STORE_ROW) {
+		if (nrep == cap)
+			reporters = xrealloc(reporters, (cap = cap ? 2 * cap : 16) * sizeof *reporters);
+		reporters[nrep++] = store_col_int(s, 0);
+	}
 	store_done(s);
+	ok = ok && rc == STORE_DONE;
+	json_t *outcome = json_pack("{s:I, s:I, s:s}", "post_id", (json_int_t)p.id,
+				    "thread_id", (json_int_t)p.thread_id,
+				    "outcome", strcmp(status, "visible") ? "hidden" : "kept");
+	for (size_t i = 0; ok && i < nrep; i++)
+		ok = notify(req, reporters[i], "report.resolved", outcome, p.community_id) == 0;
+	json_decref(outcome);
+	free(reporters);
 	if (!strcmp(status, "visible")) {
 		s = store_prepare(req->st, "SELECT body FROM posts WHERE id = ?");
 		store_bind_int(s, 1, p.id);
@@ -435,16 +469,34 @@ static void set_post_status(struct req *req, struct resp *resp, const char *stat
 	} else {
 		forums_unindex(req, p.id);
 	}
-	forums_mod_log(req, p.community_id, action, "post", p.id, reason);
-	json_t *note = json_pack("{s:s, s:I, s:I, s:s}", "action", action, "post_id", (json_int_t)p.id,
+	int64_t action_id = forums_mod_log(req, p.community_id, action, "post", p.id, reason);
+	ok = ok && action_id > 0;
+	json_t *note = json_pack("{s:s, s:I, s:I, s:I, s:s}", "action", action,
+				 "action_id", (json_int_t)action_id, "post_id", (json_int_t)p.id,
 				 "thread_id", (json_int_t)p.thread_id, "reason", reason);
 	char ch[48];
 	ok = ok && notify(req, p.author_id, "moderation.action", note, p.community_id) == 0;
 	chan(ch, sizeof ch, "mod", p.community_id);
 	ok = ok && api_emit(req, ch, "moderation.action", note, p.community_id) == 0;
 	json_decref(note);
+	ok = ok && emit_post(req, &p, "post.updated", 1, NULL, pj_out) == 0;
+	return ok ? 0 : -EIO;
+}
+
+/* hide / restore: status change, log, events, author notified by the
+ * user:{author} channel. */
+static void set_post_status(struct req *req, struct resp *resp, const char *status,
+			    const char *action, int need_reason)
+{
+	struct post_row p;
+	if (post_access(req, resp, &p, 1))
+		return;
+	json_t *body;
+	const char *reason = mod_reason(req, resp, need_reason, &body);
+	if (!reason || api_begin(req, resp))
+		goto out;
 	json_t *pj = NULL;
-	ok = ok && emit_post(req, &p, "post.updated", 1, NULL, &pj) == 0;
+	int ok = post_set_status(req, &p, status, action, reason, &pj) == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not change the post")) {
 		json_decref(pj);
 		goto out;
@@ -552,8 +604,10 @@ void posts_mute(struct req *req, struct resp *resp)
 	store_bind_text(s, 4, reason);
 	int ok = store_step(s) == STORE_DONE;
 	store_done(s);
-	forums_mod_log(req, cid, "member.mute", "user", uid, reason);
-	json_t *note = json_pack("{s:s, s:I, s:s}", "action", "member.mute",
+	int64_t action_id = forums_mod_log(req, cid, "member.mute", "user", uid, reason);
+	ok = ok && action_id > 0;
+	json_t *note = json_pack("{s:s, s:I, s:I, s:s}", "action", "member.mute",
+				 "action_id", (json_int_t)action_id,
 				 "muted_until", (json_int_t)until, "reason", reason);
 	ok = ok && notify(req, uid, "member.mute", note, cid) == 0;
 	json_decref(note);
@@ -561,6 +615,315 @@ void posts_mute(struct req *req, struct resp *resp)
 		goto out;
 	api_json(resp, 200, json_pack("{s:I, s:I, s:s}", "user_id", (json_int_t)uid,
 				      "muted_until", (json_int_t)until, "reason", reason));
+out:
+	json_decref(body);
+}
+
+/* POST /v1/communities/{cid}/warnings (staff) {user_id, reason}: the
+ * member is told; the moderation log keeps it; an appeal may withdraw it. */
+void posts_warn(struct req *req, struct resp *resp)
+{
+	int64_t cid, uid;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp))
+		return;
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *reason = NULL;
+	if (api_int(body, "user_id", 1, INT64_MAX, 1, 0, &uid, resp) ||
+	    !(reason = api_str(body, "reason", 1, REASON_MAX, 1, resp)))
+		goto out;
+	if (access_role(req->st, uid, cid) == ROLE_NONE) {
+		api_error(resp, 404, "not_found", "not a member of this community", "user_id");
+		goto out;
+	}
+	if (api_begin(req, resp))
+		goto out;
+	int64_t now = util_now_ms(), wid = 0;
+	int64_t action_id = forums_mod_log(req, cid, "member.warn", "user", uid, reason);
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO warnings (community_id, user_id, actor_id, reason, at, action_id) "
+		"VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, uid);
+	store_bind_int(s, 3, req->who.uid);
+	store_bind_text(s, 4, reason);
+	store_bind_int(s, 5, now);
+	store_bind_int(s, 6, action_id);
+	int ok = action_id > 0 && store_run_int(s, &wid) == 0;
+	json_t *w = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I}", "id", (json_int_t)wid,
+			      "action_id", (json_int_t)action_id, "community_id", (json_int_t)cid,
+			      "user_id", (json_int_t)uid, "reason", reason, "at", (json_int_t)now);
+	ok = ok && notify(req, uid, "member.warning", w, cid) == 0;
+	if (api_commit_or_fail(req, resp, ok, "could not warn")) {
+		json_decref(w);
+		goto out;
+	}
+	api_json(resp, 201, json_pack("{s:o}", "warning", w));
+out:
+	json_decref(body);
+}
+
+/* --- appeals (申诉) ------------------------------------------------------------------ */
+
+struct action_row {
+	int64_t id, community_id, actor_id, target_id, at;
+	char action[32], kind[16];
+};
+
+static int action_load(struct store *st, int64_t id, struct action_row *a)
+{
+	struct store_stmt *s = store_prepare(st,
+		"SELECT community_id, actor_id, target_id, at, action, target_kind FROM moderation_log "
+		"WHERE id = ?");
+	store_bind_int(s, 1, id);
+	int found = store_step(s) == STORE_ROW;
+	if (found) {
+		a->id = id;
+		a->community_id = store_col_int(s, 0);
+		a->actor_id = store_col_int(s, 1);
+		a->target_id = store_col_int(s, 2);
+		a->at = store_col_int(s, 3);
+		snprintf(a->action, sizeof a->action, "%s", store_col_text(s, 4));
+		snprintf(a->kind, sizeof a->kind, "%s", store_col_text(s, 5));
+	}
+	store_done(s);
+	return found ? 0 : -ENOENT;
+}
+
+/* The member an action targeted: the hidden post's author, the muted or
+ * warned member; 0 for actions nobody may appeal. */
+static int64_t action_target_user(struct store *st, const struct action_row *a)
+{
+	if (!strcmp(a->action, "member.mute") || !strcmp(a->action, "member.warn"))
+		return a->target_id;
+	if (strcmp(a->action, "post.hide"))
+		return 0;
+	struct post_row p;
+	return post_load(st, a->target_id, &p) ? 0 : p.author_id;
+}
+
+static json_t *appeal_json(struct store *st, int64_t id)
+{
+	struct store_stmt *s = store_prepare(st,
+		"SELECT a.action_id, a.community_id, a.appellant_id, a.reason, a.status, a.decided_by, "
+		"a.decision_reason, a.created_at, a.decided_at, l.action, l.target_kind, l.target_id, "
+		"l.reason, l.actor_id, l.at FROM appeals a JOIN moderation_log l ON l.id = a.action_id "
+		"WHERE a.id = ?");
+	store_bind_int(s, 1, id);
+	json_t *j = NULL;
+	if (store_step(s) == STORE_ROW) {
+		j = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:{s:I, s:s, s:s, s:I, s:s, s:I, s:I}}",
+			"id", (json_int_t)id, "action_id", (json_int_t)store_col_int(s, 0),
+			"community_id", (json_int_t)store_col_int(s, 1),
+			"appellant_id", (json_int_t)store_col_int(s, 2),
+			"reason", store_col_text(s, 3), "status", store_col_text(s, 4),
+			"created_at", (json_int_t)store_col_int(s, 7),
+			"action", "id", (json_int_t)store_col_int(s, 0), "action", store_col_text(s, 9),
+			"target_kind", store_col_text(s, 10), "target_id", (json_int_t)store_col_int(s, 11),
+			"reason", store_col_text(s, 12), "actor_id", (json_int_t)store_col_int(s, 13),
+			"at", (json_int_t)store_col_int(s, 14));
+		json_object_set_new(j, "decided_by", store_col_null(s, 5) ? json_null() :
+				    json_integer(store_col_int(s, 5)));
+		json_object_set_new(j, "decision_reason", store_col_null(s, 6) ? json_null() :
+				    json_string(store_col_text(s, 6)));
+		json_object_set_new(j, "decided_at", store_col_null(s, 8) ? json_null() :
+				    json_integer(store_col_int(s, 8)));
+	}
+	store_done(s);
+	return j;
+}
+
+/* POST /v1/moderation/actions/{id}/appeal {reason}: the member the action
+ * targeted, once, within appeal_window_days. */
+void posts_appeal(struct req *req, struct resp *resp)
+{
+	int64_t id;
+	struct action_row a;
+	if (api_require_user(req, resp) || api_id_param(req, "id", &id, resp))
+		return;
+	if (action_load(req->st, id, &a) || action_target_user(req->st, &a) != req->who.uid) {
+		/* Someone else's action is none of the caller's business. */
+		api_error(resp, 404, "not_found", "no moderation action of yours with this id", NULL);
+		return;
+	}
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *reason = api_str(body, "reason", 1, REASON_MAX, 1, resp);
+	int64_t now = util_now_ms();
+	if (!reason || review_text(req, resp, "appeal", "reason", reason, a.community_id))
+		goto out;
+	if (now > a.at + req->cfg->appeal_window_days * 86400 * 1000) {
+		api_error(resp, 409, "conflict", "the time to appeal this decision has passed", NULL);
+		goto out;
+	}
+	if (api_begin(req, resp))
+		goto out;
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO appeals (action_id, community_id, appellant_id, reason, created_at) "
+		"VALUES (?, ?, ?, ?, ?) RETURNING id");
+	store_bind_int(s, 1, a.id);
+	store_bind_int(s, 2, a.community_id);
+	store_bind_int(s, 3, req->who.uid);
+	store_bind_text(s, 4, reason);
+	store_bind_int(s, 5, now);
+	int64_t aid = 0;
+	int rc = store_run_int(s, &aid);
+	if (rc == -EEXIST) {
+		api_rollback(req);
+		api_error(resp, 409, "conflict", "this decision has been appealed already", NULL);
+		goto out;
+	}
+	json_t *j = rc == 0 ? appeal_json(req->st, aid) : NULL;
+	char ch[48];
+	chan(ch, sizeof ch, "mod", a.community_id);
+	int ok = j && api_emit(req, ch, "appeal.created", j, a.community_id) == 0;
+	if (api_commit_or_fail(req, resp, ok, "could not store the appeal")) {
+		json_decref(j);
+		goto out;
+	}
+	api_json(resp, 201, json_pack("{s:o}", "appeal", j));
+out:
+	json_decref(body);
+}
+
+/* GET /v1/communities/{cid}/appeals?status=open|decided (staff) */
+void posts_appeals(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	char status[16] = "open";
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	if (api_query(req, "status", status, sizeof status) >= 0 && strcmp(status, "open") &&
+	    strcmp(status, "decided")) {
+		api_error(resp, 400, "bad_request", "status must be open or decided", "status");
+		return;
+	}
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT id FROM appeals WHERE community_id = ?1 AND (?2 = 1) = (status = 'open') "
+		"AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4");
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, !strcmp(status, "open"));
+	store_bind_int(s, 3, cursor);
+	store_bind_int(s, 4, limit);
+	int64_t ids[200];
+	int n = 0;
+	while (store_step(s) == STORE_ROW && n < limit)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(items, appeal_json(req->st, ids[i]));
+	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
+}
+
+/* Inside the caller's transaction: undoes action a (an overturned appeal). */
+static int undo_action(struct req *req, const struct action_row *a, const char *reason)
+{
+	if (!strcmp(a->action, "post.hide")) {
+		struct post_row p;
+		json_t *pj = NULL;
+		int rc = post_load(req->st, a->target_id, &p) ? -ENOENT :
+			 post_set_status(req, &p, "visible", "post.restore", reason, &pj);
+		json_decref(pj);
+		return rc;
+	}
+	struct store_stmt *s = store_prepare(req->st, !strcmp(a->action, "member.mute") ?
+		"DELETE FROM mutes WHERE community_id = ?1 AND user_id = ?2 AND ?3 > 0" :
+		"UPDATE warnings SET withdrawn_at = ?3 WHERE action_id = ?4 AND community_id = ?1 "
+		"AND user_id = ?2");
+	store_bind_int(s, 1, a->community_id);
+	store_bind_int(s, 2, a->target_id);
+	store_bind_int(s, 3, util_now_ms());
+	if (strcmp(a->action, "member.mute"))
+		store_bind_int(s, 4, a->id);
+	return store_run(s) < 0 ? -EIO : 0;
+}
+
+/* POST /v1/appeals/{id}/decide {decision: upheld|overturned, reason}: staff
+ * of the community other than who took the action; an admin always. */
+void posts_appeal_decide(struct req *req, struct resp *resp)
+{
+	int64_t id;
+	if (api_require_user(req, resp) || api_id_param(req, "id", &id, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT action_id, community_id, appellant_id, status FROM appeals WHERE id = ?");
+	store_bind_int(s, 1, id);
+	int64_t action_id = 0, cid = 0, appellant = 0;
+	char status[16] = "";
+	if (store_step(s) == STORE_ROW) {
+		action_id = store_col_int(s, 0);
+		cid = store_col_int(s, 1);
+		appellant = store_col_int(s, 2);
+		snprintf(status, sizeof status, "%s", store_col_text(s, 3));
+	}
+	store_done(s);
+	if (!action_id) {
+		api_error(resp, 404, "not_found", "no such appeal", NULL);
+		return;
+	}
+	if (access_require_staff(req, cid, resp))
+		return;
+	struct action_row a;
+	if (action_load(req->st, action_id, &a)) {
+		api_error(resp, 404, "not_found", "the appealed action is gone", NULL);
+		return;
+	}
+	if (a.actor_id == req->who.uid && !req->who.is_admin) {
+		api_error(resp, 403, "forbidden", "another staff member decides an appeal against your own "
+			  "decision", NULL);
+		return;
+	}
+	json_t *body = api_body_object(req, resp);
+	if (!body)
+		return;
+	const char *decision = api_str(body, "decision", 1, 16, 1, resp), *reason = NULL;
+	if (!decision)
+		goto out;
+	if (strcmp(decision, "upheld") && strcmp(decision, "overturned")) {
+		api_error(resp, 400, "bad_request", "decision must be upheld or overturned", "decision");
+		goto out;
+	}
+	if (!(reason = api_str(body, "reason", 1, REASON_MAX, 1, resp)))
+		goto out;
+	if (strcmp(status, "open")) {
+		api_error(resp, 409, "conflict", "this appeal has been decided already", NULL);
+		goto out;
+	}
+	if (api_begin(req, resp))
+		goto out;
+	s = store_prepare(req->st,
+		"UPDATE appeals SET status = ?, decided_by = ?, decision_reason = ?, decided_at = ? "
+		"WHERE id = ? AND status = 'open'");
+	store_bind_text(s, 1, decision);
+	store_bind_int(s, 2, req->who.uid);
+	store_bind_text(s, 3, reason);
+	store_bind_int(s, 4, util_now_ms());
+	store_bind_int(s, 5, id);
+	int64_t won = store_run(s);
+	if (won == 0) {
+		api_rollback(req);
+		api_error(resp, 409, "conflict", "this appeal has been decided already", NULL);
+		goto out;
+	}
+	int overturned = !strcmp(decision, "overturned");
+	int ok = won == 1 && (!overturned || undo_action(req, &a, reason) == 0) &&
+		 forums_mod_log(req, cid, overturned ? "appeal.overturned" : "appeal.upheld", "appeal",
+				id, reason) > 0;
+	json_t *j = ok ? appeal_json(req->st, id) : NULL;
+	ok = ok && j && notify(req, appellant, "appeal.decided", j, cid) == 0;
+	char ch[48];
+	chan(ch, sizeof ch, "mod", cid);
+	ok = ok && api_emit(req, ch, "appeal.decided", j, cid) == 0;
+	if (api_commit_or_fail(req, resp, ok, "could not decide the appeal")) {
+		json_decref(j);
+		goto out;
+	}
+	api_json(resp, 200, json_pack("{s:o}", "appeal", j));
 out:
 	json_decref(body);
 }
@@ -610,8 +973,10 @@ void posts_mod_summary(struct req *req, struct resp *resp)
 	json_t *items = json_array();
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT linli_month_cn(at) AS month, action, count(*) "
-		"FROM moderation_log WHERE community_id = ? GROUP BY month, action "
-		"ORDER BY month DESC, action LIMIT 600");
+		"FROM moderation_log WHERE community_id = ?1 GROUP BY 1, 2 "
+		"UNION ALL SELECT linli_month_cn(created_at), 'appeal.filed', count(*) "
+		"FROM appeals WHERE community_id = ?1 GROUP BY 1 "
+		"ORDER BY 1 DESC, 2 LIMIT 600");
 	store_bind_int(s, 1, cid);
 	while (store_step(s) == STORE_ROW)
 		json_array_append_new(items, json_pack("{s:s, s:s, s:I}",

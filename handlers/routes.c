@@ -70,6 +70,14 @@ static const struct route handler_routes[] = {
 	/* inbox */
 	R(GET, "/v1/notifications", notify_list),
 	R(POST, "/v1/notifications/read", notify_read),
+	/* governance */
+	R(GET, "/v1/admin/access-log", governance_access_log),
+	R(POST, "/v1/admin/suspensions", governance_suspend),
+	R(DELETE, "/v1/admin/suspensions/{uid}", governance_lift),
+	R(POST, "/v1/communities/{cid}/warnings", posts_warn),
+	R(POST, "/v1/moderation/actions/{id}/appeal", posts_appeal),
+	R(GET, "/v1/communities/{cid}/appeals", posts_appeals),
+	R(POST, "/v1/appeals/{id}/decide", posts_appeal_decide),
 	/* push devices */
 	R(POST, "/v1/devices", devices_register),
 	R(GET, "/v1/devices", devices_list),

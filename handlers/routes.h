@@ -39,6 +39,15 @@ void privacy_consent(struct req *req, struct resp *resp);
 void privacy_export(struct req *req, struct resp *resp);
 void privacy_tick(struct req *req);
 void privacy_housekeeping(struct req *req);
+/* governance: the access log and suspensions, for admins */
+void governance_access_log(struct req *req, struct resp *resp);
+void governance_suspend(struct req *req, struct resp *resp);
+void governance_lift(struct req *req, struct resp *resp);
+/* posts.c: warnings and appeals */
+void posts_warn(struct req *req, struct resp *resp);
+void posts_appeal(struct req *req, struct resp *resp);
+void posts_appeals(struct req *req, struct resp *resp);
+void posts_appeal_decide(struct req *req, struct resp *resp);
 /* help.c: what an anonymised account leaves behind in neighbour help. */
 int help_account_gone(struct req *req, int64_t uid);
 int accounts_revoked_sessions(struct store *st, int64_t since_ms, api_session_cb cb, void *data);

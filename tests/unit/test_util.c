@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,6 +62,27 @@ static void parse_int(void **state)
 	assert_true(util_parse_i64("99999999999999999999", &v) < 0);
 }
 
+/* Known instants (date -u -d ... +%s%3N). */
+static void iso8601(void **state)
+{
+	(void)state;
+	int64_t ms;
+	assert_int_equal(util_parse_iso8601("2026-06-01", &ms), 0);
+	assert_int_equal(ms, 1780272000000LL);
+	assert_int_equal(util_parse_iso8601("2026-06-01T08:00:00+08:00", &ms), 0);
+	assert_int_equal(ms, 1780272000000LL);
+	assert_int_equal(util_parse_iso8601("2026-06-01T00:00Z", &ms), 0);
+	assert_int_equal(ms, 1780272000000LL);
+	assert_int_equal(util_parse_iso8601("2026-12-01T15:03:07.250Z", &ms), 0);
+	assert_int_equal(ms, 1796137387250LL);
+	assert_int_equal(util_parse_iso8601("2026-06-01 09:30:00-01:30", &ms), 0);
+	assert_int_equal(ms, 1780272000000LL + (9 * 3600 + 30 * 60 + 90 * 60) * 1000LL);
+	const char *bad[] = { "", "yesterday", "2026-6-1", "2026-02-30", "2026-13-01", "2026-06-01T24:00Z",
+			      "2026-06-01T08:00+8", "2026-06-01T08:00:00+08:00x", "2026-06-01T", "20260601" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(util_parse_iso8601(bad[i], &ms), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -68,6 +90,7 @@ int main(void)
 		cmocka_unit_test(json_strings),
 		cmocka_unit_test(parse_int),
 		cmocka_unit_test(bigrams),
+		cmocka_unit_test(iso8601),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

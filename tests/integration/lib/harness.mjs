@@ -364,13 +364,14 @@ export class Gateway {
 				headers: hdrs, agent: from ? false : agent || this.agent, localAddress: from,
 			}, (res) => {
 				const chunks = [];
+				const localPort = res.socket?.localPort; // the gateway's view: the client's port
 				res.on('data', (c) => chunks.push(c));
 				res.on('error', reject);
 				res.on('end', () => {
 					const text = Buffer.concat(chunks).toString('utf8');
 					let json;
 					try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-					resolve({ status: res.statusCode, headers: res.headers, text, json });
+					resolve({ status: res.statusCode, headers: res.headers, text, json, localPort });
 				});
 			});
 			req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${urlPath}: no answer in ${timeoutMs} ms`)));
