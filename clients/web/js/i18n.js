@@ -98,6 +98,8 @@ const STRINGS = {
     delete_account: '注销账号', deletion_explain: '注销后 {n} 天内可撤销；期满后昵称改为“已注销用户”，手机号、密码和登录记录将被删除，发过的帖子保留。',
     deletion_or_code: '输入密码，或改用下方的短信验证码确认。', delete_confirm: '确定要注销账号吗？',
     deletion_pending: '账号将于 {at} 注销。', cancel_deletion: '撤销注销', deletion_cancelled: '已撤销注销。',
+    n_report_resolved: '你举报的回复已处理：{outcome}', outcome_hidden: '已隐藏', outcome_kept: '经核查予以保留',
+    hold_check: '内容安全审核中，等待社区工作者处理', reason_content_rejected: '内容未通过安全审核，请修改后再试。',
     ip_region: 'IP属地：{r}', notice_consent: '隐私政策已更新（版本 {v}），同意后才能继续发言。', notice_go_account: '前往我的账号',
   },
   en: {
@@ -186,6 +188,8 @@ const STRINGS = {
     delete_account: 'Delete account', deletion_explain: 'You can undo it within {n} days; then your name becomes “已注销用户” and your number, password and sign-ins are deleted. Your posts stay.',
     deletion_or_code: 'Enter your password, or confirm with an SMS code below.', delete_confirm: 'Delete your account?',
     deletion_pending: 'Your account will be deleted on {at}.', cancel_deletion: 'Keep my account', deletion_cancelled: 'Deletion cancelled.',
+    n_report_resolved: 'The reply you reported was reviewed: {outcome}', outcome_hidden: 'hidden', outcome_kept: 'kept after review',
+    hold_check: 'Held by the content check; awaiting staff review', reason_content_rejected: 'The content check refused this text; please change it and try again.',
     ip_region: 'IP region: {r}', notice_consent: 'The privacy policy changed (version {v}): agree to it to post again.', notice_go_account: 'Go to my account',
     tally_row_one: '{opt}: 1 vote', reports_n_one: '1 report', help_created_one: 'Posted; 1 volunteer was told.',
     ledger_row: 'Requests: {r} · minutes: {m}',

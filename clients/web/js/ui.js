@@ -46,6 +46,7 @@ export function holdText(reason) {
   if (reason === 'reported') return t('hold_reported');
   const m = /^contains a sensitive word \((.*)\)/.exec(reason);
   if (m) return t('hold_word', { word: m[1] });
+  if (/^held by the content check/.test(reason)) return t('hold_check');
   return reason;
 }
 
@@ -53,7 +54,8 @@ export function noteText(n) {
   const d = n.data || {};
   const key = 'n_' + String(n.type || '').replace(/\./g, '_');
   const action = d.action ? t('act_' + d.action.replace(/\./g, '_')) : '';
-  return t(key, { title: d.title || '', reason: d.reason || '', action });
+  const outcome = d.outcome ? t('outcome_' + d.outcome) : '';
+  return t(key, { title: d.title || '', reason: d.reason || '', action, outcome });
 }
 
 export const statusLabel = (st) => t('st_' + st);
