@@ -734,6 +734,22 @@ static json_t *appeal_json(struct store *st, int64_t id)
 	return j;
 }
 
+/* The end of an appeal's transaction: staff hear of it on mod:{cid}
+ * (type), then commit, and the appeal is the answer (status). */
+static void appeal_commit(struct req *req, struct resp *resp, int ok, int64_t id, const char *type,
+			  int64_t cid, int status, const char *fail)
+{
+	json_t *j = ok ? appeal_json(req->st, id) : NULL;
+	char ch[48];
+	chan(ch, sizeof ch, "mod", cid);
+	ok = j && api_emit(req, ch, type, j, cid) == 0;
+	if (api_commit_or_fail(req, resp, ok, fail)) {
+		json_decref(j);
+		return;
+	}
+	api_json(resp, status, json_pack("{s:o}", "appeal", j));
+}
+
 /* POST /v1/moderation/actions/{id}/appeal {reason}: the member the action
  * targeted, once, within appeal_window_days. */
 void posts_appeal(struct req *req, struct resp *resp)
@@ -775,15 +791,8 @@ void posts_appeal(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "this decision has been appealed already", NULL);
 		goto out;
 	}
-	json_t *j = rc == 0 ? appeal_json(req->st, aid) : NULL;
-	char ch[48];
-	chan(ch, sizeof ch, "mod", a.community_id);
-	int ok = j && api_emit(req, ch, "appeal.created", j, a.community_id) == 0;
-	if (api_commit_or_fail(req, resp, ok, "could not store the appeal")) {
-		json_decref(j);
-		goto out;
-	}
-	api_json(resp, 201, json_pack("{s:o}", "appeal", j));
+	appeal_commit(req, resp, rc == 0, aid, "appeal.created", a.community_id, 201,
+		      "could not store the appeal");
 out:
 	json_decref(body);
 }
@@ -914,16 +923,12 @@ void posts_appeal_decide(struct req *req, struct resp *resp)
 	int ok = won == 1 && (!overturned || undo_action(req, &a, reason) == 0) &&
 		 forums_mod_log(req, cid, overturned ? "appeal.overturned" : "appeal.upheld", "appeal",
 				id, reason) > 0;
-	json_t *j = ok ? appeal_json(req->st, id) : NULL;
-	ok = ok && j && notify(req, appellant, "appeal.decided", j, cid) == 0;
-	char ch[48];
-	chan(ch, sizeof ch, "mod", cid);
-	ok = ok && api_emit(req, ch, "appeal.decided", j, cid) == 0;
-	if (api_commit_or_fail(req, resp, ok, "could not decide the appeal")) {
+	if (ok) {
+		json_t *j = appeal_json(req->st, id);
+		ok = j && notify(req, appellant, "appeal.decided", j, cid) == 0;
 		json_decref(j);
-		goto out;
 	}
-	api_json(resp, 200, json_pack("{s:o}", "appeal", j));
+	appeal_commit(req, resp, ok, id, "appeal.decided", cid, 200, "could not decide the appeal");
 out:
 	json_decref(body);
 }

@@ -223,7 +223,17 @@ void privacy_export(struct req *req, struct resp *resp)
 	json_object_set_new(doc, "mutes", rows(st,
 		"SELECT community_id, until, reason FROM mutes WHERE user_id = ?1", uid,
 		"community_id:i,until:i,reason:s"));
-	json_object_set_new(doc, "appeals", json_array());
+	json_object_set_new(doc, "appeals", rows(st,
+		"SELECT a.id, a.action_id, a.community_id, a.reason, a.status, a.decision_reason, "
+		"a.created_at, a.decided_at FROM appeals a WHERE a.appellant_id = ?1 ORDER BY a.id", uid,
+		"id:i,action_id:i,community_id:i,reason:s,status:s,decision_reason:s,created_at:i,"
+		"decided_at:i"));
+	json_object_set_new(doc, "warnings", rows(st,
+		"SELECT id, community_id, reason, at, withdrawn_at FROM warnings WHERE user_id = ?1 "
+		"ORDER BY id", uid, "id:i,community_id:i,reason:s,at:i,withdrawn_at:i"));
+	json_object_set_new(doc, "suspensions", rows(st,
+		"SELECT reason, at, until FROM suspensions WHERE user_id = ?1", uid,
+		"reason:s,at:i,until:i"));
 	json_object_set_new(doc, "uploads", json_array());
 	api_json(resp, 200, doc);
 }
@@ -244,6 +254,7 @@ static const char *const anonymise_sql[] = {
 	"DELETE FROM notifications WHERE user_id = ?1",
 	"DELETE FROM consents WHERE user_id = ?1",
 	"DELETE FROM idempotency WHERE user_id = ?1",
+	"DELETE FROM suspensions WHERE user_id = ?1", /* a blacklisted phone stays blacklisted */
 };
 
 /* Anonymises uid if its deletion is due and no other gateway did it
