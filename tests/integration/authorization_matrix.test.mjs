@@ -98,6 +98,22 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 		['DELETE /v1/me (wrong password)', () => ({ method: 'DELETE', path: '/v1/me', body: { password: 'not-the-password' } }),
 			X(401, 401, 403, 403, 403, 403)],
 		['POST /v1/me/cancel-deletion', () => ({ method: 'POST', path: '/v1/me/cancel-deletion' }), X(401, 401, 200, 200, 200, 200)],
+		// Content governance: staff of the community, admins, the target.
+		['POST A/warnings', () => ({ method: 'POST', path: `/v1/communities/${A.id}/warnings`, body: { user_id: resA.id, reason: '提醒' } }),
+			X(401, 401, 403, 403, 201, 201)],
+		['POST B/warnings', () => ({ method: 'POST', path: `/v1/communities/${B.id}/warnings`, body: { user_id: resB.id, reason: '提醒' } }),
+			X(401, 401, 403, 403, 403, 201)],
+		['GET A/appeals', () => ({ method: 'GET', path: `/v1/communities/${A.id}/appeals` }), X(401, 401, 403, 403, 200, 200)],
+		['GET B/appeals', () => ({ method: 'GET', path: `/v1/communities/${B.id}/appeals` }), X(401, 401, 403, 403, 403, 200)],
+		['GET /v1/admin/access-log', () => ({ method: 'GET', path: '/v1/admin/access-log' }), X(401, 401, 403, 403, 403, 200)],
+		['POST /v1/admin/suspensions (no such user)', () => ({ method: 'POST', path: '/v1/admin/suspensions',
+			body: { user_id: NO, reason: '违规' } }), X(401, 401, 403, 403, 403, 404)],
+		['DELETE /v1/admin/suspensions/none', () => ({ method: 'DELETE', path: `/v1/admin/suspensions/${NO}` }),
+			X(401, 401, 403, 403, 403, 404)],
+		['POST appeal of no action', () => ({ method: 'POST', path: `/v1/moderation/actions/${NO}/appeal`, body: { reason: '申诉' } }),
+			X(401, 401, 404, 404, 404, 404)],
+		['POST decide no appeal', () => ({ method: 'POST', path: `/v1/appeals/${NO}/decide`, body: { decision: 'upheld', reason: 'x' } }),
+			X(401, 401, 404, 404, 404, 404)],
 		// A fresh session for each caller, so the shared tokens live on.
 		['POST /v1/auth/logout (own session)', async (actor) => {
 			let token;

@@ -275,6 +275,29 @@ itest('bad input to accounts and communities: 400 naming the field, or stored ve
 		assert.equal(m.deletes_at, null);
 	});
 
+	await step('content governance: warnings, suspensions, appeals, the access log validated by field', async () => {
+		const staffTok = { token: staff.access }, adminTok = { token: admin.access };
+		const warnPath = `/v1/communities/${community.id}/warnings`;
+		for (const [body, field] of [[{}, 'user_id'], [{ user_id: 'x', reason: 'r' }, 'user_id'], [{ user_id: 0, reason: 'r' }, 'user_id'],
+			[{ user_id: resident.id }, 'reason'], [{ user_id: resident.id, reason: 'r'.repeat(501) }, 'reason'], [{ user_id: resident.id, reason: 7 }, 'reason']])
+			expectError(await req('POST', warnPath, { ...staffTok, body }), 400, 'bad_request', field, `warn ${JSON.stringify(body)}`);
+		for (const [body, field] of [[{}, 'user_id'], [{ user_id: resident.id }, 'reason'], [{ user_id: resident.id, reason: 'r', days: 0 }, 'days'],
+			[{ user_id: resident.id, reason: 'r', days: 'x' }, 'days'], [{ user_id: resident.id, reason: 'r', days: 3651 }, 'days']])
+			expectError(await req('POST', '/v1/admin/suspensions', { ...adminTok, body }), 400, 'bad_request', field, `suspend ${JSON.stringify(body)}`);
+		const w = expectStatus(await req('POST', warnPath, { ...staffTok, body: { user_id: resident.id, reason: '测试提醒' } }), 201).warning;
+		for (const [body, field] of [[{}, 'reason'], [{ reason: '' }, 'reason'], [{ reason: ['x'] }, 'reason']])
+			expectError(await req('POST', `/v1/moderation/actions/${w.action_id}/appeal`, { token: resident.access, body }), 400, 'bad_request', field);
+		const a = expectStatus(await req('POST', `/v1/moderation/actions/${w.action_id}/appeal`, { token: resident.access, body: { reason: SQL[0] } }), 201).appeal;
+		assert.equal(a.reason, SQL[0], 'stored verbatim');
+		for (const [body, field] of [[{}, 'decision'], [{ decision: 'yes', reason: 'r' }, 'decision'], [{ decision: 'upheld' }, 'reason']])
+			expectError(await req('POST', `/v1/appeals/${a.id}/decide`, { ...adminTok, body }), 400, 'bad_request', field);
+		for (const [q, field] of [['since=abc', 'since'], ['until=-1', 'until'], ['user_id=0', 'user_id'], ['limit=0', 'limit'], ['cursor=x', 'cursor']])
+			expectError(await req('GET', `/v1/admin/access-log?${q}`, adminTok), 400, 'bad_request', field, q);
+		expectError(await req('GET', `/v1/communities/${community.id}/appeals?status=all`, staffTok), 400, 'bad_request', 'status');
+		// The appeal stays open, the warning stands.
+		assert.equal((await req('GET', `/v1/communities/${community.id}/appeals`, staffTok)).json.items.length, 1);
+	});
+
 	await step('afterwards: accounts, communities and members are exactly what was made', async () => {
 		// Every account made still logs in and reads itself back unchanged.
 		for (const c of created) {
