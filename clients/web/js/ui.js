@@ -53,8 +53,10 @@ export function holdText(reason) {
 export function noteText(n) {
   const d = n.data || {};
   const key = 'n_' + String(n.type || '').replace(/\./g, '_');
-  const action = d.action ? t('act_' + d.action.replace(/\./g, '_')) : '';
-  const outcome = d.outcome ? t('outcome_' + d.outcome) : '';
+  const act = typeof d.action === 'string' ? d.action : d.action?.action; // appeal.decided: the appealed action
+  const action = act ? t('act_' + act.replace(/\./g, '_')) : '';
+  const outcome = d.outcome ? t('outcome_' + d.outcome)
+    : n.type === 'appeal.decided' && d.status ? t('decision_' + d.status) : '';
   return t(key, { title: d.title || '', reason: d.reason || '', action, outcome });
 }
 

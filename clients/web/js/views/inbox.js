@@ -2,8 +2,31 @@
 import { h, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { noteText, toast, errText, errNode } from '../ui.js';
+import { noteText, toast, errText, errNode, reasonAction } from '../ui.js';
 import { store, setUnread } from '../state.js';
+
+// Decisions the member may appeal (申诉): a hidden reply, a mute, a warning.
+const APPEALABLE = new Set(['moderation.action', 'member.mute', 'member.warning']);
+const appealed = new Set(); // action ids appealed from this page
+
+function appealButton(n) {
+  const d = n.data || {};
+  const actionId = d.action_id;
+  if (!APPEALABLE.has(n.type) || !actionId || (n.type === 'moderation.action' && d.action !== 'post.hide')) return null;
+  if (appealed.has(actionId)) return h('p', { class: 'tag tag-blue', role: 'status' }, t('appeal_sent'));
+  return reasonAction(t('appeal'), { fieldLabel: t('appeal_reason'), onsubmit: async (reason) => {
+    try {
+      await api.post(`/v1/moderation/actions/${actionId}/appeal`, { reason });
+      appealed.add(actionId);
+      toast(t('appeal_sent'));
+      return true;
+    } catch (e) {
+      if (e.status === 409) { appealed.add(actionId); toast(t('appeal_closed'), 'error'); return true; }
+      toast(errNode(e), 'error');
+      return false;
+    }
+  } });
+}
 
 function link(n) {
   const d = n.data || {};
@@ -23,7 +46,8 @@ export async function inboxView() {
       return h('li', { class: `card note${n.read ? '' : ' unread'}`, 'data-note-id': n.id },
         !n.read && h('span', { class: 'tag tag-blue' }, t('new_badge')), ' ',
         href ? h('a', { href }, text) : text,
-        h('p', { class: 'muted' }, h('time', null, fmtTime(n.created_at))));
+        h('p', { class: 'muted' }, h('time', null, fmtTime(n.created_at))),
+        appealButton(n));
     } });
   };
   const onNote = (n) => { notes.set(n.id, n); draw(); };

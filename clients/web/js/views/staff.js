@@ -4,7 +4,7 @@ import { h, field, formValues, replace, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, reasonAction, errNode, holdText } from '../ui.js';
-import { community, me, isStaff } from '../state.js';
+import { community, me, isStaff, store } from '../state.js';
 import { liveLoad } from '../live.js';
 
 export async function staffView(cid) {
@@ -14,6 +14,38 @@ export async function staffView(cid) {
 
   const queue = h('ul', { class: 'cards', id: 'mod-queue', 'aria-live': 'polite' });
   const log = h('ol', { class: 'log', id: 'mod-log' });
+  const appeals = h('ul', { class: 'cards', id: 'appeals-list', 'aria-live': 'polite' });
+
+  // 申诉: the original decision beside the appeal; another staff member
+  // decides (the server refuses the one who acted).
+  function appealItem(a) {
+    const act = a.action || {};
+    const form = h('form', { class: 'stack', 'data-appeal-id': a.id });
+    const id = `dec-${a.id}`;
+    form.append(
+      h('fieldset', { class: 'choices' }, h('legend', null, t('decide')),
+        ['upheld', 'overturned'].map((v) => h('div', { class: 'choice' },
+          h('input', { type: 'radio', id: `${id}-${v}`, name: 'decision', value: v, required: true }),
+          h('label', { for: `${id}-${v}` }, t('decision_' + v))))),
+      field(t('decision_reason'), { name: 'reason', required: true, maxlength: 500 }),
+      h('button', { type: 'submit', class: 'primary' }, t('submit')));
+    handleForm(form, async () => {
+      const v = formValues(form);
+      if (v.decision === 'overturned' && !window.confirm(t('confirm_overturn'))) return;
+      await api.post(`/v1/appeals/${a.id}/decide`, { decision: v.decision, reason: v.reason });
+      toast(t('appeal_decided'));
+      await refresh();
+    });
+    return h('li', { class: 'card appeal' },
+      h('div', { class: 'grid2 appeal-sides' },
+        h('div', null, h('h3', null, t('appeal_original')),
+          h('p', null, t('act_' + String(act.action || '').replace(/\./g, '_')), ' · ', t('target_' + (act.target_kind || 'post')), ` #${act.target_id ?? ''}`),
+          h('p', null, t('reason'), t('colon'), act.reason || ''),
+          h('p', { class: 'muted' }, t('by_user', { name: names.get(act.actor_id) || `#${act.actor_id}` }), ' · ', h('time', null, fmtTime(act.at)))),
+        h('div', null, h('h3', null, t('appeal_by', { name: names.get(a.appellant_id) || `#${a.appellant_id}` })),
+          h('p', null, a.reason), h('p', { class: 'muted' }, h('time', null, fmtTime(a.created_at))))),
+      form);
+  }
 
   function queueItem(p) {
     const reports = Array.isArray(p.reports) ? p.reports : [];
@@ -44,10 +76,12 @@ export async function staffView(cid) {
   } catch { /* ids then */ }
 
   async function refresh() {
-    const [q, l] = await Promise.all([
+    const [q, l, ap] = await Promise.all([
       api.get(`/v1/communities/${cid}/moderation/queue?limit=100`),
       api.get(`/v1/communities/${cid}/moderation/log?limit=50`),
+      api.get(`/v1/communities/${cid}/appeals?status=open&limit=50`),
     ]);
+    patchList(appeals, ap.items, { key: (a) => a.id, render: appealItem, empty: () => h('li', { class: 'muted' }, t('appeals_empty')) });
     patchList(queue, q.items, { key: (p) => p.id, render: queueItem, empty: () => h('li', { class: 'muted' }, t('queue_empty')) });
     replace(log, l.items.length ? l.items.map((x) => h('li', null,
       h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind ? t('target_' + x.target.kind) : ''} `,
@@ -87,6 +121,38 @@ export async function staffView(cid) {
     await refresh();
   });
 
+  const warn = h('form', { class: 'card stack', id: 'warn-form' },
+    h('h2', null, t('warn_user')),
+    field(t('user_id'), { name: 'user_id', type: 'number', min: 1, required: true, inputmode: 'numeric' }),
+    field(t('reason'), { name: 'reason', required: true, maxlength: 500 }),
+    h('button', { type: 'submit', class: 'danger' }, t('warn')));
+  handleForm(warn, async () => {
+    const v = formValues(warn);
+    if (!window.confirm(t('confirm_warn'))) return;
+    await api.post(`/v1/communities/${cid}/warnings`, { user_id: Number(v.user_id), reason: v.reason });
+    toast(t('warned'));
+    warn.reset();
+    await refresh();
+  });
+
+  // Suspensions are an admin's (every community at once).
+  const suspend = store.me?.is_admin && h('form', { class: 'card stack', id: 'suspend-form' },
+    h('h2', null, t('suspend_user')),
+    field(t('user_id'), { name: 'user_id', type: 'number', min: 1, required: true, inputmode: 'numeric' }),
+    field(t('suspend_days'), { name: 'days', type: 'number', min: 1, max: 3650, hint: t('suspend_days_hint') }),
+    field(t('reason'), { name: 'reason', required: true, maxlength: 500 }),
+    h('button', { type: 'submit', class: 'danger' }, t('suspend')));
+  if (suspend) handleForm(suspend, async () => {
+    const v = formValues(suspend);
+    if (!window.confirm(v.days ? t('confirm_suspend', { n: v.days }) : t('confirm_suspend_forever'))) return;
+    const body = { user_id: Number(v.user_id), reason: v.reason };
+    if (v.days) body.days = Number(v.days);
+    await api.post('/v1/admin/suspensions', body);
+    toast(t('suspended_ok'));
+    suspend.reset();
+    await refresh();
+  });
+
   const announce = h('form', { class: 'card stack', id: 'announce-form' },
     h('h2', null, t('announce')),
     field(t('body'), { name: 'text', type: 'textarea', required: true, rows: 2, maxlength: 1000 }),
@@ -118,8 +184,9 @@ export async function staffView(cid) {
       h('div', { class: 'grid2' },
         h('div', null,
           h('section', { 'aria-labelledby': 'q-h' }, h('h2', { id: 'q-h' }, t('mod_queue')), queue),
+          h('section', { 'aria-labelledby': 'ap-h' }, h('h2', { id: 'ap-h' }, t('appeals')), appeals),
           h('section', { class: 'card', 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, t('mod_log')), log)),
-        h('div', null, announce, mute, inv))),
+        h('div', null, announce, mute, warn, suspend, inv))),
     cleanup: off,
   };
 }
