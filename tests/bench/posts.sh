@@ -7,7 +7,9 @@
 #   ./linli.sh bench-posts
 # env: BENCH_RUNS (3) rounds; BENCH_SECONDS (10) of wrk per run;
 #      BENCH_SEED (10000) posts seeded first; BENCH_BASE (e5e5a7a) the
-#      commit to compare with, "none" to skip; BENCH_WORKERS (4) db_workers.
+#      commit to compare with, "none" to skip; BENCH_WORKERS (4) db_workers;
+#      BENCH_CHECK_MS (unset): also run with a content checker on loopback
+#      answering pass after that many ms (tests/bench/checker.mjs).
 # PostgreSQL runs with fsync and synchronous_commit on (durable, as in
 # production); SQLite with the gateway's own settings (WAL, synchronous=NORMAL).
 set -euo pipefail
@@ -19,8 +21,10 @@ command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 work=$(mktemp -d /tmp/linli-bench-posts-XXXXXX)
 chmod 755 "$work"
 gw=""
+checker=""
 cleanup() {
 	[ -n "$gw" ] && kill "$gw" 2>/dev/null && wait "$gw" 2>/dev/null
+	[ -n "$checker" ] && kill "$checker" 2>/dev/null
 	tests/pg-cluster.sh stop "$work/pg"
 	[ -d "$work/base-src" ] && git worktree remove --force "$work/base-src" 2>/dev/null
 	rm -rf "$work"
@@ -45,8 +49,8 @@ metric() {  # FILE NAME: the value of one series in a scrape
 }
 
 n=0
-one_run() {  # LABEL BINARY DB
-	local label=$1 bin=$2 db=$3 port
+one_run() {  # LABEL BINARY DB [CHECKER_URL]
+	local label=$1 bin=$2 db=$3 check=${4:-} port
 	n=$((n + 1))
 	port=$(freeport)
 	cat >"$work/gw.conf" <<-CONF
@@ -56,6 +60,9 @@ one_run() {  # LABEL BINARY DB
 	sensitive_words = $ROOT/config/sensitive-words.txt
 	CONF
 	if [ "$label" = base ]; then sed -i '/db_workers/d' "$work/gw.conf"; fi
+	if [ -n "$check" ]; then
+		printf 'content_check_url = "%s"\ncontent_check_secret = "bench-secret-0123456789"\n' "$check" >>"$work/gw.conf"
+	fi
 	local tok
 	tok=$("$bin" --config "$work/gw.conf" --db "$db" mint-token --user 1 --admin --ttl 7200)
 	"$bin" --config "$work/gw.conf" --db "$db" --port "$port" 2>"$work/gw-$n.log" &
@@ -94,9 +101,22 @@ echo "wrk -t2 -c32 -d${SECS}s on POST /v1/threads/1/posts after seeding $SEED po
 echo
 echo "| build / engine | posts/s | wrk p99 | non-2xx | WebSocket delivery | loop turns > 20 ms | loop max ms (incl. seeding) |"
 echo "|---|---|---|---|---|---|---|"
+checkurl=""
+if [ -n "${BENCH_CHECK_MS:-}" ]; then
+	cport=$(freeport)
+	node tests/bench/checker.mjs "$cport" "$BENCH_CHECK_MS" 2>"$work/checker.log" &
+	checker=$!
+	checkurl="http://127.0.0.1:$cport/check"
+	for _ in $(seq 100); do grep -q "checker on" "$work/checker.log" && break; sleep 0.05; done
+fi
 for r in $(seq "$RUNS"); do
 	[ -n "$basebin" ] && one_run base "$basebin" "$work/base-$r.db"
 	one_run sqlite build/linli-gateway "$work/new-$r.db"
+	[ -n "$checkurl" ] && one_run "sqlite + check ${BENCH_CHECK_MS} ms" build/linli-gateway "$work/chk-$r.db" "$checkurl"
 	psql -X -q -d "$pgurl" -c "CREATE DATABASE bench_$r"
 	one_run postgres build/linli-gateway "${pgurl%/postgres}/bench_$r"
+	if [ -n "$checkurl" ]; then
+		psql -X -q -d "$pgurl" -c "CREATE DATABASE bench_chk_$r"
+		one_run "postgres + check ${BENCH_CHECK_MS} ms" build/linli-gateway "${pgurl%/postgres}/bench_chk_$r" "$checkurl"
+	fi
 done
