@@ -80,6 +80,14 @@ itest('pass publishes, review holds a post for staff, reject stores nothing; eve
 	assert.equal(p.body.community_id, A.id);
 	assert.equal(checker.about('物业已经来看过了').length, 1, 'a text is checked once per request');
 
+	// An appeal's reason too.
+	expectStatus(await gw.request('POST', `/v1/posts/${ok.id}/hide`, { token: staff.access, body: { reason: '测试' } }), 200);
+	const action = (await gw.request('GET', `/v1/communities/${A.id}/moderation/log`, { token: staff.access })).json.items
+		.find((e) => e.action === 'post.hide' && e.target?.id === ok.id);
+	rejected(await gw.request('POST', `/v1/moderation/actions/${action.id}/appeal`, { token: author.access, body: { reason: '违规申诉' } }), 'reason', 'appeal');
+	expectStatus(await gw.request('POST', `/v1/moderation/actions/${action.id}/appeal`, { token: author.access, body: { reason: '请复核' } }), 201);
+	assert.ok(checker.posts.some((x) => x.body.kind === 'appeal' && x.body.text === '请复核'));
+
 	// The outcome summary too (a closed consultation).
 	const co = await createThread(gw, staff.access, A.id, { kind: 'consultation', title: '议题', body: '投票', options: ['是', '否'], closes_at: Date.now() + 60000 });
 	expectStatus(await gw.request('POST', `/v1/threads/${co.id}/close`, { token: staff.access }), 200);
