@@ -31,7 +31,7 @@ int forums_thread_load(struct store *st, int64_t tid, int64_t uid, struct thread
 		"(SELECT role FROM memberships m WHERE m.community_id = threads.community_id "
 		" AND m.user_id = ?2), "
 		"EXISTS (SELECT 1 FROM mutes u WHERE u.community_id = threads.community_id "
-		" AND u.user_id = ?2 AND u.until > ?3) FROM threads WHERE id = ?1");
+		" AND u.user_id = ?2 AND u.until > ?3), hold_reason IS NOT NULL FROM threads WHERE id = ?1");
 	store_bind_int(s, 1, tid);
 	store_bind_int(s, 2, uid);
 	store_bind_int(s, 3, util_now_ms());
@@ -51,6 +51,7 @@ int forums_thread_load(struct store *st, int64_t tid, int64_t uid, struct thread
 		t->locked = store_col_int(s, 10) != 0;
 		t->role = access_role_parse(store_col_text(s, 11));
 		t->muted = (int)store_col_int(s, 12);
+		t->held = (int)store_col_int(s, 13);
 	}
 	store_done(s);
 	return found ? 0 : -ENOENT;
@@ -105,7 +106,8 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 	if (forums_thread_load(st, tid, 0, &t))
 		return NULL;
 	struct store_stmt *s = store_prepare(st,
-		"SELECT title, body, outcome, lock_reason, updated_at, ip_region FROM threads WHERE id = ?");
+		"SELECT title, body, outcome, lock_reason, updated_at, ip_region, hold_reason FROM threads "
+		"WHERE id = ?");
 	store_bind_int(s, 1, tid);
 	store_step(s);
 	json_t *author = users_json(st, viewer, t.author_id);
@@ -126,6 +128,10 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 	json_object_set_new(j, "ip_region", store_col_null(s, 5) ? json_null() :
 			    json_string(store_col_text(s, 5)));
 	json_object_set_new(j, "attachments", json_array());
+	if (!store_col_null(s, 6)) {
+		json_object_set_new(j, "held", json_true());
+		json_object_set_new(j, "hold_reason", json_string(store_col_text(s, 6)));
+	}
 	int has_outcome = !store_col_null(s, 2);
 	if (has_outcome)
 		json_object_set_new(j, "outcome", json_pack("{s:s, s:I}",
@@ -181,7 +187,14 @@ int forums_thread_access(struct req *req, struct resp *resp, struct thread_row *
 		return -ENOENT;
 	}
 	/* The community exists (the thread's foreign key); the role came along. */
-	return access_require_role(req, t->role, staff ? ROLE_STAFF : ROLE_RESIDENT, resp);
+	if (access_require_role(req, t->role, staff ? ROLE_STAFF : ROLE_RESIDENT, resp))
+		return -EPERM;
+	/* A held thread is its author's and staff's only. */
+	if (t->held && t->author_id != req->who.uid && t->role != ROLE_STAFF && !req->who.is_admin) {
+		api_error(resp, 404, "not_found", "no such thread", NULL);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 int forums_not_muted(struct req *req, int64_t cid, struct resp *resp)
@@ -224,6 +237,54 @@ static void emit_thread(struct req *req, int64_t tid, int64_t cid, const char *t
 }
 
 /* --- threads ------------------------------------------------------------------ */
+
+/* Inside the caller's transaction: the thread is searchable and announced
+ * on community:{cid} (type thread.created); or, held, told to staff only
+ * (thread.pending on mod:{cid}). */
+static int thread_announce(struct req *req, int64_t cid, int64_t tid, const char *type)
+{
+	int held = !strcmp(type, "thread.pending");
+	struct store_stmt *s = store_prepare(req->st, "SELECT title, body FROM threads WHERE id = ?");
+	store_bind_int(s, 1, tid);
+	int ok = store_step(s) == STORE_ROW;
+	char *doc = NULL;
+	if (ok) {
+		doc = xmalloc(store_col_bytes(s, 0) + store_col_bytes(s, 1) + 2);
+		sprintf(doc, "%s\n%s", store_col_text(s, 0), store_col_text(s, 1));
+	}
+	store_done(s);
+	if (ok && !held)
+		ok = forums_index(req, cid, tid, 0, doc) == 0;
+	free(doc);
+	json_t *t = ok ? forums_thread_json(req->st, NULL, tid) : NULL;
+	char ch[48];
+	snprintf(ch, sizeof ch, "%s:%" PRId64, held ? "mod" : "community", cid);
+	ok = t && api_emit(req, ch, type, t, cid) == 0;
+	json_decref(t);
+	return ok ? 0 : -EIO;
+}
+
+/* POST /v1/threads/{tid}/release (staff): a held thread is published now. */
+void forums_release(struct req *req, struct resp *resp)
+{
+	struct thread_row t;
+	if (forums_thread_access(req, resp, &t, 1))
+		return;
+	if (!t.held) {
+		api_error(resp, 409, "conflict", "this thread is not held", NULL);
+		return;
+	}
+	if (api_begin(req, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE threads SET hold_reason = NULL WHERE id = ? AND hold_reason IS NOT NULL");
+	store_bind_int(s, 1, t.id);
+	int ok = store_run(s) == 1 && thread_announce(req, t.community_id, t.id, "thread.created") == 0 &&
+		 forums_mod_log(req, t.community_id, "thread.release", "thread", t.id, "") > 0;
+	if (api_commit_or_fail(req, resp, ok, "could not release the thread"))
+		return;
+	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
+}
 
 void forums_thread_create(struct req *req, struct resp *resp)
 {
@@ -276,13 +337,17 @@ void forums_thread_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
-	int wt = review_text(req, resp, "thread_title", "title", title, cid);
-	int wb = wt < 0 ? -1 : review_text(req, resp, "thread_body", "body", text, cid);
-	if (wt || wb || api_begin(req, resp))
+	char hold[200] = "";
+	enum api_verdict vt = held_text(req, resp, "thread_title", "title", title, cid, hold);
+	enum api_verdict vb = vt == API_REJECT ? API_REJECT :
+			      held_text(req, resp, "thread_body", "body", text, cid, hold);
+	if (vt == API_WAIT || vb == API_WAIT || vt == API_REJECT || vb == API_REJECT ||
+	    api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO threads (community_id, kind, title, body, author_id, live_tally, closes_at, "
-		"created_at, updated_at, ip_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+		"created_at, updated_at, ip_region, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"RETURNING id");
 	store_bind_int(s, 1, cid);
 	store_bind_text(s, 2, consultation ? "consultation" : "discussion");
 	store_bind_text(s, 3, title);
@@ -296,6 +361,7 @@ void forums_thread_create(struct req *req, struct resp *resp)
 	store_bind_int(s, 8, now);
 	store_bind_int(s, 9, now);
 	store_bind_text(s, 10, api_ip_region(req));
+	store_bind_text(s, 11, hold[0] ? hold : NULL);
 	int64_t tid = 0;
 	int ok = store_run_int(s, &tid) == 0;
 	if (consultation)
@@ -307,19 +373,8 @@ void forums_thread_create(struct req *req, struct resp *resp)
 			ok = ok && store_step(s) == STORE_DONE;
 			store_done(s);
 		}
-	if (ok) {
-		char *doc = xmalloc(strlen(title) + strlen(text) + 2);
-		sprintf(doc, "%s\n%s", title, text);
-		ok = forums_index(req, cid, tid, 0, doc) == 0;
-		free(doc);
-	}
-	if (ok) {
-		json_t *t = forums_thread_json(req->st, NULL, tid);
-		char ch[48];
-		snprintf(ch, sizeof ch, "community:%" PRId64, cid);
-		ok = api_emit(req, ch, "thread.created", t, cid) == 0;
-		json_decref(t);
-	}
+	/* A held thread is indexed and announced when staff release it. */
+	ok = ok && thread_announce(req, cid, tid, hold[0] ? "thread.pending" : "thread.created") == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not create the thread"))
 		goto out;
 	api_json(resp, 201, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, tid)));
@@ -369,10 +424,14 @@ void forums_thread_list(struct req *req, struct resp *resp)
 		struct store_stmt *s = store_prepare(req->st,
 			"SELECT id FROM threads WHERE community_id = ?1 AND "
 			"((?2 = 0 AND pinned = 1) OR (pinned = 0 AND (?2 = 0 OR id < ?2))) "
+			"AND (hold_reason IS NULL OR author_id = ?4 OR ?5 = 1) "
 			"ORDER BY pinned DESC, id DESC LIMIT ?3");
 		store_bind_int(s, 1, cid);
 		store_bind_int(s, 2, cursor);
 		store_bind_int(s, 3, limit);
+		store_bind_int(s, 4, req->who.uid);
+		store_bind_int(s, 5, req->who.is_admin ||
+				     access_role(req->st, req->who.uid, cid) == ROLE_STAFF);
 		while (store_step(s) == STORE_ROW && n < limit)
 			ids[n++] = store_col_int(s, 0);
 		store_done(s);
@@ -579,4 +638,21 @@ int64_t forums_mod_log(struct req *req, int64_t cid, const char *action, const c
 	store_bind_int(s, 7, util_now_ms());
 	int64_t id = 0;
 	return store_run_int(s, &id) ? 0 : id;
+}
+
+json_t *forums_held(struct store *st, const struct principal *viewer, int64_t cid)
+{
+	int64_t ids[100];
+	int n = 0;
+	struct store_stmt *s = store_prepare(st,
+		"SELECT id FROM threads WHERE community_id = ? AND hold_reason IS NOT NULL "
+		"ORDER BY id LIMIT 100");
+	store_bind_int(s, 1, cid);
+	while (store_step(s) == STORE_ROW && n < 100)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, forums_thread_json(st, viewer, ids[i]));
+	return a;
 }

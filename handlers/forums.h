@@ -19,6 +19,7 @@ struct thread_row {
 	char kind[16], status[16];              /* discussion|consultation, open|closed */
 	enum role role;                         /* the loader's uid's role in its community */
 	int muted;                              /* and whether they are muted there now */
+	int held;                               /* the content check holds it for staff */
 };
 
 /* 0, or -ENOENT. With uid (0: nobody), that user's role in the thread's
@@ -40,6 +41,9 @@ int forums_not_locked(const struct thread_row *t, struct resp *resp);
 /* The thread object as viewer sees it (viewer NULL: as events carry it,
  * without my_vote). NULL when there is no such thread. */
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid);
+
+/* The threads of cid the content check holds, oldest first (at most 100). */
+json_t *forums_held(struct store *st, const struct principal *viewer, int64_t cid);
 
 /* Search index: adds text (a thread's title and body: pid 0; or a post);
  * removes a post's text. Inside the caller's transaction; 0 or a store

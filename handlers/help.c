@@ -4,6 +4,7 @@
  * once-a-second tick from the database. */
 #include "access.h"
 #include "notify.h"
+#include "forums.h"
 #include "review.h"
 #include "routes.h"
 #include "../gateway/util.h"
@@ -23,13 +24,17 @@
 struct help_row {
 	int64_t id, community_id, requester_id, volunteer_id, claimed_at, done_at;
 	char status[16], urgency[8];
+	int held;                  /* the content check holds it for staff */
 };
+
+static int help_access(struct req *req, struct resp *resp, struct help_row *h);
 
 static int help_load(struct store *st, int64_t hid, struct help_row *h)
 {
 	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, requester_id, coalesce(volunteer_id, 0), coalesce(claimed_at, 0), "
-		"coalesce(done_at, 0), status, urgency FROM help_requests WHERE id = ?");
+		"coalesce(done_at, 0), status, urgency, hold_reason IS NOT NULL FROM help_requests "
+		"WHERE id = ?");
 	store_bind_int(s, 1, hid);
 	int found = store_step(s) == STORE_ROW;
 	if (found) {
@@ -41,6 +46,7 @@ static int help_load(struct store *st, int64_t hid, struct help_row *h)
 		h->done_at = store_col_int(s, 4);
 		snprintf(h->status, sizeof h->status, "%s", store_col_text(s, 5));
 		snprintf(h->urgency, sizeof h->urgency, "%s", store_col_text(s, 6));
+		h->held = (int)store_col_int(s, 7);
 	}
 	store_done(s);
 	return found ? 0 : -ENOENT;
@@ -52,8 +58,8 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 {
 	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, category, title, details, grid, urgency, status, requester_id, "
-		"volunteer_id, created_at, contact, escalated_at, window_end, rating, thanks, ip_region "
-		"FROM help_requests WHERE id = ?");
+		"volunteer_id, created_at, contact, escalated_at, window_end, rating, thanks, ip_region, "
+		"hold_reason FROM help_requests WHERE id = ?");
 	store_bind_int(s, 1, hid);
 	json_t *j = NULL;
 	if (store_step(s) == STORE_ROW) {
@@ -88,6 +94,10 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 		json_object_set_new(j, "ip_region", store_col_null(s, 15) ? json_null() :
 				    json_string(store_col_text(s, 15)));
 		json_object_set_new(j, "attachments", json_array());
+		if (!store_col_null(s, 16)) {
+			json_object_set_new(j, "held", json_true());
+			json_object_set_new(j, "hold_reason", json_string(store_col_text(s, 16)));
+		}
 	}
 	store_done(s);
 	return j;
@@ -187,23 +197,54 @@ struct help_new {
 	const char *category, *title, *details, *grid, *contact;
 	int64_t cid, window;
 	int urgent;
+	char hold[200];            /* why the content check holds it, or "" */
 };
 
-/* The request, one inbox row and user:{uid} event per matching volunteer
- * (and a push outbox row for those offline), and help.created, in one
- * transaction; matching runs in it too. */
+/* Inside the caller's transaction: the request is announced -- one inbox
+ * row and user:{uid} event per matching volunteer (and a push outbox row
+ * for those offline), and help.created. *n: the volunteers told. */
+static int help_announce(struct req *req, int64_t hid, size_t *n)
+{
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT community_id, requester_id, category, grid, urgency FROM help_requests WHERE id = ?");
+	store_bind_int(s, 1, hid);
+	if (store_step(s) != STORE_ROW) {
+		store_done(s);
+		return -ENOENT;
+	}
+	int64_t cid = store_col_int(s, 0), requester = store_col_int(s, 1);
+	char *category = xstrdup(store_col_text(s, 2));
+	char *grid = store_col_null(s, 3) ? NULL : xstrdup(store_col_text(s, 3));
+	int urgent = !strcmp(store_col_text(s, 4), "urgent");
+	store_done(s);
+	int64_t *volunteers = match_volunteers(req, cid, requester, category, grid, urgent, n);
+	json_t *note = help_json(req->st, hid, 0);
+	char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
+	int ok = text != NULL;
+	for (size_t i = 0; i < *n && ok; i++)
+		ok = notify_text(req, volunteers[i], "help.request", text, cid) == 0;
+	free(text);
+	json_decref(note);
+	free(volunteers);
+	free(category);
+	free(grid);
+	return ok && emit_help(req, hid, cid, "help.created") == 0 ? 0 : -EIO;
+}
+
+/* The request and its announcement (help_announce) in one transaction;
+ * matching runs in it too. A request the content check holds is stored
+ * and told to staff only (help.pending on mod:{cid}). */
 static void help_create_txn(struct req *req, struct resp *resp, void *data)
 {
 	struct help_new *h = data;
-	int64_t now = util_now_ms(), *volunteers = NULL;
+	int64_t now = util_now_ms();
 	size_t n = 0;
 	if (api_begin(req, resp))
 		goto out;
-	volunteers = match_volunteers(req, h->cid, req->who.uid, h->category, h->grid, h->urgent, &n);
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO help_requests (community_id, requester_id, category, title, details, grid, "
-		"urgency, contact, window_end, created_at, updated_at, ip_region) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+		"urgency, contact, window_end, created_at, updated_at, ip_region, hold_reason) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	store_bind_int(s, 1, h->cid);
 	store_bind_int(s, 2, req->who.uid);
 	store_bind_text(s, 3, h->category);
@@ -222,25 +263,51 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 	store_bind_int(s, 10, now);
 	store_bind_int(s, 11, now);
 	store_bind_text(s, 12, api_ip_region(req));
+	store_bind_text(s, 13, h->hold[0] ? h->hold : NULL);
 	int64_t hid = 0;
 	int ok = store_run_int(s, &hid) == 0;
-	json_t *note = ok ? help_json(req->st, hid, 0) : NULL;
-	char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
-	ok = ok && text;
-	for (size_t i = 0; i < n && ok; i++)
-		ok = notify_text(req, volunteers[i], "help.request", text, h->cid) == 0;
-	free(text);
-	json_decref(note);
-	ok = ok && emit_help(req, hid, h->cid, "help.created") == 0;
+	if (ok && h->hold[0]) {
+		json_t *j = help_json(req->st, hid, 1);
+		char ch[40];
+		snprintf(ch, sizeof ch, "mod:%" PRId64, h->cid);
+		ok = j && api_emit(req, ch, "help.pending", j, h->cid) == 0;
+		json_decref(j);
+	} else if (ok) {
+		ok = help_announce(req, hid, &n) == 0;
+	}
 	if (api_commit_or_fail(req, resp, ok, "could not create the request"))
 		goto out;
 	json_t *j = help_json(req->st, hid, 1);
 	json_object_set_new(j, "notified", json_integer((json_int_t)n));
 	api_json(resp, 201, json_pack("{s:o}", "request", j));
 out:
-	free(volunteers);
 	json_decref(h->body);
 	free(h);
+}
+
+/* POST /v1/help/{hid}/release (staff): a held request is announced now. */
+void help_release(struct req *req, struct resp *resp)
+{
+	struct help_row h;
+	if (help_access(req, resp, &h) || access_require_staff(req, h.community_id, resp))
+		return;
+	if (!h.held) {
+		api_error(resp, 409, "conflict", "this request is not held", NULL);
+		return;
+	}
+	if (api_begin(req, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE help_requests SET hold_reason = NULL WHERE id = ? AND hold_reason IS NOT NULL");
+	store_bind_int(s, 1, h.id);
+	size_t n = 0;
+	int ok = store_run(s) == 1 && help_announce(req, h.id, &n) == 0 &&
+		 forums_mod_log(req, h.community_id, "help.release", "help", h.id, "") > 0;
+	if (api_commit_or_fail(req, resp, ok, "could not release the request"))
+		return;
+	json_t *j = help_json(req->st, h.id, 1);
+	json_object_set_new(j, "notified", json_integer((json_int_t)n));
+	api_json(resp, 200, json_pack("{s:o}", "request", j));
 }
 
 /* POST /v1/communities/{cid}/help: validated here; matched and written by
@@ -290,11 +357,14 @@ void help_create(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
-	int wt = review_text(req, resp, "help_title", "title", title, cid);
-	int wd = wt < 0 ? -1 : review_text(req, resp, "help_details", "details", details, cid);
-	if (wt || wd)
+	char hold[200] = "";
+	enum api_verdict vt = held_text(req, resp, "help_title", "title", title, cid, hold);
+	enum api_verdict vd = vt == API_REJECT ? API_REJECT :
+			      held_text(req, resp, "help_details", "details", details, cid, hold);
+	if (vt == API_WAIT || vd == API_WAIT || vt == API_REJECT || vd == API_REJECT)
 		goto out;
 	struct help_new *h = xcalloc(1, sizeof *h);
+	memcpy(h->hold, hold, sizeof hold);
 	h->body = body;
 	h->category = category;
 	h->title = title;
@@ -322,11 +392,14 @@ void help_list(struct req *req, struct resp *resp)
 	api_query(req, "status", status, sizeof status);
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM help_requests WHERE community_id = ?1 AND (?2 = 0 OR id < ?2) "
-		"AND (?3 = '' OR status = ?3) ORDER BY id DESC LIMIT ?4");
+		"AND (?3 = '' OR status = ?3) AND (hold_reason IS NULL OR requester_id = ?5 OR ?6 = 1) "
+		"ORDER BY id DESC LIMIT ?4");
 	store_bind_int(s, 1, cid);
 	store_bind_int(s, 2, cursor);
 	store_bind_text(s, 3, status);
 	store_bind_int(s, 4, limit);
+	store_bind_int(s, 5, req->who.uid);
+	store_bind_int(s, 6, req->who.is_admin || access_role(req->st, req->who.uid, cid) == ROLE_STAFF);
 	int64_t ids[200];
 	int n = 0;
 	while (store_step(s) == STORE_ROW && n < limit)
@@ -351,7 +424,14 @@ static int help_access(struct req *req, struct resp *resp, struct help_row *h)
 		api_error(resp, 404, "not_found", "no such request", NULL);
 		return -ENOENT;
 	}
-	return access_require_member(req, h->community_id, resp);
+	if (access_require_member(req, h->community_id, resp))
+		return -EPERM;
+	if (h->held && h->requester_id != req->who.uid && !req->who.is_admin &&
+	    access_role(req->st, req->who.uid, h->community_id) != ROLE_STAFF) {
+		api_error(resp, 404, "not_found", "no such request", NULL);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 void help_get(struct req *req, struct resp *resp)
@@ -662,4 +742,21 @@ int help_account_gone(struct req *req, int64_t uid)
 		"UPDATE help_requests SET contact = '' WHERE requester_id = ?");
 	store_bind_int(s, 1, uid);
 	return store_run(s) < 0 ? -EIO : 0;
+}
+
+json_t *help_held(struct store *st, int64_t cid)
+{
+	int64_t ids[100];
+	int n = 0;
+	struct store_stmt *s = store_prepare(st,
+		"SELECT id FROM help_requests WHERE community_id = ? AND hold_reason IS NOT NULL "
+		"ORDER BY id LIMIT 100");
+	store_bind_int(s, 1, cid);
+	while (store_step(s) == STORE_ROW && n < 100)
+		ids[n++] = store_col_int(s, 0);
+	store_done(s);
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, help_json(st, ids[i], 1)); /* staff see contact */
+	return a;
 }

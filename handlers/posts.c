@@ -1031,5 +1031,9 @@ void posts_mod_queue(struct req *req, struct resp *resp)
 		json_object_set_new(p, "reports", reports);
 		json_array_append_new(items, p);
 	}
-	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
+	/* Threads and help requests the content check holds, beside the posts. */
+	json_t *out = api_list(items, limit, n ? ids[n - 1] : 0);
+	json_object_set_new(out, "threads", forums_held(req->st, &req->who, cid));
+	json_object_set_new(out, "help_requests", help_held(req->st, cid));
+	api_json(resp, 200, out);
 }

@@ -1,5 +1,7 @@
 #include "review.h"
 
+#include <stdio.h>
+
 int review_text(struct req *req, struct resp *resp, const char *kind, const char *field,
 		const char *text, int64_t cid)
 {
@@ -17,4 +19,14 @@ int review_text(struct req *req, struct resp *resp, const char *kind, const char
 	default:
 		return -1;
 	}
+}
+
+enum api_verdict held_text(struct req *req, struct resp *resp, const char *kind, const char *field,
+			   const char *text, int64_t cid, char hold[200])
+{
+	const char *label = NULL;
+	enum api_verdict v = api_content(req, resp, kind, field, text, cid, &label);
+	if (v == API_REVIEW && !hold[0])
+		snprintf(hold, 200, "held by the content check (%s); waiting for staff review", label);
+	return v;
 }

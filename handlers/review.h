@@ -1,9 +1,12 @@
-/* review: the content check on texts that have no held state.
+/* review: the content check's verdict, by what the item can do with it.
  *
- * A post the checker wants reviewed is stored pending (posts.c). A thread,
- * a help request, an outcome, an announcement or a display name has no
- * pending state, so a review verdict refuses it like a reject: nothing
- * unchecked is published, and the author may rephrase. */
+ * A post, thread or help request the checker wants reviewed is stored
+ * held (posts.c, forums.c, help.c): its author and staff see it, nobody
+ * is told, until staff release it. A display name, an outcome or an
+ * announcement has no held state -- the last two are staff's own words,
+ * which staff holding for staff would not check -- so review refuses
+ * them like reject: nothing unchecked is published, and the writer may
+ * rephrase. */
 #ifndef LINLI_REVIEW_H
 #define LINLI_REVIEW_H
 
@@ -16,5 +19,11 @@
  * content_rejected, naming field) is set. */
 int review_text(struct req *req, struct resp *resp, const char *kind, const char *field,
 		const char *text, int64_t cid);
+
+/* For items with a held state: the verdict, and on review the hold
+ * reason into hold (left as it is when already set: the first held text
+ * of an item says why). API_REJECT: the 400 is set. */
+enum api_verdict held_text(struct req *req, struct resp *resp, const char *kind, const char *field,
+			   const char *text, int64_t cid, char hold[200]);
 
 #endif

@@ -78,6 +78,8 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/moderation/actions/{id}/appeal", posts_appeal),
 	R(GET, "/v1/communities/{cid}/appeals", posts_appeals),
 	R(POST, "/v1/appeals/{id}/decide", posts_appeal_decide),
+	R(POST, "/v1/threads/{tid}/release", forums_release),
+	R(POST, "/v1/help/{hid}/release", help_release),
 	/* push devices */
 	R(POST, "/v1/devices", devices_register),
 	R(GET, "/v1/devices", devices_list),

@@ -48,6 +48,11 @@ void posts_warn(struct req *req, struct resp *resp);
 void posts_appeal(struct req *req, struct resp *resp);
 void posts_appeals(struct req *req, struct resp *resp);
 void posts_appeal_decide(struct req *req, struct resp *resp);
+/* releasing what the content check held */
+void forums_release(struct req *req, struct resp *resp);
+void help_release(struct req *req, struct resp *resp);
+/* help.c: the requests of cid the content check holds (for staff) */
+json_t *help_held(struct store *st, int64_t cid);
 /* help.c: what an anonymised account leaves behind in neighbour help. */
 int help_account_gone(struct req *req, int64_t uid);
 int accounts_revoked_sessions(struct store *st, int64_t since_ms, api_session_cb cb, void *data);

@@ -112,6 +112,8 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 			X(401, 401, 403, 403, 403, 404)],
 		['POST appeal of no action', () => ({ method: 'POST', path: `/v1/moderation/actions/${NO}/appeal`, body: { reason: '申诉' } }),
 			X(401, 401, 404, 404, 404, 404)],
+		['POST release no thread', () => ({ method: 'POST', path: `/v1/threads/${NO}/release` }), X(401, 401, 404, 404, 404, 404)],
+		['POST release no help', () => ({ method: 'POST', path: `/v1/help/${NO}/release` }), X(401, 401, 404, 404, 404, 404)],
 		['POST decide no appeal', () => ({ method: 'POST', path: `/v1/appeals/${NO}/decide`, body: { decision: 'upheld', reason: 'x' } }),
 			X(401, 401, 404, 404, 404, 404)],
 		// A fresh session for each caller, so the shared tokens live on.

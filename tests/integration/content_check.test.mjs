@@ -1,14 +1,16 @@
 // The content check (内容安全): every user-written text is POSTed, signed,
 // to the operator's checker before it is stored. pass publishes; review
-// holds a post pending (its author and staff see it, nobody else, no
-// post.created on the thread) and refuses other texts; reject answers 400
-// content_rejected naming the field and stores nothing; a checker that
-// never answers costs the request the time-out, then content_check_fail.
+// holds a post, thread or help request (its author and staff see it,
+// nobody else, nobody is told) until staff release it, and refuses texts
+// without a held state; reject answers 400 content_rejected naming the
+// field and stores nothing; a checker that never answers costs the request
+// the time-out, then content_check_fail.
 import assert from 'node:assert/strict';
 import { itest, sql } from './lib/harness.mjs';
 import { PASSWORD, expectError, expectStatus, newPhone } from './lib/accounts.mjs';
 import { FORUM_CONFIG, createPost, createThread, forumWorld } from './lib/forums.mjs';
 import { Checker } from './lib/checker.mjs';
+import { note, volunteer } from './lib/help.mjs';
 import { signatureValid } from './lib/relay.mjs';
 
 const rejected = (r, field, what) => {
@@ -61,8 +63,6 @@ itest('pass publishes, review holds a post for staff, reject stores nothing; eve
 		body: { type: 'announcement', data: { title: '通知', body: '违规公告' } } }), 'data', 'announcement');
 	rejected(await gw.request('PATCH', '/v1/me', { token: author.access, body: { display_name: '违规昵称' } }), 'display_name', 'display name');
 	rejected(await gw.request('PATCH', '/v1/me', { token: author.access, body: { display_name: '待审昵称' } }), 'display_name', 'a display name held for review is refused');
-	rejected(await gw.request('POST', `/v1/communities/${A.id}/threads`, { token: author.access,
-		body: { title: '待审标题', body: '正文', kind: 'discussion' } }), 'title', 'a thread held for review is refused (no pending threads)');
 	rejected(await gw.request('POST', '/v1/auth/register', { body: { phone: newPhone(), password: PASSWORD, display_name: '违规的人' } }),
 		'display_name', 'registration');
 	assert.equal(await sql(gw, 'SELECT (SELECT count(*) FROM posts) || \'/\' || (SELECT count(*) FROM threads) || \'/\' || (SELECT count(*) FROM help_requests)'), before, 'nothing stored');
@@ -116,4 +116,64 @@ itest('a checker that never answers: the request waits content_check_timeout_ms,
 		assert.ok((await gw.metric('linli_content_check_failures_total')) >= 1);
 		await gw.stop();
 	}
+});
+
+itest('a thread or help request held for review: author and staff only, announced to nobody until staff release it', async (h) => {
+	const checker = await new Checker().start(h);
+	const gw = await h.gateway({ config: { ...FORUM_CONFIG, ...checker.config() } });
+	const { A, staff, residents: [author, other, vol] } = await forumWorld(gw, { residents: 3, other: false });
+	await volunteer(gw, vol, A.id);
+	const community = await h.subscriber(gw, other.access, `community:${A.id}`);
+	const helpCh = await h.subscriber(gw, other.access, `help:${A.id}`);
+	const volInbox = await h.subscriber(gw, vol.access, `user:${vol.id}`);
+	const mod = await h.subscriber(gw, staff.access, `mod:${A.id}`);
+
+	let r = await gw.request('POST', `/v1/communities/${A.id}/threads`, { token: author.access,
+		body: { title: '标题', body: '待审的正文', kind: 'discussion' } });
+	const th = expectStatus(r, 201, 'held thread').thread;
+	assert.equal(th.held, true);
+	assert.match(th.hold_reason, /content check \(ad\)/);
+	r = await gw.request('POST', `/v1/communities/${A.id}/help`, { token: author.access,
+		body: { category: 'errand', title: '待审的求助', details: '说明', contact: '电话' } });
+	const hr = expectStatus(r, 201, 'held help').request;
+	assert.equal(hr.held, true);
+	assert.equal(hr.notified, 0, 'no volunteer told');
+	await mod.waitFor((f) => f.op === 'event' && f.type === 'thread.pending' && f.data.id === th.id);
+	await mod.waitFor((f) => f.op === 'event' && f.type === 'help.pending' && f.data.id === hr.id);
+
+	// Author and staff see them; others get 404 and no list entry.
+	for (const s of [author, staff]) {
+		expectStatus(await gw.request('GET', `/v1/threads/${th.id}`, { token: s.access }), 200);
+		expectStatus(await gw.request('GET', `/v1/help/${hr.id}`, { token: s.access }), 200);
+	}
+	for (const s of [other, vol]) {
+		expectError(await gw.request('GET', `/v1/threads/${th.id}`, { token: s.access }), 404, 'not_found');
+		expectError(await gw.request('GET', `/v1/help/${hr.id}`, { token: s.access }), 404, 'not_found');
+		assert.ok(!(await gw.request('GET', `/v1/communities/${A.id}/threads`, { token: s.access })).json.items.some((x) => x.id === th.id));
+		assert.ok(!(await gw.request('GET', `/v1/communities/${A.id}/help`, { token: s.access })).json.items.some((x) => x.id === hr.id));
+	}
+	expectError(await gw.request('POST', `/v1/help/${hr.id}/claim`, { token: vol.access }), 404, 'not_found', undefined, 'a held request cannot be claimed');
+	assert.ok(!(await gw.request('GET', `/v1/communities/${A.id}/threads?q=${encodeURIComponent('待审的正文')}`, { token: staff.access })).json.items.some((x) => x.id === th.id), 'not searchable while held');
+	// The staff queue lists them.
+	const q = (await gw.request('GET', `/v1/communities/${A.id}/moderation/queue`, { token: staff.access })).json;
+	assert.deepEqual(q.threads.map((x) => x.id), [th.id]);
+	assert.deepEqual(q.help_requests.map((x) => x.id), [hr.id]);
+	expectError(await gw.request('POST', `/v1/threads/${th.id}/release`, { token: author.access }), 403, 'forbidden');
+
+	// Released: announced as if just written.
+	r = await gw.request('POST', `/v1/threads/${th.id}/release`, { token: staff.access });
+	assert.equal(expectStatus(r, 200, 'release thread').thread.held, undefined);
+	await community.waitFor((f) => f.op === 'event' && f.type === 'thread.created' && f.data.id === th.id);
+	r = await gw.request('POST', `/v1/help/${hr.id}/release`, { token: staff.access });
+	assert.equal(expectStatus(r, 200, 'release help').request.notified, 1);
+	await helpCh.waitFor((f) => f.op === 'event' && f.type === 'help.created' && f.data.id === hr.id);
+	await volInbox.waitFor(note(vol.id, 'help.request', (d) => d.data.id === hr.id));
+	expectStatus(await gw.request('GET', `/v1/threads/${th.id}`, { token: other.access }), 200);
+	expectStatus(await gw.request('POST', `/v1/help/${hr.id}/claim`, { token: vol.access }), 200, 'claimable now');
+	expectError(await gw.request('POST', `/v1/threads/${th.id}/release`, { token: staff.access }), 409, 'conflict', undefined, 'released once');
+	// Nothing about them reached members before the release.
+	const firstCreated = community.frames.findIndex((f) => f.op === 'event' && f.data?.id === th.id);
+	assert.equal(community.frames[firstCreated].type, 'thread.created');
+	const log = (await gw.request('GET', `/v1/communities/${A.id}/moderation/log`, { token: staff.access })).json.items;
+	assert.ok(log.some((e) => e.action === 'thread.release') && log.some((e) => e.action === 'help.release'));
 });

@@ -9,6 +9,7 @@ import { liveLoad } from '../live.js';
 
 function threadItem(th) {
   const tags = [
+    th.held && h('span', { class: 'tag tag-amber' }, t('held_item')),
     th.pinned && h('span', { class: 'tag' }, t('pinned')),
     th.kind === 'consultation' && h('span', { class: 'tag tag-blue' }, t('kind_consultation')),
     th.locked && h('span', { class: 'tag tag-grey' }, t('locked')),

@@ -41,6 +41,7 @@ export async function helpView(cid) {
         h('span', { class: 'tag' }, t('cat_' + hr.category)),
         hr.urgency === 'urgent' && h('span', { class: 'tag tag-red' }, t('urgent')),
         hr.escalated && h('span', { class: 'tag tag-amber' }, t('escalated')),
+        hr.held && h('span', { class: 'tag tag-amber' }, t('held_item')),
         mineReq && h('span', { class: 'tag tag-blue' }, t('requested_by_me'))),
       h('p', { class: 'muted' }, [hr.grid || t('any_grid'), fmtTime(hr.created_at),
         hr.ip_region ? t('ip_region', { r: hr.ip_region }) : null].filter(Boolean).join(' · ')),

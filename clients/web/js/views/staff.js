@@ -15,6 +15,23 @@ export async function staffView(cid) {
   const queue = h('ul', { class: 'cards', id: 'mod-queue', 'aria-live': 'polite' });
   const log = h('ol', { class: 'log', id: 'mod-log' });
   const appeals = h('ul', { class: 'cards', id: 'appeals-list', 'aria-live': 'polite' });
+  const held = h('ul', { class: 'cards', id: 'held-list', 'aria-live': 'polite' });
+
+  // Threads and help requests the content check holds: read, then release.
+  function heldItem(x) {
+    const isThread = x.kind === 'discussion' || x.kind === 'consultation';
+    const path = isThread ? `/v1/threads/${x.id}/release` : `/v1/help/${x.id}/release`;
+    return h('li', { class: 'card' },
+      h('p', { class: 'tags' }, h('span', { class: 'tag tag-amber' }, isThread ? t('target_thread') : t('help')),
+        ' ', h('span', { class: 'tag' }, holdText(x.hold_reason))),
+      h('h3', null, isThread ? h('a', { href: `#/t/${x.id}` }, x.title) : x.title),
+      h('p', { class: 'post-body' }, isThread ? x.body : x.details),
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: async (ev) => {
+        ev.target.disabled = true;
+        try { await api.post(path); toast(t('released')); await refresh(); }
+        catch (e) { ev.target.disabled = false; toast(errNode(e), 'error'); }
+      } }, t('release'))));
+  }
 
   // 申诉: the original decision beside the appeal; another staff member
   // decides (the server refuses the one who acted).
@@ -81,6 +98,8 @@ export async function staffView(cid) {
       api.get(`/v1/communities/${cid}/moderation/log?limit=50`),
       api.get(`/v1/communities/${cid}/appeals?status=open&limit=50`),
     ]);
+    patchList(held, [...(q.threads || []), ...(q.help_requests || [])], { key: (x) => `${x.kind ? 't' : 'h'}${x.id}`,
+      render: heldItem, empty: () => h('li', { class: 'muted' }, t('held_empty')) });
     patchList(appeals, ap.items, { key: (a) => a.id, render: appealItem, empty: () => h('li', { class: 'muted' }, t('appeals_empty')) });
     patchList(queue, q.items, { key: (p) => p.id, render: queueItem, empty: () => h('li', { class: 'muted' }, t('queue_empty')) });
     replace(log, l.items.length ? l.items.map((x) => h('li', null,
@@ -184,6 +203,7 @@ export async function staffView(cid) {
       h('div', { class: 'grid2' },
         h('div', null,
           h('section', { 'aria-labelledby': 'q-h' }, h('h2', { id: 'q-h' }, t('mod_queue')), queue),
+          h('section', { 'aria-labelledby': 'held-h' }, h('h2', { id: 'held-h' }, t('held_title')), held),
           h('section', { 'aria-labelledby': 'ap-h' }, h('h2', { id: 'ap-h' }, t('appeals')), appeals),
           h('section', { class: 'card', 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, t('mod_log')), log)),
         h('div', null, announce, mute, warn, suspend, inv))),
