@@ -117,7 +117,7 @@ async function burst(h, t, workMaxQueue) {
 }
 
 itest('200 concurrent logins at scrypt 2^14 (default work_max_queue) while a subscriber receives events every 20 ms',
-	{ timeout: 120000 }, async (h, t) => {
+	{ ...ENGINE_NEUTRAL, timeout: 120000 }, async (h, t) => {
 		const { rejected503 } = await burst(h, t, 0);
 		assert.equal(rejected503, 0, 'the default queue (512) holds a burst of 200');
 	});
