@@ -370,11 +370,12 @@ static void run_step(struct dbpool_job *job, struct store *st)
 	struct req *req = &pr->req;
 	struct gw *gw = the_gw;
 	req->st = st;
+	req->limits_seen = 0; /* this run's api_rate_limit calls, in order */
 	if (pr->stage == STAGE_DEFERRED_DONE) {
 		pr->deferred = 0;
 		pr->done_cb(req, &pr->resp, pr->work_data);
-	} else if ((req->limits_seen = 0, load_caller(gw, pr)) == 0 && admit(gw, pr) == 0 &&
-		   limit_writes(gw, pr) == 0 && !(idem_applies(req) && idem_lookup(pr))) {
+	} else if (load_caller(gw, pr) == 0 && admit(gw, pr) == 0 && limit_writes(gw, pr) == 0 &&
+		   !(idem_applies(req) && idem_lookup(pr))) {
 		pr->rt->handler(req, &pr->resp);
 		/* Texts to check and no answer yet: the handler runs again once
 		 * the content check has judged them. */

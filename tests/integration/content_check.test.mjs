@@ -177,3 +177,16 @@ itest('a thread or help request held for review: author and staff only, announce
 	const log = (await gw.request('GET', `/v1/communities/${A.id}/moderation/log`, { token: staff.access })).json.items;
 	assert.ok(log.some((e) => e.action === 'thread.release') && log.some((e) => e.action === 'help.release'));
 });
+
+itest('a write that waits for the check counts once against the rate limits', async (h) => {
+	const checker = await new Checker().start(h);
+	const gw = await h.gateway({ config: { ...FORUM_CONFIG, ...checker.config(), rate_writes_per_user: 5 } });
+	const { A, staff, residents: [author] } = await forumWorld(gw, { residents: 1, other: false });
+	const th = await createThread(gw, staff.access, A.id);
+	// Joining was this member's first write; four posts make five.
+	for (let i = 0; i < 4; i++)
+		await createPost(gw, author.access, th.id, `第${i + 1}条`);
+	expectError(await gw.request('POST', `/v1/threads/${th.id}/posts`, { token: author.access, body: { body: '第五条' } }),
+		429, 'rate_limited', undefined, 'the sixth write');
+	assert.equal(checker.about('第').length, 4, 'the refused one never reached the checker');
+});
