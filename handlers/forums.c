@@ -103,11 +103,11 @@ static json_t *minority_reasons(struct store *st, int64_t tid, json_t *counts)
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid)
 {
 	struct thread_row t;
-	if (forums_thread_load(st, tid, 0, &t))
+	if (forums_thread_load(st, tid, viewer ? viewer->uid : 0, &t))
 		return NULL;
 	struct store_stmt *s = store_prepare(st,
-		"SELECT title, body, outcome, lock_reason, updated_at, ip_region, hold_reason FROM threads "
-		"WHERE id = ?");
+		"SELECT title, body, outcome, lock_reason, updated_at, ip_region, hold_reason, "
+		"outcome_hold_reason FROM threads WHERE id = ?");
 	store_bind_int(s, 1, tid);
 	store_step(s);
 	json_t *author = users_json(st, viewer, t.author_id);
@@ -132,11 +132,19 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 		json_object_set_new(j, "held", json_true());
 		json_object_set_new(j, "hold_reason", json_string(store_col_text(s, 6)));
 	}
-	int has_outcome = !store_col_null(s, 2);
-	if (has_outcome)
-		json_object_set_new(j, "outcome", json_pack("{s:s, s:I}",
-			"summary", store_col_text(s, 2),
-			"published_at", (json_int_t)t.outcome_at));
+	/* A held outcome is staff's only (events, viewer NULL, never carry it). */
+	int outcome_held = !store_col_null(s, 7);
+	int has_outcome = !store_col_null(s, 2) &&
+			  (!outcome_held || (viewer && (viewer->is_admin || t.role == ROLE_STAFF)));
+	if (has_outcome) {
+		json_t *o = json_pack("{s:s, s:I}", "summary", store_col_text(s, 2),
+				      "published_at", (json_int_t)t.outcome_at);
+		if (outcome_held) {
+			json_object_set_new(o, "held", json_true());
+			json_object_set_new(o, "hold_reason", json_string(store_col_text(s, 7)));
+		}
+		json_object_set_new(j, "outcome", o);
+	}
 	store_done(s);
 	json_decref(author);
 	if (strcmp(t.kind, "consultation"))
@@ -560,6 +568,50 @@ void forums_close(struct req *req, struct resp *resp)
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
 }
 
+/* Inside the caller's transaction: a published outcome is told to the
+ * thread and logged. */
+static int outcome_announce(struct req *req, const struct thread_row *t)
+{
+	emit_thread(req, t->id, t->community_id, "thread.updated");
+	return forums_mod_log(req, t->community_id, "consultation.outcome", "thread", t->id, "") > 0 ?
+	       0 : -EIO;
+}
+
+/* A held thread's state for staff on mod:{cid} (type). */
+static int announce_held(struct req *req, int64_t cid, const char *type, int64_t tid)
+{
+	json_t *j = forums_thread_json(req->st, &req->who, tid);
+	char ch[48];
+	snprintf(ch, sizeof ch, "mod:%" PRId64, cid);
+	int rc = j && api_emit(req, ch, type, j, cid) == 0 ? 0 : -EIO;
+	json_decref(j);
+	return rc;
+}
+
+/* POST /v1/threads/{tid}/outcome/release (staff): a held outcome is
+ * published now. */
+void forums_outcome_release(struct req *req, struct resp *resp)
+{
+	struct thread_row t;
+	if (forums_thread_access(req, resp, &t, 1) || api_begin(req, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"UPDATE threads SET outcome_hold_reason = NULL, updated_at = ?2 "
+		"WHERE id = ?1 AND outcome_hold_reason IS NOT NULL");
+	store_bind_int(s, 1, t.id);
+	store_bind_int(s, 2, util_now_ms());
+	int64_t n = store_run(s);
+	if (n == 0) {
+		api_rollback(req);
+		api_error(resp, 409, "conflict", "this thread has no held outcome", NULL);
+		return;
+	}
+	if (api_commit_or_fail(req, resp, n == 1 && outcome_announce(req, &t) == 0,
+			       "could not release the outcome"))
+		return;
+	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
+}
+
 void forums_outcome(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
@@ -573,18 +625,22 @@ void forums_outcome(struct req *req, struct resp *resp)
 	if (!body)
 		return;
 	const char *summary = api_str(body, "summary", 1, BODY_MAX, 1, resp);
-	if (!summary || review_text(req, resp, "outcome", "summary", summary, t.community_id) ||
-	    api_begin(req, resp))
+	char hold[200] = "";
+	enum api_verdict v = summary ?
+		held_text(req, resp, "outcome", "summary", summary, t.community_id, hold) : API_REJECT;
+	if (v == API_WAIT || v == API_REJECT || api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
-		"UPDATE threads SET outcome = ?1, outcome_at = ?2, updated_at = ?2 WHERE id = ?3");
+		"UPDATE threads SET outcome = ?1, outcome_at = ?2, updated_at = ?2, "
+		"outcome_hold_reason = ?4 WHERE id = ?3");
 	store_bind_text(s, 1, summary);
 	store_bind_int(s, 2, util_now_ms());
 	store_bind_int(s, 3, t.id);
+	store_bind_text(s, 4, hold[0] ? hold : NULL);
 	int ok = store_run(s) >= 0;
-	if (ok)
-		emit_thread(req, t.id, t.community_id, "thread.updated");
-	forums_mod_log(req, t.community_id, "consultation.outcome", "thread", t.id, "");
+	/* Held: staff only, until one of them releases it. */
+	ok = ok && (hold[0] ? announce_held(req, t.community_id, "outcome.pending", t.id)
+			    : outcome_announce(req, &t)) == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not publish the outcome"))
 		goto out;
 	api_json(resp, 200, json_pack("{s:o}", "thread", forums_thread_json(req->st, &req->who, t.id)));
@@ -640,13 +696,13 @@ int64_t forums_mod_log(struct req *req, int64_t cid, const char *action, const c
 	return store_run_int(s, &id) ? 0 : id;
 }
 
-json_t *forums_held(struct store *st, const struct principal *viewer, int64_t cid)
+/* Threads of cid matching the held condition cond, as viewer sees them. */
+static json_t *held_threads(struct store *st, const struct principal *viewer, int64_t cid,
+			    const char *sql)
 {
 	int64_t ids[100];
 	int n = 0;
-	struct store_stmt *s = store_prepare(st,
-		"SELECT id FROM threads WHERE community_id = ? AND hold_reason IS NOT NULL "
-		"ORDER BY id LIMIT 100");
+	struct store_stmt *s = store_prepare(st, sql);
 	store_bind_int(s, 1, cid);
 	while (store_step(s) == STORE_ROW && n < 100)
 		ids[n++] = store_col_int(s, 0);
@@ -655,4 +711,16 @@ json_t *forums_held(struct store *st, const struct principal *viewer, int64_t ci
 	for (int i = 0; i < n; i++)
 		json_array_append_new(a, forums_thread_json(st, viewer, ids[i]));
 	return a;
+}
+
+json_t *forums_held(struct store *st, const struct principal *viewer, int64_t cid)
+{
+	return held_threads(st, viewer, cid, "SELECT id FROM threads WHERE community_id = ? "
+			    "AND hold_reason IS NOT NULL ORDER BY id LIMIT 100");
+}
+
+json_t *forums_held_outcomes(struct store *st, const struct principal *viewer, int64_t cid)
+{
+	return held_threads(st, viewer, cid, "SELECT id FROM threads WHERE community_id = ? "
+			    "AND outcome_hold_reason IS NOT NULL ORDER BY id LIMIT 100");
 }

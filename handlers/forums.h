@@ -44,6 +44,8 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 
 /* The threads of cid the content check holds, oldest first (at most 100). */
 json_t *forums_held(struct store *st, const struct principal *viewer, int64_t cid);
+/* Consultations of cid whose outcome the content check holds. */
+json_t *forums_held_outcomes(struct store *st, const struct principal *viewer, int64_t cid);
 
 /* Search index: adds text (a thread's title and body: pid 0; or a post);
  * removes a post's text. Inside the caller's transaction; 0 or a store

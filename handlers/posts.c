@@ -768,7 +768,11 @@ void posts_appeal(struct req *req, struct resp *resp)
 		return;
 	const char *reason = api_str(body, "reason", 1, REASON_MAX, 1, resp);
 	int64_t now = util_now_ms();
-	if (!reason || review_text(req, resp, "appeal", "reason", reason, a.community_id))
+	/* Only staff read an appeal, and they decide it: a reason the check
+	 * wants reviewed is stored as it is (a rejected one is refused). */
+	enum api_verdict v = reason ? api_content(req, resp, "appeal", "reason", reason,
+						  a.community_id, NULL) : API_REJECT;
+	if (v == API_WAIT || v == API_REJECT)
 		goto out;
 	if (now > a.at + req->cfg->appeal_window_days * 86400 * 1000) {
 		api_error(resp, 409, "conflict", "the time to appeal this decision has passed", NULL);
@@ -1035,5 +1039,7 @@ void posts_mod_queue(struct req *req, struct resp *resp)
 	json_t *out = api_list(items, limit, n ? ids[n - 1] : 0);
 	json_object_set_new(out, "threads", forums_held(req->st, &req->who, cid));
 	json_object_set_new(out, "help_requests", help_held(req->st, cid));
+	json_object_set_new(out, "outcomes", forums_held_outcomes(req->st, &req->who, cid));
+	json_object_set_new(out, "announcements", channels_held(req->st, cid));
 	api_json(resp, 200, out);
 }

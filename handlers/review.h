@@ -1,12 +1,10 @@
 /* review: the content check's verdict, by what the item can do with it.
  *
- * A post, thread or help request the checker wants reviewed is stored
- * held (posts.c, forums.c, help.c): its author and staff see it, nobody
- * is told, until staff release it. A display name, an outcome or an
- * announcement has no held state -- the last two are staff's own words,
- * which staff holding for staff would not check -- so review refuses
- * them like reject: nothing unchecked is published, and the writer may
- * rephrase. */
+ * A post, thread, help request, outcome or announcement the checker wants
+ * reviewed is stored held (posts.c, forums.c, help.c, channels.c): its
+ * author and staff see it, nobody is told, until staff release it. A
+ * display name has no held state, so review refuses it like reject (the
+ * contract says so): the member chooses another. */
 #ifndef LINLI_REVIEW_H
 #define LINLI_REVIEW_H
 
@@ -14,7 +12,8 @@
 
 #include "../gateway/api.h"
 
-/* 0: passed, go on. 1: waiting for the checker (ask about every text,
+/* For texts without a held state (display names). 0: passed, go on. 1:
+ * waiting for the checker (ask about every text,
  * then return: the handler runs again). -1: refused, the 400 (reason
  * content_rejected, naming field) is set. */
 int review_text(struct req *req, struct resp *resp, const char *kind, const char *field,

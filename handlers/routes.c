@@ -80,6 +80,8 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/appeals/{id}/decide", posts_appeal_decide),
 	R(POST, "/v1/threads/{tid}/release", forums_release),
 	R(POST, "/v1/help/{hid}/release", help_release),
+	R(POST, "/v1/threads/{tid}/outcome/release", forums_outcome_release),
+	R(POST, "/v1/held-events/{id}/release", channels_release),
 	/* push devices */
 	R(POST, "/v1/devices", devices_register),
 	R(GET, "/v1/devices", devices_list),

@@ -51,6 +51,10 @@ void posts_appeal_decide(struct req *req, struct resp *resp);
 /* releasing what the content check held */
 void forums_release(struct req *req, struct resp *resp);
 void help_release(struct req *req, struct resp *resp);
+void forums_outcome_release(struct req *req, struct resp *resp);
+void channels_release(struct req *req, struct resp *resp);
+/* channels.c: the announcements of cid the content check holds (for staff) */
+json_t *channels_held(struct store *st, int64_t cid);
 /* help.c: the requests of cid the content check holds (for staff) */
 json_t *help_held(struct store *st, int64_t cid);
 /* help.c: what an anonymised account leaves behind in neighbour help. */

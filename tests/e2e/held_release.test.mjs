@@ -1,6 +1,6 @@
 // A thread the content check holds: its author sees it marked 审核中 in the
 // list; staff find it under 待审核的帖子和求助 and publish it; then every
-// member sees it.
+// member sees it. A held announcement is released the same way.
 import assert from 'node:assert/strict';
 import { itest } from '../integration/lib/harness.mjs';
 import { expectStatus } from '../integration/lib/accounts.mjs';
@@ -26,8 +26,15 @@ itest('a held thread: 审核中 for its author, released by staff from the moder
   const item = mod.locator('#held-list li', { hasText: '二手家具转让' });
   await item.getByText('内容安全审核中，等待社区工作者处理').waitFor();
   await item.getByRole('button', { name: '审核通过并发布' }).click();
-  await mod.locator('#held-list').getByText('没有待审核的帖子或求助。').waitFor();
+  await mod.locator('#held-list').getByText('没有待审核的内容。').waitFor();
   const now = (await gw.request('GET', `/v1/communities/${A.id}/threads`, { token: other.access })).json.items;
   assert.ok(now.some((x) => x.id === th.id), 'published');
+  // A held announcement from the staff form, released from the list.
+  await mod.locator('#announce-form textarea').fill('周六停水，待审核');
+  await mod.locator('#announce-form').getByRole('button', { name: '发布' }).click();
+  await mod.locator('#toasts').getByText('公告需要审核，已放入待审核的内容。').waitFor();
+  const ann = mod.locator('#held-list li', { hasText: '周六停水' });
+  await ann.getByRole('button', { name: '审核通过并发布' }).click();
+  await mod.locator('#held-list').getByText('没有待审核的内容。').waitFor();
   noErrors(assert, mine, mod);
 });

@@ -114,6 +114,8 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 			X(401, 401, 404, 404, 404, 404)],
 		['POST release no thread', () => ({ method: 'POST', path: `/v1/threads/${NO}/release` }), X(401, 401, 404, 404, 404, 404)],
 		['POST release no help', () => ({ method: 'POST', path: `/v1/help/${NO}/release` }), X(401, 401, 404, 404, 404, 404)],
+		['POST release no outcome', () => ({ method: 'POST', path: `/v1/threads/${NO}/outcome/release` }), X(401, 401, 404, 404, 404, 404)],
+		['POST release no held event', () => ({ method: 'POST', path: `/v1/held-events/${NO}/release` }), X(401, 401, 404, 404, 404, 404)],
 		['POST decide no appeal', () => ({ method: 'POST', path: `/v1/appeals/${NO}/decide`, body: { decision: 'upheld', reason: 'x' } }),
 			X(401, 401, 404, 404, 404, 404)],
 		// A fresh session for each caller, so the shared tokens live on.

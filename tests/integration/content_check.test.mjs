@@ -160,6 +160,27 @@ itest('a thread or help request held for review: author and staff only, announce
 	assert.deepEqual(q.help_requests.map((x) => x.id), [hr.id]);
 	expectError(await gw.request('POST', `/v1/threads/${th.id}/release`, { token: author.access }), 403, 'forbidden');
 
+	// A staff announcement and an outcome held for review are staff's only.
+	r = await gw.request('POST', `/v1/channels/community:${A.id}/events`, { token: staff.access,
+		body: { type: 'announcement', data: { title: '通知', body: '待审公告' } } });
+	const heldAnn = expectStatus(r, 202, 'held announcement').held;
+	assert.match(heldAnn.hold_reason, /content check/);
+	const co = await createThread(gw, staff.access, A.id, { kind: 'consultation', title: '议题', body: '投票', options: ['是', '否'], closes_at: Date.now() + 60000 });
+	expectStatus(await gw.request('POST', `/v1/threads/${co.id}/close`, { token: staff.access }), 200);
+	r = await gw.request('POST', `/v1/threads/${co.id}/outcome`, { token: staff.access, body: { summary: '待审的结果' } });
+	assert.equal(expectStatus(r, 200, 'held outcome').thread.outcome.held, true);
+	assert.equal((await gw.request('GET', `/v1/threads/${co.id}`, { token: other.access })).json.thread.outcome, undefined, 'members see no held outcome');
+	const q2 = (await gw.request('GET', `/v1/communities/${A.id}/moderation/queue`, { token: staff.access })).json;
+	assert.deepEqual(q2.announcements.map((x) => x.id), [heldAnn.id]);
+	assert.deepEqual(q2.outcomes.map((x) => x.id), [co.id]);
+	assert.ok(!community.frames.some((f) => f.op === 'event' && f.type === 'announcement'), 'no announcement published');
+	const seq = expectStatus(await gw.request('POST', `/v1/held-events/${heldAnn.id}/release`, { token: staff.access }), 201).seq;
+	await community.waitFor((f) => f.op === 'event' && f.type === 'announcement' && f.seq === seq && f.data.body === '待审公告');
+	expectStatus(await gw.request('POST', `/v1/threads/${co.id}/outcome/release`, { token: staff.access }), 200);
+	assert.equal((await gw.request('GET', `/v1/threads/${co.id}`, { token: other.access })).json.thread.outcome.summary, '待审的结果');
+	expectError(await gw.request('POST', `/v1/held-events/${heldAnn.id}/release`, { token: staff.access }), 404, 'not_found', undefined, 'released once');
+	expectError(await gw.request('POST', `/v1/threads/${co.id}/outcome/release`, { token: staff.access }), 409, 'conflict');
+
 	// Released: announced as if just written.
 	r = await gw.request('POST', `/v1/threads/${th.id}/release`, { token: staff.access });
 	assert.equal(expectStatus(r, 200, 'release thread').thread.held, undefined);

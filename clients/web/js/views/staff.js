@@ -17,21 +17,34 @@ export async function staffView(cid) {
   const appeals = h('ul', { class: 'cards', id: 'appeals-list', 'aria-live': 'polite' });
   const held = h('ul', { class: 'cards', id: 'held-list', 'aria-live': 'polite' });
 
-  // Threads and help requests the content check holds: read, then release.
+  // What the content check holds (threads, help requests, outcomes,
+  // announcements): read, then release.
   function heldItem(x) {
-    const isThread = x.kind === 'discussion' || x.kind === 'consultation';
-    const path = isThread ? `/v1/threads/${x.id}/release` : `/v1/help/${x.id}/release`;
+    const kinds = {
+      thread: [t('target_thread'), x.title, x.body, `/v1/threads/${x.id}/release`],
+      help: [t('help'), x.title, x.details, `/v1/help/${x.id}/release`],
+      outcome: [t('outcome'), x.title, x.outcome?.summary, `/v1/threads/${x.id}/outcome/release`],
+      announcement: [t('announcement'), '', typeof x.data === 'string' ? x.data
+        : Object.values(x.data || {}).filter((v) => typeof v === 'string').join('\n'), `/v1/held-events/${x.id}/release`],
+    };
+    const [label, title, text, path] = kinds[x.heldKind];
     return h('li', { class: 'card' },
-      h('p', { class: 'tags' }, h('span', { class: 'tag tag-amber' }, isThread ? t('target_thread') : t('help')),
-        ' ', h('span', { class: 'tag' }, holdText(x.hold_reason))),
-      h('h3', null, isThread ? h('a', { href: `#/t/${x.id}` }, x.title) : x.title),
-      h('p', { class: 'post-body' }, isThread ? x.body : x.details),
+      h('p', { class: 'tags' }, h('span', { class: 'tag tag-amber' }, label),
+        ' ', h('span', { class: 'tag' }, holdText(x.hold_reason || x.outcome?.hold_reason))),
+      title && h('h3', null, x.heldKind === 'thread' || x.heldKind === 'outcome' ? h('a', { href: `#/t/${x.id}` }, title) : title),
+      h('p', { class: 'post-body' }, text || ''),
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: async (ev) => {
         ev.target.disabled = true;
         try { await api.post(path); toast(t('released')); await refresh(); }
         catch (e) { ev.target.disabled = false; toast(errNode(e), 'error'); }
       } }, t('release'))));
   }
+  const heldOf = (q) => [
+    ...(q.threads || []).map((x) => ({ ...x, heldKind: 'thread' })),
+    ...(q.help_requests || []).map((x) => ({ ...x, heldKind: 'help' })),
+    ...(q.outcomes || []).map((x) => ({ ...x, heldKind: 'outcome' })),
+    ...(q.announcements || []).map((x) => ({ ...x, heldKind: 'announcement' })),
+  ];
 
   // 申诉: the original decision beside the appeal; another staff member
   // decides (the server refuses the one who acted).
@@ -98,7 +111,7 @@ export async function staffView(cid) {
       api.get(`/v1/communities/${cid}/moderation/log?limit=50`),
       api.get(`/v1/communities/${cid}/appeals?status=open&limit=50`),
     ]);
-    patchList(held, [...(q.threads || []), ...(q.help_requests || [])], { key: (x) => `${x.kind ? 't' : 'h'}${x.id}`,
+    patchList(held, heldOf(q), { key: (x) => `${x.heldKind}${x.id}`,
       render: heldItem, empty: () => h('li', { class: 'muted' }, t('held_empty')) });
     patchList(appeals, ap.items, { key: (a) => a.id, render: appealItem, empty: () => h('li', { class: 'muted' }, t('appeals_empty')) });
     patchList(queue, q.items, { key: (p) => p.id, render: queueItem, empty: () => h('li', { class: 'muted' }, t('queue_empty')) });
@@ -177,9 +190,10 @@ export async function staffView(cid) {
     field(t('body'), { name: 'text', type: 'textarea', required: true, rows: 2, maxlength: 1000 }),
     h('button', { type: 'submit', class: 'primary' }, t('publish')));
   handleForm(announce, async () => {
-    await api.post(`/v1/channels/${encodeURIComponent(`community:${cid}`)}/events`, { type: 'announcement', data: { text: formValues(announce).text } });
+    const r = await api.post(`/v1/channels/${encodeURIComponent(`community:${cid}`)}/events`, { type: 'announcement', data: { text: formValues(announce).text } });
     announce.reset();
-    toast(t('published'));
+    toast(r.held ? t('held_announcement') : t('published'));
+    if (r.held) await refresh();
   });
 
   const inviteOut = h('p', { id: 'invite-out', role: 'status' });
