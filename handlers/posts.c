@@ -46,6 +46,16 @@ static json_t *post_json(struct store *st, int64_t pid)
 		json_object_set_new(p, "attachments", json_array());
 	}
 	store_done(s);
+	if (p && !strcmp(json_string_value(json_object_get(p, "status")), "hidden")) {
+		/* The decision its author may appeal (only staff and the author
+		 * read a hidden post; its events carry none of this). */
+		s = store_prepare(st, "SELECT id FROM moderation_log WHERE target_kind = 'post' "
+				  "AND target_id = ? AND action = 'post.hide' ORDER BY id DESC LIMIT 1");
+		store_bind_int(s, 1, pid);
+		int64_t aid = 0;
+		if (store_run_int(s, &aid) == 0 && aid)
+			json_object_set_new(p, "hide_action_id", json_integer(aid));
+	}
 	return p;
 }
 
@@ -234,10 +244,11 @@ void posts_list(struct req *req, struct resp *resp)
 	int64_t tid = t.id;
 	int staff = req->who.is_admin ||
 		    t.role == ROLE_STAFF;
-	/* Residents see visible posts and their own held ones; staff all. */
+	/* Residents see visible posts and their own held or hidden ones (the
+	 * author may appeal a hide); staff all. */
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM posts WHERE thread_id = ?1 AND id > ?2 AND "
-		"(?3 = 1 OR status = 'visible' OR (status = 'pending' AND author_id = ?4)) "
+		"(?3 = 1 OR status = 'visible' OR author_id = ?4) "
 		"ORDER BY id LIMIT ?5");
 	store_bind_int(s, 1, tid);
 	store_bind_int(s, 2, cursor);

@@ -49,5 +49,18 @@ itest('a hidden reply appealed from the inbox, overturned by another staff membe
   await inbox.reload();
   await inbox.locator('#inbox-list').getByText('你的申诉已处理：撤销原处理').waitFor();
   await inbox.locator('#inbox-list').getByText('你收到一次警告：请注意措辞').waitFor();
-  noErrors(assert, inbox, mod);
+
+  // 申诉 beside the hidden reply on the thread page too.
+  const second = await createPost(gw, author.access, th.id, '第二条回复');
+  expectStatus(await gw.request('POST', `/v1/posts/${second.id}/hide`, { token: staff.access, body: { reason: '重复' } }), 200);
+  const page = await openAs(b, gw, author, `/t/${th.id}`);
+  const mineHidden = page.locator(`#post-${second.id}`);
+  await mineHidden.getByText('（此回复已被隐藏）').waitFor();
+  await mineHidden.getByRole('button', { name: '申诉' }).click();
+  await mineHidden.getByLabel('申诉理由').fill('不是重复');
+  await mineHidden.getByRole('button', { name: '提交' }).click();
+  await page.locator('#toasts').getByText('已提交申诉，等待其他社区工作者处理。').waitFor();
+  const open = (await gw.request('GET', `/v1/communities/${A.id}/appeals`, { token: staff2.access })).json.items;
+  assert.ok(open.some((a) => a.reason === '不是重复' && a.action.target_id === second.id));
+  noErrors(assert, inbox, mod, page);
 });

@@ -38,6 +38,17 @@ export async function threadView(tid) {
         quoted && quoted.status === 'visible' && quoted.body ? [t('colon'), quoted.body.slice(0, 60)] : ''),
       h('p', { class: 'post-body' }, p.status === 'hidden' && !staff ? t('hidden_post') : p.body),
       p.status === 'hidden' && staff && h('p', { class: 'tag tag-grey' }, t('hidden_post')),
+      p.status === 'hidden' && mine && p.hide_action_id && reasonAction(t('appeal'), { fieldLabel: t('appeal_reason'),
+        onsubmit: async (reason) => {
+          try {
+            await api.post(`/v1/moderation/actions/${p.hide_action_id}/appeal`, { reason });
+            toast(t('appeal_sent'));
+            return true;
+          } catch (e) {
+            toast(e.status === 409 ? t('appeal_closed') : errNode(e), 'error');
+            return e.status === 409;
+          }
+        } }),
       p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${holdText(p.hold_reason)}` : '')]);
     const acts = h('div', { class: 'actions' });
     if (p.status === 'visible' && !th.locked) {
