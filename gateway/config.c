@@ -102,6 +102,7 @@ static const struct ckey keys[] = {
 	S(sms_relay_secret, ""),
 	I(sms_timeout_ms, 5000, 100, 60000),
 	I(sms_queue_max, 1000, 1, 1000000),
+	I(sms_concurrency, 4, 1, 64),
 	I(sms_code_ttl_s, 300, 60, 3600),
 	I(sms_resend_s, 60, 1, 3600),
 	I(sms_per_phone_per_day, 10, 1, 1000),

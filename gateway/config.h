@@ -90,6 +90,7 @@ struct config {
 	char *sms_relay_secret;     /* HMAC key the SMS relay verifies */
 	int64_t sms_timeout_ms;     /* one POST to the SMS relay */
 	int64_t sms_queue_max;      /* codes waiting for the relay, then 503 */
+	int64_t sms_concurrency;    /* POSTs to the SMS relay in flight at once */
 	int64_t sms_code_ttl_s;     /* a code is valid this long */
 	int64_t sms_resend_s;       /* one code per phone per this many seconds */
 	int64_t sms_per_phone_per_day; /* codes per phone per 24 h */

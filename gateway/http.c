@@ -96,12 +96,29 @@ static void wait_done(struct http_txn *t)
 
 /* The client's address: the peer's, or behind a trusted proxy the one its
  * X-Forwarded-For vouches for (proxies.h). */
-void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap)
+/* The socket's peer port, 0 when unknown. */
+static int peer_port(struct lws *wsi)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int fd = lws_get_socket_fd(wsi);
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap, int *port)
 {
 	char peer[64];
 	lws_get_peer_simple(wsi, peer, sizeof peer);
 	if (!gw->proxies || !proxies_trusted(gw->proxies, peer)) {
 		snprintf(out, cap, "%s", peer);
+		if (port)
+			*port = peer_port(wsi);
 		return;
 	}
 	char lines[XFF_LINES][512];
@@ -113,32 +130,14 @@ void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap)
 		xff[n] = lines[n];
 	}
 	proxies_client(gw->proxies, peer, xff, n, out, cap);
-}
-
-int http_client_port(struct gw *gw, struct lws *wsi)
-{
-	char peer[64];
-	lws_get_peer_simple(wsi, peer, sizeof peer);
-	if (gw->proxies && proxies_trusted(gw->proxies, peer)) {
+	if (port) {
 		/* Behind a proxy the client's port is the proxy's to tell, e.g.
 		 * HAProxy: http-request set-header X-Client-Port %[src_port] */
 		char v[16];
-		int64_t port;
-		if (lws_hdr_custom_copy(wsi, v, sizeof v, "x-client-port:", 14) > 0 &&
-		    !util_parse_i64(v, &port) && port > 0 && port < 65536)
-			return (int)port;
-		return 0;
+		int64_t p;
+		*port = lws_hdr_custom_copy(wsi, v, sizeof v, "x-client-port:", 14) > 0 &&
+			!util_parse_i64(v, &p) && p > 0 && p < 65536 ? (int)p : 0;
 	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	int fd = lws_get_socket_fd(wsi);
-	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl))
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return 0;
 }
 
 static char *hdr_dup(struct lws *wsi, enum lws_token_indexes h, size_t max)
@@ -539,8 +538,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		if (hl <= 0)
 			t->host[0] = '\0';
 		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? t->host : NULL);
-		http_client_addr(gw, wsi, t->peer, sizeof t->peer);
-		t->pr.req.peer_port = http_client_port(gw, wsi);
+		http_client_addr(gw, wsi, t->peer, sizeof t->peer, &t->pr.req.peer_port);
 		t->content_length = -1;
 		if (server_count_client(gw, wsi, t->peer)) {
 			t->close_after = 1;

@@ -22,11 +22,9 @@ int http_origin_allowed(struct gw *gw, const char *origin, const char *host);
 void http_init(struct gw *gw);
 
 /* The client's address: the peer's, or behind a trusted proxy the one its
- * X-Forwarded-For vouches for (proxies.h). */
-void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap);
-/* The client's source port: the socket's peer's; behind a trusted proxy
- * its X-Client-Port header (0 when it sends none). */
-int http_client_port(struct gw *gw, struct lws *wsi);
+ * X-Forwarded-For vouches for (proxies.h). port (may be NULL): the
+ * client's source port likewise (the proxy's X-Client-Port), 0 unknown. */
+void http_client_addr(struct gw *gw, struct lws *wsi, char *out, size_t cap, int *port);
 
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 for websocket; anything else is
  * answered 400 (JSON) and the connection closed (-1). */

@@ -10,7 +10,6 @@ struct httpc {
 	uv_loop_t *loop;
 	CURLM *multi;
 	uv_timer_t timer;           /* curl's own time-outs */
-	int active;
 	int stopping;
 	struct xfer *xfers;         /* every transfer in flight */
 };
@@ -61,7 +60,6 @@ static void finish(struct xfer *x, long status, const char *err)
 		c->xfers = x->next;
 	if (x->next)
 		x->next->prev = x->prev;
-	c->active--;
 	x->cb(status, x->reply, x->len, err, x->data);
 	free(x->body);
 	free(x->reply);
@@ -213,14 +211,8 @@ int httpc_post(struct httpc *c, const char *url, struct curl_slist *headers, con
 	if (c->xfers)
 		c->xfers->prev = x;
 	c->xfers = x;
-	c->active++;
 	curl_multi_add_handle(c->multi, e); /* the timer callback starts it */
 	return 0;
-}
-
-int httpc_active(const struct httpc *c)
-{
-	return c ? c->active : 0;
 }
 
 void httpc_stop(struct httpc *c)

@@ -25,8 +25,6 @@ struct httpc *httpc_new(uv_loop_t *loop);
  * cb is called exactly once, later, on the loop. 0 or -ENOMEM. */
 int httpc_post(struct httpc *c, const char *url, struct curl_slist *headers, const char *body,
 	       size_t len, int64_t timeout_ms, size_t max_reply, httpc_cb cb, void *data);
-/* Transfers still going. */
-int httpc_active(const struct httpc *c);
 /* Ends every transfer (their callbacks get status 0, "shutting down") and
  * closes the handles; free with httpc_free after the loop has run them
  * closed. */

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-#define SMS_CONCURRENCY 4      /* POSTs in flight at once */
 #define SMS_RETRY_MIN_MS 500
 #define SMS_RETRY_MAX_MS 30000
 
@@ -40,8 +39,6 @@ struct sms {
 	struct sms_job *wait_head, *wait_tail; /* ready to POST, FIFO */
 	struct sms_job *all;       /* every job not yet finished */
 };
-
-int64_t sms_queued(void) { return atomic_load(&queued); }
 
 int sms_reserve(const struct config *cfg)
 {
@@ -154,7 +151,7 @@ static void posted_cb(uv_work_t *w, int status)
 
 static void pump(struct sms *s)
 {
-	while (s->inflight < SMS_CONCURRENCY && s->wait_head) {
+	while (s->inflight < s->cfg->sms_concurrency && s->wait_head) {
 		struct sms_job *j = s->wait_head;
 		s->wait_head = j->next;
 		if (!s->wait_head)

@@ -33,9 +33,6 @@ struct sms_msg {
 struct sms *sms_start(uv_loop_t *loop, const struct config *cfg);
 /* On the loop: takes m (freed when sent, refused or expired). */
 void sms_send(struct sms *s, struct sms_msg *m);
-/* Codes taken and not yet finished, any thread: api_sms refuses past
- * sms_queue_max. */
-int64_t sms_queued(void);
 /* Reserves one place (any thread): 0, or -EBUSY when sms_queue_max are
  * queued. sms_send (or sms_cancel) consumes it. */
 int sms_reserve(const struct config *cfg);

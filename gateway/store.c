@@ -234,6 +234,26 @@ int store_run_int(struct store_stmt *s, int64_t *out)
 	return rc < 0 ? rc : found ? 0 : -ENOENT;
 }
 
+int store_run_ids(struct store_stmt *s, int64_t **ids, size_t *n)
+{
+	size_t cap = 0;
+	int rc;
+	*ids = NULL;
+	*n = 0;
+	while ((rc = store_step(s)) == STORE_ROW) {
+		if (*n == cap)
+			*ids = xrealloc(*ids, (cap = cap ? 2 * cap : 16) * sizeof **ids);
+		(*ids)[(*n)++] = store_col_int(s, 0);
+	}
+	store_done(s);
+	if (rc < 0) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return rc < 0 ? rc : 0;
+}
+
 int store_run_exists(struct store_stmt *s)
 {
 	int rc = store_step(s);

@@ -110,6 +110,10 @@ int64_t store_run(struct store_stmt *s);
 int store_run_int(struct store_stmt *s, int64_t *out);
 /* 1 when s yields a row, 0 when not, negative on error; then store_done. */
 int store_run_exists(struct store_stmt *s);
+/* Steps s to its end collecting column 0 of every row (ids), then
+ * store_done: 0 and *ids (malloc'd, NULL when none) with *n; or a negative
+ * store_step error (*ids NULL). */
+int store_run_ids(struct store_stmt *s, int64_t **ids, size_t *n);
 
 /* --- transactions ----------------------------------------------------- */
 

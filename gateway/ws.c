@@ -585,8 +585,7 @@ static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
 	c->wsi = wsi;
 	c->opened_ms = c->heard_ms = util_now_ms();
 	c->id = ++gw->next_req_id;
-	http_client_addr(gw, wsi, c->peer, sizeof c->peer);
-	c->peer_port = http_client_port(gw, wsi);
+	http_client_addr(gw, wsi, c->peer, sizeof c->peer, &c->peer_port);
 	int ul = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_USER_AGENT);
 	if (ul > 0 && ul <= 512) {
 		c->user_agent = xmalloc((size_t)ul + 1);
@@ -752,7 +751,7 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			return 1;
 		}
 		char client[64];
-		http_client_addr(gw, wsi, client, sizeof client);
+		http_client_addr(gw, wsi, client, sizeof client, NULL);
 		if (server_count_client(gw, wsi, client)) {
 			metrics.ws_rejected++;
 			lws_return_http_status(wsi, 429, "too many connections from this address");

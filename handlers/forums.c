@@ -696,20 +696,19 @@ int64_t forums_mod_log(struct req *req, int64_t cid, const char *action, const c
 	return store_run_int(s, &id) ? 0 : id;
 }
 
-/* Threads of cid matching the held condition cond, as viewer sees them. */
+/* The threads sql (?1 = cid) names, as viewer sees them. */
 static json_t *held_threads(struct store *st, const struct principal *viewer, int64_t cid,
 			    const char *sql)
 {
-	int64_t ids[100];
-	int n = 0;
+	int64_t *ids;
+	size_t n;
 	struct store_stmt *s = store_prepare(st, sql);
 	store_bind_int(s, 1, cid);
-	while (store_step(s) == STORE_ROW && n < 100)
-		ids[n++] = store_col_int(s, 0);
-	store_done(s);
+	store_run_ids(s, &ids, &n);
 	json_t *a = json_array();
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, forums_thread_json(st, viewer, ids[i]));
+	free(ids);
 	return a;
 }
 

@@ -79,20 +79,18 @@ void governance_access_log(struct req *req, struct resp *resp)
  * read the moderation log); none: community 0. */
 static int log_everywhere(struct req *req, int64_t uid, const char *action, const char *reason)
 {
-	int64_t cids[64];
-	int n = 0;
+	int64_t *cids;
+	size_t n;
 	struct store_stmt *s = store_prepare(req->st,
-		"SELECT community_id FROM memberships WHERE user_id = ? ORDER BY community_id LIMIT 64");
+		"SELECT community_id FROM memberships WHERE user_id = ? ORDER BY community_id");
 	store_bind_int(s, 1, uid);
-	while (store_step(s) == STORE_ROW && n < 64)
-		cids[n++] = store_col_int(s, 0);
-	store_done(s);
-	if (!n)
-		cids[n++] = 0;
-	for (int i = 0; i < n; i++)
-		if (forums_mod_log(req, cids[i], action, "user", uid, reason) <= 0)
-			return -EIO;
-	return 0;
+	if (store_run_ids(s, &cids, &n))
+		return -EIO;
+	int rc = 0;
+	for (size_t i = 0; i < (n ? n : 1) && !rc; i++)
+		rc = forums_mod_log(req, n ? cids[i] : 0, action, "user", uid, reason) > 0 ? 0 : -EIO;
+	free(cids);
+	return rc;
 }
 
 /* POST /v1/admin/suspensions {user_id, reason, days?}: no sign-in until it

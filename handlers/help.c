@@ -704,39 +704,34 @@ int help_account_gone(struct req *req, int64_t uid)
 {
 	int64_t now = util_now_ms();
 	for (int pass = 0; pass < 2; pass++) {
-		int64_t ids[256], cids[256], others[256];
-		int n = 0;
 		struct store_stmt *s = store_prepare(req->st, pass == 0 ?
 			"UPDATE help_requests SET status = 'cancelled', updated_at = ?2 "
-			"WHERE requester_id = ?1 AND status IN ('open', 'claimed') "
-			"RETURNING id, community_id, coalesce(volunteer_id, 0)" :
+			"WHERE requester_id = ?1 AND status IN ('open', 'claimed') RETURNING id" :
 			"UPDATE help_requests SET status = 'open', volunteer_id = NULL, claimed_at = NULL, "
-			"updated_at = ?2 WHERE volunteer_id = ?1 AND status = 'claimed' "
-			"RETURNING id, community_id, requester_id");
+			"updated_at = ?2 WHERE volunteer_id = ?1 AND status = 'claimed' RETURNING id");
 		store_bind_int(s, 1, uid);
 		store_bind_int(s, 2, now);
-		int rc;
-		while ((rc = store_step(s)) == STORE_ROW)
-			if (n < 256) {
-				ids[n] = store_col_int(s, 0);
-				cids[n] = store_col_int(s, 1);
-				others[n++] = store_col_int(s, 2);
+		int64_t *ids;
+		size_t n;
+		int rc = store_run_ids(s, &ids, &n);
+		for (size_t i = 0; i < n && !rc; i++) {
+			/* The one told: the volunteer of a cancelled request (if it
+			 * had one), the requester of one given back. */
+			struct help_row h;
+			rc = help_load(req->st, ids[i], &h);
+			int64_t other = pass == 0 ? h.volunteer_id : h.requester_id;
+			if (!rc)
+				rc = emit_help(req, h.id, h.community_id, "help.updated") ? -EIO : 0;
+			if (!rc && other) {
+				json_t *j = help_json(req->st, h.id, 0);
+				rc = notify(req, other, pass == 0 ? "help.cancelled" : "help.unclaimed", j,
+					    h.community_id);
+				json_decref(j);
 			}
-		store_done(s);
-		if (rc < 0)
-			return rc;
-		for (int i = 0; i < n; i++) {
-			if (emit_help(req, ids[i], cids[i], "help.updated"))
-				return -EIO;
-			if (!others[i])
-				continue;
-			json_t *j = help_json(req->st, ids[i], 0);
-			rc = notify(req, others[i], pass == 0 ? "help.cancelled" : "help.unclaimed", j,
-				    cids[i]);
-			json_decref(j);
-			if (rc)
-				return rc;
 		}
+		free(ids);
+		if (rc)
+			return rc;
 	}
 	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE help_requests SET contact = '' WHERE requester_id = ?");
@@ -746,17 +741,16 @@ int help_account_gone(struct req *req, int64_t uid)
 
 json_t *help_held(struct store *st, int64_t cid)
 {
-	int64_t ids[100];
-	int n = 0;
+	int64_t *ids;
+	size_t n;
 	struct store_stmt *s = store_prepare(st,
 		"SELECT id FROM help_requests WHERE community_id = ? AND hold_reason IS NOT NULL "
 		"ORDER BY id LIMIT 100");
 	store_bind_int(s, 1, cid);
-	while (store_step(s) == STORE_ROW && n < 100)
-		ids[n++] = store_col_int(s, 0);
-	store_done(s);
+	store_run_ids(s, &ids, &n);
 	json_t *a = json_array();
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, help_json(st, ids[i], 1)); /* staff see contact */
+	free(ids);
 	return a;
 }

@@ -448,16 +448,9 @@ static int post_set_status(struct req *req, struct post_row *pp, const char *sta
 			  "RETURNING reporter_id");
 	store_bind_int(s, 1, util_now_ms());
 	store_bind_int(s, 2, p.id);
-	int64_t *reporters = NULL;
-	size_t nrep = 0, cap = 0;
-	int rc;
-	while ((rc = store_step(s)) == STORE_ROW) {
-		if (nrep == cap)
-			reporters = xrealloc(reporters, (cap = cap ? 2 * cap : 16) * sizeof *reporters);
-		reporters[nrep++] = store_col_int(s, 0);
-	}
-	store_done(s);
-	ok = ok && rc == STORE_DONE;
+	int64_t *reporters;
+	size_t nrep;
+	ok = store_run_ids(s, &reporters, &nrep) == 0 && ok;
 	json_t *outcome = json_pack("{s:I, s:I, s:s}", "post_id", (json_int_t)p.id,
 				    "thread_id", (json_int_t)p.thread_id,
 				    "outcome", strcmp(status, "visible") ? "hidden" : "kept");
@@ -833,15 +826,14 @@ void posts_appeals(struct req *req, struct resp *resp)
 	store_bind_int(s, 2, !strcmp(status, "open"));
 	store_bind_int(s, 3, cursor);
 	store_bind_int(s, 4, limit);
-	int64_t ids[200];
-	int n = 0;
-	while (store_step(s) == STORE_ROW && n < limit)
-		ids[n++] = store_col_int(s, 0);
-	store_done(s);
+	int64_t *ids;
+	size_t n;
+	store_run_ids(s, &ids, &n);
 	json_t *items = json_array();
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(items, appeal_json(req->st, ids[i]));
 	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
+	free(ids);
 }
 
 /* Inside the caller's transaction: undoes action a (an overturned appeal). */
