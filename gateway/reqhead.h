@@ -1,0 +1,34 @@
+/* reqhead: the head of a connection's first HTTP request, checked before
+ * lws 4.1.6 parses it (the front door, door.c, calls it). lws answers an
+ * absolute-form target or an unknown method with an HTML 403, drops a
+ * connection whose headers overflow without answering, and never finishes
+ * a request with a header named like the start of one it knows ("X:",
+ * "Con:"); these are refused here with the gateway's JSON errors. A leaf:
+ * bytes in, a verdict out (tests/unit/test_reqhead.c,
+ * tests/fuzz/fuzz_reqhead.c). */
+#ifndef LINLI_REQHEAD_H
+#define LINLI_REQHEAD_H
+
+#include <stddef.h>
+
+enum reqhead_verdict {
+	REQHEAD_MORE,   /* the head is not complete yet, and nothing is wrong so far */
+	REQHEAD_PASS,   /* a head lws parses as it should: hand the bytes over */
+	REQHEAD_REFUSE, /* answer status with the error code and message, then close */
+};
+
+struct reqhead {
+	int status;             /* REFUSE: 400, 431, 501 or 505 */
+	const char *code;       /* REFUSE: the error code of the answer */
+	char message[160];      /* REFUSE: what is wrong, for the client */
+	size_t head_len;        /* PASS: bytes of the head, its empty line included */
+};
+
+#define REQHEAD_MAX_LINES 64 /* header lines; lws 4.1 keeps ~90 fragments */
+
+/* Checks buf[0..len), the bytes a connection has sent so far: max is the
+ * largest head accepted, in bytes, up to and including its empty line
+ * (http_max_header). Bytes after the head (a body) are not looked at. */
+enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, struct reqhead *out);
+
+#endif

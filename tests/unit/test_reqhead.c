@@ -1,0 +1,132 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "reqhead.h"
+
+static enum reqhead_verdict check(const char *head, struct reqhead *rh)
+{
+	return reqhead_check(head, strlen(head), 8192, rh);
+}
+
+static void refused(const char *head, int status, const char *code, const char *words)
+{
+	struct reqhead rh;
+	if (check(head, &rh) != REQHEAD_REFUSE || rh.status != status || strcmp(rh.code, code) ||
+	    !strstr(rh.message, words))
+		fail_msg("%s: got %d %s \"%s\"", head, rh.status, rh.code ? rh.code : "-", rh.message);
+}
+
+static void passes_what_lws_reads(void **state)
+{
+	(void)state;
+	static const char *const heads[] = {
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\n",
+		"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+		"PATCH /v1/posts/1 HTTP/1.1\r\nX-Client-Port: 5\r\nIdempotency-Key: a b\r\n\r\n",
+		"DELETE /v1/me HTTP/1.1\nHost: x\n\n",                   /* bare LF */
+		"OPTIONS /v1/x?y=1 HTTP/1.1\r\nHost:x\r\nX-Empty:\r\n\r\n",
+		"GET /v1/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+		"GET / HTTP/1.1\r\nHostx: 1\r\nUser-Agent: caf\xc3\xa9\r\n\r\n", /* obs-text */
+	};
+	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+		struct reqhead rh;
+		if (check(heads[i], &rh) != REQHEAD_PASS)
+			fail_msg("%s: refused %d %s", heads[i], rh.status, rh.message);
+		const char *end = strstr(heads[i], "\r\n\r\n");
+		size_t want = end ? (size_t)(end - heads[i]) + 4
+				  : (size_t)(strstr(heads[i], "\n\n") - heads[i]) + 2;
+		assert_int_equal(rh.head_len, want);
+	}
+}
+
+static void waits_for_the_rest(void **state)
+{
+	(void)state;
+	const char *full = "GET /healthz HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n";
+	struct reqhead rh;
+	/* Every proper prefix of a good head is "more", never a refusal. */
+	for (size_t n = 0; n < strlen(full); n++)
+		assert_int_equal(reqhead_check(full, n, 8192, &rh), REQHEAD_MORE);
+	assert_int_equal(reqhead_check(full, strlen(full), 8192, &rh), REQHEAD_PASS);
+	/* A bad request line is refused before the headers are complete. */
+	assert_int_equal(check("BREW / HTTP/1.1\r\nHo", &rh), REQHEAD_REFUSE);
+}
+
+static void refuses_what_lws_answers_in_html_or_not_at_all(void **state)
+{
+	(void)state;
+	refused("GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request", "absolute URI");
+	refused("GET healthz HTTP/1.1\r\n\r\n", 400, "bad_request", "starting with /");
+	refused("BREW /healthz HTTP/1.1\r\n\r\n", 501, "not_implemented", "BREW");
+	refused("CONNECT x:443 HTTP/1.1\r\n\r\n", 501, "not_implemented", "CONNECT");
+	refused("get / HTTP/1.1\r\n\r\n", 501, "not_implemented", "get"); /* methods are case-sensitive */
+	refused("GET / HTTP/2.0\r\n\r\n", 505, "http_version_not_supported", "HTTP/2.0");
+	refused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "http_version_not_supported", "HTTP/2.0");
+	refused("GET / HTTP/1.1 \r\n\r\n", 400, "bad_request", "request line");
+	refused("GET  / HTTP/1.1\r\n\r\n", 400, "bad_request", "request line");
+	refused("GET /a b HTTP/1.1\r\n\r\n", 400, "bad_request", "request line");
+	refused("GET /\x01 HTTP/1.1\r\n\r\n", 400, "bad_request", "request line");
+	refused("GET / HTTP/1.1\r\nCon: 1\r\n\r\n", 400, "bad_request", "\"Con\"");
+	refused("GET / HTTP/1.1\r\nX: 1\r\n\r\n", 400, "bad_request", "\"X\"");
+	refused("GET / HTTP/1.1\r\ncontent-lengt: 1\r\n\r\n", 400, "bad_request", "content-lengt");
+	refused("GET / HTTP/1.1\r\nGe: 1\r\n\r\n", 400, "bad_request", "\"Ge\"");
+	refused("GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, "bad_request", "not a token");
+	refused("GET / HTTP/1.1\r\n: x\r\n\r\n", 400, "bad_request", "not a token");
+	refused("GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, "bad_request", "without a colon");
+	refused("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400, "bad_request", "folding");
+	refused("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, "bad_request", "control character");
+	refused("GET / HTTP/1.1\r\nHost: a\x7f\r\n\r\n", 400, "bad_request", "control character");
+	refused("\r\nGET / HTTP/1.1\r\n\r\n", 400, "bad_request", "empty line");
+}
+
+static void bounds_the_head(void **state)
+{
+	(void)state;
+	struct reqhead rh;
+	char big[9000];
+	int n = snprintf(big, sizeof big, "GET / HTTP/1.1\r\nX-Big: ");
+	memset(big + n, 'a', sizeof big - (size_t)n - 1);
+	big[sizeof big - 1] = '\0';
+	/* Over the limit with no end in sight: refused at once. */
+	assert_int_equal(reqhead_check(big, 8193, 8192, &rh), REQHEAD_REFUSE);
+	assert_int_equal(rh.status, 431);
+	assert_string_equal(rh.code, "headers_too_large");
+	/* A head exactly at the limit passes; one byte more does not. */
+	char exact[200];
+	const char *pre = "GET / HTTP/1.1\r\nY-A: ";
+	size_t max = 100, pl = strlen(pre);
+	memcpy(exact, pre, pl);
+	memset(exact + pl, 'b', max - pl - 4);
+	memcpy(exact + max - 4, "\r\n\r\n", 4);
+	assert_int_equal(reqhead_check(exact, max, max, &rh), REQHEAD_PASS);
+	assert_int_equal(rh.head_len, max);
+	assert_int_equal(reqhead_check(exact, max, max - 1, &rh), REQHEAD_REFUSE);
+	assert_int_equal(rh.status, 431);
+	/* Header lines are counted. */
+	char many[4096];
+	size_t m = (size_t)snprintf(many, sizeof many, "GET / HTTP/1.1\r\n");
+	for (int i = 0; i <= REQHEAD_MAX_LINES; i++)
+		m += (size_t)snprintf(many + m, sizeof many - m, "X-H%d: v\r\n", i);
+	snprintf(many + m, sizeof many - m, "\r\n");
+	assert_int_equal(check(many, &rh), REQHEAD_REFUSE);
+	assert_int_equal(rh.status, 431);
+	assert_non_null(strstr(rh.message, "header lines"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(passes_what_lws_reads),
+		cmocka_unit_test(waits_for_the_rest),
+		cmocka_unit_test(refuses_what_lws_answers_in_html_or_not_at_all),
+		cmocka_unit_test(bounds_the_head),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
