@@ -6,6 +6,7 @@
 #include "password.h"
 #include "../handlers/routes.h"
 #include "../handlers/users.h"
+#include "door.h"
 #include "server.h"
 #include "peers.h"
 #include "proxies.h"
@@ -384,6 +385,7 @@ static int serve(struct config *cfg)
 	peers_free(gw.ws_users);
 	gw.domain->shutdown();
 	hub_free(gw.hub);
+	door_free(gw.door);
 	rc = uv_loop_close(&loop);
 	if (rc)
 		log_warn("loop closed with handles open: %s", uv_strerror(rc));

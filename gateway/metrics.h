@@ -25,8 +25,8 @@ struct metrics {
 	uint64_t gap_fills;        /* catch-ups from the log after a seq gap */
 	uint64_t queue_overflows;  /* sockets dropped for a full send queue */
 	uint64_t accepts_refused;  /* TCP connections closed: descriptors nearly out */
-	uint64_t http_framing_refused; /* requests refused for their framing (400, 411) */
-	uint64_t http_timeouts;    /* requests whose body missed http_body_timeout_ms */
+	uint64_t http_framing_refused; /* requests refused for their framing or head (400, 411, 431, 501, 505) */
+	uint64_t http_timeouts;    /* requests whose head or body missed its time-out (408) */
 	uint64_t conns_refused_per_ip; /* connections refused: max_conns_per_ip */
 	uint64_t ws_refused_per_user; /* sockets closed: ws_max_per_user */
 	uint64_t ws_budget_closes; /* sockets closed: ws_memory_budget reached */

@@ -1,4 +1,5 @@
 #include "server.h"
+#include "door.h"
 #include "frame.h"
 #include "http.h"
 #include "metrics.h"
@@ -81,10 +82,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!gw)
 			return 0;
 		if ((int)(intptr_t)in >= gw->fd_ceiling) {
-			if (metrics.accepts_refused++ % 1000 == 0)
-				log_warn("out of descriptors (limit %d): closing new connections "
-					 "(linli_accepts_refused_total counts them)",
-					 gw->fd_ceiling + FD_RESERVE);
+			server_note_fd_refused(gw);
 			return 1;
 		}
 		return gw->shutting_down;
@@ -140,6 +138,7 @@ static void sweep_cb(uv_timer_t *t)
 {
 	ws_sweep(t->data);
 	http_sweep(t->data);
+	door_sweep(((struct gw *)t->data)->door, util_now_ms());
 	/* Replays parked for memory: stalled queues holding the budget make
 	 * room for them (the most behind first), then they go on. */
 	struct gw *gw = t->data;
@@ -341,11 +340,18 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	 * vhost cannot bind; lws_create_vhost tells us. */
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-	info.port = (int)cfg->port;
-	info.iface = cfg->listen[0] ? cfg->listen : NULL;
+	/* Plain HTTP: the front door (door.c) listens and hands connections
+	 * over; with TLS lws listens, the head being readable only after the
+	 * handshake. */
+	int tls = cfg->tls_cert[0] != 0;
+	info.port = tls ? (int)cfg->port : CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.iface = tls && cfg->listen[0] ? cfg->listen : NULL;
 	info.protocols = protocols;
 	info.user = gw;
-	info.max_http_header_data = (unsigned short)cfg->http_max_header;
+	/* lws keeps values, custom header names and a few bytes per header in
+	 * this: room beyond http_max_header, which the door holds heads to
+	 * (config.c caps it so this fits lws's unsigned short). */
+	info.max_http_header_data = (unsigned short)(cfg->http_max_header + 1024);
 	raise_fd_limit(gw, cfg); /* and no fd_limit_per_thread: see raise_fd_limit */
 	info.timeout_secs = 10;
 	/* A policy with no validity times: without one lws applies its own
@@ -353,16 +359,22 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	 * hangs up instead (see there). */
 	static const lws_retry_bo_t no_validity_timers = { .secs_since_valid_ping = 0 };
 	info.retry_and_idle_policy = &no_validity_timers;
-	if (cfg->tls_cert[0]) {
+	if (tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cfg->tls_cert;
 		info.ssl_private_key_filepath = cfg->tls_key;
 		info.alpn = "http/1.1";
 	}
 	gw->lws = lws_create_context(&info);
-	if (gw->lws && !lws_create_vhost(gw->lws, &info)) {
+	struct lws_vhost *vh = gw->lws ? lws_create_vhost(gw->lws, &info) : NULL;
+	if (gw->lws && !vh) {
 		lws_context_destroy(gw->lws);
 		gw->lws = NULL;
+	}
+	if (gw->lws && !tls && !(gw->door = door_open(gw, vh, err, errlen))) {
+		lws_context_destroy(gw->lws);
+		gw->lws = NULL;
+		return -EIO;
 	}
 	if (!gw->lws) {
 		snprintf(err, errlen,
@@ -452,11 +464,18 @@ static void grace_cb(uv_timer_t *t)
 	dbpool_stop(gw->pool, pool_closed, gw);
 }
 
-int server_count_client(struct gw *gw, struct lws *wsi, const char *client)
+void server_note_fd_refused(struct gw *gw)
 {
-	if (peers_has(gw->peers, wsi))
+	if (metrics.accepts_refused++ % 1000 == 0)
+		log_warn("out of descriptors (limit %d): closing new connections "
+			 "(linli_accepts_refused_total counts them)", gw->fd_ceiling + FD_RESERVE);
+}
+
+int server_count_client(struct gw *gw, const void *conn, const char *client)
+{
+	if (peers_has(gw->peers, conn))
 		return 0;
-	if (peers_add(gw->peers, wsi, client, gw->cfg->max_conns_per_ip) == -EBUSY) {
+	if (peers_add(gw->peers, conn, client, gw->cfg->max_conns_per_ip) == -EBUSY) {
 		if (metrics.conns_refused_per_ip++ % 1000 == 0)
 			log_warn("%s holds max_conns_per_ip = %lld connections: refusing new ones "
 				 "(linli_connections_refused_per_ip_total counts them)",
@@ -472,6 +491,7 @@ void server_shutdown(struct gw *gw)
 		return;
 	gw->shutting_down = 1;
 	shutdown_started_us = util_mono_us();
+	door_close(gw->door);
 	ws_close_all(gw);
 	uv_timer_start(&gw->grace_timer, grace_cb, 20, 20);
 }

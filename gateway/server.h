@@ -22,6 +22,7 @@
 struct lws;
 struct lws_context;
 struct peers;
+struct door;
 struct ws_conn;
 struct push;
 struct http_txn;
@@ -30,6 +31,7 @@ struct api_event;
 struct gw {
 	uv_loop_t *loop;              /* the one loop */
 	struct lws_context *lws;      /* HTTP + WS on cfg->port */
+	struct door *door;            /* plain HTTP: accepts, then hands to lws */
 	struct config *cfg;           /* settings (owned by main; workers read it) */
 	const struct api_domain *domain; /* the handlers' table (main's) */
 	struct dbpool *pool;          /* the database, on worker threads */
@@ -77,11 +79,14 @@ int server_start(struct gw *gw, char *err, size_t errlen);
  * struct gw. */
 extern const struct hub_log server_hub_log;
 
-/* Counts connection wsi under its client address (max_conns_per_ip), for
- * a connection from a trusted proxy once its first request names the
- * client (other connections are counted at accept). 0, or -EBUSY: the
- * address holds its share; the caller refuses (429). */
-int server_count_client(struct gw *gw, struct lws *wsi, const char *client);
+/* Counts a connection (an lws wsi, or one at the front door) under its
+ * client address (max_conns_per_ip): at accept, or for a connection from
+ * a trusted proxy once its first request names the client. 0, or -EBUSY:
+ * the address holds its share; the caller refuses (closes, or 429). */
+int server_count_client(struct gw *gw, const void *conn, const char *client);
+/* A connection accepted at or past fd_ceiling is being closed: counted,
+ * and logged once per 1000. */
+void server_note_fd_refused(struct gw *gw);
 
 /* Begins a graceful shutdown (idempotent). */
 void server_shutdown(struct gw *gw);

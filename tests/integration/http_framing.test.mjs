@@ -6,8 +6,9 @@
 // connection closed instead of hanging; Expect: 100-continue is answered;
 // h2c upgrades are refused; a refused body is read and discarded for a
 // while (lingering close) so the client reads the 413; a body trickling in
-// is cut at http_body_timeout_ms with 408. What lws answers before the
-// gateway sees a request is pinned down at the end (docs/http-limits.md).
+// is cut at http_body_timeout_ms with 408. At the end, the front door:
+// what lws 4.1.6 would answer in HTML or not at all gets JSON errors on a
+// connection's first request (docs/http-limits.md).
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { itest, ENGINE_NEUTRAL } from './lib/harness.mjs';
@@ -164,19 +165,56 @@ itest('a body trickling in is cut at http_body_timeout_ms with 408 and counted',
 	assert.deepEqual(responses(ok.text), ['HTTP/1.1 400'], 'answered on its merits (phone is required)');
 });
 
-// What lws 4.1.6 answers before the gateway sees the request (see
-// docs/http-limits.md): pinned here so that an lws upgrade that changes it
-// shows, and so that none of it stops the gateway serving.
-itest('lws-level refusals: absolute-form and unknown methods 403, oversized headers closed, "X:" headers time out', ENGINE_NEUTRAL, async (h) => {
+// What lws 4.1.6 would answer in HTML or not at all, the front door
+// (gateway/door.c) answers in JSON on a connection's first request; it
+// reads the head before lws does, within http_header_timeout_ms.
+itest('the front door: absolute-form 400, unknown methods 501, oversized heads 431, "X:" headers 400, all JSON and at once', ENGINE_NEUTRAL, async (h) => {
 	const gw = await h.gateway({ config: { http_max_header: 4096 } });
-	const abs = await exchange(gw, 'GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-	assert.deepEqual([abs.closed, responses(abs.text)], [true, ['HTTP/1.0 403']]);
-	const brew = await exchange(gw, 'BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-	assert.deepEqual([brew.closed, responses(brew.text)], [true, ['HTTP/1.0 403']]);
-	const big = await exchange(gw, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`);
-	assert.deepEqual([big.closed, responses(big.text)], [true, []], 'closed without an answer');
-	const prefix = await exchange(gw, 'GET /healthz HTTP/1.1\r\nHost: x\r\nCon: 1\r\n\r\n', { timeoutMs: 1500 });
-	assert.deepEqual([prefix.closed, responses(prefix.text)], [false, []], 'no answer (lws waits for the 10 s header timeout)');
-	const fine = await exchange(gw, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+	const cases = [
+		['GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request', /absolute URI/],
+		['BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'not_implemented', /BREW/],
+		['GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n', 505, 'http_version_not_supported', /HTTP\/2\.0/],
+		[`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`, 431, 'headers_too_large', /http_max_header/],
+		['GET /healthz HTTP/1.1\r\nHost: x\r\nCon: 1\r\n\r\n', 400, 'bad_request', /"Con"/],
+		['GET /healthz HTTP/1.1\r\nHost: x\r\nX: 1\r\n\r\n', 400, 'bad_request', /"X"/],
+		['GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n', 400, 'bad_request', /folding/],
+	];
+	for (const [raw, status, code, words] of cases) {
+		const r = await exchange(gw, raw, { timeoutMs: 3000 });
+		assert.equal(r.closed, true, `${raw.slice(0, 40)}: closed`);
+		assert.deepEqual(responses(r.text), [`HTTP/1.1 ${status}`], raw.slice(0, 40));
+		const err = jsonError(r.text);
+		assert.equal(err.code, code);
+		assert.match(err.message, words);
+		assert.ok(r.ms < 2500, `${raw.slice(0, 40)}: answered at once, not at a time-out (${r.ms} ms)`);
+	}
+	const m = await (await fetch(`${gw.url}/metrics`)).text();
+	assert.ok(Number(m.match(/^linli_http_framing_refused_total (\d+)/m)[1]) >= cases.length, 'counted');
+	// A header name lws knows whole, and custom ones, still go through.
+	const fine = await exchange(gw, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Client-Port: 1\r\nHostx: 2\r\nConnection: close\r\n\r\n');
 	assert.deepEqual(responses(fine.text), ['HTTP/1.1 200'], 'and the gateway serves on');
+	// Later requests of a kept-alive connection are lws's to parse (pinned,
+	// so that an lws upgrade that changes it shows; docs/http-limits.md).
+	const later = await exchange(gw, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nBREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+	assert.deepEqual([later.closed, responses(later.text)], [true, ['HTTP/1.1 200', 'HTTP/1.1 403']]);
+});
+
+itest('the front door: a head trickling in is served; one never finished gets 408 at http_header_timeout_ms; a silent connection is just closed', ENGINE_NEUTRAL, async (h) => {
+	const gw = await h.gateway({ config: { http_header_timeout_ms: 1000 } });
+	// Byte by byte, each its own segment: peeked and waited for, then served.
+	const raw = 'POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}';
+	const slow = await exchange(gw, raw.split(''), { gapMs: 2, timeoutMs: 5000 });
+	assert.deepEqual(responses(slow.text), ['HTTP/1.1 400']);
+	assert.equal(jsonError(slow.text).field, 'phone', 'the handler read the body that followed the head');
+	const before = await (await fetch(`${gw.url}/metrics`)).text();
+	const stuck = await exchange(gw, 'GET /healthz HTTP/1.1\r\nHo', { timeoutMs: 5000 });
+	assert.equal(stuck.closed, true);
+	assert.deepEqual(responses(stuck.text), ['HTTP/1.1 408']);
+	assert.equal(jsonError(stuck.text).code, 'request_timeout');
+	assert.ok(stuck.ms >= 900 && stuck.ms < 4000, `cut near 1 s (sweeps run each second): ${stuck.ms} ms`);
+	const after = await (await fetch(`${gw.url}/metrics`)).text();
+	const count = (t) => Number(t.match(/^linli_http_timeouts_total (\d+)/m)[1]);
+	assert.equal(count(after), count(before) + 1, 'counted as a time-out');
+	const silent = await exchange(gw, [], { timeoutMs: 5000 });
+	assert.deepEqual([silent.closed, silent.text], [true, ''], 'no bytes, no answer: closed');
 });
