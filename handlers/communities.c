@@ -183,7 +183,17 @@ void communities_get(struct req *req, struct resp *resp)
 	int64_t cid;
 	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
 		return;
-	api_json(resp, 200, json_pack("{s:o}", "community", community_json(req->st, cid)));
+	json_t *c = community_json(req->st, cid);
+	/* The help categories this server takes (config), for the forms. */
+	json_t *cats = json_array();
+	for (const char *p = req->cfg->help_categories; *p;) {
+		size_t l = strcspn(p, ",");
+		if (l)
+			json_array_append_new(cats, json_stringn(p, l));
+		p += l + (p[l] == ',');
+	}
+	json_object_set_new(c, "help_categories", cats);
+	api_json(resp, 200, json_pack("{s:o}", "community", c));
 }
 
 /* --- POST /v1/communities/{cid}/invites (staff) ------------------------------------- */
@@ -248,11 +258,10 @@ out:
 
 /* --- POST /v1/communities/{cid}/join ----------------------------------------------- */
 
-void communities_join(struct req *req, struct resp *resp)
+/* Joins with the body's invite code: community cid, or (cid 0) the one the
+ * code belongs to (invite codes are unique across communities). */
+static void join_with_code(struct req *req, struct resp *resp, int64_t cid)
 {
-	int64_t cid;
-	if (api_require_user(req, resp) || api_id_param(req, "cid", &cid, resp))
-		return;
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
@@ -268,19 +277,23 @@ void communities_join(struct req *req, struct resp *resp)
 	if (api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
-		"SELECT role, expires_at, uses, max_uses FROM invites WHERE code = ? AND community_id = ?");
+		"SELECT role, expires_at, uses, max_uses, community_id FROM invites "
+		"WHERE code = ?1 AND (?2 = 0 OR community_id = ?2)");
 	store_bind_text(s, 1, code);
 	store_bind_int(s, 2, cid);
 	int found = store_step(s) == STORE_ROW;
 	enum role role = found ? access_role_parse(store_col_text(s, 0)) : ROLE_NONE;
 	int expired = found && store_col_int(s, 1) <= util_now_ms();
 	int used_up = found && store_col_int(s, 2) >= store_col_int(s, 3);
+	if (found)
+		cid = store_col_int(s, 4);
 	store_done(s);
 	if (!found || expired || used_up) {
 		api_rollback(req);
-		api_error(resp, !found ? 404 : 409, !found ? "not_found" : "conflict",
-			  !found ? "no such invite code for this community" :
-			  expired ? "this invite has expired" : "this invite has been used up", "code");
+		api_error_field_reason(resp, !found ? 404 : 409, !found ? "not_found" : "conflict",
+			  !found ? "no such invite code" :
+			  expired ? "this invite has expired" : "this invite has been used up", "code",
+			  !found ? "invite_unknown" : expired ? "invite_expired" : "invite_used_up");
 		goto out;
 	}
 	enum role current = access_role(req->st, req->who.uid, cid);
@@ -295,7 +308,8 @@ void communities_join(struct req *req, struct resp *resp)
 		store_bind_int(s, 2, util_now_ms());
 		if (store_run(s) == 0) {
 			api_rollback(req);
-			api_error(resp, 409, "conflict", "this invite has been used up", "code");
+			api_error_field_reason(resp, 409, "conflict", "this invite has been used up", "code",
+					       "invite_used_up");
 			goto out;
 		}
 		set_role(req, cid, req->who.uid, role, current ? "member.role" : "member.join");
@@ -309,6 +323,23 @@ void communities_join(struct req *req, struct resp *resp)
 				      membership_json(req->st, cid, req->who.uid)));
 out:
 	json_decref(body);
+}
+
+/* POST /v1/communities/{cid}/join {code} */
+void communities_join(struct req *req, struct resp *resp)
+{
+	int64_t cid;
+	if (api_require_user(req, resp) || api_id_param(req, "cid", &cid, resp))
+		return;
+	join_with_code(req, resp, cid);
+}
+
+/* POST /v1/join {code}: the invite code alone says which community. */
+void communities_join_by_code(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	join_with_code(req, resp, 0);
 }
 
 /* --- PUT /v1/communities/{cid}/volunteer (member) ------------------------------------ */

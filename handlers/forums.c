@@ -3,6 +3,7 @@
  * outcome staff publish with the minority's reasons on the record). */
 #include "access.h"
 #include "forums.h"
+#include "notify.h"
 #include "review.h"
 #include "routes.h"
 #include "users.h"
@@ -525,9 +526,33 @@ out:
 	json_decref(body);
 }
 
-/* Closes consultation tid inside the caller's transaction and emits
- * thread.updated with the tally. 0, -EALREADY when it was closed already,
- * or a store error. */
+/* Everyone who voted in tid hears of it (type: consultation.closed,
+ * consultation.outcome), inside the caller's transaction: 0 or -EIO. */
+static int notify_voters(struct req *req, int64_t tid, int64_t cid, const char *type)
+{
+	struct store_stmt *s = store_prepare(req->st, "SELECT title FROM threads WHERE id = ?");
+	store_bind_int(s, 1, tid);
+	json_t *d = store_step(s) == STORE_ROW ?
+		json_pack("{s:I, s:I, s:s}", "thread_id", (json_int_t)tid,
+			  "community_id", (json_int_t)cid, "title", store_col_text(s, 0)) : NULL;
+	store_done(s);
+	char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	int64_t *uids = NULL;
+	size_t n = 0;
+	s = store_prepare(req->st, "SELECT user_id FROM votes WHERE thread_id = ? ORDER BY user_id");
+	store_bind_int(s, 1, tid);
+	int rc = data && store_run_ids(s, &uids, &n) == 0 ? 0 : -EIO;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = notify_text(req, uids[i], type, data, cid);
+	free(uids);
+	free(data);
+	return rc;
+}
+
+/* Closes consultation tid inside the caller's transaction, emits
+ * thread.updated with the tally and tells the voters. 0, -EALREADY when
+ * it was closed already, or a store error. */
 static int close_consultation(struct req *req, int64_t tid, int64_t cid)
 {
 	struct store_stmt *s = store_prepare(req->st,
@@ -541,7 +566,7 @@ static int close_consultation(struct req *req, int64_t tid, int64_t cid)
 	if (n == 0)
 		return -EALREADY;
 	emit_thread(req, tid, cid, "thread.updated");
-	return 0;
+	return notify_voters(req, tid, cid, "consultation.closed");
 }
 
 void forums_close(struct req *req, struct resp *resp)
@@ -573,8 +598,8 @@ void forums_close(struct req *req, struct resp *resp)
 static int outcome_announce(struct req *req, const struct thread_row *t)
 {
 	emit_thread(req, t->id, t->community_id, "thread.updated");
-	return forums_mod_log(req, t->community_id, "consultation.outcome", "thread", t->id, "") > 0 ?
-	       0 : -EIO;
+	return forums_mod_log(req, t->community_id, "consultation.outcome", "thread", t->id, "") > 0 &&
+	       notify_voters(req, t->id, t->community_id, "consultation.outcome") == 0 ? 0 : -EIO;
 }
 
 /* A held thread's state for staff on mod:{cid} (type). */
@@ -667,11 +692,14 @@ void forums_tick(struct req *req)
 		return;
 	/* Every gateway runs this tick: the conditional close lets one win
 	 * each consultation (a second finds it closed and emits nothing). */
-	int closed = 0;
-	for (int i = 0; i < n; i++)
-		closed += close_consultation(req, ids[i], cids[i]) == 0;
-	if (api_commit(req))
-		api_rollback(req);
+	int closed = 0, failed = 0;
+	for (int i = 0; i < n && !failed; i++) {
+		int rc = close_consultation(req, ids[i], cids[i]);
+		closed += rc == 0;
+		failed = rc != 0 && rc != -EALREADY;
+	}
+	if (failed || api_commit(req))
+		api_rollback(req); /* the next tick tries again */
 	else if (closed)
 		log_info("forums: closed %d consultation(s) at their deadline", closed);
 }

@@ -59,7 +59,8 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 	struct store_stmt *s = store_prepare(st,
 		"SELECT community_id, category, title, details, grid, urgency, status, requester_id, "
 		"volunteer_id, created_at, contact, escalated_at, window_end, rating, thanks, ip_region, "
-		"hold_reason FROM help_requests WHERE id = ?");
+		"hold_reason, (SELECT display_name FROM users WHERE id = volunteer_id) "
+		"FROM help_requests WHERE id = ?");
 	store_bind_int(s, 1, hid);
 	json_t *j = NULL;
 	if (store_step(s) == STORE_ROW) {
@@ -98,6 +99,12 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 			json_object_set_new(j, "held", json_true());
 			json_object_set_new(j, "hold_reason", json_string(store_col_text(s, 16)));
 		}
+		/* Who is coming, for those who see the contact (the requester,
+		 * the volunteer, staff): an elderly resident opening the door
+		 * should know the name. */
+		if (full && !store_col_null(s, 8))
+			json_object_set_new(j, "volunteer", json_pack("{s:I, s:s?}",
+				"id", (json_int_t)store_col_int(s, 8), "display_name", store_col_text(s, 17)));
 	}
 	store_done(s);
 	return j;
@@ -594,9 +601,13 @@ void help_confirm(struct req *req, struct resp *resp)
 	store_done(s);
 	ok = ok && emit_help(req, h.id, h.community_id, "help.updated") == 0;
 	if (ok) {
-		json_t *j = json_pack("{s:I, s:I, s:s?, s:I}", "request_id", (json_int_t)h.id,
+		json_t *j = json_pack("{s:I, s:I, s:I, s:s?, s:I}", "request_id", (json_int_t)h.id,
+				      "community_id", (json_int_t)h.community_id,
 				      "minutes", (json_int_t)minutes, "thanks", thanks,
 				      "rating", (json_int_t)rating);
+		json_t *hj = help_json(req->st, h.id, 0);
+		json_object_set(j, "title", json_object_get(hj, "title"));
+		json_decref(hj);
 		ok = notify(req, h.volunteer_id, "help.confirmed", j, h.community_id) == 0;
 		json_decref(j);
 	}
@@ -677,16 +688,15 @@ void help_tick(struct req *req)
 		json_t *j = help_json(req->st, ids[i], 0); /* no contact in notifications */
 		if (kind[i]) {
 			/* Nobody answered: every staff member of the community hears. */
-			int64_t staff[64];
-			int ns = 0;
+			int64_t *staff = NULL;
+			size_t ns = 0;
 			s = store_prepare(req->st,
-				"SELECT user_id FROM memberships WHERE community_id = ? AND role = 'staff' LIMIT 64");
+				"SELECT user_id FROM memberships WHERE community_id = ? AND role = 'staff'");
 			store_bind_int(s, 1, cids[i]);
-			while (store_step(s) == STORE_ROW && ns < 64)
-				staff[ns++] = store_col_int(s, 0);
-			store_done(s);
-			for (int k = 0; k < ns && ok; k++)
+			ok = ok && store_run_ids(s, &staff, &ns) == 0;
+			for (size_t k = 0; k < ns && ok; k++)
 				ok = notify(req, staff[k], "help.escalated", j, cids[i]) == 0;
+			free(staff);
 		} else {
 			ok = ok && notify(req, req_ids[i], "help.expired", j, cids[i]) == 0;
 		}

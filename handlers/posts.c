@@ -1044,5 +1044,6 @@ void posts_mod_queue(struct req *req, struct resp *resp)
 	json_object_set_new(out, "help_requests", help_held(req->st, cid));
 	json_object_set_new(out, "outcomes", forums_held_outcomes(req->st, &req->who, cid));
 	json_object_set_new(out, "announcements", channels_held(req->st, cid));
+	json_object_set_new(out, "notices", announcements_held(req, cid));
 	api_json(resp, 200, out);
 }

@@ -234,6 +234,13 @@ void privacy_export(struct req *req, struct resp *resp)
 	json_object_set_new(doc, "suspensions", rows(st,
 		"SELECT reason, at, until FROM suspensions WHERE user_id = ?1", uid,
 		"reason:s,at:i,until:i"));
+	json_object_set_new(doc, "announcements", rows(st,
+		"SELECT id, community_id, title, body, pinned, created_at FROM announcements "
+		"WHERE author_id = ?1 ORDER BY id", uid,
+		"id:i,community_id:i,title:s,body:s,pinned:b,created_at:i"));
+	json_object_set_new(doc, "announcements_read", rows(st,
+		"SELECT announcement_id, read_at FROM announcement_reads WHERE user_id = ?1 "
+		"ORDER BY announcement_id", uid, "announcement_id:i,read_at:i"));
 	json_object_set_new(doc, "uploads", json_array());
 	api_json(resp, 200, doc);
 }

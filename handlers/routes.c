@@ -29,6 +29,7 @@ static const struct route handler_routes[] = {
 	R(GET, "/v1/communities/{cid}", communities_get),
 	R(POST, "/v1/communities/{cid}/invites", communities_invite),
 	R(POST, "/v1/communities/{cid}/join", communities_join),
+	R(POST, "/v1/join", communities_join_by_code),
 	R(PUT, "/v1/communities/{cid}/volunteer", communities_volunteer),
 	R(GET, "/v1/communities/{cid}/volunteer", communities_volunteer_get),
 	R(POST, "/v1/communities/{cid}/staff", communities_appoint),
@@ -67,6 +68,11 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/help/{hid}/confirm", help_confirm),
 	R(POST, "/v1/help/{hid}/cancel", help_cancel),
 	R(GET, "/v1/communities/{cid}/ledger", help_ledger),
+	/* notice board */
+	R(POST, "/v1/communities/{cid}/announcements", announcements_create),
+	R(GET, "/v1/communities/{cid}/announcements", announcements_list),
+	R(POST, "/v1/announcements/{id}/read", announcements_read),
+	R(POST, "/v1/announcements/{id}/release", announcements_release),
 	/* inbox */
 	R(GET, "/v1/notifications", notify_list),
 	R(POST, "/v1/notifications/read", notify_read),

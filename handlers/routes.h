@@ -43,6 +43,13 @@ void privacy_housekeeping(struct req *req);
 void governance_access_log(struct req *req, struct resp *resp);
 void governance_suspend(struct req *req, struct resp *resp);
 void governance_lift(struct req *req, struct resp *resp);
+/* announcements.c: the notice board */
+void announcements_create(struct req *req, struct resp *resp);
+void announcements_list(struct req *req, struct resp *resp);
+void announcements_read(struct req *req, struct resp *resp);
+void announcements_release(struct req *req, struct resp *resp);
+/* the announcements of cid the content check holds (for staff) */
+json_t *announcements_held(struct req *req, int64_t cid);
 /* posts.c: warnings and appeals */
 void posts_warn(struct req *req, struct resp *resp);
 void posts_appeal(struct req *req, struct resp *resp);
@@ -66,6 +73,7 @@ void communities_create(struct req *req, struct resp *resp);
 void communities_get(struct req *req, struct resp *resp);
 void communities_invite(struct req *req, struct resp *resp);
 void communities_join(struct req *req, struct resp *resp);
+void communities_join_by_code(struct req *req, struct resp *resp);
 void communities_volunteer(struct req *req, struct resp *resp);
 void communities_volunteer_get(struct req *req, struct resp *resp);
 void communities_appoint(struct req *req, struct resp *resp);

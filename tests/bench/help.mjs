@@ -6,8 +6,12 @@
 // linli_loop_busy_seconds, how long any loop turn ran (the inbox rows and
 // events are written in the request's transaction, on the loop).
 //
-// usage: node tests/bench/help.mjs [REQUESTS=20]   (from the repository root,
-// after ./linli.sh build; ./linli.sh bench-help does both)
+// With "announce" (issue 15), each round is an announcement by an admin to
+// the whole community instead: 20,000 inbox rows per round, of which the
+// same 2,000 online members' arrivals are timed.
+//
+// usage: node tests/bench/help.mjs [REQUESTS=20] [announce]   (from the
+// repository root, after ./linli.sh build; ./linli.sh bench-help does both)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,6 +21,8 @@ import path from 'node:path';
 import WebSocket from 'ws';
 
 const REQUESTS = Number(process.argv[2] || 20);
+const ANNOUNCE = process.argv[3] === 'announce';
+const NOTE = ANNOUNCE ? 'announcement' : 'help.request';
 const MEMBERS = 20000, MATCHING = 2000, OTHER_VOLUNTEERS = 2000;
 const BIN = path.resolve(process.env.LINLI_GATEWAY || 'build/linli-gateway');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linli-bench-help-'));
@@ -113,19 +119,22 @@ for (let r = 0; r < REQUESTS; r++) {
 	let hid = null;
 	const early = [];
 	onNote = (uid, n) => {
-		if (n.type !== 'help.request') return;
+		if (n.type !== NOTE) return;
 		if (seen.has(uid)) throw new Error(`volunteer ${uid} notified twice`);
-		seen.set(uid, { at: process.hrtime.bigint(), hid: n.data.id });
+		seen.set(uid, { at: process.hrtime.bigint(), hid: ANNOUNCE ? n.data.announcement_id : n.data.id });
 		if (seen.size === MATCHING) done();
 	};
 	const sent = process.hrtime.bigint();
-	const res = await request('POST', '/v1/communities/1/help', { token: asker, body: {
-		category: 'errand', grid: '3号楼', title: `帮忙取快递 #${r}`, details: '东门快递柜', contact: '13900001111' } });
+	const res = ANNOUNCE
+		? await request('POST', '/v1/communities/1/announcements', { token: admin, body: {
+			title: `停水通知 #${r}`, body: '周六 9:00-12:00 停水，请提前储水。' } })
+		: await request('POST', '/v1/communities/1/help', { token: asker, body: {
+			category: 'errand', grid: '3号楼', title: `帮忙取快递 #${r}`, details: '东门快递柜', contact: '13900001111' } });
 	const got = process.hrtime.bigint();
-	if (res.status !== 201) throw new Error(`POST help: ${res.status} ${res.text}`);
+	if (res.status !== 201) throw new Error(`POST: ${res.status} ${res.text}`);
 	const body = JSON.parse(res.text);
-	hid = body.request.id;
-	if (body.request.notified !== MATCHING) throw new Error(`notified ${body.request.notified}, expected ${MATCHING}`);
+	hid = ANNOUNCE ? body.announcement.id : body.request.id;
+	if (!ANNOUNCE && body.request.notified !== MATCHING) throw new Error(`notified ${body.request.notified}, expected ${MATCHING}`);
 	const timer = setTimeout(() => { throw new Error(`only ${seen.size} of ${MATCHING} notified after 30 s`); }, 30000);
 	await all;
 	clearTimeout(timer);
@@ -141,8 +150,10 @@ const after = await metrics();
 
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.ceil(p / 100 * s.length) - 1)]; };
 const row = (name, a) => console.log(`${name.padEnd(34)} p50 ${pct(a, 50).toFixed(1).padStart(6)}  p99 ${pct(a, 99).toFixed(1).padStart(6)}  max ${Math.max(...a).toFixed(1).padStart(6)} ms`);
-console.log(`\n${REQUESTS} requests x ${MATCHING} matching online volunteers (${fromSend.length} notifications, each exactly once)`);
-row('POST /help answered (201)', postMs);
+console.log(ANNOUNCE
+	? `\n${REQUESTS} announcements to ${MEMBERS} members, ${MATCHING} of them online (${fromSend.length} live notifications, each exactly once)`
+	: `\n${REQUESTS} requests x ${MATCHING} matching online volunteers (${fromSend.length} notifications, each exactly once)`);
+row(ANNOUNCE ? 'POST /announcements answered (201)' : 'POST /help answered (201)', postMs);
 row('notification, from the send', fromSend);
 row('notification, from the 201', from201);
 const turnsOver = (m, name, le) => (m.get(`${name}_count`) || 0) - (m.get(`${name}_bucket{le="${le}"}`) || 0);

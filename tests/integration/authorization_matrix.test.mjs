@@ -31,6 +31,8 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 		resA: resA.access, resB: resB.access, staffA: staffA.access, admin: admin.access,
 	};
 	const NO = 999999;
+	const notice = (await gw.request('POST', `/v1/communities/${A.id}/announcements`,
+		{ token: staffA.access, body: { title: '通知', body: '矩阵' } })).json.announcement;
 	const m = new Matrix(ACTORS);
 	const X = m.X; // expected answers, in ACTORS order
 	const pub = (ch, type = 'announcement') => ({
@@ -79,6 +81,23 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 			const inv = await invite(gw, admin.access, C.id, { role: 'resident' });
 			return { method: 'POST', path: `/v1/communities/${C.id}/join`, body: { code: inv.code } };
 		}, X(401, 401, 200, 200, 200, 200)],
+		['POST /v1/join (valid code)', async () => {
+			const inv = await invite(gw, admin.access, C.id, { role: 'resident' });
+			return { method: 'POST', path: '/v1/join', body: { code: inv.code } };
+		}, X(401, 401, 200, 200, 200, 200)],
+		// The notice board: staff publish, members read.
+		['POST A/announcements', () => ({ method: 'POST', path: `/v1/communities/${A.id}/announcements`,
+			body: { title: '通知', body: '内容' } }), X(401, 401, 403, 403, 201, 201)],
+		['POST B/announcements', () => ({ method: 'POST', path: `/v1/communities/${B.id}/announcements`,
+			body: { title: '通知', body: '内容' } }), X(401, 401, 403, 403, 403, 201)],
+		['GET A/announcements', () => ({ method: 'GET', path: `/v1/communities/${A.id}/announcements` }),
+			X(401, 401, 200, 403, 200, 200)],
+		['GET B/announcements', () => ({ method: 'GET', path: `/v1/communities/${B.id}/announcements` }),
+			X(401, 401, 403, 200, 403, 200)],
+		['POST read A announcement', () => ({ method: 'POST', path: `/v1/announcements/${notice.id}/read` }),
+			X(401, 401, 200, 404, 200, 200)],
+		['POST release no announcement', () => ({ method: 'POST', path: `/v1/announcements/${NO}/release` }),
+			X(401, 401, 404, 404, 404, 404)],
 		// The member's own account: everyone signed in, on their own data only.
 		['GET /v1/me/export', () => ({ method: 'GET', path: '/v1/me/export', check: (res, actor) =>
 			(res.status === 200 && res.json.user.id !== users[actor].id ? `got user ${res.json.user.id}'s export` : null) }),
