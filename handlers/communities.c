@@ -612,6 +612,17 @@ void communities_members(struct req *req, struct resp *resp)
 	for (int k = 0; k < n; k++) {
 		json_t *m = membership_json(req->st, cid, ids[k]);
 		json_object_set_new(m, "user", users_json(req->st, &req->who, ids[k]));
+		/* Until when a mute lasts, so staff can see it and end it. */
+		struct store_stmt *mu = store_prepare(req->st,
+			"SELECT until, reason FROM mutes WHERE community_id = ? AND user_id = ? AND until > ?");
+		store_bind_int(mu, 1, cid);
+		store_bind_int(mu, 2, ids[k]);
+		store_bind_int(mu, 3, util_now_ms());
+		if (store_step(mu) == STORE_ROW) {
+			json_object_set_new(m, "muted_until", json_integer(store_col_int(mu, 0)));
+			json_object_set_new(m, "mute_reason", json_string(store_col_text(mu, 1)));
+		}
+		store_done(mu);
 		json_array_append_new(items, m);
 		last = ids[k];
 	}

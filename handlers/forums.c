@@ -78,7 +78,9 @@ static json_t *tally(struct store *st, int64_t tid, int noptions)
 }
 
 /* Reasons given for the options that did not win (the minority's view). */
-static json_t *minority_reasons(struct store *st, int64_t tid, json_t *counts)
+/* Reasons given with votes, by option: every one, or (minority) those of
+ * options with fewer votes than the most voted. */
+static json_t *vote_reasons(struct store *st, int64_t tid, json_t *counts, int minority)
 {
 	int64_t best = 0;
 	size_t i;
@@ -93,12 +95,32 @@ static json_t *minority_reasons(struct store *st, int64_t tid, json_t *counts)
 	store_bind_int(s, 1, tid);
 	while (store_step(s) == STORE_ROW) {
 		int idx = (int)store_col_int(s, 0);
-		if (json_integer_value(json_array_get(counts, (size_t)idx)) < best)
+		if (!minority || json_integer_value(json_array_get(counts, (size_t)idx)) < best)
 			json_array_append_new(out, json_pack("{s:i, s:s}", "option", idx,
 				"reason", store_col_text(s, 1)));
 	}
 	store_done(s);
 	return out;
+}
+
+/* Whether two or more options share the most votes (none of them is the
+ * minority then: every side's reasons are shown alike). */
+static int tied(json_t *counts)
+{
+	int64_t best = 0;
+	int n = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(counts, i, v) {
+		int64_t c = json_integer_value(v);
+		if (c > best) {
+			best = c;
+			n = 1;
+		} else if (c == best && c > 0) {
+			n++;
+		}
+	}
+	return n > 1;
 }
 
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid)
@@ -148,6 +170,16 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 	}
 	store_done(s);
 	json_decref(author);
+	/* For the thread list: how much was said, and when last. */
+	s = store_prepare(st,
+		"SELECT count(*), coalesce(max(created_at), 0) FROM posts WHERE thread_id = ? AND status = 'visible'");
+	store_bind_int(s, 1, tid);
+	if (store_step(s) == STORE_ROW) {
+		int64_t last = store_col_int(s, 1);
+		json_object_set_new(j, "reply_count", json_integer(store_col_int(s, 0)));
+		json_object_set_new(j, "last_activity_at", json_integer(last > t.created_at ? last : t.created_at));
+	}
+	store_done(s);
 	if (strcmp(t.kind, "consultation"))
 		return j;
 	json_t *opts = json_array();
@@ -164,8 +196,11 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 		json_object_set_new(j, "closed_at", json_integer(t.closed_at));
 	if (t.closed_at || t.live_tally) {
 		json_t *counts = tally(st, tid, n);
-		if (t.closed_at)
-			json_object_set_new(j, "minority_reasons", minority_reasons(st, tid, counts));
+		if (t.closed_at) {
+			json_object_set_new(j, "minority_reasons", vote_reasons(st, tid, counts, 1));
+			json_object_set_new(j, "reasons", vote_reasons(st, tid, counts, 0));
+			json_object_set_new(j, "tie", json_boolean(tied(counts)));
+		}
 		json_object_set_new(j, "tally", counts);
 	}
 	s = store_prepare(st, "SELECT count(*) FROM votes WHERE thread_id = ?");

@@ -610,8 +610,8 @@ void posts_mute(struct req *req, struct resp *resp)
 	store_done(s);
 	int64_t action_id = forums_mod_log(req, cid, "member.mute", "user", uid, reason);
 	ok = ok && action_id > 0;
-	json_t *note = json_pack("{s:s, s:I, s:I, s:s}", "action", "member.mute",
-				 "action_id", (json_int_t)action_id,
+	json_t *note = json_pack("{s:s, s:I, s:I, s:I, s:s}", "action", "member.mute",
+				 "action_id", (json_int_t)action_id, "community_id", (json_int_t)cid,
 				 "muted_until", (json_int_t)until, "reason", reason);
 	ok = ok && notify(req, uid, "member.mute", note, cid) == 0;
 	json_decref(note);
@@ -666,6 +666,37 @@ void posts_warn(struct req *req, struct resp *resp)
 	api_json(resp, 201, json_pack("{s:o}", "warning", w));
 out:
 	json_decref(body);
+}
+
+/* DELETE /v1/communities/{cid}/mutes/{uid} (staff): ends a mute now; the
+ * member is told. 404 when the member is not muted. */
+void posts_unmute(struct req *req, struct resp *resp)
+{
+	int64_t cid, uid;
+	if (api_id_param(req, "cid", &cid, resp) || api_id_param(req, "uid", &uid, resp) ||
+	    access_require_staff(req, cid, resp) || api_begin(req, resp))
+		return;
+	int64_t now = util_now_ms();
+	struct store_stmt *s = store_prepare(req->st,
+		"DELETE FROM mutes WHERE community_id = ? AND user_id = ? AND until > ?");
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, uid);
+	store_bind_int(s, 3, now);
+	int64_t gone = store_run(s);
+	if (gone == 0) {
+		api_rollback(req);
+		api_error(resp, 404, "not_found", "this member is not muted", "uid");
+		return;
+	}
+	int64_t action_id = gone > 0 ? forums_mod_log(req, cid, "member.unmute", "user", uid, "") : -1;
+	json_t *note = json_pack("{s:s, s:I, s:I}", "action", "member.unmute",
+				 "action_id", (json_int_t)action_id, "community_id", (json_int_t)cid);
+	int ok = action_id > 0 && notify(req, uid, "member.unmute", note, cid) == 0;
+	json_decref(note);
+	if (api_commit_or_fail(req, resp, ok, "could not end the mute"))
+		return;
+	api_json(resp, 200, json_pack("{s:I, s:I, s:n}", "community_id", (json_int_t)cid,
+				      "user_id", (json_int_t)uid, "muted_until"));
 }
 
 /* --- appeals (申诉) ------------------------------------------------------------------ */
@@ -952,7 +983,12 @@ void posts_mod_log(struct req *req, struct resp *resp)
 	int64_t last = 0;
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT l.id, l.action, l.actor_id, l.target_kind, l.target_id, l.reason, l.at, "
-		"coalesce(u.display_name, '') FROM moderation_log l LEFT JOIN users u ON u.id = l.actor_id "
+		"coalesce(u.display_name, ''), CASE l.target_kind "
+		"WHEN 'post' THEN (SELECT substr(body, 1, 60) FROM posts WHERE id = l.target_id) "
+		"WHEN 'thread' THEN (SELECT title FROM threads WHERE id = l.target_id) "
+		"WHEN 'user' THEN (SELECT display_name FROM users WHERE id = l.target_id) "
+		"WHEN 'announcement' THEN (SELECT title FROM announcements WHERE id = l.target_id) END "
+		"FROM moderation_log l LEFT JOIN users u ON u.id = l.actor_id "
 		"WHERE l.community_id = ?1 AND (?2 = 0 OR l.id < ?2) ORDER BY l.id DESC LIMIT ?3");
 	store_bind_int(s, 1, cid);
 	store_bind_int(s, 2, cursor);
@@ -970,6 +1006,11 @@ void posts_mod_log(struct req *req, struct resp *resp)
 			"id", (json_int_t)store_col_int(s, 4),
 			"reason", store_col_text(s, 5),
 			"at", (json_int_t)store_col_int(s, 6)));
+		/* What was acted on, in a few words: staff should not need to
+		 * open each item to read the log. */
+		if (!store_col_null(s, 8))
+			json_object_set_new(json_object_get(json_array_get(items, json_array_size(items) - 1),
+							     "target"), "excerpt", json_string(store_col_text(s, 8)));
 	}
 	store_done(s);
 	api_json(resp, 200, api_list(items, limit, last));

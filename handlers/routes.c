@@ -55,6 +55,7 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/threads/{tid}/pin", posts_pin),
 	R(POST, "/v1/threads/{tid}/unpin", posts_unpin),
 	R(POST, "/v1/communities/{cid}/mutes", posts_mute),
+	R(DELETE, "/v1/communities/{cid}/mutes/{uid}", posts_unmute),
 	R(GET, "/v1/communities/{cid}/moderation/log", posts_mod_log),
 	R(GET, "/v1/communities/{cid}/moderation/summary", posts_mod_summary),
 	R(GET, "/v1/communities/{cid}/moderation/queue", posts_mod_queue),

@@ -100,6 +100,7 @@ void posts_unlock(struct req *req, struct resp *resp);
 void posts_pin(struct req *req, struct resp *resp);
 void posts_unpin(struct req *req, struct resp *resp);
 void posts_mute(struct req *req, struct resp *resp);
+void posts_unmute(struct req *req, struct resp *resp);
 void posts_mod_log(struct req *req, struct resp *resp);
 void posts_mod_summary(struct req *req, struct resp *resp);
 void posts_mod_queue(struct req *req, struct resp *resp);

@@ -39,11 +39,12 @@ itest('a hidden reply appealed from the inbox, overturned by another staff membe
   assert.equal(posts.find((p) => p.id === post.id).status, 'visible');
 
   // Warn from the same page.
+  // Warn from the member list (no user ids to type).
   mod.once('dialog', (d) => d.accept());
-  const wf = mod.locator('#warn-form');
-  await wf.getByLabel('用户编号').fill(String(author.id));
-  await wf.getByLabel('理由').fill('请注意措辞');
-  await wf.getByRole('button', { name: '警告' }).click();
+  const row = mod.locator(`#member-list li[data-user-id="${author.id}"]`);
+  await row.getByRole('button', { name: '警告' }).click();
+  await row.getByLabel('理由').fill('请注意措辞');
+  await row.getByRole('button', { name: '提交' }).click();
   await mod.locator('#toasts').getByText('已警告').waitFor();
 
   await inbox.reload();

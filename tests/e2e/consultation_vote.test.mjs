@@ -36,6 +36,12 @@ itest('consultation: vote, close, tally and outcome on every open page', async (
 
   // staff's page counts the votes live (no counts: the tally is hidden until close)
   await staff.locator('#vote-count', { hasText: '3 人已投票' }).waitFor({ timeout: 10000 });
+  // Irreversible: asked first (dismissed, nothing happens; then accepted).
+  const asked = [];
+  staff.once('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+  await staff.getByRole('button', { name: '结束投票' }).click();
+  assert.equal((await getThread(gw, r1.access, th.id)).status, 'open', 'dismissed: still open');
+  staff.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
   await staff.getByRole('button', { name: '结束投票' }).click();
 
   for (const p of [p1, p2]) {
@@ -51,9 +57,11 @@ itest('consultation: vote, close, tally and outcome on every open page', async (
   }
 
   await staff.getByLabel('结果说明').fill('多数同意加装；一楼住户的噪音顾虑将在第二轮协商中解决。');
+  staff.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
   await staff.getByRole('button', { name: '发布结果' }).click();
   for (const p of [p1, p2]) await p.locator('#outcome', { hasText: '第二轮协商' }).waitFor({ timeout: 10000 });
 
+  assert.deepEqual(asked.map((m) => /不能重新开放|所有投票的居民/.test(m)), [true, true, true], asked.join(' | '));
   const final = await getThread(gw, r1.access, th.id);
   assert.deepEqual(final.tally, [2, 1, 0]);
   assert.match(final.outcome.summary, /第二轮协商/);

@@ -30,6 +30,7 @@ itest('a held thread: 审核中 for its author, released by staff from the moder
   const now = (await gw.request('GET', `/v1/communities/${A.id}/threads`, { token: other.access })).json.items;
   assert.ok(now.some((x) => x.id === th.id), 'published');
   // A held announcement from the staff form, released from the list.
+  await mod.locator('#announce-form').getByLabel('标题').fill('停水通知');
   await mod.locator('#announce-form textarea').fill('周六停水，待审核');
   await mod.locator('#announce-form').getByRole('button', { name: '发布' }).click();
   await mod.locator('#toasts').getByText('公告需要审核，已放入待审核的内容。').waitFor();

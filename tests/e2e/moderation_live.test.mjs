@@ -39,6 +39,7 @@ itest('a reported post reaches the staff queue live and hiding it removes it fro
 
   await item.getByRole('button', { name: '隐藏' }).click();
   await item.getByLabel('理由').fill('人身攻击，违反社区公约第三条');
+  staffPage.once('dialog', (d) => d.accept()); // hiding asks first
   await item.getByRole('button', { name: '提交' }).click();
 
   // gone from the residents' open pages; the other reply stays

@@ -28,9 +28,10 @@ itest('a post appears live on another resident\'s open thread page', async (h) =
   await alicePage.locator('#thread-list').waitFor();
   // staff announcements arrive live on the community page
   const staffPage = await openAs(b, gw, w.staff, `/c/${w.A.id}/mod`);
+  await staffPage.locator('#announce-form').getByLabel('标题').fill('停水通知');
   await staffPage.locator('#announce-form').getByLabel('内容').fill('周六上午停水，请提前储水。');
   await staffPage.getByRole('button', { name: '发布', exact: true }).click();
-  await alicePage.locator('#announcements', { hasText: '周六上午停水' }).waitFor();
+  await alicePage.locator('#notice-list', { hasText: '周六上午停水' }).waitFor();
   await alicePage.getByRole('link', { name: '东门停车位怎么分配' }).click();
   await alicePage.getByLabel('内容').fill('建议按楼栋轮流分配。');
   await alicePage.getByRole('button', { name: '发送' }).click();

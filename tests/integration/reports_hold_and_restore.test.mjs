@@ -110,11 +110,11 @@ itest('reports hold a post for review; staff restore it; hide too; all logged', 
 		assert.ok(restore, `post.restore in the log: ${JSON.stringify(log)}`);
 		assert.equal(restore.actor_id, staff.id);
 		assert.deepEqual(restore.actor, { id: staff.id, display_name: '社工小张' }, 'the actor by name');
-		assert.deepEqual(restore.target, { kind: 'post', id: p.id });
+		assert.deepEqual(restore.target, { kind: 'post', id: p.id, excerpt: p.body.slice(0, 60) }, 'what was acted on, in its words');
 		assert.equal(restore.reason, '举报不实，已核实', 'the restore says why');
 		assert.ok(Number.isInteger(restore.id) && Number.isInteger(restore.at));
 		const hide = log.find((e) => e.action === 'post.hide');
-		assert.deepEqual([hide.actor_id, hide.target, hide.reason], [staff.id, { kind: 'post', id: q.id }, '偏离主题']);
+		assert.deepEqual([hide.actor_id, hide.target, hide.reason], [staff.id, { kind: 'post', id: q.id, excerpt: q.body.slice(0, 60) }, '偏离主题']);
 		assert.ok(log.indexOf(hide) < log.indexOf(restore), 'newest first');
 	});
 });

@@ -99,7 +99,9 @@ itest('sign-up, admin, community, staff, invite, join, volunteer, roles and audi
 		assert.notEqual(other.id, community.id);
 		const g = await gw.request('GET', `/v1/communities/${community.id}`, { token: admin.access });
 		expectStatus(g, 200);
-		assert.deepEqual(g.json.community, community);
+		const { help_categories: cats, ...rest } = g.json.community;
+		assert.deepEqual(rest, community);
+		assert.deepEqual(cats, ['errand', 'elderly_care', 'repair', 'medical_escort', 'childcare', 'other'], 'the forms\' categories');
 	});
 
 	await step('the admin appoints bob staff; bob sees it in /v1/me', async () => {

@@ -1,6 +1,6 @@
 // Shared bits of UI: toasts, status labels, a reason form for staff actions.
 import { h, replace, uid } from './dom.js';
-import { t, fmtTime } from './i18n.js';
+import { t, fmtTime, getLang } from './i18n.js';
 import * as api from './api.js';
 
 export function toast(text, kind = 'info') {
@@ -11,7 +11,8 @@ export function toast(text, kind = 'info') {
 }
 
 const ERR_CODES = new Set(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'rate_limited',
-  'payload_too_large', 'unavailable', 'internal', 'bad_login', 'bad_code', 'phone_taken']);
+  'payload_too_large', 'unavailable', 'internal', 'bad_login', 'bad_code', 'phone_taken',
+  'invite_unknown', 'invite_used_up', 'invite_expired', 'no_category']);
 // The contract's reasons with a meaning of their own (error.reason).
 const REASONS = new Set(['phone_unverified', 'consent_required', 'muted', 'locked', 'suspended', 'blacklisted', 'content_rejected']);
 
@@ -20,7 +21,13 @@ const REASONS = new Set(['phone_unverified', 'consent_required', 'muted', 'locke
 // opts.read: a failed load (offline means "cannot reach", not "not sent").
 export function errText(e, { read = false } = {}) {
   const code = e && e.code;
-  if (code === 'offline' || (e instanceof TypeError)) return read ? t('err_network') : t('offline_refused');
+  // api.js turns a failed fetch into code 'offline'; any other exception is
+  // a fault of the page, not of the network, and must not read as one.
+  if (code === 'offline') return read ? t('err_network') : t('offline_refused');
+  if (!(e instanceof Error && 'status' in e)) return t('err_page');
+  if (code === 'conflict' && e.field === 'phone') return t('err_phone_taken');
+  const invite = e?.body?.error?.reason;
+  if (invite && invite.startsWith('invite_') && ERR_CODES.has(invite)) return t('err_' + invite);
   if (code === 'forbidden' && e.body?.error?.muted_until) return t('err_muted', { until: fmtTime(e.body.error.muted_until) });
   const reason = e?.body?.error?.reason;
   if (REASONS.has(reason) && t('reason_' + reason) !== 'reason_' + reason) return t('reason_' + reason);
@@ -32,10 +39,11 @@ export function errText(e, { read = false } = {}) {
   return t('err_internal');
 }
 
-// errText plus, in small print, the server's own message (in English) for
-// whoever needs to report the problem.
+// errText plus, in the English UI only, the server's own message (it is in
+// English) in small print, for whoever needs to report the problem. Under a
+// Chinese message it would only confuse: the meaning is in errText.
 export function errNode(e, opts) {
-  const detail = e && e.message && e.code !== 'offline' && e.message !== e.code ? e.message : '';
+  const detail = getLang() === 'en' && e && e.message && e.code !== 'offline' && e.message !== e.code ? e.message : '';
   return h('span', { class: 'err' }, errText(e, opts),
     detail ? h('small', { class: 'err-detail', lang: 'en' }, ` (${t('err_detail')}${t('colon')}${detail})`) : null);
 }
@@ -57,7 +65,8 @@ export function noteText(n) {
   const action = act ? t('act_' + act.replace(/\./g, '_')) : '';
   const outcome = d.outcome ? t('outcome_' + d.outcome)
     : n.type === 'appeal.decided' && d.status ? t('decision_' + d.status) : '';
-  return t(key, { title: d.title || '', reason: d.reason || '', action, outcome });
+  const text = t(key, { title: d.title || '', reason: d.reason || '', action, outcome });
+  return text === key ? t('n_fallback', { type: n.type }) : text; // a type this page does not know yet
 }
 
 export const statusLabel = (st) => t('st_' + st);
@@ -66,7 +75,9 @@ export const statusLabel = (st) => t('st_' + st);
 // submit(reason). Used for report / hide / lock.
 // A button that opens an inline reason form. optional: the reason may be
 // left empty (restore, unlock); onsubmit then gets ''.
-export function reasonAction(label, { onsubmit, fieldLabel, cls = '', optional = false }) {
+// confirmText: asked before an irreversible action is sent. extra(): more
+// fields for the form (onsubmit gets the form as its second argument).
+export function reasonAction(label, { onsubmit, fieldLabel, cls = '', optional = false, confirmText = '', extra = null }) {
   fieldLabel = fieldLabel || t(optional ? 'reason_optional' : 'reason');
   const wrap = h('span', { class: 'reason-action' });
   const btn = h('button', { type: 'button', class: cls, 'aria-expanded': 'false' }, label);
@@ -77,12 +88,14 @@ export function reasonAction(label, { onsubmit, fieldLabel, cls = '', optional =
     const id = 'r' + Math.random().toString(36).slice(2);
     input.id = id;
     const form = h('form', { class: 'inline-form' },
+      extra && extra(),
       h('label', { for: id }, fieldLabel), input,
       h('button', { type: 'submit', class: 'primary' }, t('submit')),
       h('button', { type: 'button', onclick: () => { form.remove(); btn.setAttribute('aria-expanded', 'false'); btn.focus(); } }, t('cancel')));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const ok = await onsubmit(input.value.trim());
+      if (confirmText && !window.confirm(confirmText)) return;
+      const ok = await onsubmit(input.value.trim(), form);
       if (ok !== false) { form.remove(); btn.setAttribute('aria-expanded', 'false'); }
     });
     wrap.append(form);
@@ -143,4 +156,17 @@ export function codeField({ purpose, phone = () => '', resendS = 60, required = 
   });
   return h('div', { class: 'field code-field' }, h('label', { for: id }, t('sms_code')),
     h('div', { class: 'code-row' }, input, btn), note);
+}
+
+// The page's main action sits below long lists: a button at the top
+// brings its form into view and puts the cursor in it.
+export function goTo(form) {
+  form.scrollIntoView({ block: 'start' });
+  form.querySelector('input, textarea, select')?.focus();
+}
+
+// Contact text with each phone number in it as a tap-to-call link.
+export function contactNode(text) {
+  const parts = String(text).split(/(\+?\d[\d -]{5,}\d)/);
+  return parts.map((x, i) => (i % 2 ? h('a', { href: 'tel:' + x.replace(/[ -]/g, ''), class: 'tel' }, x) : x));
 }

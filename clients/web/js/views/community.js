@@ -3,7 +3,7 @@
 import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, errNode } from '../ui.js';
+import { handleForm, toast, errNode, goTo } from '../ui.js';
 import { community, isStaff, me } from '../state.js';
 import { liveLoad } from '../live.js';
 
@@ -18,7 +18,54 @@ function threadItem(th) {
   return h('li', { class: 'card thread-item', 'data-thread-id': th.id },
     h('h3', null, h('a', { href: `#/t/${th.id}` }, th.title)), h('p', { class: 'tags' }, tags),
     h('p', { class: 'muted' }, t('by', { name: th.author?.display_name || '' }), ' · ', h('time', null, fmtTime(th.created_at)),
-      th.kind === 'consultation' && th.votes !== undefined ? ` · ${t('votes_n', { n: th.votes })}` : ''));
+      th.kind === 'consultation' && th.votes !== undefined ? ` · ${t('votes_n', { n: th.votes })}` : ''),
+    h('p', { class: 'muted thread-activity' },
+      th.reply_count !== undefined ? t('replies_n', { n: th.reply_count }) : '',
+      th.last_activity_at ? [' · ', t('last_activity', { at: fmtTime(th.last_activity_at) })] : '',
+      th.kind === 'consultation' && th.status !== 'closed' && th.closes_at ? [' · ', t('closes_on', { at: fmtTime(th.closes_at) })] : '',
+      th.my_vote ? [' · ', h('span', { class: 'tag tag-blue' }, t('you_voted'))] : ''));
+}
+
+// The notice board (通知公告): pinned first, then newest. What a member
+// sees here counts as read; staff see how many of the members have.
+function noticeItem(a, staff, fresh) {
+  return h('li', { class: 'card notice-item', 'data-announcement-id': a.id },
+    h('h3', null, a.pinned && h('span', { class: 'tag' }, t('pinned')), ' ', a.title,
+      fresh && h('span', { class: 'tag tag-blue' }, ' ', t('new_badge'))),
+    h('p', { class: 'post-body' }, a.body),
+    h('p', { class: 'muted' }, t('by', { name: a.author?.display_name || '' }), ' · ', h('time', null, fmtTime(a.created_at)),
+      staff && a.member_count !== undefined ? ` · ${t('read_n', { r: a.read_count, m: a.member_count })}` : '',
+      a.status === 'pending' ? ` · ${t('held_item')}` : ''));
+}
+
+function noticeBoard(cid, staff) {
+  const items = new Map();
+  const fresh = new Set(); // unread when this page first showed them
+  const list = h('ul', { class: 'cards', id: 'notice-list', 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', id: 'more-notices', hidden: true }, t('more'));
+  let cursor = null;
+  const draw = () => patchList(list, [...items.values()].sort((a, b) => (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || b.id - a.id),
+    { key: (a) => `${a.id}:${a.read_count ?? ''}`, render: (a) => noticeItem(a, staff, fresh.has(a.id)),
+      empty: () => h('li', { class: 'muted' }, t('no_notices')) });
+  const markRead = (a) => {
+    if (a.read || a.status === 'pending') return;
+    fresh.add(a.id);
+    a.read = true;
+    api.post(`/v1/announcements/${a.id}/read`).catch(() => { a.read = false; }); // next visit tries again
+  };
+  const add = (list1) => { for (const a of list1) { items.set(a.id, a); markRead(a); } draw(); };
+  const page = async (cur) => {
+    const r = await api.get(`/v1/communities/${cid}/announcements?limit=5${cur ? `&cursor=${encodeURIComponent(cur)}` : ''}`);
+    cursor = r.next_cursor || null;
+    more.hidden = !cursor;
+    add(r.items);
+  };
+  more.addEventListener('click', () => page(cursor).catch((e) => toast(errNode(e, { read: true }), 'error')));
+  return {
+    el: h('section', { class: 'board', 'aria-labelledby': 'board-h' }, h('h2', { id: 'board-h' }, t('notice_board')), list, more),
+    load: () => page(null),
+    onEvent: (a) => add([a]),
+  };
 }
 
 export async function communityView(cid) {
@@ -27,6 +74,7 @@ export async function communityView(cid) {
   const staff = isStaff(cid);
   const threads = new Map();
   const news = h('div', { id: 'announcements', 'aria-live': 'polite' });
+  const board = noticeBoard(cid, staff);
   const list = h('ul', { class: 'cards', id: 'thread-list', 'aria-live': 'polite' });
   let query = '';
   const draw = () => {
@@ -62,12 +110,14 @@ export async function communityView(cid) {
   });
   // subscribed (confirmed) first, then loaded: nothing falls between the two
   const off = await liveLoad(`community:${cid}`, (ev) => {
-    if (ev.type === 'thread.created' || ev.type === 'thread.updated') { threads.set(ev.data.id, ev.data); draw(); }
-    else if (ev.type === 'announcement') {
+    // events carry no viewer's own vote: keep what the list said
+    if (ev.type === 'thread.created' || ev.type === 'thread.updated') { threads.set(ev.data.id, { ...threads.get(ev.data.id), ...ev.data }); draw(); }
+    else if (ev.type === 'announcement' && ev.data?.id && ev.data?.title) board.onEvent(ev.data); // kept on the board
+    else if (ev.type === 'announcement') { // the channel publish: this visit only
       const text = typeof ev.data === 'string' ? ev.data : ev.data?.text || ev.data?.title || '';
       if (text) news.prepend(h('p', { class: 'notice' }, h('strong', null, t('announcement')), t('colon'), text));
     }
-  }, load);
+  }, () => Promise.all([load(), board.load()]));
 
   const search = h('form', { class: 'search', role: 'search' },
     field(t('search_label'), { name: 'q', type: 'search' }), h('button', { type: 'submit' }, t('search')));
@@ -117,7 +167,10 @@ export async function communityView(cid) {
         h('a', { class: 'button', href: `#/c/${cid}/help` }, t('open_help')),
         h('a', { class: 'button', href: `#/c/${cid}/volunteer` }, t('open_volunteer')),
         staff && h('a', { class: 'button', href: `#/c/${cid}/mod` }, t('open_mod'))),
-      news, search, list, moreBtn, newThread, consult),
+      h('div', { class: 'actions top-actions' },
+        h('button', { type: 'button', class: 'primary', id: 'go-new-thread', onclick: () => goTo(newThread) }, t('new_thread')),
+        consult && h('button', { type: 'button', id: 'go-new-consultation', onclick: () => goTo(consult) }, t('new_consultation'))),
+      board.el, news, search, list, moreBtn, newThread, consult),
     cleanup: off,
   };
 }

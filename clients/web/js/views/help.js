@@ -1,13 +1,16 @@
 // Neighbour help: ask for help, follow requests live; volunteers claim and
 // mark done; requesters cancel or confirm.
-import { h, field, formValues, patchList } from '../dom.js';
+import { h, field, formValues, patchList, uid } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, errText, errNode, statusLabel } from '../ui.js';
+import { handleForm, toast, errText, errNode, statusLabel, goTo, contactNode } from '../ui.js';
 import { community, me, membership, isStaff } from '../state.js';
 import { liveLoad } from '../live.js';
 
 export const CATEGORIES = ['errand', 'elderly_care', 'repair', 'medical_escort', 'childcare', 'other'];
+// The server decides the categories (help_categories in its config).
+export const categories = (c) => (c?.help_categories?.length ? c.help_categories : CATEGORIES);
+export const catLabel = (k) => (t('cat_' + k) === 'cat_' + k ? k : t('cat_' + k));
 
 export async function helpView(cid) {
   const my = await me();
@@ -33,12 +36,12 @@ export async function helpView(cid) {
     if (hr.status === 'open' && !mineReq && m?.volunteer) acts.push(action(hr, 'claim', t('claim'), 'primary'));
     if (hr.status === 'claimed' && mineClaim) acts.push(action(hr, 'done', t('done'), 'primary'), action(hr, 'unclaim', t('unclaim')));
     if ((hr.status === 'open' || hr.status === 'claimed') && mineReq) acts.push(action(hr, 'cancel', t('cancel_request'), 'danger'));
-    if (hr.status === 'done' && mineReq) acts.push(action(hr, 'confirm', t('confirm'), 'primary', {}));
+    if (hr.status === 'done' && mineReq) acts.push(confirmForm(hr));
     return h('li', { class: 'card help-item', 'data-help-id': hr.id },
       h('h3', null, hr.title),
       h('p', { class: 'tags' },
         h('span', { class: `tag status status-${hr.status}`, 'data-status': hr.status }, statusLabel(hr.status)),
-        h('span', { class: 'tag' }, t('cat_' + hr.category)),
+        h('span', { class: 'tag' }, catLabel(hr.category)),
         hr.urgency === 'urgent' && h('span', { class: 'tag tag-red' }, t('urgent')),
         hr.escalated && h('span', { class: 'tag tag-amber' }, t('escalated')),
         hr.held && h('span', { class: 'tag tag-amber' }, t('held_item')),
@@ -47,8 +50,31 @@ export async function helpView(cid) {
         hr.ip_region ? t('ip_region', { r: hr.ip_region }) : null].filter(Boolean).join(' · ')),
       hr.details && h('p', null, hr.details),
       hr.details_hidden && !hr.details && h('p', { class: 'muted' }, t('details_hidden')),
-      hr.contact && h('p', null, t('contact'), t('colon'), hr.contact),
+      hr.volunteer && h('p', { class: 'coming' }, t(mineReq ? 'volunteer_coming' : 'volunteer_is', { name: hr.volunteer.display_name })),
+      hr.contact && h('p', null, t('contact'), t('colon'), contactNode(hr.contact)),
       acts.length ? h('div', { class: 'actions' }, acts) : null);
+  }
+
+  // 确认完成 with the rating (stars) and a thanks note, both optional.
+  function confirmForm(hr) {
+    const id = uid('rate');
+    const form = h('form', { class: 'inline-form confirm-form', 'data-help-id': hr.id },
+      h('fieldset', { class: 'stars' }, h('legend', null, t('rating')),
+        [1, 2, 3, 4, 5].map((n) => h('span', { class: 'star' },
+          h('input', { type: 'radio', name: 'rating', value: String(n), id: `${id}-${n}`, 'aria-label': t('stars_n', { n }) }),
+          h('label', { for: `${id}-${n}`, title: t('stars_n', { n }), 'aria-hidden': 'true' }, '★'.repeat(n))))),
+      field(t('thanks'), { name: 'thanks', type: 'textarea', rows: 2, maxlength: 500 }),
+      h('button', { type: 'submit', class: 'primary' }, t('confirm')));
+    handleForm(form, async () => {
+      const v = formValues(form);
+      const body = {};
+      if (v.rating) body.rating = Number(v.rating);
+      if (v.thanks.trim()) body.thanks = v.thanks.trim();
+      const r = await api.post(`/v1/help/${hr.id}/confirm`, body);
+      toast(t('confirmed_ok'));
+      if (r.request) upsert(r.request);
+    });
+    return form;
   }
 
   function draw() {
@@ -62,7 +88,8 @@ export async function helpView(cid) {
     reqs.set(hr.id, { ...old, ...hr,
       contact: 'contact' in hr ? hr.contact : (hr.status === 'open' ? undefined : old.contact),
       details: hr.details_hidden && old.details ? old.details : (hr.details ?? old.details),
-      details_hidden: hr.details_hidden && old.details ? false : hr.details_hidden });
+      details_hidden: hr.details_hidden && old.details ? false : hr.details_hidden,
+      volunteer: 'volunteer' in hr ? hr.volunteer : (hr.status === 'open' ? undefined : old.volunteer) });
     draw();
   }
 
@@ -93,7 +120,7 @@ export async function helpView(cid) {
 
   const form = h('form', { class: 'card stack', id: 'help-form' },
     h('h2', null, t('ask_help')),
-    field(t('category'), { name: 'category', type: 'select', options: CATEGORIES.map((k) => [k, t('cat_' + k)]) }),
+    field(t('category'), { name: 'category', type: 'select', options: categories(c).map((k) => [k, catLabel(k)]) }),
     field(t('title'), { name: 'title', required: true, maxlength: 100 }),
     field(t('details'), { name: 'details', type: 'textarea', rows: 2, maxlength: 2000 }),
     field(t('grid'), { name: 'grid', type: 'select', options: [['', t('any_grid')], ...(c.grids || []).map((g) => [g, g])] }),
@@ -115,6 +142,8 @@ export async function helpView(cid) {
     el: h('section', null,
       h('p', { class: 'crumbs' }, h('a', { href: '#/' }, t('my_communities')), ' › ', h('a', { href: `#/c/${cid}` }, c.name)),
       h('h1', null, `${c.name} · ${t('help')}`),
+      h('div', { class: 'actions top-actions' },
+        h('button', { type: 'button', class: 'primary', id: 'go-ask', onclick: () => goTo(form) }, t('ask_help'))),
       list, moreBtn, form),
     cleanup: off,
   };

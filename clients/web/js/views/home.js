@@ -5,7 +5,7 @@ import * as api from '../api.js';
 import { handleForm, toast } from '../ui.js';
 import { loadMe, community, store } from '../state.js';
 
-export async function homeView({ cid, code }) {
+export async function homeView({ code }) {
   const me = await loadMe();
   const list = h('ul', { class: 'cards', id: 'community-list' });
   for (const m of me.memberships) {
@@ -19,15 +19,24 @@ export async function homeView({ cid, code }) {
         h('a', { class: 'button', href: `#/c/${c.id}/volunteer` }, t('open_volunteer')),
         m.role === 'staff' && h('a', { class: 'button', href: `#/c/${c.id}/mod` }, t('open_mod')))));
   }
+  // The invite code alone names its community (an invite link also
+  // carries the community, which the code makes redundant).
   const form = h('form', { class: 'card stack', id: 'join-form' },
     h('h2', null, t('join_title')),
-    field(t('community_id'), { name: 'cid', type: 'number', required: true, min: 1, value: cid || '', inputmode: 'numeric' }),
-    field(t('invite_code'), { name: 'code', required: true, value: code || '', autocomplete: 'off' }),
+    field(t('invite_code'), { name: 'code', required: true, value: code || '', autocomplete: 'off',
+      hint: t('invite_code_hint') }),
     h('button', { type: 'submit', class: 'primary' }, t('join')));
   handleForm(form, async () => {
     const v = formValues(form);
-    await api.post(`/v1/communities/${Number(v.cid)}/join`, { code: v.code });
-    const c = await community(Number(v.cid));
+    let r;
+    try { r = await api.post('/v1/join', { code: v.code }); }
+    catch (e) {
+      const reason = e.body?.error?.reason;
+      if (reason && t('err_' + reason) !== 'err_' + reason) e.code = reason; // 邀请码不存在 / 已用完 / 已过期
+      throw e;
+    }
+    const joinedCid = r.membership.community_id;
+    const c = await community(joinedCid);
     await loadMe(); // the new membership (and a staff role's tools) everywhere
     if (store.onMemberships) store.onMemberships(store.me);
     toast(t('joined', { name: c.name }));

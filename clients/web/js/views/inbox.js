@@ -28,11 +28,16 @@ function appealButton(n) {
   } });
 }
 
-function link(n) {
+// Where a notification leads: its thread, its community's help page or
+// board, or the member's account (an appeal decided, a warning).
+export function noteLink(n) {
   const d = n.data || {};
-  if (n.type.startsWith('help.') && d.community_id) return `#/c/${d.community_id}/help`;
+  const type = String(n.type || '');
+  if (type.startsWith('help.') && d.community_id) return `#/c/${d.community_id}/help`;
   if (d.thread_id) return `#/t/${d.thread_id}`;
-  return null;
+  if (d.post?.thread_id) return `#/t/${d.post.thread_id}`;
+  if (d.community_id) return `#/c/${d.community_id}`;
+  return '#/inbox';
 }
 
 export async function inboxView() {
@@ -41,7 +46,7 @@ export async function inboxView() {
   const draw = () => {
     const items = [...notes.values()].sort((a, b) => b.id - a.id);
     patchList(list, items, { key: (n) => n.id, empty: () => h('li', { class: 'muted' }, t('no_notes')), render: (n) => {
-      const href = link(n);
+      const href = noteLink(n);
       const text = noteText(n);
       return h('li', { class: `card note${n.read ? '' : ' unread'}`, 'data-note-id': n.id },
         !n.read && h('span', { class: 'tag tag-blue' }, t('new_badge')), ' ',

@@ -26,6 +26,7 @@ export async function staffView(cid) {
       outcome: [t('outcome'), x.title, x.outcome?.summary, `/v1/threads/${x.id}/outcome/release`],
       announcement: [t('announcement'), '', typeof x.data === 'string' ? x.data
         : Object.values(x.data || {}).filter((v) => typeof v === 'string').join('\n'), `/v1/held-events/${x.id}/release`],
+      notice: [t('announcement'), x.title, x.body, `/v1/announcements/${x.id}/release`],
     };
     const [label, title, text, path] = kinds[x.heldKind];
     return h('li', { class: 'card' },
@@ -44,6 +45,7 @@ export async function staffView(cid) {
     ...(q.help_requests || []).map((x) => ({ ...x, heldKind: 'help' })),
     ...(q.outcomes || []).map((x) => ({ ...x, heldKind: 'outcome' })),
     ...(q.announcements || []).map((x) => ({ ...x, heldKind: 'announcement' })),
+    ...(q.notices || []).map((x) => ({ ...x, heldKind: 'notice' })),
   ];
 
   // 申诉: the original decision beside the appeal; another staff member
@@ -89,10 +91,11 @@ export async function staffView(cid) {
         p.hold_reason && h('span', { class: 'tag' }, holdText(p.hold_reason))),
       reports.length > 0 && h('ul', { class: 'reasons' }, reports.map((r) => h('li', null, r.reason || ''))),
       h('div', { class: 'actions' },
-        reasonAction(t('hide'), { cls: 'danger', onsubmit: async (reason) => {
+        reasonAction(t('hide'), { cls: 'danger', confirmText: t('confirm_hide'), onsubmit: async (reason) => {
           try { await api.post(`/v1/posts/${p.id}/hide`, { reason }); await refresh(); return true; } catch (e) { toast(errNode(e), 'error'); return false; }
         } }),
-        reasonAction(t('restore'), { optional: true, onsubmit: async (reason) => {
+        // A reported reply still shown: restoring it means keeping it.
+        reasonAction(p.status === 'visible' ? t('keep') : t('restore'), { optional: true, onsubmit: async (reason) => {
           try { await api.post(`/v1/posts/${p.id}/restore`, reason ? { reason } : undefined); await refresh(); return true; }
           catch (e) { toast(errNode(e), 'error'); return false; }
         } })));
@@ -115,9 +118,13 @@ export async function staffView(cid) {
       render: heldItem, empty: () => h('li', { class: 'muted' }, t('held_empty')) });
     patchList(appeals, ap.items, { key: (a) => a.id, render: appealItem, empty: () => h('li', { class: 'muted' }, t('appeals_empty')) });
     patchList(queue, q.items, { key: (p) => p.id, render: queueItem, empty: () => h('li', { class: 'muted' }, t('queue_empty')) });
+    // "隐藏回复：「excerpt」": the action names the kind of target; the
+    // target is shown by its words (a reply's start, a title, a name).
     replace(log, l.items.length ? l.items.map((x) => h('li', null,
-      h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), ` ${x.target?.kind ? t('target_' + x.target.kind) : ''} `,
-      x.target?.kind === 'user' && names.has(x.target.id) ? names.get(x.target.id) : `#${x.target?.id ?? ''}`,
+      h('time', null, fmtTime(x.at)), ' · ', t('act_' + x.action.replace(/\./g, '_')), t('colon'),
+      x.target?.kind === 'user' ? x.target.excerpt || names.get(x.target.id) || `#${x.target.id}`
+        : x.target?.excerpt ? t('quoted', { text: x.target.excerpt }) : `#${x.target?.id ?? ''}`,
+      x.target?.kind === 'post' || x.target?.kind === 'thread' ? [' ', h('span', { class: 'muted' }, `#${x.target.id}`)] : '',
       x.reason ? [' · ', x.reason] : '', ' · ', t('by_user', { name: x.actor?.display_name || names.get(x.actor_id) || `#${x.actor_id}` }))) : h('li', { class: 'muted' }, t('no_log')));
   }
 
@@ -139,33 +146,63 @@ export async function staffView(cid) {
   }
   const off = await liveLoad(`mod:${cid}`, () => { refreshSoon(); }, refresh);
 
-  const mute = h('form', { class: 'card stack', id: 'mute-form' },
-    h('h2', null, t('mute_user')),
-    field(t('user_id'), { name: 'user_id', type: 'number', min: 1, required: true, inputmode: 'numeric' }),
-    field(t('minutes_n'), { name: 'minutes', type: 'number', min: 1, value: '60', required: true }),
-    field(t('reason'), { name: 'reason', required: true, maxlength: 500 }),
-    h('button', { type: 'submit', class: 'danger' }, t('mute')));
-  handleForm(mute, async () => {
-    const v = formValues(mute);
-    await api.post(`/v1/communities/${cid}/mutes`, { user_id: Number(v.user_id), minutes: Number(v.minutes), reason: v.reason });
-    toast(t('muted'));
-    mute.reset();
-    await refresh();
-  });
-
-  const warn = h('form', { class: 'card stack', id: 'warn-form' },
-    h('h2', null, t('warn_user')),
-    field(t('user_id'), { name: 'user_id', type: 'number', min: 1, required: true, inputmode: 'numeric' }),
-    field(t('reason'), { name: 'reason', required: true, maxlength: 500 }),
-    h('button', { type: 'submit', class: 'danger' }, t('warn')));
-  handleForm(warn, async () => {
-    const v = formValues(warn);
-    if (!window.confirm(t('confirm_warn'))) return;
-    await api.post(`/v1/communities/${cid}/warnings`, { user_id: Number(v.user_id), reason: v.reason });
-    toast(t('warned'));
-    warn.reset();
-    await refresh();
-  });
+  // 成员: each member with their role and any mute, and the staff actions on
+  // them — mute (with until when), end a mute, warn, make staff / resident.
+  const members = h('ul', { class: 'cards', id: 'member-list' });
+  const memberRows = new Map();
+  const memberOut = h('p', { role: 'status', class: 'muted' });
+  async function loadMembers() {
+    memberRows.clear();
+    let cursor = null;
+    for (let i = 0; i < 50; i++) { // 200 a page: 10,000 members at most here
+      const r = await api.get(`/v1/communities/${cid}/members?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      for (const m of r.items) memberRows.set(m.user_id, m);
+      cursor = r.next_cursor;
+      if (!cursor) break;
+    }
+    patchList(members, [...memberRows.values()], { key: (m) => `${m.user_id}:${m.role}:${m.muted_until || 0}`,
+      render: memberItem, empty: () => h('li', { class: 'muted' }, t('no_members')) });
+  }
+  function memberItem(m) {
+    const name = m.user?.display_name || `#${m.user_id}`;
+    const self = m.user_id === store.me?.user?.id;
+    const acts = h('div', { class: 'actions' });
+    if (!self) {
+      acts.append(reasonAction(t('mute'), { cls: 'danger', confirmText: t('confirm_mute', { name }),
+        extra: () => field(t('minutes_n'), { name: 'minutes', type: 'number', min: 1, value: '60', required: true }),
+        onsubmit: async (reason, form) => {
+          try {
+            await api.post(`/v1/communities/${cid}/mutes`, { user_id: m.user_id, minutes: Number(form.minutes.value), reason });
+            toast(t('muted')); await loadMembers(); await refresh(); return true;
+          } catch (e) { toast(errNode(e), 'error'); return false; }
+        } }));
+      if (m.muted_until) acts.append(h('button', { type: 'button', 'data-action': 'unmute', onclick: async (ev) => {
+        ev.target.disabled = true;
+        try { await api.del(`/v1/communities/${cid}/mutes/${m.user_id}`); toast(t('unmuted')); await loadMembers(); }
+        catch (e) { ev.target.disabled = false; toast(errNode(e), 'error'); }
+      } }, t('unmute')));
+      acts.append(reasonAction(t('warn'), { confirmText: t('confirm_warn'), onsubmit: async (reason) => {
+        try { await api.post(`/v1/communities/${cid}/warnings`, { user_id: m.user_id, reason }); toast(t('warned')); await refresh(); return true; }
+        catch (e) { toast(errNode(e), 'error'); return false; }
+      } }));
+      const to = m.role === 'staff' ? 'resident' : 'staff';
+      acts.append(h('button', { type: 'button', 'data-action': 'role', onclick: async (ev) => {
+        if (!window.confirm(t(to === 'staff' ? 'confirm_make_staff' : 'confirm_make_resident', { name }))) return;
+        ev.target.disabled = true;
+        try { await api.put(`/v1/communities/${cid}/members/${m.user_id}`, { role: to }); toast(t('saved')); await loadMembers(); }
+        catch (e) { ev.target.disabled = false; toast(errNode(e), 'error'); }
+      } }, t(to === 'staff' ? 'make_staff' : 'make_resident')));
+    }
+    return h('li', { class: 'card member-item', 'data-user-id': m.user_id },
+      h('h3', null, name, ' ', h('span', { class: 'tag' }, t(m.role === 'staff' ? 'role_staff' : 'role_resident')),
+        m.volunteer && h('span', { class: 'tag tag-blue' }, ' ', t('volunteer_on'))),
+      m.user?.phone && h('p', { class: 'muted' }, m.user.phone),
+      m.muted_until && h('p', { class: 'tag tag-amber' }, t('muted_until', { until: fmtTime(m.muted_until), reason: m.mute_reason || '' })),
+      acts);
+  }
+  const memberBox = h('section', { class: 'card', 'aria-labelledby': 'members-h', id: 'members' },
+    h('h2', { id: 'members-h' }, t('members')), memberOut, members);
+  await loadMembers().catch((e) => replace(memberOut, errNode(e, { read: true })));
 
   // Suspensions are an admin's (every community at once).
   const suspend = store.me?.is_admin && h('form', { class: 'card stack', id: 'suspend-form' },
@@ -185,15 +222,21 @@ export async function staffView(cid) {
     await refresh();
   });
 
+  // 通知公告: kept on the community's board and sent to every member's inbox.
   const announce = h('form', { class: 'card stack', id: 'announce-form' },
     h('h2', null, t('announce')),
-    field(t('body'), { name: 'text', type: 'textarea', required: true, rows: 2, maxlength: 1000 }),
+    field(t('title'), { name: 'title', required: true, maxlength: 100 }),
+    field(t('body'), { name: 'body', type: 'textarea', required: true, rows: 3, maxlength: 5000 }),
+    h('div', { class: 'choice' }, h('input', { type: 'checkbox', id: 'announce-pinned', name: 'pinned', value: '1' }),
+      h('label', { for: 'announce-pinned' }, t('pin_notice'))),
     h('button', { type: 'submit', class: 'primary' }, t('publish')));
   handleForm(announce, async () => {
-    const r = await api.post(`/v1/channels/${encodeURIComponent(`community:${cid}`)}/events`, { type: 'announcement', data: { text: formValues(announce).text } });
+    const v = formValues(announce);
+    const r = await api.post(`/v1/communities/${cid}/announcements`, { title: v.title, body: v.body, pinned: v.pinned.length > 0 });
     announce.reset();
-    toast(r.held ? t('held_announcement') : t('published'));
-    if (r.held) await refresh();
+    const held = r.announcement.status === 'pending';
+    toast(held ? t('held_announcement') : t('published_to', { n: Math.max(0, r.announcement.member_count - 1) }));
+    if (held) await refresh();
   });
 
   const inviteOut = h('p', { id: 'invite-out', role: 'status' });
@@ -220,7 +263,7 @@ export async function staffView(cid) {
           h('section', { 'aria-labelledby': 'held-h' }, h('h2', { id: 'held-h' }, t('held_title')), held),
           h('section', { 'aria-labelledby': 'ap-h' }, h('h2', { id: 'ap-h' }, t('appeals')), appeals),
           h('section', { class: 'card', 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, t('mod_log')), log)),
-        h('div', null, announce, mute, warn, suspend, inv))),
+        h('div', null, announce, memberBox, suspend, inv))),
     cleanup: off,
   };
 }

@@ -61,7 +61,7 @@ export async function threadView(tid) {
       } }));
     }
     if (staff && p.status !== 'hidden') {
-      acts.append(reasonAction(t('hide'), { cls: 'danger', onsubmit: async (reason) => {
+      acts.append(reasonAction(t('hide'), { cls: 'danger', confirmText: t('confirm_hide'), onsubmit: async (reason) => {
         try { const r = await api.post(`/v1/posts/${p.id}/hide`, { reason }); upsert(r.post); return true; }
         catch (e) { toast(errNode(e), 'error'); return false; }
       } }));
@@ -163,10 +163,12 @@ export async function threadView(tid) {
     if (closed) {
       parts.push(h('h3', null, t('outcome')),
         th.outcome ? h('p', { class: 'outcome', id: 'outcome' }, th.outcome.summary) : h('p', { class: 'muted', id: 'outcome' }, t('no_outcome')),
-        h('h3', null, t('minority')),
-        th.minority_reasons?.length
-          ? h('ul', { class: 'minority' }, th.minority_reasons.map((m) => h('li', null, h('strong', null, th.options[m.option]), t('colon'), m.reason)))
-          : h('p', { class: 'muted' }, t('no_minority')));
+        // A tie has no minority: every side's reasons, alike.
+        h('h3', null, th.tie ? t('all_reasons') : t('minority')),
+        (th.tie ? th.reasons : th.minority_reasons)?.length
+          ? h('ul', { class: th.tie ? 'reasons-all' : 'minority' }, (th.tie ? th.reasons : th.minority_reasons)
+            .map((m) => h('li', null, h('strong', null, th.options[m.option]), t('colon'), m.reason)))
+          : h('p', { class: 'muted' }, th.tie ? t('no_reasons') : t('no_minority')));
     }
     replace(consultBox, parts);
     drawCountdown(consultBox.querySelector('#countdown'));
@@ -191,18 +193,24 @@ export async function threadView(tid) {
     if (th.locked) {
       tools.push(reasonAction(t('unlock'), { optional: true, onsubmit: (reason) => act('unlock', reason ? { reason } : undefined) }));
     } else {
-      tools.push(reasonAction(t('lock'), { fieldLabel: t('lock_reason'), onsubmit: (reason) => act('lock', { reason }) }));
+      tools.push(reasonAction(t('lock'), { fieldLabel: t('lock_reason'), confirmText: t('confirm_lock'), onsubmit: (reason) => act('lock', { reason }) }));
     }
     tools.push(h('button', { type: 'button', onclick: () => act(th.pinned ? 'unpin' : 'pin') }, th.pinned ? t('unpin') : t('pin')));
     if (th.kind === 'consultation' && !th.closed_at) {
-      tools.push(h('button', { type: 'button', class: 'danger', id: 'close-vote', onclick: () => act('close') }, t('close_vote')));
+      tools.push(h('button', { type: 'button', class: 'danger', id: 'close-vote', onclick: () => {
+        if (window.confirm(t('confirm_close'))) act('close'); // closed for good: no more votes
+      } }, t('close_vote')));
     }
     const kids = [h('h2', null, t('moderation')), h('div', { class: 'actions' }, tools)];
     if (th.kind === 'consultation' && th.closed_at) {
       const form = h('form', { class: 'stack', id: 'outcome-form' },
         field(t('outcome_summary'), { name: 'summary', type: 'textarea', required: true, rows: 2, value: th.outcome?.summary || '' }),
         h('button', { type: 'submit', class: 'primary' }, t('publish_outcome')));
-      handleForm(form, async () => { const r = await api.post(`/v1/threads/${tid}/outcome`, { summary: formValues(form).summary }); setThread(r.thread); });
+      handleForm(form, async () => {
+        if (!window.confirm(t('confirm_outcome'))) return; // every voter is told
+        const r = await api.post(`/v1/threads/${tid}/outcome`, { summary: formValues(form).summary });
+        setThread(r.thread);
+      });
       kids.push(form);
     }
     replace(staffBox, kids);

@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, errNode } from '../ui.js';
 import { community, me, loadMe } from '../state.js';
-import { CATEGORIES } from './help.js';
+import { categories, catLabel } from './help.js';
 
 export async function volunteerView(cid) {
   const my = await me();
@@ -15,7 +15,7 @@ export async function volunteerView(cid) {
 
   const quietOn = h('input', { type: 'checkbox', id: 'quiet-on', name: 'quiet_on', value: '1', checked: !!p.quiet_hours });
   const form = h('form', { class: 'card stack', id: 'volunteer-form' },
-    choices(t('categories'), { name: 'categories', options: CATEGORIES.map((k) => [k, t('cat_' + k)]), selected: p.categories }),
+    choices(t('categories'), { name: 'categories', options: categories(c).map((k) => [k, catLabel(k)]), selected: p.categories }),
     choices(t('grids'), { name: 'grids', options: (c.grids || []).map((g) => [g, g]), selected: p.grids }),
     choices(t('status'), { name: 'active', type: 'radio', options: [['1', t('active')], ['0', t('paused')]], selected: p.active ? '1' : '0' }),
     h('fieldset', { class: 'choices' }, h('legend', null, t('quiet_hours')),
@@ -27,6 +27,9 @@ export async function volunteerView(cid) {
     h('button', { type: 'submit', class: 'primary' }, t('save')));
   handleForm(form, async () => {
     const v = formValues(form);
+    // Active with no category matches no request, ever: say so instead of
+    // saving a profile that would silently never be told of anything.
+    if (v.active === '1' && !v.categories.length) throw Object.assign(new Error('no category'), { status: 0, code: 'no_category' });
     const body = {
       categories: v.categories, grids: v.grids, active: v.active === '1',
       quiet_hours: v.quiet_on.length ? { start: v.quiet_start, end: v.quiet_end } : null,
