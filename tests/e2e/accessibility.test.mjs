@@ -56,11 +56,20 @@ itest('main pages have no serious accessibility violations', async (h) => {
     ['moderation', w.staff, `/c/${w.A.id}/mod`, '#mod-queue'],
     ['account', r1, '/me', '#account-delete'],
   ];
-  for (const [name, s, hash, ready] of pages) {
-    const p = await openAs(b, gw, s, hash);
-    await p.locator(ready).waitFor();
-    await axe(p, name);
-    await p.context().close();
+  // Every page in both modes (长辈模式: the header's 大字模式), Chinese and
+  // English, at phone width; a screenshot of each in tests/out/e2e/.
+  for (const elder of [false, true]) {
+    for (const lang of ['zh', 'en']) {
+      for (const [name, s, hash, ready] of pages) {
+        const p = await openAs(b, gw, s, hash, { lang, setup: elder ? (ctx) => ctx.addInitScript(() => localStorage.setItem('linli.elder', '1')) : undefined });
+        await p.locator(ready).waitFor();
+        assert.equal(await p.evaluate(() => document.documentElement.classList.contains('elder')), elder);
+        const what = `${name} (${lang}${elder ? ', elder' : ''})`;
+        await axe(p, what);
+        if (lang === 'zh') await shot(p, `page-${name}${elder ? '-elder' : ''}`);
+        await p.context().close();
+      }
+    }
   }
 
   // English, on a desktop: every label switches, and still no violations

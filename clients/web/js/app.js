@@ -82,8 +82,20 @@ async function render() {
 let focusMain = false; // set by a route change, used by the next render
 let navKey = null;     // what the nav was built for (language, user)
 
+// 长辈模式 (大字模式): larger text and touch targets, stronger contrast, each
+// page trimmed to its main action; the choice is kept on this device.
+const ELDER = 'linli.elder';
+function elderOn() { try { return localStorage.getItem(ELDER) === '1'; } catch { return false; } }
+function applyElder() {
+  document.documentElement.classList.toggle('elder', elderOn());
+  const b = $('elder-switch');
+  b.textContent = t(elderOn() ? 'elder_off' : 'elder_on');
+  b.setAttribute('aria-pressed', String(elderOn()));
+}
+
 function renderShell() {
   document.documentElement.lang = getLang() === 'en' ? 'en' : 'zh-CN';
+  applyElder();
   $('brand').textContent = t('app_name');
   $('skip-link').textContent = t('skip');
   const sw = $('lang-switch');
@@ -98,7 +110,8 @@ function renderShell() {
   if (!s) { replace(nav); return; }
   replace(nav,
     h('a', { href: '#/' }, t('nav_home')),
-    h('a', { href: '#/inbox', id: 'inbox-link' }, t('nav_inbox'), h('span', { class: 'badge', id: 'unread-badge', 'aria-hidden': 'true', hidden: true })),
+    h('a', { href: '#/inbox', id: 'inbox-link' }, t('nav_inbox'), h('span', { class: 'badge', id: 'unread-badge', 'aria-hidden': 'true', hidden: true }),
+      h('span', { class: 'sr-only', id: 'unread-said' })),
     h('a', { href: '#/me', id: 'account-link' }, t('nav_account')),
     h('button', { type: 'button', class: 'link', onclick: async () => { await api.logout(); } }, t('nav_logout')));
   showUnread();
@@ -111,7 +124,9 @@ function showUnread() {
   const badge = $('unread-badge');
   if (!link || !badge) return;
   const unread = store.unread || 0;
-  link.setAttribute('aria-label', `${t('nav_inbox')}${unread ? t('list_sep') + t('unread', { n: unread }) : ''}`);
+  // The name is the visible word plus, for screen readers, the count in
+  // words (no aria-label: a name must contain what is seen).
+  $('unread-said').textContent = unread ? `${t('list_sep')}${t('unread', { n: unread })}` : '';
   badge.textContent = unread ? String(unread) : '';
   badge.hidden = !unread;
 }
@@ -250,6 +265,12 @@ api.onOutbox((info) => {
   if (info.queued) { el.hidden = false; el.textContent = t('queued', { n: info.queued }); }
   else { el.hidden = true; el.textContent = ''; }
 });
+
+$('elder-switch').addEventListener('click', () => {
+  try { localStorage.setItem(ELDER, elderOn() ? '0' : '1'); } catch { /* private mode: this page only */ }
+  applyElder();
+});
+applyElder();
 
 $('lang-switch').addEventListener('click', () => {
   setLang(getLang() === 'en' ? 'zh' : 'en');

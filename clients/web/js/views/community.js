@@ -119,7 +119,7 @@ export async function communityView(cid) {
     }
   }, () => Promise.all([load(), board.load()]));
 
-  const search = h('form', { class: 'search', role: 'search' },
+  const search = h('form', { class: 'search secondary', role: 'search' },
     field(t('search_label'), { name: 'q', type: 'search' }), h('button', { type: 'submit' }, t('search')));
   search.addEventListener('submit', (e) => { e.preventDefault(); query = formValues(search).q.trim(); load().catch((err) => toast(errNode(err, { read: true }), 'error')); });
 
