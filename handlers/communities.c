@@ -519,6 +519,79 @@ out:
 	json_decref(body);
 }
 
+/* GET /v1/communities (admin) ?limit=&cursor=: every community, for the
+ * admin console, with how many members and staff each has. */
+void communities_list(struct req *req, struct resp *resp)
+{
+	int64_t cursor;
+	int limit;
+	if (api_require_admin(req, resp) || api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT id FROM communities WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2");
+	store_bind_int(s, 1, cursor);
+	store_bind_int(s, 2, limit);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	if (store_run_ids(s, &ids, &n)) {
+		api_error(resp, 500, "internal", "could not list communities", NULL);
+		return;
+	}
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = community_json(req->st, ids[i]);
+		if (!c)
+			continue;
+		s = store_prepare(req->st,
+			"SELECT count(*), coalesce(sum(CASE WHEN role = 'staff' THEN 1 ELSE 0 END), 0) "
+			"FROM memberships WHERE community_id = ?");
+		store_bind_int(s, 1, ids[i]);
+		if (store_step(s) == STORE_ROW) {
+			json_object_set_new(c, "member_count", json_integer(store_col_int(s, 0)));
+			json_object_set_new(c, "staff_count", json_integer(store_col_int(s, 1)));
+		}
+		store_done(s);
+		json_array_append_new(items, c);
+	}
+	int64_t last = n ? ids[n - 1] : 0;
+	free(ids);
+	api_json(resp, 200, api_list(items, limit, last));
+}
+
+/* GET /v1/communities/{cid}/invites (staff) ?limit=&cursor=: the invites
+ * made, newest first, with their uses and expiry. */
+void communities_invites(struct req *req, struct resp *resp)
+{
+	int64_t cid, cursor;
+	int limit;
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
+	    api_page(req, 50, 200, &limit, &cursor, resp))
+		return;
+	/* Codes are the key; the page goes by creation time (a cursor is one). */
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT i.code, i.role, i.uses, i.max_uses, i.expires_at, i.created_at, i.created_by, "
+		"coalesce(u.display_name, '') FROM invites i LEFT JOIN users u ON u.id = i.created_by "
+		"WHERE i.community_id = ?1 AND (?2 = 0 OR i.created_at < ?2) "
+		"ORDER BY i.created_at DESC, i.code LIMIT ?3");
+	store_bind_int(s, 1, cid);
+	store_bind_int(s, 2, cursor);
+	store_bind_int(s, 3, limit);
+	json_t *items = json_array();
+	int64_t last = 0, now = util_now_ms();
+	while (store_step(s) == STORE_ROW) {
+		last = store_col_int(s, 5);
+		int64_t uses = store_col_int(s, 2), max = store_col_int(s, 3), exp = store_col_int(s, 4);
+		json_array_append_new(items, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:{s:I, s:s}, s:s}",
+			"code", store_col_text(s, 0), "role", store_col_text(s, 1),
+			"uses", (json_int_t)uses, "max_uses", (json_int_t)max,
+			"expires_at", (json_int_t)exp, "created_at", (json_int_t)last,
+			"created_by", "id", (json_int_t)store_col_int(s, 6), "display_name", store_col_text(s, 7),
+			"state", uses >= max ? "used_up" : exp <= now ? "expired" : "open"));
+	}
+	store_done(s);
+	api_json(resp, 200, api_list(items, limit, last));
+}
+
 /* --- staff appointment and role changes ---------------------------------------------- */
 
 /* POST /v1/communities/{cid}/staff {user_id} (admin): appoint staff. */
@@ -534,8 +607,26 @@ void communities_appoint(struct req *req, struct resp *resp)
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
-	if (api_int(body, "user_id", 1, INT64_MAX, 1, 0, &uid, resp))
+	/* By id, or (the admin console) by the phone number the person
+	 * registered with. */
+	if (json_object_get(body, "phone") && !json_object_get(body, "user_id")) {
+		char phone[PHONE_LEN + 1];
+		if (users_phone_field(body, phone, resp))
+			goto out;
+		struct store_stmt *q = store_prepare(req->st,
+			"SELECT id FROM users WHERE phone = ? AND deleted_at IS NULL");
+		store_bind_text(q, 1, phone);
+		int found = store_step(q) == STORE_ROW;
+		uid = found ? store_col_int(q, 0) : 0;
+		store_done(q);
+		if (!found) {
+			api_error(resp, 404, "not_found",
+				  "no account has this phone number: the person registers first", "phone");
+			goto out;
+		}
+	} else if (api_int(body, "user_id", 1, INT64_MAX, 1, 0, &uid, resp)) {
 		goto out;
+	}
 	if (!user_exists(req->st, uid)) {
 		api_error(resp, 404, "not_found", "no such user", "user_id");
 		goto out;

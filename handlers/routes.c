@@ -26,8 +26,10 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/me/cancel-deletion", accounts_cancel_deletion),
 	/* communities */
 	R(POST, "/v1/communities", communities_create),
+	R(GET, "/v1/communities", communities_list),
 	R(GET, "/v1/communities/{cid}", communities_get),
 	R(POST, "/v1/communities/{cid}/invites", communities_invite),
+	R(GET, "/v1/communities/{cid}/invites", communities_invites),
 	R(POST, "/v1/communities/{cid}/join", communities_join),
 	R(POST, "/v1/join", communities_join_by_code),
 	R(PUT, "/v1/communities/{cid}/volunteer", communities_volunteer),

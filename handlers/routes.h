@@ -73,6 +73,8 @@ void communities_create(struct req *req, struct resp *resp);
 void communities_get(struct req *req, struct resp *resp);
 void communities_invite(struct req *req, struct resp *resp);
 void communities_join(struct req *req, struct resp *resp);
+void communities_list(struct req *req, struct resp *resp);
+void communities_invites(struct req *req, struct resp *resp);
 void communities_join_by_code(struct req *req, struct resp *resp);
 void communities_volunteer(struct req *req, struct resp *resp);
 void communities_volunteer_get(struct req *req, struct resp *resp);

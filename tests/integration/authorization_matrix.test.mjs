@@ -81,6 +81,15 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 			const inv = await invite(gw, admin.access, C.id, { role: 'resident' });
 			return { method: 'POST', path: `/v1/communities/${C.id}/join`, body: { code: inv.code } };
 		}, X(401, 401, 200, 200, 200, 200)],
+		['GET /v1/communities (all)', () => ({ method: 'GET', path: '/v1/communities' }), X(401, 401, 403, 403, 403, 200)],
+		['GET A/invites', () => ({ method: 'GET', path: `/v1/communities/${A.id}/invites` }), X(401, 401, 403, 403, 200, 200)],
+		['GET B/invites', () => ({ method: 'GET', path: `/v1/communities/${B.id}/invites` }), X(401, 401, 403, 403, 403, 200)],
+		['POST A/staff by phone', () => ({ method: 'POST', path: `/v1/communities/${A.id}/staff`, body: { phone: staffA.phone } }),
+			X(401, 401, 403, 403, 403, 200)],
+		['DELETE A/mutes/resA (not muted)', () => ({ method: 'DELETE', path: `/v1/communities/${A.id}/mutes/${resA.id}` }),
+			X(401, 401, 403, 403, 404, 404)],
+		['DELETE B/mutes/resB (not muted)', () => ({ method: 'DELETE', path: `/v1/communities/${B.id}/mutes/${resB.id}` }),
+			X(401, 401, 403, 403, 403, 404)],
 		['POST /v1/join (valid code)', async () => {
 			const inv = await invite(gw, admin.access, C.id, { role: 'resident' });
 			return { method: 'POST', path: '/v1/join', body: { code: inv.code } };

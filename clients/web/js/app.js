@@ -8,6 +8,7 @@ import { toast, noteText, errText, errNode } from './ui.js';
 import { store, loadMe, setUnread, rememberRoute, takeRoute } from './state.js';
 import { authView } from './views/auth.js';
 import { homeView } from './views/home.js';
+import { adminView } from './views/admin.js';
 import { communityView } from './views/community.js';
 import { threadView } from './views/thread.js';
 import { helpView } from './views/help.js';
@@ -32,6 +33,7 @@ const routes = [
   [/^#\/c\/(\d+)\/mod$/, (m) => staffView(Number(m[1]))],
   [/^#\/t\/(\d+)$/, (m) => threadView(Number(m[1]))],
   [/^#\/inbox$/, () => inboxView()],
+  [/^#\/admin$/, () => adminView()],
   [/^#?\/?$/, () => homeView({})],
 ];
 

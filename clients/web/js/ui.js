@@ -26,6 +26,7 @@ export function errText(e, { read = false } = {}) {
   if (code === 'offline') return read ? t('err_network') : t('offline_refused');
   if (!(e instanceof Error && 'status' in e)) return t('err_page');
   if (code === 'conflict' && e.field === 'phone') return t('err_phone_taken');
+  if (code === 'not_found' && e.field === 'phone') return t('err_phone_unknown');
   const invite = e?.body?.error?.reason;
   if (invite && invite.startsWith('invite_') && ERR_CODES.has(invite)) return t('err_' + invite);
   if (code === 'forbidden' && e.body?.error?.muted_until) return t('err_muted', { until: fmtTime(e.body.error.muted_until) });

@@ -45,6 +45,7 @@ export async function homeView({ code }) {
   return {
     el: h('section', null,
       h('h1', null, t('my_communities')),
+      me.is_admin && h('p', { class: 'actions' }, h('a', { class: 'button primary', href: '#/admin', id: 'admin-link' }, t('admin_console'))),
       me.memberships.length ? list : h('p', { class: 'muted' }, t('no_communities')),
       form),
   };

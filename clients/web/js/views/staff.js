@@ -185,6 +185,17 @@ export async function staffView(cid) {
         try { await api.post(`/v1/communities/${cid}/warnings`, { user_id: m.user_id, reason }); toast(t('warned')); await refresh(); return true; }
         catch (e) { toast(errNode(e), 'error'); return false; }
       } }));
+      // Suspensions are an admin's (every community at once).
+      if (store.me?.is_admin) acts.append(reasonAction(t('suspend'), { cls: 'danger',
+        extra: () => field(t('suspend_days'), { name: 'days', type: 'number', min: 1, max: 3650, hint: t('suspend_days_hint') }),
+        onsubmit: async (reason, form) => {
+          const days = form.days.value;
+          if (!window.confirm(days ? t('confirm_suspend', { n: days }) : t('confirm_suspend_forever'))) return false;
+          try {
+            await api.post('/v1/admin/suspensions', { user_id: m.user_id, reason, ...(days ? { days: Number(days) } : {}) });
+            toast(t('suspended_ok')); return true;
+          } catch (e) { toast(errNode(e), 'error'); return false; }
+        } }));
       const to = m.role === 'staff' ? 'resident' : 'staff';
       acts.append(h('button', { type: 'button', 'data-action': 'role', onclick: async (ev) => {
         if (!window.confirm(t(to === 'staff' ? 'confirm_make_staff' : 'confirm_make_resident', { name }))) return;
@@ -203,24 +214,6 @@ export async function staffView(cid) {
   const memberBox = h('section', { class: 'card', 'aria-labelledby': 'members-h', id: 'members' },
     h('h2', { id: 'members-h' }, t('members')), memberOut, members);
   await loadMembers().catch((e) => replace(memberOut, errNode(e, { read: true })));
-
-  // Suspensions are an admin's (every community at once).
-  const suspend = store.me?.is_admin && h('form', { class: 'card stack', id: 'suspend-form' },
-    h('h2', null, t('suspend_user')),
-    field(t('user_id'), { name: 'user_id', type: 'number', min: 1, required: true, inputmode: 'numeric' }),
-    field(t('suspend_days'), { name: 'days', type: 'number', min: 1, max: 3650, hint: t('suspend_days_hint') }),
-    field(t('reason'), { name: 'reason', required: true, maxlength: 500 }),
-    h('button', { type: 'submit', class: 'danger' }, t('suspend')));
-  if (suspend) handleForm(suspend, async () => {
-    const v = formValues(suspend);
-    if (!window.confirm(v.days ? t('confirm_suspend', { n: v.days }) : t('confirm_suspend_forever'))) return;
-    const body = { user_id: Number(v.user_id), reason: v.reason };
-    if (v.days) body.days = Number(v.days);
-    await api.post('/v1/admin/suspensions', body);
-    toast(t('suspended_ok'));
-    suspend.reset();
-    await refresh();
-  });
 
   // 通知公告: kept on the community's board and sent to every member's inbox.
   const announce = h('form', { class: 'card stack', id: 'announce-form' },
@@ -245,9 +238,21 @@ export async function staffView(cid) {
     field(t('invite_role'), { name: 'role', type: 'select', options: [['resident', t('role_resident')], ['staff', t('role_staff')]] }),
     field(t('max_uses'), { name: 'max_uses', type: 'number', min: 1, max: 10000, value: '1' }),
     h('button', { type: 'submit', class: 'primary' }, t('make_invite')), inviteOut);
+  // The invites made: code, role, uses and until when.
+  const invList = h('ul', { class: 'log', id: 'invite-list' });
+  async function loadInvites() {
+    const { items } = await api.get(`/v1/communities/${cid}/invites?limit=50`);
+    patchList(invList, items, { key: (x) => `${x.code}:${x.uses}:${x.state}`, empty: () => h('li', { class: 'muted' }, t('no_invites')),
+      render: (x) => h('li', { 'data-code': x.code }, h('strong', null, x.code), ' · ', t(x.role === 'staff' ? 'role_staff' : 'role_resident'),
+        ' · ', t('invite_uses', { u: x.uses, m: x.max_uses }), ' · ',
+        x.state === 'open' ? t('invite_until', { until: fmtTime(x.expires_at) }) : t('invite_' + x.state)) });
+  }
+  inv.append(h('h3', null, t('invites_made')), invList);
+  await loadInvites().catch((e) => replace(invList, h('li', null, errNode(e, { read: true }))));
   handleForm(inv, async () => {
     const v = formValues(inv);
     const r = await api.post(`/v1/communities/${cid}/invites`, { role: v.role, max_uses: Number(v.max_uses) || 1 });
+    await loadInvites();
     const link = `${location.origin}/#/join/${cid}/${r.code}`; // works for someone not yet logged in too
     replace(inviteOut, t('invite_made', { code: r.code, cid, until: fmtTime(r.expires_at) }), ' ',
       h('a', { href: link }, link));
@@ -263,7 +268,7 @@ export async function staffView(cid) {
           h('section', { 'aria-labelledby': 'held-h' }, h('h2', { id: 'held-h' }, t('held_title')), held),
           h('section', { 'aria-labelledby': 'ap-h' }, h('h2', { id: 'ap-h' }, t('appeals')), appeals),
           h('section', { class: 'card', 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, t('mod_log')), log)),
-        h('div', null, announce, memberBox, suspend, inv))),
+        h('div', null, announce, memberBox, inv))),
     cleanup: off,
   };
 }
