@@ -99,6 +99,17 @@ static void chan(char *out, size_t n, const char *kind, int64_t id)
 	snprintf(out, n, "%s:%" PRId64, kind, id);
 }
 
+/* For its author, until when the post may be edited (PATCH): the
+ * page offers 编辑 only meanwhile. pj is the post's JSON; returns it. */
+static json_t *with_edit_window(const struct req *req, json_t *pj)
+{
+	json_t *a = json_object_get(json_object_get(pj, "author"), "id");
+	if (a && json_integer_value(a) == req->who.uid)
+		json_object_set_new(pj, "editable_until", json_integer(
+			json_integer_value(json_object_get(pj, "created_at")) + req->cfg->post_edit_window_s * 1000));
+	return pj;
+}
+
 /* Emits the post's current state: to the thread when visible (or when it
  * stops being visible, so pages drop it), to staff on mod:{cid}. *state,
  * when not NULL, gets that state for the answer (the caller's reference). */
@@ -228,7 +239,7 @@ void posts_create(struct req *req, struct resp *resp)
 		json_decref(pj);
 		goto out;
 	}
-	api_json(resp, 201, json_pack("{s:o}", "post", pj));
+	api_json(resp, 201, json_pack("{s:o}", "post", with_edit_window(req, pj)));
 out:
 	json_decref(body);
 }
@@ -262,7 +273,7 @@ void posts_list(struct req *req, struct resp *resp)
 	store_done(s);
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(items, post_json(req->st, ids[i]));
+		json_array_append_new(items, with_edit_window(req, post_json(req->st, ids[i])));
 	api_json(resp, 200, api_list(items, limit, n ? ids[n - 1] : 0));
 }
 
@@ -345,7 +356,7 @@ void posts_edit(struct req *req, struct resp *resp)
 		json_decref(pj);
 		goto out;
 	}
-	api_json(resp, 200, json_pack("{s:o}", "post", pj));
+	api_json(resp, 200, json_pack("{s:o}", "post", with_edit_window(req, pj)));
 out:
 	free(old);
 	json_decref(body);

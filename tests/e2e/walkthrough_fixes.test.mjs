@@ -148,3 +148,27 @@ itest('errors are told by their meaning in Chinese, with no English under them',
   assert.equal(said, '页面出错了，请刷新后重试。');
   noErrors(assert, p);
 });
+
+itest('the author edits a reply within the edit window; after it, 编辑 is not offered', async (h) => {
+  const gw = await h.gateway({ config: { ...WEB_CONFIG, post_edit_window_s: 2 } });
+  const { A, residents: [r1, r2] } = await forumWorld(gw, { residents: 2, other: false });
+  const th = await createThread(gw, r1.access, A.id, { title: '周末市集' });
+  const b = await browser(h);
+  const p = await openAs(b, gw, r1, `/t/${th.id}`);
+  await p.locator('#go-reply').click(); // the main action, from the top
+  await p.locator('#compose textarea').fill('周六上午九点开始');
+  await p.getByRole('button', { name: '发送' }).click();
+  const mine = p.locator('#post-list li.post', { hasText: '周六上午九点开始' });
+  await mine.getByRole('button', { name: '编辑' }).click();
+  await mine.getByLabel('修改回复').fill('周六上午十点开始（改时间了）');
+  await mine.getByRole('button', { name: '保存' }).click();
+  await p.locator('#post-list li.post', { hasText: '周六上午十点开始（改时间了）' }).getByText('已编辑').waitFor();
+  const other = await openAs(b, gw, r2, `/t/${th.id}`);
+  await other.locator('#post-list li.post', { hasText: '改时间了' }).waitFor();
+  assert.equal(await other.locator('#post-list').getByRole('button', { name: '编辑' }).count(), 0, 'not on another\'s reply');
+  await new Promise((r) => setTimeout(r, 2100)); // the window (2 s) is the thing under test
+  await p.reload();
+  await p.locator('#post-list li.post', { hasText: '改时间了' }).waitFor();
+  assert.equal(await p.locator('#post-list').getByRole('button', { name: '编辑' }).count(), 0, 'the window has passed');
+  noErrors(assert, p, other);
+});

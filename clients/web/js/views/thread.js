@@ -4,7 +4,7 @@
 import { h, append, field, formValues, replace, patchList, uid } from '../dom.js';
 import { t, fmtTime, fmtDuration } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, reasonAction, errNode, holdText } from '../ui.js';
+import { handleForm, toast, reasonAction, errNode, holdText, goTo } from '../ui.js';
 import { isStaff, me, community } from '../state.js';
 import { liveLoad } from '../live.js';
 
@@ -51,6 +51,9 @@ export async function threadView(tid) {
         } }),
       p.status === 'pending' && h('p', { class: 'tag tag-amber' }, t('pending_post'), p.hold_reason ? ` ${holdText(p.hold_reason)}` : '')]);
     const acts = h('div', { class: 'actions' });
+    // The author's own post, while the edit window lasts (the server says
+    // until when; it refuses later edits either way).
+    if (mine && p.status !== 'hidden' && !th.locked && p.editable_until > Date.now()) acts.append(editAction(p));
     if (p.status === 'visible' && !th.locked) {
       acts.append(h('button', { type: 'button', onclick: () => { replyTo = p.id; drawCompose(); composeBox.querySelector('textarea')?.focus(); } }, t('reply')));
     }
@@ -74,6 +77,29 @@ export async function threadView(tid) {
     }
     li.append(acts);
     return li;
+  }
+
+  function editAction(p) {
+    const wrap = h('span', { class: 'edit-action' });
+    const btn = h('button', { type: 'button', 'aria-expanded': 'false' }, t('edit'));
+    btn.addEventListener('click', () => {
+      if (wrap.querySelector('form')) return;
+      btn.setAttribute('aria-expanded', 'true');
+      const form = h('form', { class: 'stack edit-form' },
+        field(t('edit_post'), { name: 'body', type: 'textarea', rows: 3, required: true, maxlength: 5000, value: p.body }),
+        h('p', { class: 'hint' }, t('edit_until', { at: fmtTime(p.editable_until) })),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('save')),
+          h('button', { type: 'button', onclick: () => { form.remove(); btn.setAttribute('aria-expanded', 'false'); btn.focus(); } }, t('cancel'))));
+      handleForm(form, async () => {
+        const r = await api.patch(`/v1/posts/${p.id}`, { body: formValues(form).body });
+        toast(r.post.status === 'pending' ? t('post_pending_note') : t('saved'));
+        upsert(r.post);
+      });
+      wrap.append(form);
+      form.querySelector('textarea').focus();
+    });
+    wrap.prepend(btn);
+    return wrap;
   }
 
   function upsert(p) {
@@ -310,7 +336,10 @@ export async function threadView(tid) {
   }
 
   return {
-    el: h('article', { class: 'thread' }, head, consultBox, staffBox,
+    el: h('article', { class: 'thread' }, head,
+      h('div', { class: 'actions top-actions' }, h('button', { type: 'button', class: 'primary', id: 'go-reply',
+        onclick: () => (composeForm ? goTo(composeForm) : toast(t('thread_locked', { reason: th.lock_reason || '' }))) }, t('write_post'))),
+      consultBox, staffBox,
       h('section', { 'aria-labelledby': 'posts-h' }, h('h2', { id: 'posts-h' }, t('posts')), list), composeBox),
     cleanup: () => { off(); if (timer) clearInterval(timer); },
   };
