@@ -117,10 +117,13 @@ static void refuse(struct door_conn *c, int status, const char *code, const char
 	c->deadline_ms = util_now_ms() + linger;
 }
 
+/* At most 64 KiB a turn: a client sending as fast as it is read would
+ * otherwise keep the loop here (the poll is level-triggered: the rest is
+ * read on the next turn, until http_linger_ms). */
 static void discard(struct door_conn *c)
 {
 	char sink[4096];
-	for (;;) {
+	for (int i = 0; i < 16; i++) {
 		ssize_t n = recv(c->fd, sink, sizeof sink, 0);
 		if (n > 0)
 			continue;

@@ -89,8 +89,12 @@ static json_t *notice_json(struct store *st, const struct principal *viewer,
 	json_object_set_new(o, "read", json_boolean(store_step(s) == STORE_ROW));
 	store_done(s);
 	if (staff) {
+		/* Of the members now: an admin's reading, or that of one who
+		 * has left, is not a member's. */
 		json_object_set_new(o, "read_count", json_integer(count_of(st,
-			"SELECT count(*) FROM announcement_reads WHERE announcement_id = ?", n->id)));
+			"SELECT count(*) FROM announcement_reads r JOIN announcements a ON a.id = r.announcement_id "
+			"JOIN memberships m ON m.community_id = a.community_id AND m.user_id = r.user_id "
+			"WHERE r.announcement_id = ?", n->id)));
 		json_object_set_new(o, "member_count", json_integer(count_of(st,
 			"SELECT count(*) FROM memberships WHERE community_id = ?", n->community_id)));
 		if (n->hold_reason)

@@ -559,27 +559,54 @@ void communities_list(struct req *req, struct resp *resp)
 }
 
 /* GET /v1/communities/{cid}/invites (staff) ?limit=&cursor=: the invites
- * made, newest first, with their uses and expiry. */
+ * made, newest first, with their uses and expiry. Codes are the key and
+ * two may share a millisecond, so a page ends at (created_at, code): the
+ * cursor is "<created_at>.<code>". */
 void communities_invites(struct req *req, struct resp *resp)
 {
-	int64_t cid, cursor;
-	int limit;
-	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
-	    api_page(req, 50, 200, &limit, &cursor, resp))
+	int64_t cid, at = 0;
+	int limit = 50;
+	char cur[64] = "", after[40] = "";
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp))
 		return;
-	/* Codes are the key; the page goes by creation time (a cursor is one). */
+	char v[16];
+	int64_t x;
+	if (api_query(req, "limit", v, sizeof v) >= 0) {
+		if (util_parse_i64(v, &x) || x < 1 || x > 200) {
+			api_error(resp, 400, "bad_request", "limit must be between 1 and 200", "limit");
+			return;
+		}
+		limit = (int)x;
+	}
+	if (api_query(req, "cursor", cur, sizeof cur) > 0) {
+		char *dot = strchr(cur, '.');
+		if (!dot || dot[1] == '\0' || strlen(dot + 1) >= sizeof after) {
+			api_error(resp, 400, "bad_request", "cursor is not one this server gave", "cursor");
+			return;
+		}
+		*dot = '\0';
+		snprintf(after, sizeof after, "%s", dot + 1);
+		if (util_parse_i64(cur, &at) || at < 0) {
+			api_error(resp, 400, "bad_request", "cursor is not one this server gave", "cursor");
+			return;
+		}
+	}
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT i.code, i.role, i.uses, i.max_uses, i.expires_at, i.created_at, i.created_by, "
 		"coalesce(u.display_name, '') FROM invites i LEFT JOIN users u ON u.id = i.created_by "
-		"WHERE i.community_id = ?1 AND (?2 = 0 OR i.created_at < ?2) "
-		"ORDER BY i.created_at DESC, i.code LIMIT ?3");
+		"WHERE i.community_id = ?1 AND (?2 = '' OR i.created_at < ?3 OR "
+		"(i.created_at = ?3 AND i.code < ?2)) "
+		"ORDER BY i.created_at DESC, i.code DESC LIMIT ?4");
 	store_bind_int(s, 1, cid);
-	store_bind_int(s, 2, cursor);
-	store_bind_int(s, 3, limit);
+	store_bind_text(s, 2, after);
+	store_bind_int(s, 3, at);
+	store_bind_int(s, 4, limit);
 	json_t *items = json_array();
 	int64_t last = 0, now = util_now_ms();
+	char last_code[40] = "";
 	while (store_step(s) == STORE_ROW) {
 		last = store_col_int(s, 5);
+		snprintf(last_code, sizeof last_code, "%s", store_col_text(s, 0));
 		int64_t uses = store_col_int(s, 2), max = store_col_int(s, 3), exp = store_col_int(s, 4);
 		json_array_append_new(items, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:{s:I, s:s}, s:s}",
 			"code", store_col_text(s, 0), "role", store_col_text(s, 1),
@@ -589,7 +616,10 @@ void communities_invites(struct req *req, struct resp *resp)
 			"state", uses >= max ? "used_up" : exp <= now ? "expired" : "open"));
 	}
 	store_done(s);
-	api_json(resp, 200, api_list(items, limit, last));
+	char next[64];
+	snprintf(next, sizeof next, "%" PRId64 ".%s", last, last_code);
+	api_json(resp, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor",
+				      (int)json_array_size(items) == limit ? json_string(next) : json_null()));
 }
 
 /* --- staff appointment and role changes ---------------------------------------------- */

@@ -40,6 +40,16 @@ itest('the invites a community made, with uses, expiry and state; a mute ended b
 	assert.deepEqual([by[twice.code].uses, by[twice.code].state, by[twice.code].role], [0, 'open', 'staff']);
 	assert.equal(by[twice.code].expires_at, twice.expires_at);
 	assert.equal(by[twice.code].created_by.id, staff.id);
+	// Paged one at a time, newest first: every invite once, none skipped
+	// (several made in one millisecond share a time; the code orders them).
+	const more = await Promise.all([1, 2, 3, 4].map(() => invite(gw, staff.access, A.id)));
+	const paged = await listAll(gw, staff.access, `/v1/communities/${A.id}/invites`, 1);
+	const whole = (await gw.request('GET', `/v1/communities/${A.id}/invites?limit=200`, { token: staff.access })).json.items;
+	assert.equal(new Set(paged.map((x) => x.code)).size, paged.length, 'none twice');
+	assert.deepEqual(paged.map((x) => x.code), whole.map((x) => x.code), 'the pages are the whole list, in its order');
+	for (const x of [once, twice, ...more]) assert.ok(paged.some((y) => y.code === x.code), `${x.code} listed`);
+	assert.ok(paged.every((x, i) => i === 0 || x.created_at <= paged[i - 1].created_at), 'newest first');
+	expectError(await gw.request('GET', `/v1/communities/${A.id}/invites?cursor=12`, { token: staff.access }), 400, 'bad_request', 'cursor');
 
 	expectStatus(await gw.request('POST', `/v1/communities/${A.id}/mutes`,
 		{ token: staff.access, body: { user_id: r1.id, minutes: 30, reason: '刷屏' } }), 200, 'mute');
