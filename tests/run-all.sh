@@ -6,8 +6,9 @@
 # at once: the PostgreSQL pass, so that every engine runs under a
 # sanitizer; LINLI_PG_PLAIN=1 adds a plain PostgreSQL pass), and every fuzz
 # target for FUZZ_SECONDS (default 5; a crash fails the suite, its input
-# kept in tests/out/fuzz/). Prints each runner's own summary, then one
-# total line.
+# kept in tests/out/fuzz/). The two sanitizer passes run at the same time
+# (230 s together on 2 cores, 361 s one after the other). Prints each
+# runner's own summary, then one total line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -35,6 +36,32 @@ step() {  # step NAME COMMAND...
   fi
 }
 
+# Two steps at once (the sanitizer passes: each mostly waits on its tests'
+# round trips, and they use different engines and builds). Their output
+# goes to their logs; the log is printed when the step is done.
+bg_pids=() bg_names=() bg_starts=()
+step_bg() {  # step_bg NAME COMMAND...
+  local name=$1; shift
+  echo "=== $name (started, alongside)"
+  ( "$@" > "tests/out/$name.log" 2>&1 ) &
+  bg_pids+=($!) bg_names+=("$name") bg_starts+=("$SECONDS")
+}
+wait_bg() {
+  local i
+  for i in "${!bg_pids[@]}"; do
+    local name=${bg_names[$i]} rc=0
+    wait "${bg_pids[$i]}" || rc=$?
+    echo "=== $name"
+    cat "tests/out/$name.log"
+    if [ "$rc" = 0 ]; then
+      passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - ${bg_starts[$i]})) s, alongside)"
+    else
+      failed=$((failed + 1)); echo "=== $name: FAILED ($((SECONDS - ${bg_starts[$i]})) s, alongside)"
+    fi
+  done
+  bg_pids=() bg_names=() bg_starts=()
+}
+
 step unit        ctest --test-dir build --output-on-failure
 step unit-asan   ctest --test-dir build-asan --output-on-failure
 step unit-tsan   ctest --test-dir build-tsan --output-on-failure
@@ -42,10 +69,11 @@ step fuzz        tests/fuzz/run.sh "${FUZZ_SECONDS:-5}"
 step integration node --test --test-concurrency=1 tests/integration/*.test.mjs
 [ -z "${LINLI_PG_PLAIN:-}" ] || step integration-pg env LINLI_TEST_ENGINE=postgres \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
-step integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
+step_bg integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
-step integration-tsan-pg env LINLI_GATEWAY="$PWD/build-tsan/linli-gateway" LINLI_TEST_ENGINE=postgres \
+step_bg integration-tsan-pg env LINLI_GATEWAY="$PWD/build-tsan/linli-gateway" LINLI_TEST_ENGINE=postgres \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
+wait_bg
 step sdk node --test --test-concurrency=1 clients/js/test/*.test.mjs
 step miniprogram node --test --test-concurrency=1 clients/miniprogram/test/*.test.mjs
 step e2e node --test --test-concurrency=1 tests/e2e/*.test.mjs
