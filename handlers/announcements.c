@@ -104,8 +104,9 @@ static json_t *notice_json(struct store *st, const struct principal *viewer,
 }
 
 /* The event on community:{cid} and a notification to every member but
- * the author, inside the caller's transaction: 0 or -EIO. */
-static int announce(struct req *req, const struct notice *n)
+ * the author, inside the caller's transaction: 0 or -EIO; *told gets how
+ * many were notified. */
+static int announce(struct req *req, const struct notice *n, int64_t *told)
 {
 	json_t *ev = notice_json(req->st, &req->who, n, 0);
 	json_object_del(ev, "read");
@@ -128,6 +129,7 @@ static int announce(struct req *req, const struct notice *n)
 	rc = data && store_run_ids(s, &uids, &count) == 0 ? 0 : -EIO;
 	for (size_t i = 0; rc == 0 && i < count; i++)
 		rc = notify_text(req, uids[i], "announcement", data, n->community_id);
+	*told = rc == 0 ? (int64_t)count : 0;
 	free(uids);
 	free(data);
 	return rc;
@@ -142,6 +144,7 @@ static void publish_txn(struct req *req, struct resp *resp, void *data)
 {
 	struct notice_new *nn = data;
 	struct notice *n = &nn->n;
+	int64_t told = 0;
 	if (api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
@@ -166,11 +169,13 @@ static void publish_txn(struct req *req, struct resp *resp, void *data)
 		ok = api_emit(req, ch, "announcement.pending", j, n->community_id) == 0;
 		json_decref(j);
 	} else if (ok) {
-		ok = announce(req, n) == 0;
+		ok = announce(req, n, &told) == 0;
 	}
 	if (api_commit_or_fail(req, resp, ok, "could not publish the announcement"))
 		goto out;
-	api_json(resp, 201, json_pack("{s:o}", "announcement", notice_json(req->st, &req->who, n, 1)));
+	json_t *a = notice_json(req->st, &req->who, n, 1);
+	json_object_set_new(a, "notified", json_integer(told));
+	api_json(resp, 201, json_pack("{s:o}", "announcement", a));
 out:
 	notice_clear(n);
 	json_decref(nn->body);
@@ -305,12 +310,15 @@ static void release_txn(struct req *req, struct resp *resp, void *data)
 	int64_t changed = store_run(s);
 	free(n->hold_reason);
 	n->hold_reason = NULL;
+	int64_t told = 0;
 	int ok = changed >= 0 &&
 		 (changed == 0 || (forums_mod_log(req, n->community_id, "announcement.release",
-						  "announcement", n->id, "") > 0 && announce(req, n) == 0));
+						  "announcement", n->id, "") > 0 && announce(req, n, &told) == 0));
 	if (api_commit_or_fail(req, resp, ok, "could not release the announcement"))
 		goto out;
-	api_json(resp, 200, json_pack("{s:o}", "announcement", notice_json(req->st, &req->who, n, 1)));
+	json_t *a = notice_json(req->st, &req->who, n, 1);
+	json_object_set_new(a, "notified", json_integer(told));
+	api_json(resp, 200, json_pack("{s:o}", "announcement", a));
 out:
 	notice_clear(n);
 	free(n);

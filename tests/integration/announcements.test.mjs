@@ -28,6 +28,7 @@ itest('announcements: kept, pinned first, in every inbox, read counts for staff,
 	assert.equal(a1.author.id, staff.id);
 	assert.equal(a1.read_count, 0);
 	assert.equal(a1.member_count, 3, 'staff and two residents');
+	assert.equal(a1.notified, 2, 'every member but its author');
 	const got = await live.waitFor(ev(`community:${A.id}`, 'announcement', (d) => d.id === a1.id));
 	assert.equal(got.data.body, '周六 9:00-12:00 停水，请提前储水。');
 	assert.equal(got.data.read_count, undefined, 'the event carries no staff counts');

@@ -151,18 +151,22 @@ export async function staffView(cid) {
   const members = h('ul', { class: 'cards', id: 'member-list' });
   const memberRows = new Map();
   const memberOut = h('p', { role: 'status', class: 'muted' });
-  async function loadMembers() {
-    memberRows.clear();
-    let cursor = null;
-    for (let i = 0; i < 50; i++) { // 200 a page: 10,000 members at most here
-      const r = await api.get(`/v1/communities/${cid}/members?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
-      for (const m of r.items) memberRows.set(m.user_id, m);
-      cursor = r.next_cursor;
-      if (!cursor) break;
-    }
-    patchList(members, [...memberRows.values()], { key: (m) => `${m.user_id}:${m.role}:${m.muted_until || 0}`,
-      render: memberItem, empty: () => h('li', { class: 'muted' }, t('no_members')) });
+  const moreMembers = h('button', { type: 'button', id: 'more-members', hidden: true }, t('more'));
+  let memberCursor = null;
+  const drawMembers = () => patchList(members, [...memberRows.values()], {
+    key: (m) => `${m.user_id}:${m.role}:${m.muted_until || 0}`, render: memberItem,
+    empty: () => h('li', { class: 'muted' }, t('no_members')) });
+  // Pages of 200, "more" for the next; an action updates its member's row.
+  async function loadMembers(next = null) {
+    const r = await api.get(`/v1/communities/${cid}/members?limit=200${next ? `&cursor=${next}` : ''}`);
+    if (!next) memberRows.clear();
+    for (const m of r.items) memberRows.set(m.user_id, m);
+    memberCursor = r.next_cursor;
+    moreMembers.hidden = !memberCursor;
+    drawMembers();
   }
+  moreMembers.addEventListener('click', () => loadMembers(memberCursor).catch((e) => toast(errNode(e, { read: true }), 'error')));
+  const updateMember = (uid, change) => { const m = memberRows.get(uid); if (m) { memberRows.set(uid, { ...m, ...change }); drawMembers(); } };
   function memberItem(m) {
     const name = m.user?.display_name || `#${m.user_id}`;
     const self = m.user_id === store.me?.user?.id;
@@ -172,13 +176,16 @@ export async function staffView(cid) {
         extra: () => field(t('minutes_n'), { name: 'minutes', type: 'number', min: 1, value: '60', required: true }),
         onsubmit: async (reason, form) => {
           try {
-            await api.post(`/v1/communities/${cid}/mutes`, { user_id: m.user_id, minutes: Number(form.minutes.value), reason });
-            toast(t('muted')); await loadMembers(); await refresh(); return true;
+            const r = await api.post(`/v1/communities/${cid}/mutes`, { user_id: m.user_id, minutes: Number(form.minutes.value), reason });
+            toast(t('muted')); updateMember(m.user_id, { muted_until: r.muted_until, mute_reason: reason }); await refresh(); return true;
           } catch (e) { toast(errNode(e), 'error'); return false; }
         } }));
       if (m.muted_until) acts.append(h('button', { type: 'button', 'data-action': 'unmute', onclick: async (ev) => {
         ev.target.disabled = true;
-        try { await api.del(`/v1/communities/${cid}/mutes/${m.user_id}`); toast(t('unmuted')); await loadMembers(); }
+        try {
+          await api.del(`/v1/communities/${cid}/mutes/${m.user_id}`);
+          toast(t('unmuted')); updateMember(m.user_id, { muted_until: undefined, mute_reason: undefined });
+        }
         catch (e) { ev.target.disabled = false; toast(errNode(e), 'error'); }
       } }, t('unmute')));
       acts.append(reasonAction(t('warn'), { confirmText: t('confirm_warn'), onsubmit: async (reason) => {
@@ -200,7 +207,10 @@ export async function staffView(cid) {
       acts.append(h('button', { type: 'button', 'data-action': 'role', onclick: async (ev) => {
         if (!window.confirm(t(to === 'staff' ? 'confirm_make_staff' : 'confirm_make_resident', { name }))) return;
         ev.target.disabled = true;
-        try { await api.put(`/v1/communities/${cid}/members/${m.user_id}`, { role: to }); toast(t('saved')); await loadMembers(); }
+        try {
+          const r = await api.put(`/v1/communities/${cid}/members/${m.user_id}`, { role: to });
+          toast(t('saved')); updateMember(m.user_id, { role: r.membership.role });
+        }
         catch (e) { ev.target.disabled = false; toast(errNode(e), 'error'); }
       } }, t(to === 'staff' ? 'make_staff' : 'make_resident')));
     }
@@ -212,7 +222,7 @@ export async function staffView(cid) {
       acts);
   }
   const memberBox = h('section', { class: 'card', 'aria-labelledby': 'members-h', id: 'members' },
-    h('h2', { id: 'members-h' }, t('members')), memberOut, members);
+    h('h2', { id: 'members-h' }, t('members')), memberOut, members, moreMembers);
   await loadMembers().catch((e) => replace(memberOut, errNode(e, { read: true })));
 
   // 通知公告: kept on the community's board and sent to every member's inbox.
@@ -228,7 +238,7 @@ export async function staffView(cid) {
     const r = await api.post(`/v1/communities/${cid}/announcements`, { title: v.title, body: v.body, pinned: v.pinned.length > 0 });
     announce.reset();
     const held = r.announcement.status === 'pending';
-    toast(held ? t('held_announcement') : t('published_to', { n: Math.max(0, r.announcement.member_count - 1) }));
+    toast(held ? t('held_announcement') : t('published_to', { n: r.announcement.notified ?? 0 }));
     if (held) await refresh();
   });
 
@@ -240,14 +250,22 @@ export async function staffView(cid) {
     h('button', { type: 'submit', class: 'primary' }, t('make_invite')), inviteOut);
   // The invites made: code, role, uses and until when.
   const invList = h('ul', { class: 'log', id: 'invite-list' });
-  async function loadInvites() {
-    const { items } = await api.get(`/v1/communities/${cid}/invites?limit=50`);
-    patchList(invList, items, { key: (x) => `${x.code}:${x.uses}:${x.state}`, empty: () => h('li', { class: 'muted' }, t('no_invites')),
+  const invRows = [];
+  const moreInv = h('button', { type: 'button', id: 'more-invites', hidden: true }, t('more'));
+  let invCursor = null;
+  async function loadInvites(next = null) {
+    const r = await api.get(`/v1/communities/${cid}/invites?limit=20${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+    if (!next) invRows.length = 0;
+    invRows.push(...r.items);
+    invCursor = r.next_cursor;
+    moreInv.hidden = !invCursor;
+    patchList(invList, invRows, { key: (x) => `${x.code}:${x.uses}:${x.state}`, empty: () => h('li', { class: 'muted' }, t('no_invites')),
       render: (x) => h('li', { 'data-code': x.code }, h('strong', null, x.code), ' · ', t(x.role === 'staff' ? 'role_staff' : 'role_resident'),
         ' · ', t('invite_uses', { u: x.uses, m: x.max_uses }), ' · ',
         x.state === 'open' ? t('invite_until', { until: fmtTime(x.expires_at) }) : t('invite_' + x.state)) });
   }
-  inv.append(h('h3', null, t('invites_made')), invList);
+  moreInv.addEventListener('click', () => loadInvites(invCursor).catch((e) => toast(errNode(e, { read: true }), 'error')));
+  inv.append(h('h3', null, t('invites_made')), invList, moreInv);
   await loadInvites().catch((e) => replace(invList, h('li', null, errNode(e, { read: true }))));
   handleForm(inv, async () => {
     const v = formValues(inv);
