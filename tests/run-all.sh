@@ -6,9 +6,11 @@
 # at once: the PostgreSQL pass, so that every engine runs under a
 # sanitizer; LINLI_PG_PLAIN=1 adds a plain PostgreSQL pass), and every fuzz
 # target for FUZZ_SECONDS (default 5; a crash fails the suite, its input
-# kept in tests/out/fuzz/). The two sanitizer passes run at the same time
-# (230 s together on 2 cores, 361 s one after the other). Prints each
-# runner's own summary, then one total line.
+# kept in tests/out/fuzz/). Two steps run at a time where each mostly
+# waits on its own round trips: the plain integration pass beside the
+# browser tests (225 s together on 2 cores, 332 s one after the other),
+# then the two sanitizer passes (232 s, 361 s). Prints each runner's own
+# summary, then one total line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -66,7 +68,9 @@ step unit        ctest --test-dir build --output-on-failure
 step unit-asan   ctest --test-dir build-asan --output-on-failure
 step unit-tsan   ctest --test-dir build-tsan --output-on-failure
 step fuzz        tests/fuzz/run.sh "${FUZZ_SECONDS:-5}"
-step integration node --test --test-concurrency=1 tests/integration/*.test.mjs
+step_bg integration node --test --test-concurrency=1 tests/integration/*.test.mjs
+step_bg e2e node --test --test-concurrency=1 tests/e2e/*.test.mjs
+wait_bg
 [ -z "${LINLI_PG_PLAIN:-}" ] || step integration-pg env LINLI_TEST_ENGINE=postgres \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
 step_bg integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
@@ -76,7 +80,6 @@ step_bg integration-tsan-pg env LINLI_GATEWAY="$PWD/build-tsan/linli-gateway" LI
 wait_bg
 step sdk node --test --test-concurrency=1 clients/js/test/*.test.mjs
 step miniprogram node --test --test-concurrency=1 clients/miniprogram/test/*.test.mjs
-step e2e node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" = 0 ]
