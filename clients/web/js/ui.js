@@ -27,10 +27,9 @@ export function errText(e, { read = false } = {}) {
   if (!(e instanceof Error && 'status' in e)) return t('err_page');
   if (code === 'conflict' && e.field === 'phone') return t('err_phone_taken');
   if (code === 'not_found' && e.field === 'phone') return t('err_phone_unknown');
-  const invite = e?.body?.error?.reason;
-  if (invite && invite.startsWith('invite_') && ERR_CODES.has(invite)) return t('err_' + invite);
-  if (code === 'forbidden' && e.body?.error?.muted_until) return t('err_muted', { until: fmtTime(e.body.error.muted_until) });
   const reason = e?.body?.error?.reason;
+  if (reason?.startsWith('invite_') && ERR_CODES.has(reason)) return t('err_' + reason); // wrong, used, expired
+  if (code === 'forbidden' && e.body?.error?.muted_until) return t('err_muted', { until: fmtTime(e.body.error.muted_until) });
   if (REASONS.has(reason) && t('reason_' + reason) !== 'reason_' + reason) return t('reason_' + reason);
   if (code === 'bad_request' && e.field === 'code') return t('err_bad_code');
   if (code === 'bad_request' && e.field && t(e.field) !== e.field) return t('err_field', { field: t(e.field) });

@@ -28,13 +28,7 @@ export async function homeView({ code }) {
     h('button', { type: 'submit', class: 'primary' }, t('join')));
   handleForm(form, async () => {
     const v = formValues(form);
-    let r;
-    try { r = await api.post('/v1/join', { code: v.code }); }
-    catch (e) {
-      const reason = e.body?.error?.reason;
-      if (reason && t('err_' + reason) !== 'err_' + reason) e.code = reason; // 邀请码不存在 / 已用完 / 已过期
-      throw e;
-    }
+    const r = await api.post('/v1/join', { code: v.code }); // a wrong or used code: said by errText
     const joinedCid = r.membership.community_id;
     const c = await community(joinedCid);
     await loadMe(); // the new membership (and a staff role's tools) everywhere
