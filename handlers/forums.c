@@ -130,7 +130,7 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 		return NULL;
 	struct store_stmt *s = store_prepare(st,
 		"SELECT title, body, outcome, lock_reason, updated_at, ip_region, hold_reason, "
-		"outcome_hold_reason FROM threads WHERE id = ?");
+		"outcome_hold_reason, publicity_until FROM threads WHERE id = ?");
 	store_bind_int(s, 1, tid);
 	store_step(s);
 	json_t *author = users_json(st, viewer, t.author_id);
@@ -167,6 +167,8 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 			json_object_set_new(o, "hold_reason", json_string(store_col_text(s, 7)));
 		}
 		json_object_set_new(j, "outcome", o);
+		if (!store_col_null(s, 8))
+			json_object_set_new(j, "publicity_until", json_integer(store_col_int(s, 8)));
 	}
 	store_done(s);
 	json_decref(author);
@@ -685,18 +687,25 @@ void forums_outcome(struct req *req, struct resp *resp)
 	if (!body)
 		return;
 	const char *summary = api_str(body, "summary", 1, BODY_MAX, 1, resp);
+	int64_t days = 0;
+	/* 公示期: members may object until then (publicity.c). */
+	if (summary && api_int(body, "publicity_days", 1, PUBLICITY_DAYS_MAX, 0, 0, &days, resp))
+		goto out;
 	char hold[200] = "";
 	enum api_verdict v = summary ?
 		held_text(req, resp, "outcome", "summary", summary, t.community_id, hold) : API_REJECT;
 	if (v == API_WAIT || v == API_REJECT || api_begin(req, resp))
 		goto out;
+	int64_t now = util_now_ms();
 	struct store_stmt *s = store_prepare(req->st,
 		"UPDATE threads SET outcome = ?1, outcome_at = ?2, updated_at = ?2, "
-		"outcome_hold_reason = ?4 WHERE id = ?3");
+		"outcome_hold_reason = ?4, publicity_until = CASE WHEN ?5 > 0 THEN ?5 ELSE publicity_until END "
+		"WHERE id = ?3");
 	store_bind_text(s, 1, summary);
-	store_bind_int(s, 2, util_now_ms());
+	store_bind_int(s, 2, now);
 	store_bind_int(s, 3, t.id);
 	store_bind_text(s, 4, hold[0] ? hold : NULL);
+	store_bind_int(s, 5, days ? now + days * 86400000 : 0);
 	int ok = store_run(s) >= 0;
 	/* Held: staff only, until one of them releases it. */
 	ok = ok && (hold[0] ? announce_held(req, t.community_id, "outcome.pending", t.id)

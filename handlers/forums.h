@@ -11,6 +11,8 @@
 #include "access.h"
 
 /* One thread's fixed fields. */
+#define PUBLICITY_DAYS_MAX 90 /* an outcome's 公示期, at most */
+
 struct thread_row {
 	int64_t id, community_id, author_id;    /* who and where */
 	int64_t closes_at, closed_at;           /* consultation deadline, close (0: none) */

@@ -241,6 +241,10 @@ void privacy_export(struct req *req, struct resp *resp)
 	json_object_set_new(doc, "announcements_read", rows(st,
 		"SELECT announcement_id, read_at FROM announcement_reads WHERE user_id = ?1 "
 		"ORDER BY announcement_id", uid, "announcement_id:i,read_at:i"));
+	json_object_set_new(doc, "objections", rows(st,
+		"SELECT id, thread_id, community_id, reason, created_at, answer, answered_at "
+		"FROM objections WHERE user_id = ?1 ORDER BY id", uid,
+		"id:i,thread_id:i,community_id:i,reason:s,created_at:i,answer:s,answered_at:i"));
 	json_object_set_new(doc, "uploads", json_array());
 	api_json(resp, 200, doc);
 }

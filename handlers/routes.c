@@ -47,6 +47,9 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/threads/{tid}/vote", forums_vote),
 	R(POST, "/v1/threads/{tid}/close", forums_close),
 	R(POST, "/v1/threads/{tid}/outcome", forums_outcome),
+	R(POST, "/v1/threads/{tid}/objections", publicity_object),
+	R(GET, "/v1/threads/{tid}/objections", publicity_objections),
+	R(POST, "/v1/objections/{id}/answer", publicity_answer),
 	/* moderation */
 	R(PATCH, "/v1/posts/{pid}", posts_edit),
 	R(POST, "/v1/posts/{pid}/report", posts_report),

@@ -107,6 +107,11 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 			X(401, 401, 200, 404, 200, 200)],
 		['POST release no announcement', () => ({ method: 'POST', path: `/v1/announcements/${NO}/release` }),
 			X(401, 401, 404, 404, 404, 404)],
+		['POST objections on no thread', () => ({ method: 'POST', path: `/v1/threads/${NO}/objections`, body: { reason: 'x' } }),
+			X(401, 401, 404, 404, 404, 404)],
+		['GET objections of no thread', () => ({ method: 'GET', path: `/v1/threads/${NO}/objections` }), X(401, 401, 404, 404, 404, 404)],
+		['POST answer no objection', () => ({ method: 'POST', path: `/v1/objections/${NO}/answer`, body: { answer: 'x' } }),
+			X(401, 401, 404, 404, 404, 404)],
 		// The member's own account: everyone signed in, on their own data only.
 		['GET /v1/me/export', () => ({ method: 'GET', path: '/v1/me/export', check: (res, actor) =>
 			(res.status === 200 && res.json.user.id !== users[actor].id ? `got user ${res.json.user.id}'s export` : null) }),
