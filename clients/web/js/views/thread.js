@@ -231,10 +231,12 @@ export async function threadView(tid) {
     if (th.kind === 'consultation' && th.closed_at) {
       const form = h('form', { class: 'stack', id: 'outcome-form' },
         field(t('outcome_summary'), { name: 'summary', type: 'textarea', required: true, rows: 2, value: th.outcome?.summary || '' }),
+        field(t('publicity_days'), { name: 'publicity_days', type: 'number', min: 1, max: 90, hint: t('publicity_hint') }),
         h('button', { type: 'submit', class: 'primary' }, t('publish_outcome')));
       handleForm(form, async () => {
         if (!window.confirm(t('confirm_outcome'))) return; // every voter is told
-        const r = await api.post(`/v1/threads/${tid}/outcome`, { summary: formValues(form).summary });
+        const v = formValues(form);
+        const r = await api.post(`/v1/threads/${tid}/outcome`, { summary: v.summary, ...(v.publicity_days ? { publicity_days: Number(v.publicity_days) } : {}) });
         setThread(r.thread);
       });
       kids.push(form);
@@ -288,10 +290,55 @@ export async function threadView(tid) {
     replace(composeBox, form);
   }
 
+  // 公示: the outcome's publicity period, the objections raised in it and
+  // staff's answers, public to members; 提出异议 while the period lasts.
+  const publicityBox = h('section', { id: 'publicity', class: 'card', 'aria-labelledby': 'publicity-h', hidden: true });
+  const objections = new Map();
+  async function loadObjections() {
+    if (!th.publicity_until) return;
+    let cursor = null;
+    do {
+      const r = await api.get(`/v1/threads/${tid}/objections?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      for (const o of r.items) objections.set(o.id, o);
+      cursor = r.next_cursor;
+    } while (cursor);
+    drawPublicity();
+  }
+  function drawPublicity() {
+    if (!th.publicity_until) { publicityBox.hidden = true; return; }
+    publicityBox.hidden = false;
+    const open = Date.now() < th.publicity_until;
+    const items = [...objections.values()].sort((a, b) => a.id - b.id);
+    const form = open && h('form', { class: 'stack', id: 'objection-form' },
+      field(t('objection_reason'), { name: 'reason', type: 'textarea', rows: 2, required: true, maxlength: 1000 }),
+      h('button', { type: 'submit', class: 'primary' }, t('object')));
+    if (form) handleForm(form, async () => {
+      const r = await api.post(`/v1/threads/${tid}/objections`, { reason: formValues(form).reason.trim() });
+      objections.set(r.objection.id, r.objection);
+      toast(t('objection_sent'));
+      drawPublicity();
+    });
+    replace(publicityBox, h('h2', { id: 'publicity-h' }, t('publicity')),
+      h('p', { class: open ? 'notice' : 'muted', id: 'publicity-until' },
+        open ? t('publicity_open', { at: fmtTime(th.publicity_until) }) : t('publicity_over', { at: fmtTime(th.publicity_until) })),
+      h('ul', { class: 'cards', id: 'objection-list' }, items.length ? items.map((o) => h('li', { class: 'card', 'data-objection-id': o.id },
+        h('p', { class: 'post-meta' }, h('strong', null, o.user?.display_name || ''), ' · ', h('time', null, fmtTime(o.created_at))),
+        h('p', { class: 'post-body' }, o.reason),
+        o.answer ? h('p', { class: 'outcome' }, t('objection_answer', { name: o.answered_by?.display_name || '' }), o.answer)
+          : staff ? reasonAction(t('answer'), { fieldLabel: t('answer_text'), onsubmit: async (text) => {
+            try { const r = await api.post(`/v1/objections/${o.id}/answer`, { answer: text }); objections.set(o.id, r.objection); drawPublicity(); return true; }
+            catch (e) { toast(errNode(e), 'error'); return false; }
+          } }) : h('p', { class: 'muted' }, t('objection_waiting')))) : h('li', { class: 'muted' }, t('no_objections'))),
+      form);
+  }
+
   function setThread(next) {
     const myVote = next.my_vote ?? th.my_vote;
     const wasLocked = th.locked;
+    const hadPublicity = th.publicity_until;
     th = { ...th, ...next, my_vote: myVote };
+    if (th.publicity_until && !hadPublicity) loadObjections().catch(() => {});
+    drawPublicity();
     drawHead(); drawConsultation(); drawStaff();
     if (wasLocked !== th.locked) { drawCompose(); drawPosts(); }
   }
@@ -324,6 +371,7 @@ export async function threadView(tid) {
   const off = await liveLoad(`thread:${tid}`, (ev) => {
     if (ev.type === 'post.created' || ev.type === 'post.updated') upsert(ev.data);
     else if (ev.type === 'thread.updated') setThread(ev.data);
+    else if (ev.type === 'objection.created' || ev.type === 'objection.answered') { objections.set(ev.data.id, ev.data); drawPublicity(); }
     else if (ev.type === 'vote.tally') {
       th.votes = ev.data.votes;
       if (ev.data.tally) th.tally = ev.data.tally;
@@ -331,6 +379,7 @@ export async function threadView(tid) {
     }
   }, loadAll, { onReset: async () => { posts.clear(); await loadAll(); } });
   drawHead(); drawConsultation(); drawStaff(); drawCompose();
+  await loadObjections().catch((e) => toast(errNode(e, { read: true }), 'error'));
   if (th.kind === 'consultation') {
     timer = setInterval(() => { const el = consultBox.querySelector('#countdown'); if (el) drawCountdown(el); }, 1000);
   }
@@ -339,7 +388,7 @@ export async function threadView(tid) {
     el: h('article', { class: 'thread' }, head,
       h('div', { class: 'actions top-actions' }, h('button', { type: 'button', class: 'primary', id: 'go-reply',
         onclick: () => (composeForm ? goTo(composeForm) : toast(t('thread_locked', { reason: th.lock_reason || '' }))) }, t('write_post'))),
-      consultBox, staffBox,
+      consultBox, publicityBox, staffBox,
       h('section', { 'aria-labelledby': 'posts-h' }, h('h2', { id: 'posts-h' }, t('posts')), list), composeBox),
     cleanup: () => { off(); if (timer) clearInterval(timer); },
   };
