@@ -50,6 +50,9 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/threads/{tid}/objections", publicity_object),
 	R(GET, "/v1/threads/{tid}/objections", publicity_objections),
 	R(POST, "/v1/objections/{id}/answer", publicity_answer),
+	R(POST, "/v1/threads/{tid}/actions", actions_create),
+	R(PATCH, "/v1/actions/{id}", actions_update),
+	R(GET, "/v1/communities/{cid}/actions", actions_list),
 	/* moderation */
 	R(PATCH, "/v1/posts/{pid}", posts_edit),
 	R(POST, "/v1/posts/{pid}/report", posts_report),

@@ -43,6 +43,10 @@ void privacy_housekeeping(struct req *req);
 void governance_access_log(struct req *req, struct resp *resp);
 void governance_suspend(struct req *req, struct resp *resp);
 void governance_lift(struct req *req, struct resp *resp);
+/* actions.c: 落实, implementation items */
+void actions_create(struct req *req, struct resp *resp);
+void actions_update(struct req *req, struct resp *resp);
+void actions_list(struct req *req, struct resp *resp);
 /* publicity.c: 公示 and objections */
 void publicity_object(struct req *req, struct resp *resp);
 void publicity_objections(struct req *req, struct resp *resp);

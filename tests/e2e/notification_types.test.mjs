@@ -11,7 +11,7 @@ import { WEB_CONFIG, browser, openAs, noErrors } from './lib.mjs';
 
 const TYPES = ['help.request', 'help.claimed', 'help.unclaimed', 'help.done', 'help.confirmed', 'help.cancelled',
   'help.expired', 'help.escalated', 'moderation.action', 'report.resolved', 'member.mute', 'member.unmute',
-  'member.warning', 'appeal.decided', 'announcement', 'consultation.closed', 'consultation.outcome', 'objection.answered'];
+  'member.warning', 'appeal.decided', 'announcement', 'consultation.closed', 'consultation.outcome', 'objection.answered', 'action.updated'];
 
 itest('each notification type shows its subject and leads somewhere', async (h) => {
   const gw = await h.gateway({ config: WEB_CONFIG });
@@ -49,13 +49,14 @@ itest('each notification type shows its subject and leads somewhere', async (h) 
   expectStatus(await post(staff, `/v1/threads/${co.id}/outcome`, { summary: '同意', publicity_days: 3 }), 200, 'outcome');
   const ob = expectStatus(await post(author, `/v1/threads/${co.id}/objections`, { reason: '位置不合适' }), 201, 'object');
   expectStatus(await post(staff, `/v1/objections/${ob.objection.id}/answer`, { answer: '会再评估' }), 200, 'answer');
+  expectStatus(await post(staff, `/v1/threads/${co.id}/actions`, { title: '选址勘察' }), 201, 'an item to carry out');
 
   // Every type arrived somewhere (the list above is the server's).
   const rows = (await sql(gw, 'SELECT DISTINCT type FROM notifications')).split('\n').sort();
   assert.deepEqual(rows, [...TYPES].sort(), 'the flows made every type');
 
   const b = await browser(h);
-  const subjects = { 'help.': /帮忙买菜|帮忙修水管/, 'consultation.': /是否加装充电桩/, 'objection.': /是否加装充电桩/, announcement: /电梯维修/ };
+  const subjects = { 'help.': /帮忙买菜|帮忙修水管/, 'consultation.': /是否加装充电桩/, 'objection.': /是否加装充电桩/, 'action.': /是否加装充电桩/, announcement: /电梯维修/ };
   let seen = 0;
   for (const s of [asker, vol, author, reporter]) {
     const page = await openAs(b, gw, s, '/inbox');

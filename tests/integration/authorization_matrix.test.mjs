@@ -112,6 +112,11 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 		['GET objections of no thread', () => ({ method: 'GET', path: `/v1/threads/${NO}/objections` }), X(401, 401, 404, 404, 404, 404)],
 		['POST answer no objection', () => ({ method: 'POST', path: `/v1/objections/${NO}/answer`, body: { answer: 'x' } }),
 			X(401, 401, 404, 404, 404, 404)],
+		['POST actions on no thread', () => ({ method: 'POST', path: `/v1/threads/${NO}/actions`, body: { title: 'x' } }),
+			X(401, 401, 404, 404, 404, 404)],
+		['PATCH no action', () => ({ method: 'PATCH', path: `/v1/actions/${NO}`, body: { progress: 10 } }), X(401, 401, 404, 404, 404, 404)],
+		['GET A/actions', () => ({ method: 'GET', path: `/v1/communities/${A.id}/actions` }), X(401, 401, 200, 403, 200, 200)],
+		['GET B/actions', () => ({ method: 'GET', path: `/v1/communities/${B.id}/actions` }), X(401, 401, 403, 200, 403, 200)],
 		// The member's own account: everyone signed in, on their own data only.
 		['GET /v1/me/export', () => ({ method: 'GET', path: '/v1/me/export', check: (res, actor) =>
 			(res.status === 200 && res.json.user.id !== users[actor].id ? `got user ${res.json.user.id}'s export` : null) }),
