@@ -8,10 +8,13 @@
 //
 // With "announce" (issue 15), each round is an announcement by an admin to
 // the whole community instead: 20,000 inbox rows per round, of which the
-// same 2,000 online members' arrivals are timed.
+// same 2,000 online members' arrivals are timed. With "action" (issue 17),
+// the 2,000 online members all voted in one closed consultation, and each
+// round is a change of one of its implementation items (落实): 2,000 inbox
+// rows per round, every participant online.
 //
-// usage: node tests/bench/help.mjs [REQUESTS=20] [announce]   (from the
-// repository root, after ./linli.sh build; ./linli.sh bench-help does both)
+// usage: node tests/bench/help.mjs [REQUESTS=20] [announce|action]   (from
+// the repository root, after ./linli.sh build; ./linli.sh bench-help does both)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -22,7 +25,8 @@ import WebSocket from 'ws';
 
 const REQUESTS = Number(process.argv[2] || 20);
 const ANNOUNCE = process.argv[3] === 'announce';
-const NOTE = ANNOUNCE ? 'announcement' : 'help.request';
+const ACTION = process.argv[3] === 'action';
+const NOTE = ANNOUNCE ? 'announcement' : ACTION ? 'action.updated' : 'help.request';
 const MEMBERS = 20000, MATCHING = 2000, OTHER_VOLUNTEERS = 2000;
 const BIN = path.resolve(process.env.LINLI_GATEWAY || 'build/linli-gateway');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linli-bench-help-'));
@@ -54,6 +58,13 @@ INSERT INTO volunteers (community_id, user_id, categories, grids, active, update
   SELECT 1, id, '["errand","repair"]', '["3号楼"]', 1, ${now} FROM users WHERE id BETWEEN 2 AND ${MATCHING + 1};
 INSERT INTO volunteers (community_id, user_id, categories, grids, active, updated_at)
   SELECT 1, id, '["errand"]', '["5号楼"]', 1, ${now} FROM users WHERE id BETWEEN ${MATCHING + 3} AND ${MATCHING + 2 + OTHER_VOLUNTEERS};
+COMMIT;`);
+// The action mode's consultation: closed, the 2,000 online members its voters.
+if (ACTION) sql(`BEGIN;
+INSERT INTO threads (id, community_id, kind, title, body, author_id, status, closes_at, closed_at, created_at, updated_at)
+  VALUES (1, 1, 'consultation', '楼顶加装太阳能', '请投票', 1, 'closed', ${now}, ${now}, ${now}, ${now});
+INSERT INTO thread_options (thread_id, idx, label) VALUES (1, 0, '同意'), (1, 1, '反对');
+INSERT INTO votes (thread_id, user_id, option_idx, updated_at) SELECT 1, id, id % 2, ${now} FROM users WHERE id BETWEEN 2 AND ${MATCHING + 1};
 COMMIT;`);
 console.log(`seeded: ${sql('SELECT count(*) FROM memberships;').trim()} members, ` +
 	`${sql('SELECT count(*) FROM volunteers;').trim()} volunteers`);
@@ -112,6 +123,7 @@ console.log(`${socks.length} volunteers connected and subscribed in ${Number(pro
 const ms = (a, b) => Number(b - a) / 1e6;
 const fromSend = [], from201 = [], postMs = [];
 const before = await metrics();
+let actionId = null; // the action mode's item, made in round 0
 for (let r = 0; r < REQUESTS; r++) {
 	const seen = new Map();
 	let done;
@@ -121,20 +133,23 @@ for (let r = 0; r < REQUESTS; r++) {
 	onNote = (uid, n) => {
 		if (n.type !== NOTE) return;
 		if (seen.has(uid)) throw new Error(`volunteer ${uid} notified twice`);
-		seen.set(uid, { at: process.hrtime.bigint(), hid: ANNOUNCE ? n.data.announcement_id : n.data.id });
+		seen.set(uid, { at: process.hrtime.bigint(), hid: ANNOUNCE ? n.data.announcement_id : ACTION ? n.data.action_id : n.data.id });
 		if (seen.size === MATCHING) done();
 	};
 	const sent = process.hrtime.bigint();
 	const res = ANNOUNCE
 		? await request('POST', '/v1/communities/1/announcements', { token: admin, body: {
 			title: `停水通知 #${r}`, body: '周六 9:00-12:00 停水，请提前储水。' } })
+		: ACTION && r === 0 ? await request('POST', '/v1/threads/1/actions', { token: admin, body: { title: '采购太阳能板' } })
+		: ACTION ? await request('PATCH', `/v1/actions/${actionId}`, { token: admin, body: { status: 'in_progress', progress: Math.min(100, r * 10) } })
 		: await request('POST', '/v1/communities/1/help', { token: asker, body: {
 			category: 'errand', grid: '3号楼', title: `帮忙取快递 #${r}`, details: '东门快递柜', contact: '13900001111' } });
 	const got = process.hrtime.bigint();
-	if (res.status !== 201) throw new Error(`POST: ${res.status} ${res.text}`);
+	if (res.status !== (ACTION && r > 0 ? 200 : 201)) throw new Error(`POST: ${res.status} ${res.text}`);
 	const body = JSON.parse(res.text);
-	hid = ANNOUNCE ? body.announcement.id : body.request.id;
-	if (!ANNOUNCE && body.request.notified !== MATCHING) throw new Error(`notified ${body.request.notified}, expected ${MATCHING}`);
+	if (ACTION && r === 0) actionId = body.action.id;
+	hid = ANNOUNCE ? body.announcement.id : ACTION ? actionId : body.request.id;
+	if (!ANNOUNCE && !ACTION && body.request.notified !== MATCHING) throw new Error(`notified ${body.request.notified}, expected ${MATCHING}`);
 	const timer = setTimeout(() => { throw new Error(`only ${seen.size} of ${MATCHING} notified after 30 s`); }, 30000);
 	await all;
 	clearTimeout(timer);
@@ -152,8 +167,9 @@ const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.mi
 const row = (name, a) => console.log(`${name.padEnd(34)} p50 ${pct(a, 50).toFixed(1).padStart(6)}  p99 ${pct(a, 99).toFixed(1).padStart(6)}  max ${Math.max(...a).toFixed(1).padStart(6)} ms`);
 console.log(ANNOUNCE
 	? `\n${REQUESTS} announcements to ${MEMBERS} members, ${MATCHING} of them online (${fromSend.length} live notifications, each exactly once)`
+	: ACTION ? `\n${REQUESTS} changes of one item, each to ${MATCHING} participants, all online (${fromSend.length} live notifications, each exactly once)`
 	: `\n${REQUESTS} requests x ${MATCHING} matching online volunteers (${fromSend.length} notifications, each exactly once)`);
-row(ANNOUNCE ? 'POST /announcements answered (201)' : 'POST /help answered (201)', postMs);
+row(ANNOUNCE ? 'POST /announcements answered (201)' : ACTION ? 'POST/PATCH item answered' : 'POST /help answered (201)', postMs);
 row('notification, from the send', fromSend);
 row('notification, from the 201', from201);
 const turnsOver = (m, name, le) => (m.get(`${name}_count`) || 0) - (m.get(`${name}_bucket{le="${le}"}`) || 0);
