@@ -316,13 +316,11 @@ int api_query(const struct req *req, const char *name, char *out, size_t cap)
 	return -1;
 }
 
-int api_page(const struct req *req, int def, int max, int *limit, int64_t *cursor,
-	     struct resp *r)
+int api_limit(const struct req *req, int def, int max, int *limit, struct resp *r)
 {
 	char v[32];
 	int64_t x;
 	*limit = def;
-	*cursor = 0;
 	if (api_query(req, "limit", v, sizeof v) >= 0) {
 		if (util_parse_i64(v, &x) || x < 1 || x > max) {
 			char msg[64];
@@ -332,6 +330,16 @@ int api_page(const struct req *req, int def, int max, int *limit, int64_t *curso
 		}
 		*limit = (int)x;
 	}
+	return 0;
+}
+
+int api_page(const struct req *req, int def, int max, int *limit, int64_t *cursor,
+	     struct resp *r)
+{
+	char v[32];
+	*cursor = 0;
+	if (api_limit(req, def, max, limit, r))
+		return -EINVAL;
 	if (api_query(req, "cursor", v, sizeof v) >= 0 && v[0]) {
 		if (util_parse_i64(v, cursor) || *cursor < 0) {
 			api_error(r, 400, "bad_request", "cursor is not one this server gave", "cursor");

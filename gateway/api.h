@@ -242,8 +242,11 @@ int api_id_param(const struct req *req, const char *name, int64_t *out, struct r
 /* The query parameter name, percent-decoded into out (cap bytes): its
  * length, or -1 when absent. */
 int api_query(const struct req *req, const char *name, char *out, size_t cap);
-/* ?limit= (1..max, default def) and ?cursor= (an id, 0 when absent) for
- * lists; on bad values sets a 400 naming the parameter, returns -EINVAL. */
+/* ?limit= alone (1..max, default def), for lists whose cursor is not an
+ * id; on a bad value sets a 400 naming it, returns -EINVAL. */
+int api_limit(const struct req *req, int def, int max, int *limit, struct resp *r);
+/* ?limit= as above and ?cursor= (an id, 0 when absent) for lists; on bad
+ * values sets a 400 naming the parameter, returns -EINVAL. */
 int api_page(const struct req *req, int def, int max, int *limit, int64_t *cursor,
 	     struct resp *r);
 /* {"items": items, "next_cursor": "<last id>" or null}; takes items. */

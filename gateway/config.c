@@ -51,6 +51,7 @@ static const struct ckey keys[] = {
 	I(http_max_body, 65536, 256, 64 * 1024 * 1024),
 	I(http_max_header, 8192, 1024, 60000),
 	I(http_header_timeout_ms, 10000, 1000, 600000),
+	I(http_max_header_lines, 64, 8, 80),
 	I(http_body_timeout_ms, 30000, 1000, 3600000),
 	I(http_linger_ms, 2000, 0, 60000),
 	I(max_conns_per_ip, 256, 1, 1000000),

@@ -43,6 +43,7 @@ struct config {
 	int64_t max_conns_per_ip;   /* sockets (HTTP and WS) per client address */
 	int64_t http_max_header;    /* bytes of a request head; 431 past it */
 	int64_t http_header_timeout_ms; /* a new connection's first head, then 408 */
+	int64_t http_max_header_lines; /* header lines of a first head; 431 past it */
 	/* WebSocket */
 	int64_t ws_max_frame;       /* bytes of one inbound message; 1009 past it */
 	int64_t ws_max_subs;        /* subscriptions per connection */

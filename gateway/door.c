@@ -176,7 +176,7 @@ static void conn_cb(uv_poll_t *h, int status, int events)
 	}
 	c->len = (size_t)n;
 	struct reqhead rh;
-	switch (reqhead_check(c->buf, c->len, c->d->cap - 1, &rh)) {
+	switch (reqhead_check(c->buf, c->len, c->d->cap - 1, (int)c->d->gw->cfg->http_max_header_lines, &rh)) {
 	case REQHEAD_MORE: {
 		int low = (int)c->len + 1;
 		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low))

@@ -168,7 +168,8 @@ static enum reqhead_verdict check_header_line(const char *l, size_t n, struct re
 	return REQHEAD_PASS;
 }
 
-enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, struct reqhead *out)
+enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int max_lines,
+				   struct reqhead *out)
 {
 	memset(out, 0, sizeof *out);
 	size_t n = 0, next = line_at(buf, len, 0, &n);
@@ -185,9 +186,9 @@ enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, stru
 				out->head_len = next;
 				return REQHEAD_PASS;
 			}
-			if (++lines > REQHEAD_MAX_LINES)
+			if (++lines > max_lines)
 				return refuse(out, 431, "headers_too_large", "more than %d header lines",
-					      REQHEAD_MAX_LINES);
+					      max_lines);
 			v = check_header_line(buf + p, n, out);
 			if (v != REQHEAD_PASS)
 				return v;

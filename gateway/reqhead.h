@@ -24,11 +24,11 @@ struct reqhead {
 	size_t head_len;        /* PASS: bytes of the head, its empty line included */
 };
 
-#define REQHEAD_MAX_LINES 64 /* header lines; lws 4.1 keeps ~90 fragments */
-
 /* Checks buf[0..len), the bytes a connection has sent so far: max is the
  * largest head accepted, in bytes, up to and including its empty line
- * (http_max_header). Bytes after the head (a body) are not looked at. */
-enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, struct reqhead *out);
+ * (http_max_header); max_lines the most header lines (http_max_header_lines:
+ * lws 4.1 keeps about 90 header fragments). Bytes after the head (a body) are not looked at. */
+enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int max_lines,
+				   struct reqhead *out);
 
 #endif

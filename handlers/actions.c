@@ -64,33 +64,25 @@ static int action_changed(struct req *req, int64_t id)
 	char ch[40];
 	snprintf(ch, sizeof ch, "thread:%" PRId64, tid);
 	int rc = api_emit(req, ch, "action.updated", a, cid) ? -EIO : 0;
-	struct store_stmt *s = store_prepare(req->st, "SELECT title FROM threads WHERE id = ?");
-	store_bind_int(s, 1, tid);
-	json_t *d = store_step(s) == STORE_ROW ?
-		json_pack("{s:I, s:I, s:I, s:s, s:O, s:O, s:O}", "action_id", (json_int_t)id,
-			  "thread_id", (json_int_t)tid, "community_id", (json_int_t)cid,
-			  "title", store_col_text(s, 0), "action_title", json_object_get(a, "title"),
-			  "status", json_object_get(a, "status"), "progress", json_object_get(a, "progress")) : NULL;
-	store_done(s);
+	json_t *d = forums_subject(req->st, tid);
+	if (d) {
+		json_object_set_new(d, "action_id", json_integer(id));
+		json_object_set(d, "action_title", json_object_get(a, "title"));
+		json_object_set(d, "status", json_object_get(a, "status"));
+		json_object_set(d, "progress", json_object_get(a, "progress"));
+	}
 	json_decref(a);
-	char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
-	json_decref(d);
-	int64_t *uids = NULL;
-	size_t n = 0;
-	s = store_prepare(req->st,
+	struct store_stmt *s = store_prepare(req->st,
 		"SELECT user_id FROM votes WHERE thread_id = ?1 AND user_id <> ?2 UNION "
 		"SELECT author_id FROM posts WHERE thread_id = ?1 AND status = 'visible' AND author_id <> ?2 "
 		"ORDER BY 1");
 	store_bind_int(s, 1, tid);
 	store_bind_int(s, 2, req->who.uid);
 	if (rc == 0)
-		rc = data && store_run_ids(s, &uids, &n) == 0 ? 0 : -EIO;
+		rc = notify_each(req, s, "action.updated", d, cid, NULL);
 	else
 		store_done(s);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = notify_text(req, uids[i], "action.updated", data, cid);
-	free(uids);
-	free(data);
+	json_decref(d);
 	return rc;
 }
 

@@ -68,10 +68,17 @@ static int64_t count_of(struct store *st, const char *sql, int64_t id)
 	return n;
 }
 
-/* The announcement as viewer sees it: read for members, read_count and
- * member_count for staff, the hold for staff while held. */
+/* Members of cid now: read once per answer, the same for every item. */
+static int64_t members_of(struct store *st, int64_t cid)
+{
+	return count_of(st, "SELECT count(*) FROM memberships WHERE community_id = ?", cid);
+}
+
+/* The announcement as viewer sees it: read for members; for staff
+ * (members >= 0, the community's member count) read_count and
+ * member_count, and the hold while held. */
 static json_t *notice_json(struct store *st, const struct principal *viewer,
-			   const struct notice *n, int staff)
+			   const struct notice *n, int64_t members)
 {
 	json_t *author = users_json(st, viewer, n->author_id);
 	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:b, s:{s:I, s:O?}, s:I, s:s}",
@@ -88,15 +95,14 @@ static json_t *notice_json(struct store *st, const struct principal *viewer,
 	store_bind_int(s, 2, viewer->uid);
 	json_object_set_new(o, "read", json_boolean(store_step(s) == STORE_ROW));
 	store_done(s);
-	if (staff) {
+	if (members >= 0) {
 		/* Of the members now: an admin's reading, or that of one who
 		 * has left, is not a member's. */
 		json_object_set_new(o, "read_count", json_integer(count_of(st,
 			"SELECT count(*) FROM announcement_reads r JOIN announcements a ON a.id = r.announcement_id "
 			"JOIN memberships m ON m.community_id = a.community_id AND m.user_id = r.user_id "
 			"WHERE r.announcement_id = ?", n->id)));
-		json_object_set_new(o, "member_count", json_integer(count_of(st,
-			"SELECT count(*) FROM memberships WHERE community_id = ?", n->community_id)));
+		json_object_set_new(o, "member_count", json_integer(members));
 		if (n->hold_reason)
 			json_object_set_new(o, "hold_reason", json_string(n->hold_reason));
 	}
@@ -108,7 +114,7 @@ static json_t *notice_json(struct store *st, const struct principal *viewer,
  * many were notified. */
 static int announce(struct req *req, const struct notice *n, int64_t *told)
 {
-	json_t *ev = notice_json(req->st, &req->who, n, 0);
+	json_t *ev = notice_json(req->st, &req->who, n, -1);
 	json_object_del(ev, "read");
 	char ch[40];
 	snprintf(ch, sizeof ch, "community:%" PRId64, n->community_id);
@@ -118,20 +124,12 @@ static int announce(struct req *req, const struct notice *n, int64_t *told)
 		return -EIO;
 	json_t *d = json_pack("{s:I, s:I, s:s}", "announcement_id", (json_int_t)n->id,
 			      "community_id", (json_int_t)n->community_id, "title", n->title);
-	char *data = json_dumps(d, JSON_COMPACT);
-	json_decref(d);
-	int64_t *uids = NULL;
-	size_t count = 0;
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT user_id FROM memberships WHERE community_id = ? AND user_id <> ? ORDER BY user_id");
 	store_bind_int(s, 1, n->community_id);
 	store_bind_int(s, 2, n->author_id);
-	rc = data && store_run_ids(s, &uids, &count) == 0 ? 0 : -EIO;
-	for (size_t i = 0; rc == 0 && i < count; i++)
-		rc = notify_text(req, uids[i], "announcement", data, n->community_id);
-	*told = rc == 0 ? (int64_t)count : 0;
-	free(uids);
-	free(data);
+	rc = notify_each(req, s, "announcement", d, n->community_id, told);
+	json_decref(d);
 	return rc;
 }
 
@@ -173,7 +171,7 @@ static void publish_txn(struct req *req, struct resp *resp, void *data)
 	}
 	if (api_commit_or_fail(req, resp, ok, "could not publish the announcement"))
 		goto out;
-	json_t *a = notice_json(req->st, &req->who, n, 1);
+	json_t *a = notice_json(req->st, &req->who, n, members_of(req->st, n->community_id));
 	json_object_set_new(a, "notified", json_integer(told));
 	api_json(resp, 201, json_pack("{s:o}", "announcement", a));
 out:
@@ -230,6 +228,7 @@ void announcements_list(struct req *req, struct resp *resp)
 	    api_page(req, 20, 100, &limit, &cursor, resp))
 		return;
 	int staff = req->who.is_admin || access_role(req->st, req->who.uid, cid) == ROLE_STAFF;
+	int64_t members = staff ? members_of(req->st, cid) : -1;
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM announcements WHERE community_id = ?1 AND (?2 = 0 OR " PINNED_KEY " < ?2) "
 		"AND (hold_reason IS NULL OR ?3 = 1) ORDER BY pinned DESC, id DESC LIMIT ?4");
@@ -249,7 +248,7 @@ void announcements_list(struct req *req, struct resp *resp)
 		struct notice a;
 		if (notice_load(req->st, ids[i], &a))
 			continue;
-		json_array_append_new(items, notice_json(req->st, &req->who, &a, staff));
+		json_array_append_new(items, notice_json(req->st, &req->who, &a, members));
 		last = a.pinned * PINNED_SHIFT + a.id;
 		notice_clear(&a);
 	}
@@ -316,7 +315,7 @@ static void release_txn(struct req *req, struct resp *resp, void *data)
 						  "announcement", n->id, "") > 0 && announce(req, n, &told) == 0));
 	if (api_commit_or_fail(req, resp, ok, "could not release the announcement"))
 		goto out;
-	json_t *a = notice_json(req->st, &req->who, n, 1);
+	json_t *a = notice_json(req->st, &req->who, n, members_of(req->st, n->community_id));
 	json_object_set_new(a, "notified", json_integer(told));
 	api_json(resp, 200, json_pack("{s:o}", "announcement", a));
 out:
@@ -353,12 +352,13 @@ json_t *announcements_held(struct req *req, int64_t cid)
 	store_bind_int(s, 1, cid);
 	int64_t *ids = NULL;
 	size_t count = 0;
+	int64_t members = members_of(req->st, cid);
 	json_t *items = json_array();
 	if (store_run_ids(s, &ids, &count) == 0)
 		for (size_t i = 0; i < count; i++) {
 			struct notice n;
 			if (notice_load(req->st, ids[i], &n) == 0) {
-				json_array_append_new(items, notice_json(req->st, &req->who, &n, 1));
+				json_array_append_new(items, notice_json(req->st, &req->who, &n, members));
 				notice_clear(&n);
 			}
 		}

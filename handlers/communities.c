@@ -565,19 +565,11 @@ void communities_list(struct req *req, struct resp *resp)
 void communities_invites(struct req *req, struct resp *resp)
 {
 	int64_t cid, at = 0;
-	int limit = 50;
+	int limit;
 	char cur[64] = "", after[40] = "";
-	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp))
+	if (api_id_param(req, "cid", &cid, resp) || access_require_staff(req, cid, resp) ||
+	    api_limit(req, 50, 200, &limit, resp))
 		return;
-	char v[16];
-	int64_t x;
-	if (api_query(req, "limit", v, sizeof v) >= 0) {
-		if (util_parse_i64(v, &x) || x < 1 || x > 200) {
-			api_error(resp, 400, "bad_request", "limit must be between 1 and 200", "limit");
-			return;
-		}
-		limit = (int)x;
-	}
 	if (api_query(req, "cursor", cur, sizeof cur) > 0) {
 		char *dot = strchr(cur, '.');
 		if (!dot || dot[1] == '\0' || strlen(dot + 1) >= sizeof after) {

@@ -123,6 +123,17 @@ static int tied(json_t *counts)
 	return n > 1;
 }
 
+json_t *forums_subject(struct store *st, int64_t tid)
+{
+	struct store_stmt *s = store_prepare(st, "SELECT community_id, title FROM threads WHERE id = ?");
+	store_bind_int(s, 1, tid);
+	json_t *d = store_step(s) == STORE_ROW ?
+		json_pack("{s:I, s:I, s:s}", "thread_id", (json_int_t)tid,
+			  "community_id", (json_int_t)store_col_int(s, 0), "title", store_col_text(s, 1)) : NULL;
+	store_done(s);
+	return d;
+}
+
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid)
 {
 	struct thread_row t;
@@ -567,23 +578,12 @@ out:
  * consultation.outcome), inside the caller's transaction: 0 or -EIO. */
 static int notify_voters(struct req *req, int64_t tid, int64_t cid, const char *type)
 {
-	struct store_stmt *s = store_prepare(req->st, "SELECT title FROM threads WHERE id = ?");
+	json_t *d = forums_subject(req->st, tid);
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT user_id FROM votes WHERE thread_id = ? ORDER BY user_id");
 	store_bind_int(s, 1, tid);
-	json_t *d = store_step(s) == STORE_ROW ?
-		json_pack("{s:I, s:I, s:s}", "thread_id", (json_int_t)tid,
-			  "community_id", (json_int_t)cid, "title", store_col_text(s, 0)) : NULL;
-	store_done(s);
-	char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	int rc = notify_each(req, s, type, d, cid, NULL);
 	json_decref(d);
-	int64_t *uids = NULL;
-	size_t n = 0;
-	s = store_prepare(req->st, "SELECT user_id FROM votes WHERE thread_id = ? ORDER BY user_id");
-	store_bind_int(s, 1, tid);
-	int rc = data && store_run_ids(s, &uids, &n) == 0 ? 0 : -EIO;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = notify_text(req, uids[i], type, data, cid);
-	free(uids);
-	free(data);
 	return rc;
 }
 

@@ -40,6 +40,10 @@ int forums_not_muted(struct req *req, int64_t cid, struct resp *resp);
  * posts, votes and edits whether the thread is open or closed. */
 int forums_not_locked(const struct thread_row *t, struct resp *resp);
 
+/* {thread_id, community_id, title}: what a notification about thread tid
+ * names (callers add their own fields). NULL when there is no such thread. */
+json_t *forums_subject(struct store *st, int64_t tid);
+
 /* The thread object as viewer sees it (viewer NULL: as events carry it,
  * without my_vote). NULL when there is no such thread. */
 json_t *forums_thread_json(struct store *st, const struct principal *viewer, int64_t tid);

@@ -52,6 +52,22 @@ int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t
 	return rc;
 }
 
+int notify_each(struct req *req, struct store_stmt *who, const char *type, json_t *data,
+		int64_t cid, int64_t *told)
+{
+	char *d = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	int64_t *uids = NULL;
+	size_t n = 0;
+	int rc = store_run_ids(who, &uids, &n) == 0 && d ? 0 : -EIO;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = notify_text(req, uids[i], type, d, cid);
+	if (told)
+		*told = rc == 0 ? (int64_t)n : 0;
+	free(uids);
+	free(d);
+	return rc;
+}
+
 int64_t notify_unread(struct store *st, int64_t uid)
 {
 	struct store_stmt *s = store_prepare(st, "SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0");

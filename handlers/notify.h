@@ -16,6 +16,12 @@ int notify(struct req *req, int64_t uid, const char *type, json_t *data, int64_t
  * (formatted once). type must need no JSON escaping (our own names). */
 int notify_text(struct req *req, int64_t uid, const char *type, const char *data, int64_t cid);
 
+/* One notification, data formatted once, to every user id the statement's
+ * rows name (column 0), inside the caller's transaction: 0 or -EIO; *told
+ * (may be NULL) gets how many. data is borrowed; who is run and done. */
+int notify_each(struct req *req, struct store_stmt *who, const char *type, json_t *data,
+		int64_t cid, int64_t *told);
+
 /* Unread notifications of uid. */
 int64_t notify_unread(struct store *st, int64_t uid);
 

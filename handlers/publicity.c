@@ -58,12 +58,14 @@ static int64_t publicity_until(struct store *st, int64_t tid)
 	return until;
 }
 
-/* Emits type with the objection on thread:{tid}; 0 or -EIO. */
-static int emit_objection(struct req *req, int64_t tid, int64_t cid, const char *type, int64_t id)
+/* Emits type with the objection on kind:{at} (thread:{tid}, mod:{cid});
+ * 0 or -EIO. */
+static int emit_objection(struct req *req, const char *kind, int64_t at, int64_t cid,
+			  const char *type, int64_t id)
 {
 	json_t *j = objection_json(req->st, id);
 	char ch[40];
-	snprintf(ch, sizeof ch, "thread:%" PRId64, tid);
+	snprintf(ch, sizeof ch, "%s:%" PRId64, kind, at);
 	int rc = j && api_emit(req, ch, type, j, cid) == 0 ? 0 : -EIO;
 	json_decref(j);
 	return rc;
@@ -101,16 +103,10 @@ void publicity_object(struct req *req, struct resp *resp)
 	store_bind_text(s, 4, reason);
 	store_bind_int(s, 5, now);
 	int64_t id = 0;
+	/* On the thread, and for staff where they work. */
 	int ok = store_run_int(s, &id) == 0 &&
-		 emit_objection(req, t.id, t.community_id, "objection.created", id) == 0;
-	if (ok) {
-		/* Staff hear of it where they work. */
-		char ch[40];
-		snprintf(ch, sizeof ch, "mod:%" PRId64, t.community_id);
-		json_t *j = objection_json(req->st, id);
-		ok = j && api_emit(req, ch, "objection.created", j, t.community_id) == 0;
-		json_decref(j);
-	}
+		 emit_objection(req, "thread", t.id, t.community_id, "objection.created", id) == 0 &&
+		 emit_objection(req, "mod", t.community_id, t.community_id, "objection.created", id) == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not record the objection"))
 		goto out;
 	api_json(resp, 201, json_pack("{s:o}", "objection", objection_json(req->st, id)));
@@ -199,16 +195,12 @@ void publicity_answer(struct req *req, struct resp *resp)
 		api_error(resp, 409, "conflict", "this objection has been answered", NULL);
 		goto out;
 	}
-	int ok = won == 1 && emit_objection(req, tid, cid, "objection.answered", id) == 0 &&
+	int ok = won == 1 && emit_objection(req, "thread", tid, cid, "objection.answered", id) == 0 &&
 		 forums_mod_log(req, cid, "objection.answer", "thread", tid, "") > 0;
 	if (ok) {
-		s = store_prepare(req->st, "SELECT title FROM threads WHERE id = ?");
-		store_bind_int(s, 1, tid);
-		json_t *d = store_step(s) == STORE_ROW ?
-			json_pack("{s:I, s:I, s:I, s:s}", "objection_id", (json_int_t)id,
-				  "thread_id", (json_int_t)tid, "community_id", (json_int_t)cid,
-				  "title", store_col_text(s, 0)) : NULL;
-		store_done(s);
+		json_t *d = forums_subject(req->st, tid);
+		if (d)
+			json_object_set_new(d, "objection_id", json_integer(id));
 		ok = d && notify(req, objector, "objection.answered", d, cid) == 0;
 		json_decref(d);
 	}

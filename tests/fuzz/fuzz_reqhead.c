@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	struct reqhead rh;
 	size_t max = 512;
-	enum reqhead_verdict v = reqhead_check(buf, size, max, &rh);
+	enum reqhead_verdict v = reqhead_check(buf, size, max, 16, &rh);
 	if (v == REQHEAD_PASS) {
 		if (rh.head_len > size || rh.head_len > max || rh.head_len < 2 ||
 		    buf[rh.head_len - 1] != '\n' || !memchr(buf, '/', rh.head_len))
