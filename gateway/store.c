@@ -108,6 +108,11 @@ static int migrate(struct store *st, char *err, size_t errlen)
 		}
 		log_info("store: applied migration %s", m[i].name);
 	}
+	char e[512] = "";
+	if (st->drv->migrate_end && st->drv->migrate_end(st, e, sizeof e)) {
+		snprintf(err, errlen, "after the migrations: %s", e);
+		return -EIO;
+	}
 	return 0;
 }
 

@@ -36,6 +36,8 @@ struct store_driver {
 	 * engine's migration lock, and reads the current version. */
 	int (*migrate_begin)(struct store *st, int *version, char *err, size_t errlen);
 	int (*set_version)(struct store *st, int version, char *err, size_t errlen);
+	/* After the last migration, outside any transaction (may be NULL). */
+	int (*migrate_end)(struct store *st, char *err, size_t errlen);
 	/* The rest of store.h's engine-specific calls, same contracts. */
 	int (*search_add)(struct store *st, int64_t cid, int64_t tid, int64_t pid,
 			  const char *text);

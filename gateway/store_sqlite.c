@@ -157,9 +157,16 @@ static int user_version(struct sq_store *q, int *out)
 
 static int sq_migrate_begin(struct store *st, int *version, char *err, size_t errlen)
 {
-	/* BEGIN IMMEDIATE first, then read the version: two processes starting
-	 * on a fresh file must not both apply 0001. */
-	int rc = exec(st, "BEGIN IMMEDIATE", err, errlen);
+	/* Foreign keys off while a migration runs (it is a no-op inside a
+	 * transaction, so before BEGIN): a migration that rebuilds a table
+	 * other tables refer to (SQLite's only way to change a CHECK) would
+	 * otherwise fail on DROP TABLE. sq_set_version checks every key before
+	 * the commit and sq_migrate_end turns them on again. BEGIN IMMEDIATE
+	 * first, then read the version: two processes starting on a fresh file
+	 * must not both apply 0001. */
+	int rc = exec(st, "PRAGMA foreign_keys=OFF", err, errlen);
+	if (!rc)
+		rc = exec(st, "BEGIN IMMEDIATE", err, errlen);
 	if (rc)
 		return rc;
 	if (user_version(SQ(st), version)) {
@@ -172,9 +179,28 @@ static int sq_migrate_begin(struct store *st, int *version, char *err, size_t er
 
 static int sq_set_version(struct store *st, int version, char *err, size_t errlen)
 {
+	sqlite3_stmt *check;
+	if (sqlite3_prepare_v2(SQ(st)->db, "PRAGMA foreign_key_check", -1, &check, NULL)) {
+		snprintf(err, errlen, "foreign_key_check: %s", sqlite3_errmsg(SQ(st)->db));
+		return -EIO;
+	}
+	int rc = sqlite3_step(check);
+	if (rc == SQLITE_ROW)
+		snprintf(err, errlen, "the migration leaves a row of %s whose foreign key names nothing",
+			 (const char *)sqlite3_column_text(check, 0));
+	else if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "foreign_key_check: %s", sqlite3_errmsg(SQ(st)->db));
+	sqlite3_finalize(check);
+	if (rc != SQLITE_DONE)
+		return -EIO;
 	char pragma[64];
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
 	return exec(st, pragma, err, errlen);
+}
+
+static int sq_migrate_end(struct store *st, char *err, size_t errlen)
+{
+	return exec(st, "PRAGMA foreign_keys=ON", err, errlen);
 }
 
 /* --- SQL functions the shared SQL and the migrations use -------------------------- */
@@ -361,6 +387,7 @@ static const struct store_driver driver = {
 	.begin = sq_begin,
 	.migrate_begin = sq_migrate_begin,
 	.set_version = sq_set_version,
+	.migrate_end = sq_migrate_end,
 	.search_add = sq_search_add,
 	.search_remove = sq_search_remove,
 	.search_sql = sq_search_sql,

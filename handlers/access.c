@@ -99,7 +99,8 @@ enum role access_role(struct store *st, int64_t uid, int64_t cid)
 
 const char *access_role_name(enum role r)
 {
-	return r == ROLE_STAFF ? "staff" : r == ROLE_RESIDENT ? "resident" : "none";
+	return r == ROLE_STAFF ? "staff" : r == ROLE_REPRESENTATIVE ? "representative" :
+	       r == ROLE_RESIDENT ? "resident" : "none";
 }
 
 enum role access_role_parse(const char *s)
@@ -108,6 +109,8 @@ enum role access_role_parse(const char *s)
 		return ROLE_STAFF;
 	if (s && !strcmp(s, "resident"))
 		return ROLE_RESIDENT;
+	if (s && !strcmp(s, "representative"))
+		return ROLE_REPRESENTATIVE;
 	return ROLE_NONE;
 }
 

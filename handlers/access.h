@@ -24,12 +24,14 @@ int access_admit(struct req *req, struct resp *resp);
 int access_load_principal(struct store *st, int64_t uid, int64_t sid,
 			  struct principal *out);
 
-enum role { ROLE_NONE = 0, ROLE_RESIDENT = 1, ROLE_STAFF = 2 };
+/* Ordered: each role may do what the one before it may. A representative
+ * (居民代表) is a resident invited to representatives' meetings. */
+enum role { ROLE_NONE = 0, ROLE_RESIDENT = 1, ROLE_REPRESENTATIVE = 2, ROLE_STAFF = 3 };
 
 /* uid's role in community cid (ROLE_NONE when not a member). */
 enum role access_role(struct store *st, int64_t uid, int64_t cid);
 const char *access_role_name(enum role r);
-/* "resident" / "staff" to a role; ROLE_NONE for anything else. */
+/* "resident" / "representative" / "staff" to a role; ROLE_NONE for anything else. */
 enum role access_role_parse(const char *s);
 
 /* Guards for handlers: 0 when who may act, otherwise the answer is set
