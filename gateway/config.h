@@ -115,6 +115,10 @@ struct config {
 	int64_t post_edit_window_s; /* authors may edit a post this long */
 	int64_t report_hold_threshold; /* distinct reports that hold a post */
 	int64_t help_escalate_minutes; /* urgent help still open this long goes to staff */
+	int64_t ticket_accept_hours;  /* a resident's request not accepted this long is escalated */
+	int64_t ticket_resolve_hours; /* ... not resolved this long after it was made (or reopened) */
+	int64_t rate_tickets_per_day; /* requests one member makes per day */
+	int64_t rate_checkins_per_meeting; /* check-in tries per member and meeting per hour */
 	/* operations */
 	int64_t shutdown_grace_ms;  /* time for close frames to leave on SIGTERM */
 	char *log_level;            /* debug, info, warn, error */

@@ -260,7 +260,7 @@ out:
 	json_decref(body);
 }
 
-/* GET /v1/communities/{cid}/actions ?status=&limit=&cursor= (members) */
+/* GET /v1/communities/{cid}/actions ?status=&thread_id=&limit=&cursor= (members) */
 void actions_list(struct req *req, struct resp *resp)
 {
 	int64_t cid, cursor;
@@ -268,15 +268,26 @@ void actions_list(struct req *req, struct resp *resp)
 	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp) ||
 	    api_page(req, 50, 200, &limit, &cursor, resp))
 		return;
-	char status[16] = "";
+	char status[16] = "", arg[24] = "";
 	api_query(req, "status", status, sizeof status);
+	int64_t tid = 0; /* ?thread_id=: one consultation's items (its page) */
+	if (api_query(req, "thread_id", arg, sizeof arg) >= 0) {
+		char *end;
+		long long v = strtoll(arg, &end, 10);
+		if (!arg[0] || *end || v < 1) {
+			api_error(resp, 400, "bad_request", "thread_id must be a thread id", "thread_id");
+			return;
+		}
+		tid = v;
+	}
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM actions WHERE community_id = ?1 AND (?2 = 0 OR id < ?2) "
-		"AND (?3 = '' OR status = ?3) ORDER BY id DESC LIMIT ?4");
+		"AND (?3 = '' OR status = ?3) AND (?5 = 0 OR thread_id = ?5) ORDER BY id DESC LIMIT ?4");
 	store_bind_int(s, 1, cid);
 	store_bind_int(s, 2, cursor);
 	store_bind_text(s, 3, status);
 	store_bind_int(s, 4, limit);
+	store_bind_int(s, 5, tid);
 	int64_t *ids = NULL;
 	size_t n = 0;
 	if (store_run_ids(s, &ids, &n)) {

@@ -34,8 +34,7 @@ static void code_hash(const struct req *req, const char *phone, const char *purp
 	OPENSSL_cleanse(msg, sizeof msg);
 }
 
-/* Six uniform digits (rejection sampling: no modulo bias). */
-static int code_new(char out[CODE_LEN + 1])
+int codes_digits(char out[CODE_LEN + 1])
 {
 	uint32_t r;
 	do {
@@ -153,7 +152,7 @@ void codes_request(struct req *req, struct resp *resp)
 	int deliver = strcmp(purpose, "login") && strcmp(purpose, "reset") ? 1 :
 		      has_account(req->st, phone);
 	unsigned char h[32];
-	if (code_new(code)) {
+	if (codes_digits(code)) {
 		api_sms_release(req);
 		api_error(resp, 500, "internal", "no randomness", NULL);
 		goto out;

@@ -18,6 +18,10 @@
 
 void codes_request(struct req *req, struct resp *resp);
 
+/* Six uniform random digits (rejection sampling: no modulo bias), for SMS
+ * codes and meetings' check-in codes: 0 or -EIO. */
+int codes_digits(char out[CODE_LEN + 1]);
+
 /* Checks the code in body field "code" for phone and purpose (and, when
  * uid is not 0, asked by uid). 0 and *id when it is good; otherwise the
  * answer is set -- 400 naming "code" for a malformed one; for a wrong,

@@ -20,8 +20,8 @@
 
 /* --- shared helpers ------------------------------------------------------------ */
 
-static void audit(struct req *req, int64_t cid, const char *action, int64_t target,
-		  json_t *detail)
+int communities_audit_write(struct req *req, int64_t cid, const char *action, int64_t target,
+			    json_t *detail)
 {
 	char *d = json_dumps(detail ? detail : json_object(), JSON_COMPACT);
 	struct store_stmt *s = store_prepare(req->st,
@@ -36,10 +36,10 @@ static void audit(struct req *req, int64_t cid, const char *action, int64_t targ
 		store_bind_null(s, 4);
 	store_bind_text(s, 5, d);
 	store_bind_int(s, 6, util_now_ms());
-	store_step(s);
-	store_done(s);
+	int rc = store_run(s) == 1 ? 0 : -EIO;
 	free(d);
 	json_decref(detail);
+	return rc;
 }
 
 static json_t *grids_of(struct store *st, int64_t cid)
@@ -103,7 +103,7 @@ static enum role set_role(struct req *req, int64_t cid, int64_t uid, enum role r
 	store_bind_int(s, 4, util_now_ms());
 	store_step(s);
 	store_done(s);
-	audit(req, cid, action, uid, json_pack("{s:s, s:s}", "from", access_role_name(old),
+	communities_audit_write(req, cid, action, uid, json_pack("{s:s, s:s}", "from", access_role_name(old),
 					       "to", access_role_name(role)));
 	return old;
 }
@@ -168,7 +168,7 @@ void communities_create(struct req *req, struct resp *resp)
 		store_done(s);
 	}
 	if (ok)
-		audit(req, cid, "community.create", 0, json_pack("{s:s}", "name", name));
+		communities_audit_write(req, cid, "community.create", 0, json_pack("{s:s}", "name", name));
 	if (api_commit_or_fail(req, resp, ok, "could not create the community"))
 		goto out;
 	api_json(resp, 201, json_pack("{s:o}", "community", community_json(req->st, cid)));
@@ -212,7 +212,7 @@ void communities_invite(struct req *req, struct resp *resp)
 	if (!role_s)
 		goto out;
 	if (role == ROLE_NONE) {
-		api_error(resp, 400, "bad_request", "role must be \"resident\" or \"staff\"", "role");
+		api_error(resp, 400, "bad_request", "role must be \"resident\", \"representative\" or \"staff\"", "role");
 		goto out;
 	}
 	if (api_int(body, "max_uses", 1, INVITE_USES_MAX, 0, 1, &uses, resp) ||
@@ -245,7 +245,7 @@ void communities_invite(struct req *req, struct resp *resp)
 	int ok = store_step(s) == STORE_DONE;
 	store_done(s);
 	if (ok)
-		audit(req, cid, "invite.create", 0, json_pack("{s:s, s:I}", "role",
+		communities_audit_write(req, cid, "invite.create", 0, json_pack("{s:s, s:I}", "role",
 			access_role_name(role), "max_uses", (json_int_t)uses));
 	if (api_commit_or_fail(req, resp, ok, "could not create the invite"))
 		goto out;
@@ -681,7 +681,7 @@ void communities_set_role(struct req *req, struct resp *resp)
 	if (!role_s)
 		goto out;
 	if (role == ROLE_NONE) {
-		api_error(resp, 400, "bad_request", "role must be \"resident\" or \"staff\"", "role");
+		api_error(resp, 400, "bad_request", "role must be \"resident\", \"representative\" or \"staff\"", "role");
 		goto out;
 	}
 	if (access_role(req->st, uid, cid) == ROLE_NONE) {

@@ -216,19 +216,23 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 		}
 		json_object_set_new(j, "tally", counts);
 	}
-	s = store_prepare(st, "SELECT count(*) FROM votes WHERE thread_id = ?");
+	s = store_prepare(st, "SELECT count(*), coalesce(sum(CASE WHEN source = 'offline' THEN 1 ELSE 0 END), 0) "
+			  "FROM votes WHERE thread_id = ?");
 	store_bind_int(s, 1, tid);
 	store_step(s);
 	json_object_set_new(j, "votes", json_integer(store_col_int(s, 0)));
+	json_object_set_new(j, "offline_votes", json_integer(store_col_int(s, 1)));
 	store_done(s);
 	if (viewer && viewer->uid) {
-		s = store_prepare(st, "SELECT option_idx, reason FROM votes WHERE thread_id = ? AND user_id = ?");
+		s = store_prepare(st, "SELECT option_idx, reason, source FROM votes WHERE thread_id = ? AND user_id = ?");
 		store_bind_int(s, 1, tid);
 		store_bind_int(s, 2, viewer->uid);
+		/* source only for a vote staff entered from a meeting: an
+		 * online vote reads as it always has. */
 		if (store_step(s) == STORE_ROW)
-			json_object_set_new(j, "my_vote", json_pack("{s:i, s:s?}",
-				"option", (int)store_col_int(s, 0),
-				"reason", store_col_text(s, 1)));
+			json_object_set_new(j, "my_vote", json_pack("{s:i, s:s?, s:s*}",
+				"option", (int)store_col_int(s, 0), "reason", store_col_text(s, 1),
+				"source", strcmp(store_col_text(s, 2), "offline") ? NULL : "offline"));
 		store_done(s);
 	}
 	return j;
@@ -503,6 +507,25 @@ void forums_thread_list(struct req *req, struct resp *resp)
 
 /* --- consultations ---------------------------------------------------------------- */
 
+int forums_emit_tally(struct req *req, const struct thread_row *t)
+{
+	/* Counts per option only when the tally is live; otherwise just how
+	 * many have voted, so the hidden tally stays hidden. */
+	json_t *tj = forums_thread_json(req->st, NULL, t->id);
+	if (!tj)
+		return -EIO;
+	json_t *data = json_pack("{s:I, s:O}", "thread_id", (json_int_t)t->id,
+				 "votes", json_object_get(tj, "votes"));
+	if (t->live_tally)
+		json_object_set(data, "tally", json_object_get(tj, "tally"));
+	char ch[48];
+	snprintf(ch, sizeof ch, "thread:%" PRId64, t->id);
+	int rc = api_emit(req, ch, "vote.tally", data, t->community_id) ? -EIO : 0;
+	json_decref(data);
+	json_decref(tj);
+	return rc;
+}
+
 void forums_vote(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
@@ -541,7 +564,8 @@ void forums_vote(struct req *req, struct resp *resp)
 		goto out;
 	s = store_prepare(req->st,
 		"INSERT INTO votes (thread_id, user_id, option_idx, reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-		"ON CONFLICT (thread_id, user_id) DO UPDATE SET option_idx = ?3, reason = ?4, updated_at = ?5");
+		"ON CONFLICT (thread_id, user_id) DO UPDATE SET option_idx = ?3, reason = ?4, updated_at = ?5, "
+		"source = 'online', entered_by = NULL"); /* an online vote wins over an offline one */
 	store_bind_int(s, 1, t.id);
 	store_bind_int(s, 2, req->who.uid);
 	store_bind_int(s, 3, opt);
@@ -552,20 +576,7 @@ void forums_vote(struct req *req, struct resp *resp)
 	store_bind_int(s, 5, util_now_ms());
 	int ok = store_step(s) == STORE_DONE;
 	store_done(s);
-	if (ok) {
-		/* Counts per option only when the tally is live; otherwise just
-		 * how many have voted, so the hidden tally stays hidden. */
-		json_t *tj = forums_thread_json(req->st, NULL, t.id);
-		json_t *data = json_pack("{s:I, s:O}", "thread_id", (json_int_t)t.id,
-					 "votes", json_object_get(tj, "votes"));
-		if (t.live_tally)
-			json_object_set(data, "tally", json_object_get(tj, "tally"));
-		char ch[48];
-		snprintf(ch, sizeof ch, "thread:%" PRId64, t.id);
-		ok = api_emit(req, ch, "vote.tally", data, t.community_id) == 0;
-		json_decref(data);
-		json_decref(tj);
-	}
+	ok = ok && forums_emit_tally(req, &t) == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not record the vote"))
 		goto out;
 	api_json(resp, 200, json_pack("{s:{s:I, s:I, s:s?}}", "vote", "thread_id", (json_int_t)t.id,

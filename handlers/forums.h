@@ -40,6 +40,10 @@ int forums_not_muted(struct req *req, int64_t cid, struct resp *resp);
  * posts, votes and edits whether the thread is open or closed. */
 int forums_not_locked(const struct thread_row *t, struct resp *resp);
 
+/* Inside the caller's transaction, after a vote changed: vote.tally on
+ * thread:{tid} (the counts only when the tally is live). 0 or -EIO. */
+int forums_emit_tally(struct req *req, const struct thread_row *t);
+
 /* {thread_id, community_id, title}: what a notification about thread tid
  * names (callers add their own fields). NULL when there is no such thread. */
 json_t *forums_subject(struct store *st, int64_t tid);

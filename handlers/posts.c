@@ -998,7 +998,8 @@ void posts_mod_log(struct req *req, struct resp *resp)
 		"WHEN 'post' THEN (SELECT substr(body, 1, 60) FROM posts WHERE id = l.target_id) "
 		"WHEN 'thread' THEN (SELECT title FROM threads WHERE id = l.target_id) "
 		"WHEN 'user' THEN (SELECT display_name FROM users WHERE id = l.target_id) "
-		"WHEN 'announcement' THEN (SELECT title FROM announcements WHERE id = l.target_id) END "
+		"WHEN 'announcement' THEN (SELECT title FROM announcements WHERE id = l.target_id) "
+		"WHEN 'meeting' THEN (SELECT title FROM meetings WHERE id = l.target_id) END "
 		"FROM moderation_log l LEFT JOIN users u ON u.id = l.actor_id "
 		"WHERE l.community_id = ?1 AND (?2 = 0 OR l.id < ?2) ORDER BY l.id DESC LIMIT ?3");
 	store_bind_int(s, 1, cid);

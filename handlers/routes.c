@@ -53,6 +53,22 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/threads/{tid}/actions", actions_create),
 	R(PATCH, "/v1/actions/{id}", actions_update),
 	R(GET, "/v1/communities/{cid}/actions", actions_list),
+	R(POST, "/v1/communities/{cid}/meetings", meetings_create),
+	R(GET, "/v1/communities/{cid}/meetings", meetings_list),
+	R(GET, "/v1/meetings/{id}", meetings_get),
+	R(POST, "/v1/meetings/{id}/checkin", meetings_checkin),
+	R(POST, "/v1/meetings/{id}/minutes", meetings_minutes),
+	R(POST, "/v1/threads/{tid}/offline-votes", meetings_offline_vote),
+	/* residents' requests */
+	R(POST, "/v1/communities/{cid}/requests", tickets_create),
+	R(GET, "/v1/communities/{cid}/requests", tickets_list),
+	R(GET, "/v1/communities/{cid}/requests/summary", tickets_summary),
+	R(GET, "/v1/tickets/{id}", tickets_get),
+	R(POST, "/v1/tickets/{id}/accept", tickets_accept),
+	R(POST, "/v1/tickets/{id}/reply", tickets_reply),
+	R(POST, "/v1/tickets/{id}/resolve", tickets_resolve),
+	R(POST, "/v1/tickets/{id}/rate", tickets_rate),
+	R(POST, "/v1/tickets/{id}/reopen", tickets_reopen),
 	/* moderation */
 	R(PATCH, "/v1/posts/{pid}", posts_edit),
 	R(POST, "/v1/posts/{pid}/report", posts_report),
@@ -103,7 +119,7 @@ static const struct route handler_routes[] = {
 	R(DELETE, "/v1/devices/{id}", devices_delete),
 };
 
-static const api_tick_cb handler_ticks[] = { forums_tick, help_tick, privacy_tick };
+static const api_tick_cb handler_ticks[] = { forums_tick, help_tick, privacy_tick, tickets_tick };
 
 /* Every retention_interval_s: what the domain keeps for a while only. */
 static void housekeeping(struct req *req)

@@ -43,6 +43,28 @@ void privacy_housekeeping(struct req *req);
 void governance_access_log(struct req *req, struct resp *resp);
 void governance_suspend(struct req *req, struct resp *resp);
 void governance_lift(struct req *req, struct resp *resp);
+/* communities.c: a row of the audit log (who did what to whom), inside
+ * the caller's transaction; takes detail (NULL: {}). 0 or -EIO. */
+int communities_audit_write(struct req *req, int64_t cid, const char *action, int64_t target,
+			    json_t *detail);
+/* meetings.c: 议事会 and 居民代表会议, offline votes */
+void meetings_create(struct req *req, struct resp *resp);
+void meetings_list(struct req *req, struct resp *resp);
+void meetings_get(struct req *req, struct resp *resp);
+void meetings_checkin(struct req *req, struct resp *resp);
+void meetings_minutes(struct req *req, struct resp *resp);
+void meetings_offline_vote(struct req *req, struct resp *resp);
+/* tickets.c: 居民诉求, residents' requests (首问负责) */
+void tickets_create(struct req *req, struct resp *resp);
+void tickets_list(struct req *req, struct resp *resp);
+void tickets_get(struct req *req, struct resp *resp);
+void tickets_accept(struct req *req, struct resp *resp);
+void tickets_reply(struct req *req, struct resp *resp);
+void tickets_resolve(struct req *req, struct resp *resp);
+void tickets_rate(struct req *req, struct resp *resp);
+void tickets_reopen(struct req *req, struct resp *resp);
+void tickets_summary(struct req *req, struct resp *resp);
+void tickets_tick(struct req *req);
 /* actions.c: 落实, implementation items */
 void actions_create(struct req *req, struct resp *resp);
 void actions_update(struct req *req, struct resp *resp);

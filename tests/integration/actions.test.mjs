@@ -62,5 +62,14 @@ itest('落实: an item planned → in progress (40%) → done, told to every par
 	assert.deepEqual(list.json.items.map((x) => [x.id, x.status, x.overdue]), [[late.id, 'planned', true], [a.id, 'done', false]]);
 	const onlyDone = (await gw.request('GET', `/v1/communities/${A.id}/actions?status=done`, { token: voter.access })).json.items;
 	assert.deepEqual(onlyDone.map((x) => x.id), [a.id]);
+	// One consultation's items, for its page: ?thread_id=
+	const other = await createConsultation(gw, staff.access, A.id, { title: '另一件事' });
+	expectStatus(await gw.request('POST', `/v1/threads/${other.id}/close`, { token: staff.access }), 200, 'close the other');
+	const item2 = expectStatus(await gw.request('POST', `/v1/threads/${other.id}/actions`,
+		{ token: staff.access, body: { title: '另一项' } }), 201).action;
+	const of = async (tid) => (await gw.request('GET', `/v1/communities/${A.id}/actions?thread_id=${tid}`, { token: voter.access })).json.items.map((x) => x.id);
+	assert.deepEqual(await of(co.id), [late.id, a.id]);
+	assert.deepEqual(await of(other.id), [item2.id]);
+	expectError(await gw.request('GET', `/v1/communities/${A.id}/actions?thread_id=x`, { token: voter.access }), 400, 'bad_request', 'thread_id');
 	expectError(await gw.request('GET', `/v1/communities/${A.id}/actions`, { token: resB.access }), 403, 'forbidden');
 });

@@ -33,6 +33,10 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 	const NO = 999999;
 	const notice = (await gw.request('POST', `/v1/communities/${A.id}/announcements`,
 		{ token: staffA.access, body: { title: '通知', body: '矩阵' } })).json.announcement;
+	const ticket = (await gw.request('POST', `/v1/communities/${A.id}/requests`,
+		{ token: resA.access, body: { category: 'repair', title: '楼道灯坏了', body: '三单元二楼' } })).json.ticket;
+	const meeting = (await gw.request('POST', `/v1/communities/${A.id}/meetings`, { token: staffA.access,
+		body: { title: '议事会', agenda: '停车', place: '活动室', starts_at: Date.now(), invitees: 'members', quorum: 0.5 } })).json.meeting;
 	const m = new Matrix(ACTORS);
 	const X = m.X; // expected answers, in ACTORS order
 	const pub = (ch, type = 'announcement') => ({
@@ -117,6 +121,42 @@ itest('authorization matrix: endpoints and channels by role', async (h, t) => {
 		['PATCH no action', () => ({ method: 'PATCH', path: `/v1/actions/${NO}`, body: { progress: 10 } }), X(401, 401, 404, 404, 404, 404)],
 		['GET A/actions', () => ({ method: 'GET', path: `/v1/communities/${A.id}/actions` }), X(401, 401, 200, 403, 200, 200)],
 		['GET B/actions', () => ({ method: 'GET', path: `/v1/communities/${B.id}/actions` }), X(401, 401, 403, 200, 403, 200)],
+		// Residents' requests: members make them and read their own, staff own and answer them.
+		['POST A/requests', () => ({ method: 'POST', path: `/v1/communities/${A.id}/requests`,
+			body: { category: 'question', title: '问一下', body: '垃圾几点收' } }), X(401, 401, 201, 403, 201, 201)],
+		['POST B/requests', () => ({ method: 'POST', path: `/v1/communities/${B.id}/requests`,
+			body: { category: 'question', title: '问一下', body: '垃圾几点收' } }), X(401, 401, 403, 201, 403, 201)],
+		['GET A/requests', () => ({ method: 'GET', path: `/v1/communities/${A.id}/requests` }), X(401, 401, 200, 403, 200, 200)],
+		['GET A/requests/summary', () => ({ method: 'GET', path: `/v1/communities/${A.id}/requests/summary` }),
+			X(401, 401, 200, 403, 200, 200)],
+		['GET resA\'s ticket', () => ({ method: 'GET', path: `/v1/tickets/${ticket.id}` }), X(401, 401, 200, 404, 200, 200)],
+		['GET no ticket', () => ({ method: 'GET', path: `/v1/tickets/${NO}` }), X(401, 401, 404, 404, 404, 404)],
+		['POST accept resA\'s ticket', () => ({ method: 'POST', path: `/v1/tickets/${ticket.id}/accept` }),
+			X(401, 401, 403, 404, 200, 409)],
+		['POST reply to resA\'s ticket', () => ({ method: 'POST', path: `/v1/tickets/${ticket.id}/reply`, body: { body: '收到' } }),
+			X(401, 401, 201, 404, 201, 201)],
+		['POST resolve resA\'s ticket', () => ({ method: 'POST', path: `/v1/tickets/${ticket.id}/resolve`, body: { summary: '已修' } }),
+			X(401, 401, 403, 404, 200, 409)],
+		['POST rate resA\'s ticket', () => ({ method: 'POST', path: `/v1/tickets/${ticket.id}/rate`, body: { satisfaction: 4 } }),
+			X(401, 401, 200, 404, 403, 403)],
+		['POST reopen resA\'s ticket', () => ({ method: 'POST', path: `/v1/tickets/${ticket.id}/reopen`, body: { reason: '又坏了' } }),
+			X(401, 401, 200, 404, 403, 403)],
+		['POST accept no ticket', () => ({ method: 'POST', path: `/v1/tickets/${NO}/accept` }), X(401, 401, 404, 404, 404, 404)],
+		// Meetings: staff call them, members read them, invitees check in.
+		['POST A/meetings', () => ({ method: 'POST', path: `/v1/communities/${A.id}/meetings`, body: { title: '议事会',
+			agenda: '议程', place: '活动室', starts_at: Date.now(), invitees: 'representatives', quorum: 0.5 } }),
+		X(401, 401, 403, 403, 201, 201)],
+		['GET A/meetings', () => ({ method: 'GET', path: `/v1/communities/${A.id}/meetings` }), X(401, 401, 200, 403, 200, 200)],
+		['GET A meeting', (actor) => ({ method: 'GET', path: `/v1/meetings/${meeting.id}`, check: (res) =>
+			(res.status === 200 && ('checkin_code' in res.json.meeting) !== (actor === 'staffA' || actor === 'admin')
+				? 'the check-in code is for staff only' : null) }), X(401, 401, 200, 404, 200, 200)],
+		['POST checkin wrong code', () => ({ method: 'POST', path: `/v1/meetings/${meeting.id}/checkin`, body: { code: 'nope' } }),
+			X(401, 401, 403, 404, 403, 403)],
+		['POST minutes', () => ({ method: 'POST', path: `/v1/meetings/${meeting.id}/minutes`, body: { text: '纪要' } }),
+			X(401, 401, 403, 404, 200, 200)],
+		['GET no meeting', () => ({ method: 'GET', path: `/v1/meetings/${NO}` }), X(401, 401, 404, 404, 404, 404)],
+		['POST offline vote on no thread', () => ({ method: 'POST', path: `/v1/threads/${NO}/offline-votes`,
+			body: { user_id: resA.id, option: 0 } }), X(401, 401, 404, 404, 404, 404)],
 		// The member's own account: everyone signed in, on their own data only.
 		['GET /v1/me/export', () => ({ method: 'GET', path: '/v1/me/export', check: (res, actor) =>
 			(res.status === 200 && res.json.user.id !== users[actor].id ? `got user ${res.json.user.id}'s export` : null) }),
