@@ -298,6 +298,55 @@ itest('bad input to accounts and communities: 400 naming the field, or stored ve
 		assert.equal((await req('GET', `/v1/communities/${community.id}/appeals`, staffTok)).json.items.length, 1);
 	});
 
+	await step('consultation to action: requests, meetings, offline votes validated by field; text stored verbatim', async () => {
+		const staffTok = { token: staff.access }, resTok = { token: resident.access };
+		const reqPath = `/v1/communities/${community.id}/requests`;
+		const good1 = { category: 'repair', title: '电梯', body: '坏了' };
+		for (const [body, field] of [[{}, 'category'], [{ ...good1, category: 7 }, 'category'], [{ ...good1, category: 'praise' }, 'category'],
+			[{ ...good1, title: undefined }, 'title'], [{ ...good1, title: 'x'.repeat(101) }, 'title'], [{ ...good1, title: ['x'] }, 'title'],
+			[{ ...good1, body: '' }, 'body'], [{ ...good1, body: 'x'.repeat(2001) }, 'body'], [{ ...good1, grid: 7 }, 'grid'],
+			[{ ...good1, grid: '九网格' }, 'grid'], [{ ...good1, attachments: 'x' }, 'attachments'], [{ ...good1, attachments: [1] }, 'attachments']])
+			expectError(await req('POST', reqPath, { ...resTok, body }), 400, 'bad_request', field, `request ${JSON.stringify(body).slice(0, 80)}`);
+		const tk = expectStatus(await req('POST', reqPath, { ...resTok, body: { category: 'complaint', title: SQL[0], body: SQL[3], grid: SQL[1] } }), 201).ticket;
+		assert.deepEqual([tk.title, tk.body, tk.grid], [SQL[0], SQL[3], SQL[1]], 'stored verbatim');
+		const tp = (what, body, tok = staffTok) => req('POST', `/v1/tickets/${tk.id}/${what}`, { ...tok, body });
+		expectStatus(await tp('accept'), 200);
+		for (const [body, field] of [[{}, 'body'], [{ body: 7 }, 'body'], [{ body: 'x', public: 1 }, 'public']])
+			expectError(await tp('reply', body), 400, 'bad_request', field, `reply ${JSON.stringify(body)}`);
+		for (const [body, field] of [[{}, 'summary'], [{ summary: ['x'] }, 'summary']])
+			expectError(await tp('resolve', body), 400, 'bad_request', field);
+		expectStatus(await tp('resolve', { summary: SQL[2] }), 200);
+		for (const [body, field] of [[{}, 'satisfaction'], [{ satisfaction: '5' }, 'satisfaction'], [{ satisfaction: 0 }, 'satisfaction'],
+			[{ satisfaction: 3.5 }, 'satisfaction'], [{ satisfaction: 3, comment: 9 }, 'comment']])
+			expectError(await tp('rate', body, resTok), 400, 'bad_request', field, `rate ${JSON.stringify(body)}`);
+		for (const [body, field] of [[{}, 'reason'], [{ reason: { x: 1 } }, 'reason']])
+			expectError(await tp('reopen', body, resTok), 400, 'bad_request', field);
+		for (const q of ['status=lost', 'limit=0', 'cursor=x'])
+			expectError(await req('GET', `${reqPath}?${q}`, staffTok), 400, 'bad_request', q.split('=')[0], q);
+		for (const q of ['months=0', 'months=37', 'months=x'])
+			expectError(await req('GET', `${reqPath}/summary?${q}`, staffTok), 400, 'bad_request', 'months', q);
+
+		const mPath = `/v1/communities/${community.id}/meetings`;
+		const goodM = { title: '议事会', agenda: '议程', place: '活动室', starts_at: Date.now(), invitees: 'members', quorum: 0.5 };
+		for (const [body, field] of [[{}, 'title'], [{ ...goodM, agenda: 5 }, 'agenda'], [{ ...goodM, place: '' }, 'place'],
+			[{ ...goodM, invitees: 'all' }, 'invitees'], [{ ...goodM, starts_at: '明天' }, 'starts_at'], [{ ...goodM, quorum: -0.1 }, 'quorum'],
+			[{ ...goodM, quorum: null }, 'quorum'], [{ ...goodM, thread_ids: 'x' }, 'thread_ids'], [{ ...goodM, thread_ids: ['1'] }, 'thread_ids'],
+			[{ ...goodM, thread_ids: Array.from({ length: 21 }, (_, i) => i + 1) }, 'thread_ids']])
+			expectError(await req('POST', mPath, { ...staffTok, body }), 400, 'bad_request', field, `meeting ${JSON.stringify(body).slice(0, 80)}`);
+		const mt = expectStatus(await req('POST', mPath, { ...staffTok, body: { ...goodM, title: SQL[0], agenda: SQL[1] } }), 201).meeting;
+		assert.deepEqual([mt.title, mt.agenda], [SQL[0], SQL[1]]);
+		for (const [body, field] of [[{}, 'code'], [{ code: 123456 }, 'code']])
+			expectError(await req('POST', `/v1/meetings/${mt.id}/checkin`, { ...resTok, body }), 400, 'bad_request', field);
+		for (const [body, field] of [[{}, 'text'], [{ text: 'x'.repeat(20001) }, 'text']])
+			expectError(await req('POST', `/v1/meetings/${mt.id}/minutes`, { ...staffTok, body }), 400, 'bad_request', field);
+		const co = expectStatus(await req('POST', `/v1/communities/${community.id}/threads`, { ...staffTok,
+			body: { title: '投票', body: '请投票', kind: 'consultation', options: ['是', '否'], closes_at: Date.now() + 3600000 } }), 201).thread;
+		for (const [body, field] of [[{}, 'user_id'], [{ user_id: String(resident.id), option: 0 }, 'user_id'], [{ user_id: resident.id }, 'option'],
+			[{ user_id: resident.id, option: 2 }, 'option'], [{ user_id: resident.id, option: 0, reason: 5 }, 'reason']])
+			expectError(await req('POST', `/v1/threads/${co.id}/offline-votes`, { ...staffTok, body }), 400, 'bad_request', field, `offline ${JSON.stringify(body)}`);
+		assert.equal(expectStatus(await req('GET', `/v1/threads/${co.id}`, staffTok), 200).thread.votes, 0, 'no refused vote counted');
+	});
+
 	await step('afterwards: accounts, communities and members are exactly what was made', async () => {
 		// Every account made still logs in and reads itself back unchanged.
 		for (const c of created) {
