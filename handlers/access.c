@@ -123,6 +123,16 @@ int access_community_exists(struct store *st, int64_t cid)
 	return found;
 }
 
+int access_grid_exists(struct store *st, int64_t cid, const char *grid)
+{
+	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
+	store_bind_int(s, 1, cid);
+	store_bind_text(s, 2, grid);
+	int found = store_step(s) == STORE_ROW;
+	store_done(s);
+	return found;
+}
+
 static int require(const struct req *req, int64_t cid, enum role need, struct resp *r)
 {
 	if (api_require_user(req, r))

@@ -45,6 +45,8 @@ int access_require_role(const struct req *req, enum role have, enum role need, s
 
 /* Does community cid exist? */
 int access_community_exists(struct store *st, int64_t cid);
+/* Is grid one of community cid's grids (网格)? */
+int access_grid_exists(struct store *st, int64_t cid, const char *grid);
 
 /* May viewer see user's phone unmasked? Owner, or staff of a community
  * both belong to. */

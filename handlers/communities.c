@@ -356,16 +356,6 @@ static int category_known(const struct config *cfg, const char *c)
 	return 0;
 }
 
-static int grid_known(struct store *st, int64_t cid, const char *g)
-{
-	struct store_stmt *s = store_prepare(st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
-	store_bind_int(s, 1, cid);
-	store_bind_text(s, 2, g);
-	int yes = store_step(s) == STORE_ROW;
-	store_done(s);
-	return yes;
-}
-
 /* A list of distinct strings each accepted by ok(); 400 naming field. */
 static int string_list(json_t *body, const char *field, size_t max,
 		       int (*ok)(struct req *, int64_t, const char *), struct req *req,
@@ -400,7 +390,7 @@ static int category_ok(struct req *req, int64_t cid, const char *s)
 
 static int grid_ok(struct req *req, int64_t cid, const char *s)
 {
-	return grid_known(req->st, cid, s);
+	return access_grid_exists(req->st, cid, s);
 }
 
 /* The caller's volunteer profile in cid, or JSON null. */

@@ -526,20 +526,30 @@ int forums_emit_tally(struct req *req, const struct thread_row *t)
 	return rc;
 }
 
+int forums_voting_open(const struct req *req, const struct thread_row *t, struct resp *resp, int64_t *noptions)
+{
+	if (strcmp(t->kind, "consultation")) {
+		api_error(resp, 409, "conflict", "only consultations take votes", NULL);
+		return -EPERM;
+	}
+	if (t->closed_at || t->closes_at <= util_now_ms()) {
+		api_error(resp, 409, "conflict", "voting has closed", NULL);
+		return -EPERM;
+	}
+	if (forums_not_locked(t, resp))
+		return -EPERM;
+	struct store_stmt *s = store_prepare(req->st, "SELECT count(*) FROM thread_options WHERE thread_id = ?");
+	store_bind_int(s, 1, t->id);
+	*noptions = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
+	store_done(s);
+	return 0;
+}
+
 void forums_vote(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
-	if (forums_thread_access(req, resp, &t, 0))
-		return;
-	if (strcmp(t.kind, "consultation")) {
-		api_error(resp, 409, "conflict", "only consultations take votes", NULL);
-		return;
-	}
-	if (t.closed_at || t.closes_at <= util_now_ms()) {
-		api_error(resp, 409, "conflict", "voting has closed", NULL);
-		return;
-	}
-	if (forums_not_locked(&t, resp))
+	int64_t nopt;
+	if (forums_thread_access(req, resp, &t, 0) || forums_voting_open(req, &t, resp, &nopt))
 		return;
 	if (t.role == ROLE_NONE) {
 		api_error(resp, 403, "forbidden", "only members of this community vote", NULL);
@@ -550,11 +560,7 @@ void forums_vote(struct req *req, struct resp *resp)
 		return;
 	int64_t opt;
 	const char *reason = NULL;
-	struct store_stmt *s = store_prepare(req->st, "SELECT count(*) FROM thread_options WHERE thread_id = ?");
-	store_bind_int(s, 1, t.id);
-	store_step(s);
-	int64_t nopt = store_col_int(s, 0);
-	store_done(s);
+	struct store_stmt *s;
 	if (api_int(body, "option", 0, nopt - 1, 1, 0, &opt, resp))
 		goto out;
 	reason = api_str(body, "reason", 0, REASON_MAX, 0, resp);

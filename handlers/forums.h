@@ -40,6 +40,10 @@ int forums_not_muted(struct req *req, int64_t cid, struct resp *resp);
  * posts, votes and edits whether the thread is open or closed. */
 int forums_not_locked(const struct thread_row *t, struct resp *resp);
 
+/* 0 when t takes votes now (an open, unlocked consultation before its
+ * deadline), with its number of options; otherwise the 409 is set. */
+int forums_voting_open(const struct req *req, const struct thread_row *t, struct resp *resp, int64_t *noptions);
+
 /* Inside the caller's transaction, after a vote changed: vote.tally on
  * thread:{tid} (the counts only when the tally is live). 0 or -EIO. */
 int forums_emit_tally(struct req *req, const struct thread_row *t);

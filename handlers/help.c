@@ -353,16 +353,9 @@ void help_create(struct req *req, struct resp *resp)
 	}
 	if (api_int(body, "window_minutes", 1, 30 * 24 * 60, 0, 0, &window, resp))
 		goto out;
-	if (grid) {
-		struct store_stmt *g = store_prepare(req->st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
-		store_bind_int(g, 1, cid);
-		store_bind_text(g, 2, grid);
-		int known = store_step(g) == STORE_ROW;
-		store_done(g);
-		if (!known) {
-			api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
-			goto out;
-		}
+	if (grid && !access_grid_exists(req->st, cid, grid)) {
+		api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
+		goto out;
 	}
 	char hold[200] = "";
 	enum api_verdict vt = held_text(req, resp, "help_title", "title", title, cid, hold);

@@ -344,27 +344,14 @@ out:
 void meetings_offline_vote(struct req *req, struct resp *resp)
 {
 	struct thread_row t;
-	if (forums_thread_access(req, resp, &t, 1))
-		return;
-	if (strcmp(t.kind, "consultation")) {
-		api_error(resp, 409, "conflict", "only consultations take votes", NULL);
-		return;
-	}
-	if (t.closed_at || t.closes_at <= util_now_ms()) {
-		api_error(resp, 409, "conflict", "voting has closed", NULL);
-		return;
-	}
-	if (forums_not_locked(&t, resp))
+	int64_t nopt;
+	if (forums_thread_access(req, resp, &t, 1) || forums_voting_open(req, &t, resp, &nopt))
 		return;
 	json_t *body = api_body_object(req, resp);
 	if (!body)
 		return;
 	int64_t uid, opt;
-	struct store_stmt *s = store_prepare(req->st, "SELECT count(*) FROM thread_options WHERE thread_id = ?");
-	store_bind_int(s, 1, t.id);
-	store_step(s);
-	int64_t nopt = store_col_int(s, 0);
-	store_done(s);
+	struct store_stmt *s;
 	if (api_int(body, "user_id", 1, INT64_MAX, 1, 0, &uid, resp) ||
 	    api_int(body, "option", 0, nopt - 1, 1, 0, &opt, resp))
 		goto out;

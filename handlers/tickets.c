@@ -249,16 +249,9 @@ void tickets_create(struct req *req, struct resp *resp)
 	const char *grid = api_str(body, "grid", 1, 32, 0, resp);
 	if (!grid && resp->status)
 		goto out;
-	if (grid) {
-		struct store_stmt *g = store_prepare(req->st, "SELECT 1 FROM grids WHERE community_id = ? AND name = ?");
-		store_bind_int(g, 1, cid);
-		store_bind_text(g, 2, grid);
-		int known = store_step(g) == STORE_ROW;
-		store_done(g);
-		if (!known) {
-			api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
-			goto out;
-		}
+	if (grid && !access_grid_exists(req->st, cid, grid)) {
+		api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
+		goto out;
 	}
 	json_t *att = json_object_get(body, "attachments");
 	if (att && !json_is_null(att) && (!json_is_array(att) || json_array_size(att))) {

@@ -165,6 +165,9 @@ itest('诉求: unaccepted past ticket_accept_hours, every staff member is told o
 	// Accepting it still works; the escalation stays on record.
 	const acc = expectStatus(await act(b, staff2, t.id, 'accept'), 200).ticket;
 	assert.deepEqual([acc.status, acc.escalated], ['accepted', true]);
+	// The summary counts it received, not accepted in time.
+	const sum = expectStatus(await a.request('GET', `/v1/communities/${A.id}/requests/summary`, { token: asker.access }), 200);
+	assert.deepEqual(sum.months, [{ month: month(Date.now() - HOUR), received: 1, answered_in_time: 0, resolved: 0, average_satisfaction: null }]);
 });
 
 itest('诉求: the resolve deadline escalates; a resolved request closes after 7 days and can no longer be reopened', async (h) => {
