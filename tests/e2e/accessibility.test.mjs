@@ -32,6 +32,20 @@ itest('main pages have no serious accessibility violations', async (h) => {
   assert.equal(closed.status, 200, closed.text);
   await volunteer(gw, r2, w.A.id, { categories: ['errand'] });
   await createHelp(gw, r1, w.A.id);
+  // 我要反映, 议事会议, 落实 (issue 17)
+  const post = async (path, token, body) => {
+    const r = await gw.request('POST', path, { token, body });
+    assert.ok(r.status === 200 || r.status === 201, r.text);
+    return r.json;
+  };
+  const tk = (await post(`/v1/communities/${w.A.id}/requests`, r1.access, { category: 'repair', title: '路灯不亮', body: '5号楼前' })).ticket;
+  await post(`/v1/tickets/${tk.id}/accept`, w.staff.access);
+  await post(`/v1/tickets/${tk.id}/reply`, w.staff.access, { body: '明天修', public: true });
+  const open = await createConsultation(gw, w.staff.access, w.A.id, { title: '是否增设快递柜' });
+  const mt = (await post(`/v1/communities/${w.A.id}/meetings`, w.staff.access, { title: '议事会', agenda: '快递柜',
+    place: '活动室', starts_at: Date.now(), invitees: 'members', quorum: 0.5, thread_ids: [open.id] })).meeting;
+  const act = (await post(`/v1/threads/${co.id}/actions`, w.staff.access, { title: '落实第一项', due_at: Date.now() + 86400000 })).action;
+  await gw.request('PATCH', `/v1/actions/${act.id}`, { token: w.staff.access, body: { status: 'in_progress', progress: 30 } });
   const b = await browser(h);
 
   const login = await openAs(b, gw, null, '/login');
@@ -56,6 +70,10 @@ itest('main pages have no serious accessibility violations', async (h) => {
     ['moderation', w.staff, `/c/${w.A.id}/mod`, '#mod-queue'],
     ['account', r1, '/me', '#account-delete'],
     ['admin', w.admin, '/admin', '#admin-communities'],
+    ['requests', r1, `/c/${w.A.id}/requests`, '#ticket-summary'],
+    ['ticket', w.staff, `/r/${tk.id}`, '#reply-form'],
+    ['meeting', w.staff, `/m/${mt.id}`, '.offline-form'],
+    ['progress', r1, `/c/${w.A.id}/progress`, '#all-actions [role="progressbar"]'],
     ['login', null, '/login', '#login-form'],
     ['register', null, '/register', '#register-form'],
   ];

@@ -11,7 +11,8 @@ import { WEB_CONFIG, browser, openAs, noErrors } from './lib.mjs';
 
 const TYPES = ['help.request', 'help.claimed', 'help.unclaimed', 'help.done', 'help.confirmed', 'help.cancelled',
   'help.expired', 'help.escalated', 'moderation.action', 'report.resolved', 'member.mute', 'member.unmute',
-  'member.warning', 'appeal.decided', 'announcement', 'consultation.closed', 'consultation.outcome', 'objection.answered', 'action.updated'];
+  'member.warning', 'appeal.decided', 'announcement', 'consultation.closed', 'consultation.outcome', 'objection.answered', 'action.updated',
+  'ticket.updated', 'ticket.escalated'];
 
 itest('each notification type shows its subject and leads somewhere', async (h) => {
   const gw = await h.gateway({ config: WEB_CONFIG });
@@ -50,13 +51,19 @@ itest('each notification type shows its subject and leads somewhere', async (h) 
   const ob = expectStatus(await post(author, `/v1/threads/${co.id}/objections`, { reason: '位置不合适' }), 201, 'object');
   expectStatus(await post(staff, `/v1/objections/${ob.objection.id}/answer`, { answer: '会再评估' }), 200, 'answer');
   expectStatus(await post(staff, `/v1/threads/${co.id}/actions`, { title: '选址勘察' }), 201, 'an item to carry out');
+  const tk = expectStatus(await post(asker, `/v1/communities/${A.id}/requests`, { category: 'repair', title: '楼道灯坏了', body: '三楼' }), 201, 'request');
+  expectStatus(await post(staff, `/v1/tickets/${tk.ticket.id}/accept`), 200, 'accept');
+  // The deadline's one (staff's, made by the clock), from the real row's data.
+  await sql(gw, `INSERT INTO notifications (user_id, type, data, created_at)
+    SELECT ${asker.id}, 'ticket.escalated', data, created_at FROM notifications WHERE type = 'ticket.updated' AND user_id = ${asker.id}`);
 
   // Every type arrived somewhere (the list above is the server's).
   const rows = (await sql(gw, 'SELECT DISTINCT type FROM notifications')).split('\n').sort();
   assert.deepEqual(rows, [...TYPES].sort(), 'the flows made every type');
 
   const b = await browser(h);
-  const subjects = { 'help.': /帮忙买菜|帮忙修水管/, 'consultation.': /是否加装充电桩/, 'objection.': /是否加装充电桩/, 'action.': /是否加装充电桩/, announcement: /电梯维修/ };
+  const subjects = { 'help.': /帮忙买菜|帮忙修水管/, 'consultation.': /是否加装充电桩/, 'objection.': /是否加装充电桩/, 'action.': /是否加装充电桩/, announcement: /电梯维修/,
+    'ticket.': /楼道灯坏了/ };
   let seen = 0;
   for (const s of [asker, vol, author, reporter]) {
     const page = await openAs(b, gw, s, '/inbox');

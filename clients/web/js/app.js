@@ -16,6 +16,9 @@ import { volunteerView } from './views/volunteer.js';
 import { inboxView } from './views/inbox.js';
 import { staffView } from './views/staff.js';
 import { accountView } from './views/account.js';
+import { requestsView, ticketView } from './views/requests.js';
+import { meetingsView, meetingView } from './views/meetings.js';
+import { progressView } from './views/progress.js';
 
 const main = document.getElementById('main');
 const $ = (id) => document.getElementById(id);
@@ -31,6 +34,11 @@ const routes = [
   [/^#\/c\/(\d+)\/help$/, (m) => helpView(Number(m[1]))],
   [/^#\/c\/(\d+)\/volunteer$/, (m) => volunteerView(Number(m[1]))],
   [/^#\/c\/(\d+)\/mod$/, (m) => staffView(Number(m[1]))],
+  [/^#\/c\/(\d+)\/requests$/, (m) => requestsView(Number(m[1]))],
+  [/^#\/c\/(\d+)\/meetings$/, (m) => meetingsView(Number(m[1]))],
+  [/^#\/c\/(\d+)\/progress$/, (m) => progressView(Number(m[1]))],
+  [/^#\/r\/(\d+)$/, (m) => ticketView(Number(m[1]))],
+  [/^#\/m\/(\d+)$/, (m) => meetingView(Number(m[1]))],
   [/^#\/t\/(\d+)$/, (m) => threadView(Number(m[1]))],
   [/^#\/inbox$/, () => inboxView()],
   [/^#\/admin$/, () => adminView()],

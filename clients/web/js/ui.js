@@ -170,3 +170,13 @@ export function contactNode(text) {
   const parts = String(text).split(/(\+?\d[\d -]{5,}\d)/);
   return parts.map((x, i) => (i % 2 ? h('a', { href: 'tel:' + x.replace(/[ -]/g, ''), class: 'tel' }, x) : x));
 }
+
+// One to five stars as radios (name), each read out as "n 星"; the
+// labels show the stars. required: one must be chosen.
+export function starsField(legend, name, { required = false } = {}) {
+  const id = uid('stars');
+  return h('fieldset', { class: 'stars' }, h('legend', null, legend),
+    [1, 2, 3, 4, 5].map((n) => h('span', { class: 'star' },
+      h('input', { type: 'radio', name, value: String(n), id: `${id}-${n}`, required, 'aria-label': t('stars_n', { n }) }),
+      h('label', { for: `${id}-${n}`, title: t('stars_n', { n }), 'aria-hidden': 'true' }, '★'.repeat(n)))));
+}

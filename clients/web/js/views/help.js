@@ -1,9 +1,9 @@
 // Neighbour help: ask for help, follow requests live; volunteers claim and
 // mark done; requesters cancel or confirm.
-import { h, field, formValues, patchList, uid } from '../dom.js';
+import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, errText, errNode, statusLabel, goTo, contactNode } from '../ui.js';
+import { handleForm, toast, errText, errNode, statusLabel, goTo, contactNode, starsField } from '../ui.js';
 import { community, me, membership, isStaff } from '../state.js';
 import { liveLoad } from '../live.js';
 
@@ -57,12 +57,8 @@ export async function helpView(cid) {
 
   // 确认完成 with the rating (stars) and a thanks note, both optional.
   function confirmForm(hr) {
-    const id = uid('rate');
     const form = h('form', { class: 'inline-form confirm-form', 'data-help-id': hr.id },
-      h('fieldset', { class: 'stars' }, h('legend', null, t('rating')),
-        [1, 2, 3, 4, 5].map((n) => h('span', { class: 'star' },
-          h('input', { type: 'radio', name: 'rating', value: String(n), id: `${id}-${n}`, 'aria-label': t('stars_n', { n }) }),
-          h('label', { for: `${id}-${n}`, title: t('stars_n', { n }), 'aria-hidden': 'true' }, '★'.repeat(n))))),
+      starsField(t('rating'), 'rating'),
       field(t('thanks'), { name: 'thanks', type: 'textarea', rows: 2, maxlength: 500 }),
       h('button', { type: 'submit', class: 'primary' }, t('confirm')));
     handleForm(form, async () => {

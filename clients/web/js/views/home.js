@@ -12,7 +12,7 @@ export async function homeView({ code }) {
     const c = await community(m.community_id).catch(() => ({ id: m.community_id, name: '#' + m.community_id }));
     list.append(h('li', { class: 'card' },
       h('h2', null, h('a', { href: `#/c/${c.id}` }, c.name)),
-      h('p', { class: 'muted' }, [t(m.role === 'staff' ? 'role_staff' : 'role_resident'), m.volunteer ? t('volunteer_on') : null].filter(Boolean).join(' · ')),
+      h('p', { class: 'muted' }, [t('role_' + m.role), m.volunteer ? t('volunteer_on') : null].filter(Boolean).join(' · ')),
       h('nav', { class: 'actions', 'aria-label': c.name },
         h('a', { class: 'button', href: `#/c/${c.id}` }, t('open_forum')),
         h('a', { class: 'button', href: `#/c/${c.id}/help` }, t('open_help')),

@@ -34,6 +34,7 @@ export function noteLink(n) {
   const d = n.data || {};
   const type = String(n.type || '');
   if (type.startsWith('help.') && d.community_id) return `#/c/${d.community_id}/help`;
+  if (type.startsWith('ticket.') && d.ticket_id) return `#/r/${d.ticket_id}`;
   if (d.thread_id) return `#/t/${d.thread_id}`;
   if (d.post?.thread_id) return `#/t/${d.post.thread_id}`;
   if (d.community_id) return `#/c/${d.community_id}`;

@@ -203,19 +203,27 @@ export async function staffView(cid) {
             toast(t('suspended_ok')); return true;
           } catch (e) { toast(errNode(e), 'error'); return false; }
         } }));
-      const to = m.role === 'staff' ? 'resident' : 'staff';
-      acts.append(h('button', { type: 'button', 'data-action': 'role', onclick: async (ev) => {
-        if (!window.confirm(t(to === 'staff' ? 'confirm_make_staff' : 'confirm_make_resident', { name }))) return;
+      // A role button: label and confirmation by the role it gives.
+      const roleButton = (action, to, label, ask) => h('button', { type: 'button', 'data-action': action, onclick: async (ev) => {
+        if (!window.confirm(t(ask, { name }))) return;
         ev.target.disabled = true;
         try {
           const r = await api.put(`/v1/communities/${cid}/members/${m.user_id}`, { role: to });
           toast(t('saved')); updateMember(m.user_id, { role: r.membership.role });
         }
         catch (e) { ev.target.disabled = false; toast(errNode(e), 'error'); }
-      } }, t(to === 'staff' ? 'make_staff' : 'make_resident')));
+      } }, t(label));
+      if (m.role === 'staff') acts.append(roleButton('role', 'resident', 'make_resident', 'confirm_make_resident'));
+      else {
+        acts.append(roleButton('role', 'staff', 'make_staff', 'confirm_make_staff'));
+        // 居民代表: invited to representatives' meetings.
+        acts.append(m.role === 'representative'
+          ? roleButton('rep', 'resident', 'unmake_rep', 'confirm_unmake_rep')
+          : roleButton('rep', 'representative', 'make_rep', 'confirm_make_rep'));
+      }
     }
     return h('li', { class: 'card member-item', 'data-user-id': m.user_id },
-      h('h3', null, name, ' ', h('span', { class: 'tag' }, t(m.role === 'staff' ? 'role_staff' : 'role_resident')),
+      h('h3', null, name, ' ', h('span', { class: 'tag', 'data-role': m.role }, t('role_' + m.role)),
         m.volunteer && h('span', { class: 'tag tag-blue' }, ' ', t('volunteer_on'))),
       m.user?.phone && h('p', { class: 'muted' }, m.user.phone),
       m.muted_until && h('p', { class: 'tag tag-amber' }, t('muted_until', { until: fmtTime(m.muted_until), reason: m.mute_reason || '' })),
@@ -245,7 +253,7 @@ export async function staffView(cid) {
   const inviteOut = h('p', { id: 'invite-out', role: 'status' });
   const inv = h('form', { class: 'card stack', id: 'invite-form' },
     h('h2', null, t('invites')),
-    field(t('invite_role'), { name: 'role', type: 'select', options: [['resident', t('role_resident')], ['staff', t('role_staff')]] }),
+    field(t('invite_role'), { name: 'role', type: 'select', options: [['resident', t('role_resident')], ['representative', t('role_representative')], ['staff', t('role_staff')]] }),
     field(t('max_uses'), { name: 'max_uses', type: 'number', min: 1, max: 10000, value: '1' }),
     h('button', { type: 'submit', class: 'primary' }, t('make_invite')), inviteOut);
   // The invites made: code, role, uses and until when.
@@ -260,7 +268,7 @@ export async function staffView(cid) {
     invCursor = r.next_cursor;
     moreInv.hidden = !invCursor;
     patchList(invList, invRows, { key: (x) => `${x.code}:${x.uses}:${x.state}`, empty: () => h('li', { class: 'muted' }, t('no_invites')),
-      render: (x) => h('li', { 'data-code': x.code }, h('strong', null, x.code), ' · ', t(x.role === 'staff' ? 'role_staff' : 'role_resident'),
+      render: (x) => h('li', { 'data-code': x.code }, h('strong', null, x.code), ' · ', t('role_' + x.role),
         ' · ', t('invite_uses', { u: x.uses, m: x.max_uses }), ' · ',
         x.state === 'open' ? t('invite_until', { until: fmtTime(x.expires_at) }) : t('invite_' + x.state)) });
   }

@@ -7,10 +7,12 @@ import * as api from '../api.js';
 import { handleForm, toast, reasonAction, errNode, holdText, goTo } from '../ui.js';
 import { isStaff, me, community } from '../state.js';
 import { liveLoad } from '../live.js';
+import { actionsBox } from './progress.js';
 
 export async function threadView(tid) {
   const my = await me();
   let th = null; // set by the first load, after the subscription is live
+  let actions = null; // 落实进展, once the page knows its community
   let cid = null, c = null, staff = false;
   const posts = new Map();
   let replyTo = null;
@@ -338,6 +340,7 @@ export async function threadView(tid) {
     const hadPublicity = th.publicity_until;
     th = { ...th, ...next, my_vote: myVote };
     if (th.publicity_until && !hadPublicity) loadObjections().catch(() => {});
+    if (actions && th.kind === 'consultation' && th.closed_at && actions.el.hidden) actions.show(true).catch(() => {});
     drawPublicity();
     drawHead(); drawConsultation(); drawStaff();
     if (wasLocked !== th.locked) { drawCompose(); drawPosts(); }
@@ -372,6 +375,7 @@ export async function threadView(tid) {
     if (ev.type === 'post.created' || ev.type === 'post.updated') upsert(ev.data);
     else if (ev.type === 'thread.updated') setThread(ev.data);
     else if (ev.type === 'objection.created' || ev.type === 'objection.answered') { objections.set(ev.data.id, ev.data); drawPublicity(); }
+    else if (ev.type === 'action.updated') actions?.onEvent(ev.data);
     else if (ev.type === 'vote.tally') {
       th.votes = ev.data.votes;
       if (ev.data.tally) th.tally = ev.data.tally;
@@ -379,7 +383,8 @@ export async function threadView(tid) {
     }
   }, loadAll, { onReset: async () => { posts.clear(); await loadAll(); } });
   drawHead(); drawConsultation(); drawStaff(); drawCompose();
-  await loadObjections().catch((e) => toast(errNode(e, { read: true }), 'error'));
+  actions = actionsBox(tid, cid, staff);
+  await Promise.all([loadObjections(), actions.show(th.kind === 'consultation' && !!th.closed_at)]).catch((e) => toast(errNode(e, { read: true }), 'error'));
   if (th.kind === 'consultation') {
     timer = setInterval(() => { const el = consultBox.querySelector('#countdown'); if (el) drawCountdown(el); }, 1000);
   }
@@ -388,7 +393,7 @@ export async function threadView(tid) {
     el: h('article', { class: 'thread' }, head,
       h('div', { class: 'actions top-actions' }, h('button', { type: 'button', class: 'primary', id: 'go-reply',
         onclick: () => (composeForm ? goTo(composeForm) : toast(t('thread_locked', { reason: th.lock_reason || '' }))) }, t('write_post'))),
-      consultBox, publicityBox, staffBox,
+      consultBox, publicityBox, actions.el, staffBox,
       h('section', { 'aria-labelledby': 'posts-h' }, h('h2', { id: 'posts-h' }, t('posts')), list), composeBox),
     cleanup: () => { off(); if (timer) clearInterval(timer); },
   };
