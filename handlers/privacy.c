@@ -160,11 +160,12 @@ void privacy_export(struct req *req, struct resp *resp)
 		"id:i,community_id:i,kind:s,title:s,body:s,status:s,created_at:i,ip_region:s"));
 	json_object_set_new(doc, "posts", posts_with_versions(st, uid));
 	json_object_set_new(doc, "votes", rows(st,
-		"SELECT v.thread_id, t.title, v.option_idx, o.label, v.reason, v.updated_at FROM votes v "
-		"JOIN threads t ON t.id = v.thread_id "
+		"SELECT v.thread_id, t.title, v.option_idx, o.label, v.reason, v.updated_at, v.source, "
+		"v.entered_by FROM votes v JOIN threads t ON t.id = v.thread_id "
 		"LEFT JOIN thread_options o ON o.thread_id = v.thread_id AND o.idx = v.option_idx "
 		"WHERE v.user_id = ?1 ORDER BY v.thread_id", uid,
-		"thread_id:i,thread_title:s,option:i,option_label:s,reason:s,updated_at:i"));
+		"thread_id:i,thread_title:s,option:i,option_label:s,reason:s,updated_at:i,source:s,"
+		"entered_by:i"));
 	json_object_set_new(doc, "reports", rows(st,
 		"SELECT post_id, reason, at FROM reports WHERE reporter_id = ?1 ORDER BY at", uid,
 		"post_id:i,reason:s,at:i"));
@@ -245,6 +246,22 @@ void privacy_export(struct req *req, struct resp *resp)
 		"SELECT id, thread_id, community_id, reason, created_at, answer, answered_at "
 		"FROM objections WHERE user_id = ?1 ORDER BY id", uid,
 		"id:i,thread_id:i,community_id:i,reason:s,created_at:i,answer:s,answered_at:i"));
+	/* 居民诉求 and meetings (issue 17): the caller's requests, what they
+	 * wrote on them and what staff answered; their check-ins. */
+	json_object_set_new(doc, "requests", rows(st,
+		"SELECT id, community_id, category, title, body, grid, status, created_at, resolved_at, "
+		"summary, satisfaction, rating_comment, reopen_reason FROM tickets WHERE author_id = ?1 "
+		"ORDER BY id", uid,
+		"id:i,community_id:i,category:s,title:s,body:s,grid:s,status:s,created_at:i,"
+		"resolved_at:i,summary:s,satisfaction:i,rating_comment:s,reopen_reason:s"));
+	json_object_set_new(doc, "request_replies", rows(st,
+		"SELECT r.ticket_id, r.author_id, r.body, r.is_public, r.created_at FROM ticket_replies r "
+		"JOIN tickets t ON t.id = r.ticket_id WHERE t.author_id = ?1 OR r.author_id = ?1 "
+		"ORDER BY r.id", uid, "ticket_id:i,author_id:i,body:s,public:b,created_at:i"));
+	json_object_set_new(doc, "meeting_checkins", rows(st,
+		"SELECT c.meeting_id, m.title, c.checked_in_at FROM meeting_checkins c "
+		"JOIN meetings m ON m.id = c.meeting_id WHERE c.user_id = ?1 ORDER BY c.meeting_id", uid,
+		"meeting_id:i,meeting_title:s,checked_in_at:i"));
 	json_object_set_new(doc, "uploads", json_array());
 	api_json(resp, 200, doc);
 }

@@ -41,6 +41,15 @@ itest('export: the caller\'s posts with their versions, votes with reasons, help
 	await helpAction(gw, me1, theirHelp.id, 'claim');
 	expectStatus(await gw.request('POST', `/v1/posts/${p.id}/hide`, { token: staff.access, body: { reason: '离题' } }), 200);
 	expectStatus(await gw.request('POST', '/v1/devices', { token: me1.access, body: { platform: 'ios', token: 'apns-token-abcdef-123456' } }), 201);
+	// 居民诉求 and a meeting (issue 17): the request, the answer to it, the check-in.
+	const tk = expectStatus(await gw.request('POST', `/v1/communities/${A.id}/requests`, { token: me1.access,
+		body: { category: 'complaint', title: '我的诉求', body: '楼上漏水' } }), 201).ticket;
+	expectStatus(await gw.request('POST', `/v1/tickets/${tk.id}/reply`, { token: staff.access, body: { body: '已转物业' } }), 201);
+	expectStatus(await gw.request('POST', `/v1/communities/${A.id}/requests`, { token: other.access,
+		body: { category: 'question', title: '别人的诉求', body: '别人的话' } }), 201);
+	const mt = expectStatus(await gw.request('POST', `/v1/communities/${A.id}/meetings`, { token: staff.access,
+		body: { title: '议事会', agenda: '议程', place: '活动室', starts_at: Date.now(), invitees: 'members', quorum: 0.5 } }), 201).meeting;
+	expectStatus(await gw.request('POST', `/v1/meetings/${mt.id}/checkin`, { token: me1.access, body: { code: mt.checkin_code } }), 200);
 
 	r = await gw.request('GET', '/v1/me/export', { token: me1.access });
 	const x = expectStatus(r, 200, 'export');
@@ -64,6 +73,11 @@ itest('export: the caller\'s posts with their versions, votes with reasons, help
 	assert.deepEqual(x.devices.map((d) => [d.platform, d.token_tail]), [['ios', '123456']]);
 	assert.doesNotMatch(r.text, /apns-token-abcdef/, 'device tokens only by their tail');
 	assert.ok(Array.isArray(x.notifications) && Array.isArray(x.appeals) && Array.isArray(x.uploads));
+	assert.deepEqual(x.requests.map((q) => [q.id, q.title, q.body]), [[tk.id, '我的诉求', '楼上漏水']]);
+	assert.deepEqual(x.request_replies.map((q) => [q.ticket_id, q.author_id, q.body, q.public]), [[tk.id, staff.id, '已转物业', false]]);
+	assert.deepEqual(x.meeting_checkins.map((c) => [c.meeting_id, c.meeting_title]), [[mt.id, '议事会']]);
+	assert.equal(x.votes[0].source, 'online');
+	assert.doesNotMatch(r.text, /别人的诉求|别人的话/, 'no one else\'s requests');
 	// Nobody else's phone or contact anywhere in it.
 	for (const s of [staff, other, volunteerB])
 		assert.doesNotMatch(r.text, new RegExp(s.phone), `no phone of user ${s.id}`);
