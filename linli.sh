@@ -19,7 +19,8 @@ DEBS=(build-essential cmake pkg-config git ca-certificates
       postgresql-15 postgresql-client-15 haproxy
       chromium fonts-wqy-zenhei
       clang-14 libclang-rt-14-dev
-      libmaxmind-db-writer-perl)
+      libmaxmind-db-writer-perl
+      libvips-dev libvips-tools libimage-exiftool-perl)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

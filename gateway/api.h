@@ -57,6 +57,8 @@ struct req {
 	const char *idempotency_key;  /* header value or NULL */
 	const char *peer;             /* client address, for per-address limits */
 	const char *user_agent;       /* User-Agent header (at most 512 bytes) or NULL */
+	const char *content_type;     /* Content-Type header (at most 256 bytes) or NULL */
+	const char *if_none_match;    /* If-None-Match header (at most 128 bytes) or NULL */
 	int peer_port;                /* the client's source port, 0 when unknown */
 	int64_t log_id;               /* its access-log row, in the open transaction */
 	int log_committed;            /* that row committed */
@@ -94,6 +96,9 @@ struct resp {
 	const char *content_type; /* static; default application/json */
 	int retry_after;          /* seconds, sets Retry-After when > 0 */
 	int is_static;            /* a file of the web app: revalidated, with CSP */
+	int cache_private;        /* the caller's own bytes (a photo): "private",
+				   * kept by the browser, never by a proxy */
+	char etag[48];            /* ETag header when set ("\"...\"") */
 };
 
 typedef void (*api_handler_cb)(struct req *req, struct resp *resp);
@@ -110,7 +115,13 @@ struct route {
 	const char *pattern;       /* "/v1/channels/{ch}/events" */
 	api_handler_cb handler;
 	const char *name;          /* "POST /v1/channels/{ch}/events", for metrics */
+	unsigned flags;            /* ROUTE_* */
 };
+
+/* A route whose body may be as large as upload_max_bytes (not
+ * http_max_body); at most upload_max_inflight such requests are read at
+ * once per gateway, more get 503 before their body is read. */
+#define ROUTE_UPLOAD 1u
 
 typedef void (*api_session_cb)(int64_t sid, void *data);
 

@@ -115,6 +115,15 @@ struct config {
 	int64_t post_edit_window_s; /* authors may edit a post this long */
 	int64_t report_hold_threshold; /* distinct reports that hold a post */
 	int64_t help_escalate_minutes; /* urgent help still open this long goes to staff */
+	/* photos */
+	int64_t upload_max_bytes;   /* one upload's body, at most */
+	int64_t upload_max_pixels;  /* the original's width x height, at most */
+	int64_t upload_max_side;    /* the kept image's long side (px) */
+	int64_t upload_quality;     /* JPEG quality of what is kept */
+	int64_t upload_max_inflight; /* uploads read or processed at once, then 503 */
+	int64_t upload_quota_bytes; /* what one member's photos may take */
+	int64_t rate_uploads_per_hour; /* uploads one member makes per hour */
+	char *upload_dir;           /* SQLite: where photos are kept ("": beside the database) */
 	int64_t ticket_accept_hours;  /* a resident's request not accepted this long is escalated */
 	int64_t ticket_resolve_hours; /* ... not resolved this long after it was made (or reopened) */
 	int64_t rate_tickets_per_day; /* requests one member makes per day */

@@ -31,13 +31,17 @@ struct http_txn {
 	char *authorization;       /* header value or NULL */
 	char *idempotency_key;     /* header value or NULL */
 	char *user_agent;          /* header value or NULL */
+	char *content_type;        /* header value or NULL */
+	char *if_none_match;       /* header value or NULL */
 	char *origin;              /* Origin header or NULL */
 	int cors;                  /* add CORS headers for origin */
 	char host[256];            /* Host header, or "" */
 	char peer[64];             /* client address */
 	int64_t content_length;    /* -1 when absent */
 	struct buf body;           /* collected body */
-	int too_big;               /* body passed http_max_body */
+	int too_big;               /* body passed max_body */
+	int64_t max_body;          /* http_max_body, or upload_max_bytes (ROUTE_UPLOAD) */
+	int upload;                /* counted in uploads_inflight */
 	int close_after;           /* close the connection after answering */
 	int in_pipeline;           /* the pipeline has it: answered later */
 	int ready;                 /* its answer waits for writable */
@@ -52,6 +56,7 @@ struct http_txn {
 #define IDEM_KEY_MAX 255                   /* longest Idempotency-Key */
 
 static struct gw *the_gw;
+static int64_t uploads_inflight; /* ROUTE_UPLOAD requests being read or run (loop thread) */
 
 void http_init(struct gw *gw)
 {
@@ -202,12 +207,16 @@ static void txn_free(struct http_txn *t)
 	if (!t)
 		return;
 	wait_done(t);
+	if (t->upload)
+		uploads_inflight--;
 	pipeline_req_release(&t->pr);
 	free(t->path);
 	free(t->query);
 	free(t->authorization);
 	free(t->idempotency_key);
 	free(t->user_agent);
+	free(t->content_type);
+	free(t->if_none_match);
 	free(t->origin);
 	buf_free(&t->body);
 	free(t);
@@ -284,7 +293,8 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 		return -1;
 	snprintf(v, sizeof v, "%" PRIu64, t->pr.req.id);
 	if (add_hdr(wsi, "x-request-id:", v, &p, end) ||
-	    add_hdr(wsi, "cache-control:", r->is_static ? "no-cache" : "no-store", &p, end) ||
+	    add_hdr(wsi, "cache-control:", r->is_static ? "no-cache" :
+		    r->cache_private ? "private, max-age=86400" : "no-store", &p, end) ||
 	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end))
 		return -1;
 	if (r->is_static)
@@ -301,6 +311,8 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 		if (add_hdr(wsi, "strict-transport-security:", hsts, &p, end))
 			return -1;
 	}
+	if (r->etag[0] && add_hdr(wsi, "etag:", r->etag, &p, end))
+		return -1;
 	if (r->retry_after > 0) {
 		snprintf(v, sizeof v, "%d", r->retry_after);
 		if (add_hdr(wsi, "retry-after:", v, &p, end))
@@ -502,6 +514,8 @@ static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 	req->body_len = t->body.len;
 	req->idempotency_key = t->idempotency_key;
 	req->user_agent = t->user_agent;
+	req->content_type = t->content_type;
+	req->if_none_match = t->if_none_match;
 	req->peer = t->peer;
 	pr->authorization = t->authorization;
 	pr->answer = answered;
@@ -534,6 +548,8 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			lws_hdr_custom_length(wsi, "idempotency-key:", 16) > IDEM_KEY_MAX;
 		t->origin = hdr_dup(wsi, WSI_TOKEN_ORIGIN, 512);
 		t->user_agent = hdr_dup(wsi, WSI_TOKEN_HTTP_USER_AGENT, 512);
+		t->content_type = hdr_dup(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, 256);
+		t->if_none_match = hdr_dup(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, 128);
 		int hl = lws_hdr_copy(wsi, t->host, sizeof t->host, WSI_TOKEN_HOST);
 		if (hl <= 0)
 			t->host[0] = '\0';
@@ -561,7 +577,22 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 					     "pipelined requests with a body are not supported; "
 					     "wait for each answer");
 		}
-		if (t->content_length > gw->cfg->http_max_body)
+		t->max_body = gw->cfg->http_max_body;
+		if (pipeline_route_flags(t->pr.req.method, t->path) & ROUTE_UPLOAD) {
+			t->max_body = gw->cfg->upload_max_bytes;
+			if (t->content_length > t->max_body)
+				return refuse_lingering(wsi, t, 413, "payload_too_large",
+							"the file exceeds upload_max_bytes");
+			/* Bodies this large are held whole: a bounded number at once. */
+			if (uploads_inflight >= gw->cfg->upload_max_inflight) {
+				t->pr.resp.retry_after = 2;
+				return refuse_lingering(wsi, t, 503, "unavailable",
+							"too many uploads at once; retry shortly");
+			}
+			t->upload = 1;
+			uploads_inflight++;
+		}
+		if (t->content_length > t->max_body)
 			return refuse_lingering(wsi, t, 413, "payload_too_large",
 						"request body exceeds http_max_body");
 		if (t->content_length > 0) {
@@ -583,7 +614,7 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!t || t->in_pipeline || t->discard)
 			return 0;
-		if (t->body.len + len > (size_t)gw->cfg->http_max_body) {
+		if (t->body.len + len > (size_t)t->max_body) {
 			t->too_big = 1;
 			return 0;
 		}
@@ -596,7 +627,8 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			return t->ready ? 0 : -1; /* lingered to the end: close */
 		wait_done(t);
 		if (t->too_big)
-			return refuse_lingering(wsi, t, 413, "payload_too_large",
+			return refuse_lingering(wsi, t, 413, "payload_too_large", t->upload ?
+						"the file exceeds upload_max_bytes" :
 						"request body exceeds http_max_body");
 		return dispatch(gw, wsi, t);
 	case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -87,9 +87,9 @@ static void route_metrics(struct req *req, struct resp *r)
 }
 
 static const struct route gateway_routes[] = {
-	{ HTTP_GET, "/healthz", route_healthz, "GET /healthz" },
-	{ HTTP_GET, "/readyz", route_readyz, "GET /readyz" },
-	{ HTTP_GET, "/metrics", route_metrics, "GET /metrics" },
+	{ HTTP_GET, "/healthz", route_healthz, "GET /healthz", 0 },
+	{ HTTP_GET, "/readyz", route_readyz, "GET /readyz", 0 },
+	{ HTTP_GET, "/metrics", route_metrics, "GET /metrics", 0 },
 };
 #define NGATEWAY (sizeof gateway_routes / sizeof gateway_routes[0])
 
@@ -542,6 +542,16 @@ static void authenticate(struct gw *gw, struct pipeline_req *pr)
 		req->who.uid = cl.uid;
 		req->who.sid = cl.sid;
 	}
+}
+
+unsigned pipeline_route_flags(enum http_method method, const char *path)
+{
+	struct req scratch = { 0 };
+	int status;
+	const struct route *rt = router_match(routes, nroutes, method, path, &scratch, &status);
+	unsigned flags = rt ? rt->flags : 0;
+	router_params_free(&scratch);
+	return flags;
 }
 
 int pipeline_run(struct gw *gw, struct pipeline_req *pr)

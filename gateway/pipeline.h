@@ -66,6 +66,9 @@ void pipeline_shutdown(struct gw *gw);
 /* Takes pr on its way. 1: answered already (pr->resp is final; answer is
  * not called); 0: pr->answer will be called. */
 int pipeline_run(struct gw *gw, struct pipeline_req *pr);
+/* The flags (ROUTE_*) of the route method and path would reach; 0 when
+ * none matches. For the HTTP layer, before the body is read. */
+unsigned pipeline_route_flags(enum http_method method, const char *path);
 /* Frees what the pipeline allocated in pr (params, events, body). */
 void pipeline_req_release(struct pipeline_req *pr);
 

@@ -1,10 +1,13 @@
 #include "routes.h"
 #include "access.h"
 #include "codes.h"
+#include "images.h"
 #include "wordfilter.h"
 #include "../gateway/util.h"
 
-#define R(m, path, fn) { HTTP_##m, path, fn, #m " " path }
+#define R(m, path, fn) { HTTP_##m, path, fn, #m " " path, 0 }
+/* A route whose body is a file (ROUTE_UPLOAD: upload_max_bytes). */
+#define RU(m, path, fn) { HTTP_##m, path, fn, #m " " path, ROUTE_UPLOAD }
 
 static const struct route handler_routes[] = {
 	R(POST, "/v1/channels/{ch}/events", channels_publish),
@@ -113,13 +116,17 @@ static const struct route handler_routes[] = {
 	R(POST, "/v1/help/{hid}/release", help_release),
 	R(POST, "/v1/threads/{tid}/outcome/release", forums_outcome_release),
 	R(POST, "/v1/held-events/{id}/release", channels_release),
+	/* photos */
+	RU(POST, "/v1/uploads", uploads_create),
+	R(GET, "/v1/uploads/{id}", uploads_get),
+	R(GET, "/v1/uploads/{id}/thumb", uploads_get_thumb),
 	/* push devices */
 	R(POST, "/v1/devices", devices_register),
 	R(GET, "/v1/devices", devices_list),
 	R(DELETE, "/v1/devices/{id}", devices_delete),
 };
 
-static const api_tick_cb handler_ticks[] = { forums_tick, help_tick, privacy_tick, tickets_tick };
+static const api_tick_cb handler_ticks[] = { forums_tick, help_tick, privacy_tick, tickets_tick, uploads_tick };
 
 /* Every retention_interval_s: what the domain keeps for a while only. */
 static void housekeeping(struct req *req)
@@ -147,6 +154,13 @@ const struct api_domain handlers_domain = {
 
 void handlers_reload(const struct config *cfg)
 {
+	/* libvips, once, before any photo can arrive (reload runs at start). */
+	static int images_ready;
+	if (!images_ready) {
+		if (images_init())
+			log_error("libvips did not start: photos will be refused");
+		images_ready = 1;
+	}
 	char err[256];
 	if (wordfilter_reload(cfg->sensitive_words, err, sizeof err))
 		log_warn("sensitive words not (re)loaded: %s", err);
@@ -158,4 +172,5 @@ void handlers_reload(const struct config *cfg)
 void handlers_shutdown(void)
 {
 	wordfilter_clear();
+	images_shutdown();
 }

@@ -65,6 +65,13 @@ void tickets_rate(struct req *req, struct resp *resp);
 void tickets_reopen(struct req *req, struct resp *resp);
 void tickets_summary(struct req *req, struct resp *resp);
 void tickets_tick(struct req *req);
+/* uploads.c: photos */
+void uploads_create(struct req *req, struct resp *resp);
+void uploads_get(struct req *req, struct resp *resp);
+void uploads_get_thumb(struct req *req, struct resp *resp);
+void uploads_tick(struct req *req);
+/* An upload as the API shows it (NULL: no such upload). */
+json_t *uploads_json(struct store *st, int64_t id);
 /* actions.c: 落实, implementation items */
 void actions_create(struct req *req, struct resp *resp);
 void actions_update(struct req *req, struct resp *resp);

@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp}
 mkdir -p tests/out
 passed=0 failed=0
 
@@ -75,7 +75,7 @@ wait_bg
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
 step_bg integration-asan env LINLI_GATEWAY="$PWD/build-asan/linli-gateway" LINLI_ASAN=1 \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
-step_bg integration-tsan-pg env LINLI_GATEWAY="$PWD/build-tsan/linli-gateway" LINLI_TEST_ENGINE=postgres \
+step_bg integration-tsan-pg env LINLI_GATEWAY="$PWD/build-tsan/linli-gateway" LINLI_TSAN=1 LINLI_TEST_ENGINE=postgres \
                  node --test --test-concurrency=1 tests/integration/*.test.mjs
 wait_bg
 step sdk node --test --test-concurrency=1 clients/js/test/*.test.mjs

@@ -11,10 +11,10 @@ static void h_a(struct req *r, struct resp *s) { (void)r; (void)s; }
 static void h_b(struct req *r, struct resp *s) { (void)r; (void)s; }
 
 static const struct route routes[] = {
-	{ HTTP_GET, "/healthz", h_a, "GET /healthz" },
-	{ HTTP_POST, "/v1/channels/{ch}/events", h_b, "POST ev" },
-	{ HTTP_GET, "/v1/threads/{tid}/posts/{pid}", h_a, "GET post" },
-	{ HTTP_PUT, "/v1/threads/{tid}/posts/{pid}", h_b, "PUT post" },
+	{ HTTP_GET, "/healthz", h_a, "GET /healthz", 0 },
+	{ HTTP_POST, "/v1/channels/{ch}/events", h_b, "POST ev", 0 },
+	{ HTTP_GET, "/v1/threads/{tid}/posts/{pid}", h_a, "GET post", 0 },
+	{ HTTP_PUT, "/v1/threads/{tid}/posts/{pid}", h_b, "PUT post", 0 },
 };
 #define N (sizeof routes / sizeof routes[0])
 

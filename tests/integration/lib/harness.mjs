@@ -368,10 +368,11 @@ export class Gateway {
 				res.on('data', (c) => chunks.push(c));
 				res.on('error', reject);
 				res.on('end', () => {
-					const text = Buffer.concat(chunks).toString('utf8');
+					const buffer = Buffer.concat(chunks); // the bytes, for binary answers (photos)
+					const text = buffer.toString('utf8');
 					let json;
 					try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-					resolve({ status: res.statusCode, headers: res.headers, text, json, localPort });
+					resolve({ status: res.statusCode, headers: res.headers, text, json, localPort, buffer });
 				});
 			});
 			req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${urlPath}: no answer in ${timeoutMs} ms`)));

@@ -1,0 +1,465 @@
+/* uploads: photos (PROTOCOL "Photos"). POST /v1/uploads takes the image
+ * as the body or as the `file` part of multipart/form-data; it is decoded,
+ * turned upright, stripped of every metadata block and re-encoded with a
+ * thumbnail on the thread pool (images.c), never on the loop; the queue is
+ * bounded (503 with Retry-After). The bytes are kept atomically before the
+ * 201: on SQLite as two files in upload_dir (temporary name, fsync, rename,
+ * fsync of the folder), on PostgreSQL in upload_blobs inside the same
+ * transaction as the row (every gateway host sees them). An upload is its
+ * uploader's alone until attached; never attached, a tick deletes it after
+ * a day. Reads carry an ETag and Cache-Control: private. */
+#include "routes.h"
+#include "access.h"
+#include "images.h"
+#include "../gateway/multipart.h"
+#include "../gateway/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define THUMB_SIDE 360           /* the contract's thumbnail bound */
+#define ORPHAN_MS (24 * 3600000LL)
+#define KEY_HEX 32
+
+/* The folder SQLite keeps photos in: upload_dir, or "<database>.uploads". */
+static void upload_folder(const struct config *cfg, char *out, size_t cap)
+{
+	if (cfg->upload_dir && cfg->upload_dir[0])
+		snprintf(out, cap, "%s", cfg->upload_dir);
+	else
+		snprintf(out, cap, "%s.uploads", cfg->db);
+}
+
+static int on_files(const struct req *req)
+{
+	return store_engine(req->st) == STORE_SQLITE;
+}
+
+/* "<folder>/<key>.jpg" or "<folder>/<key>.thumb.jpg". */
+static void file_path(const char *folder, const char *key, int thumb, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s%s.jpg", folder, key, thumb ? ".thumb" : "");
+}
+
+/* bytes to path, atomically and durably: 0 or -errno. */
+static int write_durably(const char *folder, const char *path, const void *bytes, size_t n)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	const char *p = bytes;
+	size_t left = n;
+	int rc = 0;
+	while (left && !rc) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno != EINTR)
+			rc = -errno;
+		else if (w > 0) {
+			p += w;
+			left -= (size_t)w;
+		}
+	}
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		return rc;
+	}
+	/* The rename itself survives a crash once the folder is synced. */
+	int dfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (fsync(dfd))
+			rc = -errno;
+		close(dfd);
+	}
+	return rc;
+}
+
+static void etag_of(const void *bytes, size_t n, char out[48])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_Digest(bytes, n, md, &len, EVP_sha256(), NULL);
+	char hex[33];
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(out, 48, "\"%s\"", hex);
+}
+
+struct upload_job {
+	/* in */
+	void *body;
+	size_t len;
+	struct image_limits lim;
+	int files;               /* keep them as files (SQLite) */
+	char folder[PATH_MAX];
+	char key[KEY_HEX + 1];
+	/* out */
+	int rc;                  /* images_process's, or -EIO writing */
+	const char *why;
+	struct image_out img;
+	char etag[48], thumb_etag[48];
+};
+
+static void job_free(struct upload_job *j)
+{
+	free(j->body);
+	images_out_free(&j->img);
+	free(j);
+}
+
+/* On the thread pool: decode, re-encode, and (SQLite) write the files. */
+static void upload_work(void *data)
+{
+	struct upload_job *j = data;
+	j->rc = images_process(j->body, j->len, &j->lim, &j->img, &j->why); /* frees the body */
+	j->body = NULL;
+	if (j->rc)
+		return;
+	etag_of(j->img.full, j->img.full_len, j->etag);
+	etag_of(j->img.thumb, j->img.thumb_len, j->thumb_etag);
+	if (!j->files)
+		return;
+	char full[PATH_MAX + 64], thumb[PATH_MAX + 64];
+	file_path(j->folder, j->key, 0, full, sizeof full);
+	file_path(j->folder, j->key, 1, thumb, sizeof thumb);
+	if (mkdir(j->folder, 0750) && errno != EEXIST) {
+		j->rc = -EIO;
+	} else if (write_durably(j->folder, full, j->img.full, j->img.full_len) ||
+		   write_durably(j->folder, thumb, j->img.thumb, j->img.thumb_len)) {
+		unlink(full);
+		j->rc = -EIO;
+	}
+	if (j->rc) {
+		log_error("uploads: cannot write %s: %s", full, strerror(errno));
+		j->why = "the photo could not be stored";
+	}
+}
+
+static void remove_files(const char *folder, const char *key)
+{
+	char path[PATH_MAX + 64];
+	file_path(folder, key, 0, path, sizeof path);
+	unlink(path);
+	file_path(folder, key, 1, path, sizeof path);
+	unlink(path);
+}
+
+json_t *uploads_json(struct store *st, int64_t id)
+{
+	struct store_stmt *s = store_prepare(st,
+		"SELECT width, height, thumb_width, thumb_height, bytes, created_at, attached_kind IS NOT NULL, "
+		"src_type FROM uploads WHERE id = ?");
+	store_bind_int(s, 1, id);
+	json_t *j = NULL;
+	if (store_step(s) == STORE_ROW) {
+		char url[48], thumb[56];
+		snprintf(url, sizeof url, "/v1/uploads/%" PRId64, id);
+		snprintf(thumb, sizeof thumb, "/v1/uploads/%" PRId64 "/thumb", id);
+		j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:s}",
+			"id", (json_int_t)id, "url", url, "thumb_url", thumb, "type", "image/jpeg",
+			"width", (json_int_t)store_col_int(s, 0), "height", (json_int_t)store_col_int(s, 1),
+			"thumb_width", (json_int_t)store_col_int(s, 2), "thumb_height", (json_int_t)store_col_int(s, 3),
+			"bytes", (json_int_t)store_col_int(s, 4), "created_at", (json_int_t)store_col_int(s, 5),
+			"attached", (int)store_col_int(s, 6), "original_type", store_col_text(s, 7));
+	}
+	store_done(s);
+	return j;
+}
+
+static int64_t blob_insert(struct req *req, const char *key, const char *variant, const void *b, size_t n)
+{
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO upload_blobs (file_key, variant, data) VALUES (?, ?, ?)");
+	store_bind_text(s, 1, key);
+	store_bind_text(s, 2, variant);
+	store_bind_blob(s, 3, b, n);
+	return store_run(s);
+}
+
+/* On a database worker: the row (and on PostgreSQL the bytes), then 201. */
+static void upload_done(struct req *req, struct resp *resp, void *data)
+{
+	struct upload_job *j = data;
+	if (j->rc) {
+		if (j->rc == -EIO)
+			api_error(resp, 500, "internal", j->why, NULL);
+		else
+			api_error_reason(resp, 400, "bad_request", j->why,
+					 j->rc == -E2BIG ? "too_many_pixels" : "not_an_image");
+		job_free(j);
+		return;
+	}
+	int64_t id = 0;
+	if (api_begin(req, resp)) {
+		if (j->files)
+			remove_files(j->folder, j->key);
+		job_free(j);
+		return;
+	}
+	struct store_stmt *s = store_prepare(req->st,
+		"INSERT INTO uploads (user_id, file_key, src_type, bytes, width, height, thumb_width, thumb_height, "
+		"etag, thumb_etag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	store_bind_int(s, 1, req->who.uid);
+	store_bind_text(s, 2, j->key);
+	store_bind_text(s, 3, j->img.src_type);
+	store_bind_int(s, 4, (int64_t)(j->img.full_len + j->img.thumb_len));
+	store_bind_int(s, 5, j->img.width);
+	store_bind_int(s, 6, j->img.height);
+	store_bind_int(s, 7, j->img.thumb_width);
+	store_bind_int(s, 8, j->img.thumb_height);
+	store_bind_text(s, 9, j->etag);
+	store_bind_text(s, 10, j->thumb_etag);
+	store_bind_int(s, 11, util_now_ms());
+	int ok = store_run_int(s, &id) == 0;
+	if (ok && !j->files)
+		ok = blob_insert(req, j->key, "full", j->img.full, j->img.full_len) == 1 &&
+		     blob_insert(req, j->key, "thumb", j->img.thumb, j->img.thumb_len) == 1;
+	if (api_commit_or_fail(req, resp, ok, "could not keep the photo")) {
+		if (j->files)
+			remove_files(j->folder, j->key);
+	} else {
+		api_json(resp, 201, json_pack("{s:o}", "upload", uploads_json(req->st, id)));
+	}
+	job_free(j);
+}
+
+/* What the caller's photos take now, in bytes. */
+static int64_t used_bytes(struct store *st, int64_t uid)
+{
+	struct store_stmt *s = store_prepare(st, "SELECT coalesce(sum(bytes), 0) FROM uploads WHERE user_id = ?");
+	store_bind_int(s, 1, uid);
+	int64_t n = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
+	store_done(s);
+	return n;
+}
+
+static const char *const image_types[] = { "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif" };
+
+/* POST /v1/uploads: the image as the body, or multipart/form-data with a
+ * `file` part. */
+void uploads_create(struct req *req, struct resp *resp)
+{
+	if (api_require_user(req, resp))
+		return;
+	const char *ct = req->content_type ? req->content_type : "";
+	const void *file = req->body;
+	size_t len = req->body_len;
+	if (!strncasecmp(ct, "multipart/form-data", 19)) {
+		const char *why = NULL;
+		if (multipart_file(ct, req->body, req->body_len, "file", &file, &len, &why)) {
+			api_error(resp, 400, "bad_request", why, "file");
+			return;
+		}
+	} else {
+		int known = 0;
+		for (size_t i = 0; i < sizeof image_types / sizeof image_types[0]; i++)
+			known |= !strncasecmp(ct, image_types[i], strlen(image_types[i]));
+		if (!known) {
+			api_error(resp, 415, "unsupported_media_type",
+				  "send the photo as image/jpeg, image/png, image/webp or image/heic, "
+				  "or as the file part of multipart/form-data", NULL);
+			return;
+		}
+	}
+	if (!len) {
+		api_error(resp, 400, "bad_request", "the photo is empty", "file");
+		return;
+	}
+	if (used_bytes(req->st, req->who.uid) + (int64_t)len > req->cfg->upload_quota_bytes) {
+		api_error_reason(resp, 413, "payload_too_large",
+				 "your photos would pass upload_quota_bytes; delete some first", "quota_exceeded");
+		return;
+	}
+	char key[24];
+	snprintf(key, sizeof key, "%" PRId64, req->who.uid);
+	if (api_rate_limit(req, resp, "upload", key, req->cfg->rate_uploads_per_hour, 3600))
+		return;
+	struct upload_job *j = xcalloc(1, sizeof *j);
+	unsigned char raw[KEY_HEX / 2];
+	if (RAND_bytes(raw, sizeof raw) != 1) {
+		job_free(j);
+		api_error(resp, 500, "internal", "no randomness", NULL);
+		return;
+	}
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(j->key + 2 * i, 3, "%02x", raw[i]);
+	j->body = xmalloc(len);
+	memcpy(j->body, file, len);
+	j->len = len;
+	j->lim = (struct image_limits){ .max_pixels = req->cfg->upload_max_pixels,
+		.max_side = (int)req->cfg->upload_max_side, .thumb_side = THUMB_SIDE,
+		.quality = (int)req->cfg->upload_quality };
+	j->files = on_files(req);
+	upload_folder(req->cfg, j->folder, sizeof j->folder);
+	if (api_defer(req, upload_work, upload_done, j)) {
+		job_free(j);
+		api_error(resp, 503, "unavailable", "too many photos being processed; retry shortly", NULL);
+		resp->retry_after = 2;
+	}
+}
+
+/* May the caller see an upload? Its uploader may. (Attached ones are
+ * read like their item: that comes with attachments.) */
+static int may_read(const struct req *req, int64_t owner, const char *kind, int64_t item)
+{
+	return owner == req->who.uid;
+}
+
+/* The whole of a file of at most max bytes: 0, or -errno. */
+static int read_file(const char *path, size_t max, void **out, size_t *n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int rc = fstat(fd, &st) ? -errno : (size_t)st.st_size > max ? -EFBIG : 0;
+	char *b = rc ? NULL : xmalloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (!rc && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+		if (r < 0 && errno != EINTR)
+			rc = -errno;
+		else if (r == 0)
+			rc = -EIO; /* shorter than it said */
+		else if (r > 0)
+			got += (size_t)r;
+	}
+	close(fd);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	*n = got;
+	return 0;
+}
+
+/* GET /v1/uploads/{id} and /v1/uploads/{id}/thumb */
+static void serve(struct req *req, struct resp *resp, int thumb)
+{
+	int64_t id;
+	if (api_id_param(req, "id", &id, resp) || api_require_user(req, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT user_id, file_key, etag, thumb_etag, attached_kind, coalesce(attached_id, 0) "
+		"FROM uploads WHERE id = ?");
+	store_bind_int(s, 1, id);
+	char key[KEY_HEX + 1] = "", etag[48] = "", kind[16] = "";
+	int64_t owner = 0, item = 0;
+	if (store_step(s) == STORE_ROW) {
+		owner = store_col_int(s, 0);
+		snprintf(key, sizeof key, "%s", store_col_text(s, 1));
+		snprintf(etag, sizeof etag, "%s", store_col_text(s, thumb ? 3 : 2));
+		if (!store_col_null(s, 4))
+			snprintf(kind, sizeof kind, "%s", store_col_text(s, 4));
+		item = store_col_int(s, 5);
+	}
+	store_done(s);
+	if (!key[0] || !may_read(req, owner, kind[0] ? kind : NULL, item)) {
+		api_error(resp, 404, "not_found", "no such photo", NULL);
+		return;
+	}
+	snprintf(resp->etag, sizeof resp->etag, "%s", etag);
+	resp->cache_private = 1;
+	if (req->if_none_match && strstr(req->if_none_match, etag)) {
+		resp->status = 304;
+		return;
+	}
+	void *bytes = NULL;
+	size_t n = 0;
+	if (on_files(req)) {
+		char folder[PATH_MAX], path[PATH_MAX + 64];
+		upload_folder(req->cfg, folder, sizeof folder);
+		file_path(folder, key, thumb, path, sizeof path);
+		if (read_file(path, 64 * 1024 * 1024, &bytes, &n))
+			bytes = NULL;
+	} else {
+		s = store_prepare(req->st, "SELECT data FROM upload_blobs WHERE file_key = ? AND variant = ?");
+		store_bind_text(s, 1, key);
+		store_bind_text(s, 2, thumb ? "thumb" : "full");
+		if (store_step(s) == STORE_ROW) {
+			n = store_col_bytes(s, 0);
+			bytes = xmalloc(n ? n : 1);
+			memcpy(bytes, store_col_blob(s, 0), n);
+		}
+		store_done(s);
+	}
+	if (!bytes) {
+		log_error("uploads: the bytes of upload %" PRId64 " are missing", id);
+		resp->etag[0] = '\0';
+		resp->cache_private = 0;
+		api_error(resp, 500, "internal", "the photo's bytes are missing", NULL);
+		return;
+	}
+	resp->status = 200;
+	resp->body = bytes;
+	resp->len = n;
+	resp->content_type = "image/jpeg";
+}
+
+void uploads_get(struct req *req, struct resp *resp)
+{
+	serve(req, resp, 0);
+}
+
+void uploads_get_thumb(struct req *req, struct resp *resp)
+{
+	serve(req, resp, 1);
+}
+
+/* Once a second: uploads never attached, a day old, go (row, bytes). */
+void uploads_tick(struct req *req)
+{
+	int64_t ids[32];
+	char keys[32][KEY_HEX + 1];
+	int n = 0;
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT id, file_key FROM uploads WHERE attached_kind IS NULL AND created_at <= ? "
+		"ORDER BY created_at LIMIT 32");
+	store_bind_int(s, 1, util_now_ms() - ORPHAN_MS);
+	while (n < 32 && store_step(s) == STORE_ROW) {
+		ids[n] = store_col_int(s, 0);
+		snprintf(keys[n++], KEY_HEX + 1, "%s", store_col_text(s, 1));
+	}
+	store_done(s);
+	char folder[PATH_MAX];
+	upload_folder(req->cfg, folder, sizeof folder);
+	int gone = 0;
+	for (int i = 0; i < n; i++) {
+		if (store_begin(req->st))
+			return;
+		/* Conditional: attached meanwhile, or taken by another gateway. */
+		s = store_prepare(req->st, "DELETE FROM uploads WHERE id = ? AND attached_kind IS NULL");
+		store_bind_int(s, 1, ids[i]);
+		int64_t won = store_run(s);
+		if (won == 1 && !on_files(req)) {
+			s = store_prepare(req->st, "DELETE FROM upload_blobs WHERE file_key = ?");
+			store_bind_text(s, 1, keys[i]);
+			won = store_run(s) >= 0 ? 1 : -1;
+		}
+		if (won < 0 || api_commit(req)) {
+			api_rollback(req);
+			continue;
+		}
+		if (won == 1 && on_files(req))
+			remove_files(folder, keys[i]); /* after the commit: a row never names a missing file */
+		gone += won == 1;
+	}
+	if (gone)
+		log_info("uploads: %d photo(s) never attached deleted after a day", gone);
+}
