@@ -161,7 +161,7 @@ json_t *forums_thread_json(struct store *st, const struct principal *viewer, int
 		json_object_set_new(j, "lock_reason", json_string(store_col_text(s, 3)));
 	json_object_set_new(j, "ip_region", store_col_null(s, 5) ? json_null() :
 			    json_string(store_col_text(s, 5)));
-	json_object_set_new(j, "attachments", json_array());
+	json_object_set_new(j, "attachments", uploads_of(st, "thread", tid));
 	if (!store_col_null(s, 6)) {
 		json_object_set_new(j, "held", json_true());
 		json_object_set_new(j, "hold_reason", json_string(store_col_text(s, 6)));
@@ -402,8 +402,10 @@ void forums_thread_create(struct req *req, struct resp *resp)
 	enum api_verdict vt = held_text(req, resp, "thread_title", "title", title, cid, hold);
 	enum api_verdict vb = vt == API_REJECT ? API_REJECT :
 			      held_text(req, resp, "thread_body", "body", text, cid, hold);
+	int64_t photos[UPLOADS_PER_ITEM];
+	size_t nphotos = 0;
 	if (vt == API_WAIT || vb == API_WAIT || vt == API_REJECT || vb == API_REJECT ||
-	    api_begin(req, resp))
+	    uploads_parse(req, body, photos, &nphotos, resp) || api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO threads (community_id, kind, title, body, author_id, live_tally, closes_at, "
@@ -434,6 +436,7 @@ void forums_thread_create(struct req *req, struct resp *resp)
 			ok = ok && store_step(s) == STORE_DONE;
 			store_done(s);
 		}
+	ok = ok && uploads_attach(req, photos, nphotos, "thread", tid) == 0;
 	/* A held thread is indexed and announced when staff release it. */
 	ok = ok && thread_announce(req, cid, tid, hold[0] ? "thread.pending" : "thread.created") == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not create the thread"))

@@ -94,7 +94,7 @@ static json_t *help_json(struct store *st, int64_t hid, int full)
 			json_object_set_new(j, "thanks", json_string(store_col_text(s, 14)));
 		json_object_set_new(j, "ip_region", store_col_null(s, 15) ? json_null() :
 				    json_string(store_col_text(s, 15)));
-		json_object_set_new(j, "attachments", json_array());
+		json_object_set_new(j, "attachments", uploads_of(st, "help", hid));
 		if (!store_col_null(s, 16)) {
 			json_object_set_new(j, "held", json_true());
 			json_object_set_new(j, "hold_reason", json_string(store_col_text(s, 16)));
@@ -205,6 +205,8 @@ struct help_new {
 	int64_t cid, window;
 	int urgent;
 	char hold[200];            /* why the content check holds it, or "" */
+	int64_t photos[UPLOADS_PER_ITEM]; /* attachments, checked */
+	size_t nphotos;
 };
 
 /* Inside the caller's transaction: the request is announced -- one inbox
@@ -272,7 +274,7 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 	store_bind_text(s, 12, api_ip_region(req));
 	store_bind_text(s, 13, h->hold[0] ? h->hold : NULL);
 	int64_t hid = 0;
-	int ok = store_run_int(s, &hid) == 0;
+	int ok = store_run_int(s, &hid) == 0 && uploads_attach(req, h->photos, h->nphotos, "help", hid) == 0;
 	if (ok && h->hold[0]) {
 		json_t *j = help_json(req->st, hid, 1);
 		char ch[40];
@@ -361,10 +363,15 @@ void help_create(struct req *req, struct resp *resp)
 	enum api_verdict vt = held_text(req, resp, "help_title", "title", title, cid, hold);
 	enum api_verdict vd = vt == API_REJECT ? API_REJECT :
 			      held_text(req, resp, "help_details", "details", details, cid, hold);
-	if (vt == API_WAIT || vd == API_WAIT || vt == API_REJECT || vd == API_REJECT)
+	int64_t photos[UPLOADS_PER_ITEM];
+	size_t nphotos = 0;
+	if (vt == API_WAIT || vd == API_WAIT || vt == API_REJECT || vd == API_REJECT ||
+	    uploads_parse(req, body, photos, &nphotos, resp))
 		goto out;
 	struct help_new *h = xcalloc(1, sizeof *h);
 	memcpy(h->hold, hold, sizeof hold);
+	memcpy(h->photos, photos, sizeof photos);
+	h->nphotos = nphotos;
 	h->body = body;
 	h->category = category;
 	h->title = title;

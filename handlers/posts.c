@@ -43,9 +43,10 @@ static json_t *post_json(struct store *st, int64_t pid)
 			json_object_set_new(p, "hold_reason", json_string(store_col_text(s, 7)));
 		json_object_set_new(p, "ip_region", store_col_null(s, 9) ? json_null() :
 				    json_string(store_col_text(s, 9)));
-		json_object_set_new(p, "attachments", json_array());
 	}
 	store_done(s);
+	if (p)
+		json_object_set_new(p, "attachments", uploads_of(st, "post", pid));
 	if (p && !strcmp(json_string_value(json_object_get(p, "status")), "hidden")) {
 		/* The decision its author may appeal (only staff and the author
 		 * read a hidden post; its events carry none of this). */
@@ -205,7 +206,9 @@ void posts_create(struct req *req, struct resp *resp)
 	if (v == API_WAIT || v == API_REJECT)
 		goto out;
 	const char *held = hold[0] ? hold : NULL;
-	if (api_begin(req, resp))
+	int64_t photos[UPLOADS_PER_ITEM];
+	size_t nphotos = 0;
+	if (uploads_parse(req, body, photos, &nphotos, resp) || api_begin(req, resp))
 		goto out;
 	s = store_prepare(req->st,
 		"INSERT INTO posts (thread_id, community_id, author_id, body, reply_to, created_at, "
@@ -227,7 +230,7 @@ void posts_create(struct req *req, struct resp *resp)
 	store_bind_text(s, 9, api_ip_region(req));
 	struct post_row p = { .thread_id = tid, .community_id = t.community_id,
 			      .author_id = req->who.uid };
-	int ok = store_run_int(s, &p.id) == 0;
+	int ok = store_run_int(s, &p.id) == 0 && uploads_attach(req, photos, nphotos, "post", p.id) == 0;
 	json_t *pj = NULL;
 	if (ok && held) {
 		ok = emit_post(req, &p, "post.created", 0, "post.pending", &pj) == 0;

@@ -72,6 +72,18 @@ void uploads_get_thumb(struct req *req, struct resp *resp);
 void uploads_tick(struct req *req);
 /* An upload as the API shows it (NULL: no such upload). */
 json_t *uploads_json(struct store *st, int64_t id);
+/* Attachments (at most 9 photos on a thread, post, help request or
+ * resident's request). uploads_parse reads body's "attachments" (absent
+ * or null: none): distinct ids of the caller's own uploads, none attached
+ * yet; 0, or the 400 naming attachments is set. uploads_attach, inside
+ * the item's transaction, attaches them in order: 0, or -EALREADY when
+ * one was attached meanwhile (the caller fails the item). uploads_of: an
+ * item's uploads, in order. */
+#define UPLOADS_PER_ITEM 9
+int uploads_parse(struct req *req, json_t *body, int64_t ids[UPLOADS_PER_ITEM], size_t *n,
+		  struct resp *resp);
+int uploads_attach(struct req *req, const int64_t *ids, size_t n, const char *kind, int64_t item);
+json_t *uploads_of(struct store *st, const char *kind, int64_t item);
 /* actions.c: 落实, implementation items */
 void actions_create(struct req *req, struct resp *resp);
 void actions_update(struct req *req, struct resp *resp);

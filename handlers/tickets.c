@@ -161,6 +161,8 @@ static json_t *ticket_json(struct req *req, int64_t id, int full, int with_repli
 		}
 	}
 	store_done(s);
+	if (j)
+		json_object_set_new(j, "attachments", uploads_of(req->st, "ticket", id));
 	if (j && with_replies)
 		json_object_set_new(j, "replies", replies_json(req->st, id, !full));
 	return j;
@@ -253,13 +255,10 @@ void tickets_create(struct req *req, struct resp *resp)
 		api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
 		goto out;
 	}
-	json_t *att = json_object_get(body, "attachments");
-	if (att && !json_is_null(att) && (!json_is_array(att) || json_array_size(att))) {
-		/* Photos are their own issue; until uploads exist none is ours. */
-		api_error(resp, 400, "bad_request", json_is_array(att) ? "no such upload" :
-			  "attachments must be an array of upload ids", "attachments");
+	int64_t photos[UPLOADS_PER_ITEM];
+	size_t nphotos = 0;
+	if (uploads_parse(req, body, photos, &nphotos, resp))
 		goto out;
-	}
 	char key[24];
 	snprintf(key, sizeof key, "%" PRId64, req->who.uid);
 	if (review_text(req, resp, "ticket_title", "title", title, cid) ||
@@ -282,7 +281,7 @@ void tickets_create(struct req *req, struct resp *resp)
 		store_bind_null(s, 6);
 	store_bind_int(s, 7, now);
 	struct ticket_row t = { .cid = cid, .author = req->who.uid };
-	int ok = store_run_int(s, &id) == 0;
+	int ok = store_run_int(s, &id) == 0 && uploads_attach(req, photos, nphotos, "ticket", id) == 0;
 	t.id = id;
 	ok = ok && ticket_changed(req, &t, "ticket.created", 0) == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not record the request"))

@@ -10,6 +10,7 @@
  * a day. Reads carry an ETag and Cache-Control: private. */
 #include "routes.h"
 #include "access.h"
+#include "forums.h"
 #include "images.h"
 #include "../gateway/multipart.h"
 #include "../gateway/util.h"
@@ -313,11 +314,130 @@ void uploads_create(struct req *req, struct resp *resp)
 	}
 }
 
-/* May the caller see an upload? Its uploader may. (Attached ones are
- * read like their item: that comes with attachments.) */
-static int may_read(const struct req *req, int64_t owner, const char *kind, int64_t item)
+/* --- attachments --------------------------------------------------------------- */
+
+int uploads_parse(struct req *req, json_t *body, int64_t ids[UPLOADS_PER_ITEM], size_t *n,
+		  struct resp *resp)
 {
-	return owner == req->who.uid;
+	*n = 0;
+	json_t *a = json_object_get(body, "attachments"), *v;
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > UPLOADS_PER_ITEM) {
+		api_error(resp, 400, "bad_request", "attachments must be a list of at most 9 upload ids",
+			  "attachments");
+		return -EINVAL;
+	}
+	size_t i;
+	json_array_foreach(a, i, v) {
+		int64_t id = json_is_integer(v) ? json_integer_value(v) : 0;
+		for (size_t k = 0; id > 0 && k < *n; k++)
+			if (ids[k] == id)
+				id = 0; /* twice */
+		struct store_stmt *s = store_prepare(req->st,
+			"SELECT 1 FROM uploads WHERE id = ? AND user_id = ? AND attached_kind IS NULL");
+		store_bind_int(s, 1, id);
+		store_bind_int(s, 2, req->who.uid);
+		int free_one = id > 0 && store_step(s) == STORE_ROW;
+		store_done(s);
+		if (!free_one) {
+			/* Someone else's, attached already, unknown, or twice: one answer. */
+			api_error(resp, 400, "bad_request", "each attachment must be one of your own uploads, "
+				  "not yet attached (and named once)", "attachments");
+			return -EINVAL;
+		}
+		ids[(*n)++] = id;
+	}
+	return 0;
+}
+
+int uploads_attach(struct req *req, const int64_t *ids, size_t n, const char *kind, int64_t item)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct store_stmt *s = store_prepare(req->st,
+			"UPDATE uploads SET attached_kind = ?, attached_id = ?, position = ? "
+			"WHERE id = ? AND user_id = ? AND attached_kind IS NULL");
+		store_bind_text(s, 1, kind);
+		store_bind_int(s, 2, item);
+		store_bind_int(s, 3, (int64_t)i);
+		store_bind_int(s, 4, ids[i]);
+		store_bind_int(s, 5, req->who.uid);
+		int64_t won = store_run(s);
+		if (won != 1)
+			return won < 0 ? (int)won : -EALREADY; /* attached meanwhile: the item fails */
+	}
+	return 0;
+}
+
+json_t *uploads_of(struct store *st, const char *kind, int64_t item)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	struct store_stmt *s = store_prepare(st,
+		"SELECT id FROM uploads WHERE attached_kind = ? AND attached_id = ? ORDER BY position");
+	store_bind_text(s, 1, kind);
+	store_bind_int(s, 2, item);
+	json_t *a = json_array();
+	if (store_run_ids(s, &ids, &n) == 0)
+		for (size_t i = 0; i < n; i++) {
+			json_t *u = uploads_json(st, ids[i]);
+			if (u)
+				json_array_append_new(a, u);
+		}
+	free(ids);
+	return a;
+}
+
+/* May the caller read the item an upload is attached to? Exactly as the
+ * item's own reads decide: a member of its community, and for what is
+ * held or hidden its author and staff. */
+static int may_read_item(struct req *req, const char *kind, int64_t item)
+{
+	const struct principal *who = &req->who;
+	if (!strcmp(kind, "post")) {
+		struct store_stmt *s = store_prepare(req->st, "SELECT thread_id, status, author_id FROM posts WHERE id = ?");
+		store_bind_int(s, 1, item);
+		int found = store_step(s) == STORE_ROW;
+		int64_t tid = found ? store_col_int(s, 0) : 0, author = found ? store_col_int(s, 2) : 0;
+		int visible = found && !strcmp(store_col_text(s, 1), "visible");
+		store_done(s);
+		struct thread_row t;
+		if (!found || forums_thread_load(req->st, tid, who->uid, &t))
+			return 0;
+		int staff = who->is_admin || t.role == ROLE_STAFF;
+		return (staff || t.role != ROLE_NONE) && (visible || staff || author == who->uid) &&
+		       (!t.held || staff || t.author_id == who->uid);
+	}
+	if (!strcmp(kind, "thread")) {
+		struct thread_row t;
+		if (forums_thread_load(req->st, item, who->uid, &t))
+			return 0;
+		int staff = who->is_admin || t.role == ROLE_STAFF;
+		return (staff || t.role != ROLE_NONE) && (!t.held || staff || t.author_id == who->uid);
+	}
+	const char *sql = !strcmp(kind, "ticket") ?
+		/* its resident and staff; a member once it has a public reply */
+		"SELECT community_id, author_id = ?2 OR EXISTS (SELECT 1 FROM ticket_replies r "
+		"WHERE r.ticket_id = t.id AND r.is_public = 1) FROM tickets t WHERE id = ?1" :
+		"SELECT community_id, ?2 > 0 FROM help_requests WHERE id = ?1"; /* every member */
+	struct store_stmt *s = store_prepare(req->st, sql);
+	store_bind_int(s, 1, item);
+	store_bind_int(s, 2, who->uid);
+	int found = store_step(s) == STORE_ROW;
+	int64_t cid = found ? store_col_int(s, 0) : 0;
+	int open = found && store_col_int(s, 1);
+	store_done(s);
+	if (!found)
+		return 0;
+	enum role role = access_role(req->st, who->uid, cid);
+	return who->is_admin || role == ROLE_STAFF || (role != ROLE_NONE && open);
+}
+
+/* May the caller see an upload? Its uploader, and once it is attached
+ * whoever may read its item. */
+static int may_read(struct req *req, int64_t owner, const char *kind, int64_t item)
+{
+	return owner == req->who.uid || (kind && may_read_item(req, kind, item));
 }
 
 /* The whole of a file of at most max bytes: 0, or -errno. */

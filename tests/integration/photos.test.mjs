@@ -16,6 +16,8 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ENGINE, itest, poll, sql } from './lib/harness.mjs';
 import { FAST, expectError, expectStatus, register } from './lib/accounts.mjs';
+import { createPost, createThread, forumWorld } from './lib/forums.mjs';
+import { createHelp } from './lib/help.mjs';
 
 const run = promisify(execFile);
 const CONFIG = { ...FAST, upload_max_bytes: 6 * 1024 * 1024 };
@@ -158,6 +160,59 @@ itest('PNG, WebP and multipart (wx.uploadFile) work; impostors, truncations, bom
 	assert.equal(Number(await sql(gw, 'SELECT count(*) FROM uploads')), rows, 'no row for a refused upload');
 	if (ENGINE === 'sqlite') assert.deepEqual(kept(gw), files, 'no file for a refused upload');
 	else assert.equal(Number(await sql(gw, 'SELECT count(*) FROM upload_blobs')), 2 * rows);
+});
+
+itest('attachments: a thread, a post, a help request and a resident\'s request carry their photos, read exactly like the item', async (h) => {
+	const gw = await h.gateway({ config: CONFIG });
+	const { A, staff, residents: [me, neighbour], resB } = await forumWorld(gw, { residents: 2 });
+	const dir = await h.tmpdir();
+	const photo = await phonePhoto(dir, 'a', 320, 240, 1);
+	const mine = async () => expectStatus(await upload(gw, me, photo), 201).upload;
+	const [p1, p2, p3, p4, p5] = [await mine(), await mine(), await mine(), await mine(), await mine()];
+	const theirs = expectStatus(await upload(gw, neighbour, photo), 201).upload;
+
+	// Refused: someone else's, unknown, twice, more than nine, not a list.
+	const thread = (attachments) => gw.request('POST', `/v1/communities/${A.id}/threads`,
+		{ token: me.access, body: { title: '电梯坏了', body: '见照片', kind: 'discussion', attachments } });
+	for (const bad of [[theirs.id], [999999], [p1.id, p1.id], Array.from({ length: 10 }, () => p1.id), 'x', [String(p1.id)]])
+		expectError(await thread(bad), 400, 'bad_request', 'attachments', JSON.stringify(bad));
+	const th = expectStatus(await thread([p1.id, p2.id]), 201, 'thread with photos').thread;
+	assert.deepEqual(th.attachments.map((u) => [u.id, u.attached]), [[p1.id, true], [p2.id, true]]);
+	expectError(await thread([p1.id]), 400, 'bad_request', 'attachments'); // attached already
+	const post = expectStatus(await gw.request('POST', `/v1/threads/${th.id}/posts`,
+		{ token: me.access, body: { body: '还有楼道的', attachments: [p3.id] } }), 201).post;
+	assert.deepEqual(post.attachments.map((u) => u.id), [p3.id]);
+	const help = await createHelp(gw, me, A.id, { title: '帮忙看看这个水管', attachments: [p4.id] });
+	assert.deepEqual(help.attachments.map((u) => u.id), [p4.id]);
+	const tk = expectStatus(await gw.request('POST', `/v1/communities/${A.id}/requests`, { token: me.access,
+		body: { category: 'repair', title: '水管漏水', body: '见照片', attachments: [p5.id] } }), 201).ticket;
+	assert.deepEqual(tk.attachments.map((u) => u.id), [p5.id]);
+	// Read back with the items.
+	assert.deepEqual((await gw.request('GET', `/v1/threads/${th.id}`, { token: neighbour.access })).json.thread.attachments.map((u) => u.id), [p1.id, p2.id]);
+	const posts = (await gw.request('GET', `/v1/threads/${th.id}/posts`, { token: neighbour.access })).json.items;
+	assert.deepEqual(posts.find((x) => x.id === post.id).attachments.map((u) => u.id), [p3.id]);
+
+	const status = async (s, u) => [(await gw.request('GET', u.url, { token: s.access })).status,
+		(await gw.request('GET', u.thumb_url, { token: s.access })).status];
+	// A member reads the thread's, post's and help request's photos; another community does not.
+	for (const u of [p1, p3, p4]) {
+		assert.deepEqual(await status(neighbour, u), [200, 200], `member reads ${u.id}`);
+		assert.deepEqual(await status(resB, u), [404, 404], `another community: 404 for ${u.id}`);
+	}
+	// A resident's request: its resident and staff; another member once it has a public reply.
+	assert.deepEqual(await status(staff, p5), [200, 200]);
+	assert.deepEqual(await status(neighbour, p5), [404, 404]);
+	expectStatus(await gw.request('POST', `/v1/tickets/${tk.id}/reply`, { token: staff.access, body: { body: '已派人', public: true } }), 201);
+	assert.deepEqual(await status(neighbour, p5), [200, 200]);
+	// A hidden post: its photos leave other members' view, not staff's or the author's.
+	expectStatus(await gw.request('POST', `/v1/posts/${post.id}/hide`, { token: staff.access, body: { reason: '离题' } }), 200);
+	assert.deepEqual(await status(neighbour, p3), [404, 404]);
+	assert.deepEqual(await status(staff, p3), [200, 200]);
+	assert.deepEqual(await status(me, p3), [200, 200]);
+	// Attached ones are not orphans.
+	await sql(gw, `UPDATE uploads SET created_at = created_at - ${25 * 3600000}`);
+	await poll(async () => (await gw.request('GET', theirs.url, { token: neighbour.access })).status === 404, { what: 'the unattached one deleted' });
+	assert.deepEqual(await status(neighbour, p1), [200, 200], 'attached: kept');
 });
 
 itest('an upload never attached goes after a day; an attached one stays', async (h) => {
