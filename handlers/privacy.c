@@ -309,7 +309,11 @@ static int anonymise(struct req *req, int64_t uid, int64_t now)
 		api_rollback(req);
 		return won < 0 ? (int)won : 0;
 	}
-	int ok = help_account_gone(req, uid) == 0;
+	/* Photos may show a home, a face, a door: they go with the account
+	 * (its posts stay, by 已注销用户, without them). */
+	char **photos = NULL;
+	size_t nphotos = 0;
+	int ok = help_account_gone(req, uid) == 0 && uploads_forget_user(req, uid, &photos, &nphotos) == 0;
 	for (size_t i = 0; ok && i < sizeof anonymise_sql / sizeof *anonymise_sql; i++) {
 		s = store_prepare(req->st, anonymise_sql[i]);
 		store_bind_int(s, 1, uid);
@@ -334,8 +338,12 @@ static int anonymise(struct req *req, int64_t uid, int64_t now)
 	}
 	if (!ok || api_commit(req)) {
 		api_rollback(req);
+		for (size_t i = 0; i < nphotos; i++) /* the files stay with their rows */
+			free(photos[i]);
+		free(photos);
 		return -EIO;
 	}
+	uploads_forget_files(req, photos, nphotos); /* after the commit: no row names a missing file */
 	log_info("user %" PRId64 ": account deleted as asked; anonymised", uid);
 	return 1;
 }

@@ -84,6 +84,11 @@ int uploads_parse(struct req *req, json_t *body, int64_t ids[UPLOADS_PER_ITEM], 
 		  struct resp *resp);
 int uploads_attach(struct req *req, const int64_t *ids, size_t n, const char *kind, int64_t item);
 json_t *uploads_of(struct store *st, const char *kind, int64_t item);
+/* An anonymised account's photos: inside its transaction the rows (and on
+ * PostgreSQL the bytes) go, *keys naming them; after the commit
+ * uploads_forget_files removes the files (SQLite) and frees keys. */
+int uploads_forget_user(struct req *req, int64_t uid, char ***keys, size_t *n);
+void uploads_forget_files(struct req *req, char **keys, size_t n);
 /* actions.c: 落实, implementation items */
 void actions_create(struct req *req, struct resp *resp);
 void actions_update(struct req *req, struct resp *resp);

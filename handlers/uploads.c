@@ -542,6 +542,45 @@ void uploads_get_thumb(struct req *req, struct resp *resp)
 	serve(req, resp, 1);
 }
 
+int uploads_forget_user(struct req *req, int64_t uid, char ***keys, size_t *n)
+{
+	*keys = NULL;
+	*n = 0;
+	struct store_stmt *s = store_prepare(req->st, "SELECT file_key FROM uploads WHERE user_id = ? ORDER BY id");
+	store_bind_int(s, 1, uid);
+	size_t cap = 0;
+	while (store_step(s) == STORE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*keys = xrealloc(*keys, cap * sizeof **keys);
+		}
+		(*keys)[(*n)++] = xstrdup(store_col_text(s, 0));
+	}
+	store_done(s);
+	int ok = 1;
+	if (!on_files(req)) {
+		s = store_prepare(req->st,
+			"DELETE FROM upload_blobs WHERE file_key IN (SELECT file_key FROM uploads WHERE user_id = ?)");
+		store_bind_int(s, 1, uid);
+		ok = store_run(s) >= 0;
+	}
+	s = store_prepare(req->st, "DELETE FROM uploads WHERE user_id = ?");
+	store_bind_int(s, 1, uid);
+	return ok && store_run(s) >= 0 ? 0 : -EIO;
+}
+
+void uploads_forget_files(struct req *req, char **keys, size_t n)
+{
+	char folder[PATH_MAX];
+	upload_folder(req->cfg, folder, sizeof folder);
+	for (size_t i = 0; i < n; i++) {
+		if (on_files(req))
+			remove_files(folder, keys[i]);
+		free(keys[i]);
+	}
+	free(keys);
+}
+
 /* Once a second: uploads never attached, a day old, go (row, bytes). */
 void uploads_tick(struct req *req)
 {

@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ENGINE, itest, poll, sql } from './lib/harness.mjs';
-import { FAST, expectError, expectStatus, register } from './lib/accounts.mjs';
+import { FAST, PASSWORD, expectError, expectStatus, register } from './lib/accounts.mjs';
 import { createPost, createThread, forumWorld } from './lib/forums.mjs';
 import { createHelp } from './lib/help.mjs';
 
@@ -213,6 +213,28 @@ itest('attachments: a thread, a post, a help request and a resident\'s request c
 	await sql(gw, `UPDATE uploads SET created_at = created_at - ${25 * 3600000}`);
 	await poll(async () => (await gw.request('GET', theirs.url, { token: neighbour.access })).status === 404, { what: 'the unattached one deleted' });
 	assert.deepEqual(await status(neighbour, p1), [200, 200], 'attached: kept');
+});
+
+itest('an anonymised account\'s photos leave view and disk; its thread stays', async (h) => {
+	const gw = await h.gateway({ config: CONFIG });
+	const { A, residents: [leaver, stayer] } = await forumWorld(gw, { residents: 2, other: false });
+	const dir = await h.tmpdir();
+	const photo = await phonePhoto(dir, 'home', 320, 240, 1);
+	const u1 = expectStatus(await upload(gw, leaver, photo), 201).upload;
+	expectStatus(await upload(gw, leaver, photo), 201); // and one never attached
+	const mineToo = expectStatus(await upload(gw, stayer, photo), 201).upload;
+	const th = await createThread(gw, leaver.access, A.id, { title: '我家门口', attachments: [u1.id] });
+	assert.equal((await gw.request('GET', u1.url, { token: stayer.access })).status, 200);
+	expectStatus(await gw.request('DELETE', '/v1/me', { token: leaver.access, body: { password: PASSWORD } }), 202, 'delete');
+	await sql(gw, `UPDATE users SET deletes_at = ${Date.now() - 1000} WHERE id = ${leaver.id}`);
+	await poll(async () => Number(await sql(gw, `SELECT count(*) FROM uploads WHERE user_id = ${leaver.id}`)) === 0,
+		{ what: 'the photos gone with the account' });
+	assert.equal((await gw.request('GET', u1.url, { token: stayer.access })).status, 404);
+	const t = (await gw.request('GET', `/v1/threads/${th.id}`, { token: stayer.access })).json.thread;
+	assert.deepEqual([t.title, t.attachments], ['我家门口', []], 'the thread stays, without the photo');
+	assert.equal((await gw.request('GET', mineToo.url, { token: stayer.access })).status, 200, 'another member\'s photo stays');
+	if (ENGINE === 'sqlite') assert.equal(kept(gw).length, 2, `only the other member's two files remain (${kept(gw)})`);
+	else assert.equal(Number(await sql(gw, 'SELECT count(*) FROM upload_blobs')), 2);
 });
 
 itest('an upload never attached goes after a day; an attached one stays', async (h) => {
