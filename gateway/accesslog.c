@@ -42,7 +42,8 @@ static char *texts_json(const struct req *req)
 		return NULL;
 	json_t *o = json_object();
 	for (const struct api_check *c = req->checks; c; c = c->next)
-		json_object_set_new(o, c->field, json_string(c->text));
+		/* A photo is kept as the upload it is, not as text here. */
+		json_object_set_new(o, c->field, json_string(c->image ? "(photo)" : c->text));
 	char *out = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return out;

@@ -289,6 +289,11 @@ enum api_verdict { API_PASS, API_REVIEW, API_REJECT, API_WAIT };
  * API_REJECT answered. */
 enum api_verdict api_content(struct req *req, struct resp *resp, const char *kind,
 			     const char *field, const char *text, int64_t cid, const char **label);
+/* The same for a photo: its thumbnail (n bytes of JPEG) goes to the
+ * checker as image_base64 with kind "image"; key names it within the
+ * request (one check per key); a reject's 400 names "attachments". */
+enum api_verdict api_content_image(struct req *req, struct resp *resp, const char *key,
+				   const void *thumb, size_t n, int64_t cid, const char **label);
 /* 1 when some api_content call of this run answered API_WAIT. */
 int api_content_waiting(const struct req *req);
 

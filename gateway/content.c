@@ -80,8 +80,8 @@ static void answered(long status, const char *body, size_t len, const char *err,
 int content_start(struct httpc *h, const struct config *cfg, int64_t delivery,
 		  struct api_check *c, content_cb cb, void *data)
 {
-	json_t *body = json_pack("{s:s, s:s, s:I, s:o}", "kind", c->kind, "text", c->text,
-				 "user_id", (json_int_t)c->uid,
+	json_t *body = json_pack("{s:s, s:s, s:I, s:o}", "kind", c->image ? "image" : c->kind,
+				 c->image ? "image_base64" : "text", c->text, "user_id", (json_int_t)c->uid,
 				 "community_id", c->cid ? json_integer(c->cid) : json_null());
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);

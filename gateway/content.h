@@ -22,7 +22,8 @@ struct httpc;
 struct api_check {
 	char kind[24];
 	char field[32];
-	char *text;                 /* owned */
+	char *text;                 /* owned; for a photo its thumbnail in base64 */
+	int image;                  /* a photo: sent as image_base64, kind "image" */
 	int64_t cid, uid;
 	enum api_verdict verdict;   /* API_WAIT until judged */
 	char label[64];             /* the checker's label, or why it failed */

@@ -832,8 +832,8 @@ const char *api_ip_region(struct req *req)
 	return req->ip_region_state > 0 ? req->ip_region : NULL;
 }
 
-enum api_verdict api_content(struct req *req, struct resp *resp, const char *kind,
-			     const char *field, const char *text, int64_t cid, const char **label)
+static enum api_verdict check(struct req *req, struct resp *resp, const char *kind, const char *field,
+			      const void *bytes, size_t n, int image, int64_t cid, const char **label)
 {
 	struct api_check *c, **tail = &req->checks;
 	for (c = req->checks; c; tail = &c->next, c = c->next)
@@ -848,7 +848,13 @@ enum api_verdict api_content(struct req *req, struct resp *resp, const char *kin
 		c = xcalloc(1, sizeof *c);
 		snprintf(c->kind, sizeof c->kind, "%s", kind);
 		snprintf(c->field, sizeof c->field, "%s", field);
-		c->text = xstrdup(text);
+		if (image) {
+			c->text = xmalloc(4 * ((n + 2) / 3) + 1);
+			EVP_EncodeBlock((unsigned char *)c->text, bytes, (int)n);
+			c->image = 1;
+		} else {
+			c->text = xstrdup(bytes);
+		}
 		c->cid = cid;
 		c->uid = req->who.uid;
 		c->verdict = checking ? API_WAIT : API_PASS;
@@ -859,9 +865,22 @@ enum api_verdict api_content(struct req *req, struct resp *resp, const char *kin
 	if (label)
 		*label = c->label[0] ? c->label : "content check";
 	if (c->verdict == API_REJECT)
-		api_error_field_reason(resp, 400, "bad_request", "the content check refused this text",
-				       field, "content_rejected");
+		api_error_field_reason(resp, 400, "bad_request", image ? "the content check refused this photo" :
+				       "the content check refused this text", image ? "attachments" : field,
+				       "content_rejected");
 	return c->verdict;
+}
+
+enum api_verdict api_content(struct req *req, struct resp *resp, const char *kind,
+			     const char *field, const char *text, int64_t cid, const char **label)
+{
+	return check(req, resp, kind, field, text, 0, 0, cid, label);
+}
+
+enum api_verdict api_content_image(struct req *req, struct resp *resp, const char *key,
+				   const void *thumb, size_t n, int64_t cid, const char **label)
+{
+	return check(req, resp, "image", key, thumb, n, 1, cid, label);
 }
 
 int api_content_waiting(const struct req *req)

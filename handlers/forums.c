@@ -402,10 +402,10 @@ void forums_thread_create(struct req *req, struct resp *resp)
 	enum api_verdict vt = held_text(req, resp, "thread_title", "title", title, cid, hold);
 	enum api_verdict vb = vt == API_REJECT ? API_REJECT :
 			      held_text(req, resp, "thread_body", "body", text, cid, hold);
-	int64_t photos[UPLOADS_PER_ITEM];
-	size_t nphotos = 0;
-	if (vt == API_WAIT || vb == API_WAIT || vt == API_REJECT || vb == API_REJECT ||
-	    uploads_parse(req, body, photos, &nphotos, resp) || api_begin(req, resp))
+	/* The photos are checked alongside the texts (one round of checks). */
+	struct uploads_pick photos;
+	if (vt == API_REJECT || vb == API_REJECT || uploads_parse(req, body, cid, &photos, resp) ||
+	    vt == API_WAIT || vb == API_WAIT || api_begin(req, resp))
 		goto out;
 	struct store_stmt *s = store_prepare(req->st,
 		"INSERT INTO threads (community_id, kind, title, body, author_id, live_tally, closes_at, "
@@ -436,7 +436,7 @@ void forums_thread_create(struct req *req, struct resp *resp)
 			ok = ok && store_step(s) == STORE_DONE;
 			store_done(s);
 		}
-	ok = ok && uploads_attach(req, photos, nphotos, "thread", tid) == 0;
+	ok = ok && uploads_attach(req, &photos, "thread", tid) == 0;
 	/* A held thread is indexed and announced when staff release it. */
 	ok = ok && thread_announce(req, cid, tid, hold[0] ? "thread.pending" : "thread.created") == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not create the thread"))

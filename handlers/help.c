@@ -205,8 +205,7 @@ struct help_new {
 	int64_t cid, window;
 	int urgent;
 	char hold[200];            /* why the content check holds it, or "" */
-	int64_t photos[UPLOADS_PER_ITEM]; /* attachments, checked */
-	size_t nphotos;
+	struct uploads_pick photos; /* attachments, checked */
 };
 
 /* Inside the caller's transaction: the request is announced -- one inbox
@@ -274,7 +273,7 @@ static void help_create_txn(struct req *req, struct resp *resp, void *data)
 	store_bind_text(s, 12, api_ip_region(req));
 	store_bind_text(s, 13, h->hold[0] ? h->hold : NULL);
 	int64_t hid = 0;
-	int ok = store_run_int(s, &hid) == 0 && uploads_attach(req, h->photos, h->nphotos, "help", hid) == 0;
+	int ok = store_run_int(s, &hid) == 0 && uploads_attach(req, &h->photos, "help", hid) == 0;
 	if (ok && h->hold[0]) {
 		json_t *j = help_json(req->st, hid, 1);
 		char ch[40];
@@ -363,15 +362,13 @@ void help_create(struct req *req, struct resp *resp)
 	enum api_verdict vt = held_text(req, resp, "help_title", "title", title, cid, hold);
 	enum api_verdict vd = vt == API_REJECT ? API_REJECT :
 			      held_text(req, resp, "help_details", "details", details, cid, hold);
-	int64_t photos[UPLOADS_PER_ITEM];
-	size_t nphotos = 0;
-	if (vt == API_WAIT || vd == API_WAIT || vt == API_REJECT || vd == API_REJECT ||
-	    uploads_parse(req, body, photos, &nphotos, resp))
+	struct uploads_pick photos; /* checked alongside the texts */
+	if (vt == API_REJECT || vd == API_REJECT || uploads_parse(req, body, cid, &photos, resp) ||
+	    vt == API_WAIT || vd == API_WAIT)
 		goto out;
 	struct help_new *h = xcalloc(1, sizeof *h);
 	memcpy(h->hold, hold, sizeof hold);
-	memcpy(h->photos, photos, sizeof photos);
-	h->nphotos = nphotos;
+	h->photos = photos;
 	h->body = body;
 	h->category = category;
 	h->title = title;

@@ -203,12 +203,11 @@ void posts_create(struct req *req, struct resp *resp)
 	 * of refusing it: the author sees it, with the reason; staff decide. */
 	char hold[200];
 	enum api_verdict v = post_hold(req, resp, "post", text, t.community_id, hold);
-	if (v == API_WAIT || v == API_REJECT)
+	if (v == API_REJECT)
 		goto out;
 	const char *held = hold[0] ? hold : NULL;
-	int64_t photos[UPLOADS_PER_ITEM];
-	size_t nphotos = 0;
-	if (uploads_parse(req, body, photos, &nphotos, resp) || api_begin(req, resp))
+	struct uploads_pick photos; /* checked alongside the text */
+	if (uploads_parse(req, body, t.community_id, &photos, resp) || v == API_WAIT || api_begin(req, resp))
 		goto out;
 	s = store_prepare(req->st,
 		"INSERT INTO posts (thread_id, community_id, author_id, body, reply_to, created_at, "
@@ -230,7 +229,7 @@ void posts_create(struct req *req, struct resp *resp)
 	store_bind_text(s, 9, api_ip_region(req));
 	struct post_row p = { .thread_id = tid, .community_id = t.community_id,
 			      .author_id = req->who.uid };
-	int ok = store_run_int(s, &p.id) == 0 && uploads_attach(req, photos, nphotos, "post", p.id) == 0;
+	int ok = store_run_int(s, &p.id) == 0 && uploads_attach(req, &photos, "post", p.id) == 0;
 	json_t *pj = NULL;
 	if (ok && held) {
 		ok = emit_post(req, &p, "post.created", 0, "post.pending", &pj) == 0;

@@ -75,14 +75,23 @@ json_t *uploads_json(struct store *st, int64_t id);
 /* Attachments (at most 9 photos on a thread, post, help request or
  * resident's request). uploads_parse reads body's "attachments" (absent
  * or null: none): distinct ids of the caller's own uploads, none attached
- * yet; 0, or the 400 naming attachments is set. uploads_attach, inside
- * the item's transaction, attaches them in order: 0, or -EALREADY when
- * one was attached meanwhile (the caller fails the item). uploads_of: an
- * item's uploads, in order. */
+ * yet, each thumbnail through the content check (kind "image", community
+ * cid): 0; 1 while a check is outstanding (return without answering, as
+ * for texts: the handler runs again); or the answer is set (400 naming
+ * attachments, or content_rejected) and -EINVAL. uploads_attach, inside
+ * the item's transaction, attaches them in order (a held photo seen by
+ * its uploader and staff only): 0, or -EALREADY when one was attached
+ * meanwhile (the caller fails the item). uploads_of: an item's uploads,
+ * in order. */
 #define UPLOADS_PER_ITEM 9
-int uploads_parse(struct req *req, json_t *body, int64_t ids[UPLOADS_PER_ITEM], size_t *n,
+struct uploads_pick {
+	int64_t ids[UPLOADS_PER_ITEM];
+	int held[UPLOADS_PER_ITEM];   /* the content check asked for review */
+	size_t n;
+};
+int uploads_parse(struct req *req, json_t *body, int64_t cid, struct uploads_pick *pick,
 		  struct resp *resp);
-int uploads_attach(struct req *req, const int64_t *ids, size_t n, const char *kind, int64_t item);
+int uploads_attach(struct req *req, const struct uploads_pick *pick, const char *kind, int64_t item);
 json_t *uploads_of(struct store *st, const char *kind, int64_t item);
 /* An anonymised account's photos: inside its transaction the rows (and on
  * PostgreSQL the bytes) go, *keys naming them; after the commit

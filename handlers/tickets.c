@@ -255,14 +255,14 @@ void tickets_create(struct req *req, struct resp *resp)
 		api_error(resp, 400, "bad_request", "grid is not one of this community's grids", "grid");
 		goto out;
 	}
-	int64_t photos[UPLOADS_PER_ITEM];
-	size_t nphotos = 0;
-	if (uploads_parse(req, body, photos, &nphotos, resp))
-		goto out;
 	char key[24];
 	snprintf(key, sizeof key, "%" PRId64, req->who.uid);
-	if (review_text(req, resp, "ticket_title", "title", title, cid) ||
-	    review_text(req, resp, "ticket_body", "body", text, cid) ||
+	/* Texts and photos in one round of checks (review_text: 1 waiting,
+	 * -1 refused with the answer set). */
+	int rt = review_text(req, resp, "ticket_title", "title", title, cid);
+	int rb = rt < 0 ? rt : review_text(req, resp, "ticket_body", "body", text, cid);
+	struct uploads_pick photos;
+	if (rt < 0 || rb < 0 || uploads_parse(req, body, cid, &photos, resp) || rt || rb ||
 	    api_rate_limit(req, resp, "ticket", key, req->cfg->rate_tickets_per_day, 86400) ||
 	    api_begin(req, resp))
 		goto out;
@@ -281,7 +281,7 @@ void tickets_create(struct req *req, struct resp *resp)
 		store_bind_null(s, 6);
 	store_bind_int(s, 7, now);
 	struct ticket_row t = { .cid = cid, .author = req->who.uid };
-	int ok = store_run_int(s, &id) == 0 && uploads_attach(req, photos, nphotos, "ticket", id) == 0;
+	int ok = store_run_int(s, &id) == 0 && uploads_attach(req, &photos, "ticket", id) == 0;
 	t.id = id;
 	ok = ok && ticket_changed(req, &t, "ticket.created", 0) == 0;
 	if (api_commit_or_fail(req, resp, ok, "could not record the request"))

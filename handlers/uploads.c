@@ -314,12 +314,67 @@ void uploads_create(struct req *req, struct resp *resp)
 	}
 }
 
+/* The whole of a file of at most max bytes: 0, or -errno. */
+static int read_file(const char *path, size_t max, void **out, size_t *n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int rc = fstat(fd, &st) ? -errno : (size_t)st.st_size > max ? -EFBIG : 0;
+	char *b = rc ? NULL : xmalloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (!rc && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
+		if (r < 0 && errno != EINTR)
+			rc = -errno;
+		else if (r == 0)
+			rc = -EIO; /* shorter than it said */
+		else if (r > 0)
+			got += (size_t)r;
+	}
+	close(fd);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	*n = got;
+	return 0;
+}
+
+/* The bytes of an upload's image or thumbnail (malloc'd), or NULL. */
+static void *read_bytes(struct req *req, const char *key, int thumb, size_t *n)
+{
+	void *bytes = NULL;
+	*n = 0;
+	if (on_files(req)) {
+		char folder[PATH_MAX], path[PATH_MAX + 64];
+		upload_folder(req->cfg, folder, sizeof folder);
+		file_path(folder, key, thumb, path, sizeof path);
+		if (read_file(path, 64 * 1024 * 1024, &bytes, n))
+			bytes = NULL;
+		return bytes;
+	}
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT data FROM upload_blobs WHERE file_key = ? AND variant = ?");
+	store_bind_text(s, 1, key);
+	store_bind_text(s, 2, thumb ? "thumb" : "full");
+	if (store_step(s) == STORE_ROW) {
+		*n = store_col_bytes(s, 0);
+		bytes = xmalloc(*n ? *n : 1);
+		memcpy(bytes, store_col_blob(s, 0), *n);
+	}
+	store_done(s);
+	return bytes;
+}
+
 /* --- attachments --------------------------------------------------------------- */
 
-int uploads_parse(struct req *req, json_t *body, int64_t ids[UPLOADS_PER_ITEM], size_t *n,
+int uploads_parse(struct req *req, json_t *body, int64_t cid, struct uploads_pick *pick,
 		  struct resp *resp)
 {
-	*n = 0;
+	pick->n = 0;
 	json_t *a = json_object_get(body, "attachments"), *v;
 	if (!a || json_is_null(a))
 		return 0;
@@ -329,39 +384,58 @@ int uploads_parse(struct req *req, json_t *body, int64_t ids[UPLOADS_PER_ITEM], 
 		return -EINVAL;
 	}
 	size_t i;
+	int waiting = 0;
 	json_array_foreach(a, i, v) {
 		int64_t id = json_is_integer(v) ? json_integer_value(v) : 0;
-		for (size_t k = 0; id > 0 && k < *n; k++)
-			if (ids[k] == id)
+		for (size_t k = 0; id > 0 && k < pick->n; k++)
+			if (pick->ids[k] == id)
 				id = 0; /* twice */
 		struct store_stmt *s = store_prepare(req->st,
-			"SELECT 1 FROM uploads WHERE id = ? AND user_id = ? AND attached_kind IS NULL");
+			"SELECT file_key FROM uploads WHERE id = ? AND user_id = ? AND attached_kind IS NULL");
 		store_bind_int(s, 1, id);
 		store_bind_int(s, 2, req->who.uid);
-		int free_one = id > 0 && store_step(s) == STORE_ROW;
+		char key[KEY_HEX + 1] = "";
+		if (id > 0 && store_step(s) == STORE_ROW)
+			snprintf(key, sizeof key, "%s", store_col_text(s, 0));
 		store_done(s);
-		if (!free_one) {
+		if (!key[0]) {
 			/* Someone else's, attached already, unknown, or twice: one answer. */
 			api_error(resp, 400, "bad_request", "each attachment must be one of your own uploads, "
 				  "not yet attached (and named once)", "attachments");
 			return -EINVAL;
 		}
-		ids[(*n)++] = id;
+		/* 内容安全: the thumbnail, as kind "image". */
+		size_t n;
+		void *thumb = read_bytes(req, key, 1, &n);
+		if (!thumb) {
+			api_error(resp, 500, "internal", "a photo's bytes are missing", "attachments");
+			return -EIO;
+		}
+		char check_key[40];
+		snprintf(check_key, sizeof check_key, "attachments.%zu", i);
+		enum api_verdict verdict = api_content_image(req, resp, check_key, thumb, n, cid, NULL);
+		free(thumb);
+		if (verdict == API_REJECT)
+			return -EINVAL;
+		waiting |= verdict == API_WAIT;
+		pick->held[pick->n] = verdict == API_REVIEW;
+		pick->ids[pick->n++] = id;
 	}
-	return 0;
+	return waiting;
 }
 
-int uploads_attach(struct req *req, const int64_t *ids, size_t n, const char *kind, int64_t item)
+int uploads_attach(struct req *req, const struct uploads_pick *pick, const char *kind, int64_t item)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < pick->n; i++) {
 		struct store_stmt *s = store_prepare(req->st,
-			"UPDATE uploads SET attached_kind = ?, attached_id = ?, position = ? "
+			"UPDATE uploads SET attached_kind = ?, attached_id = ?, position = ?, check_status = ? "
 			"WHERE id = ? AND user_id = ? AND attached_kind IS NULL");
 		store_bind_text(s, 1, kind);
 		store_bind_int(s, 2, item);
 		store_bind_int(s, 3, (int64_t)i);
-		store_bind_int(s, 4, ids[i]);
-		store_bind_int(s, 5, req->who.uid);
+		store_bind_text(s, 4, pick->held[i] ? "review" : "passed");
+		store_bind_int(s, 5, pick->ids[i]);
+		store_bind_int(s, 6, req->who.uid);
 		int64_t won = store_run(s);
 		if (won != 1)
 			return won < 0 ? (int)won : -EALREADY; /* attached meanwhile: the item fails */
@@ -433,41 +507,32 @@ static int may_read_item(struct req *req, const char *kind, int64_t item)
 	return who->is_admin || role == ROLE_STAFF || (role != ROLE_NONE && open);
 }
 
-/* May the caller see an upload? Its uploader, and once it is attached
- * whoever may read its item. */
-static int may_read(struct req *req, int64_t owner, const char *kind, int64_t item)
+/* Is the caller staff of the community of an item's upload? */
+static int staff_of_item(struct req *req, const char *kind, int64_t item)
 {
-	return owner == req->who.uid || (kind && may_read_item(req, kind, item));
+	const char *sql = !strcmp(kind, "post") ? "SELECT community_id FROM posts WHERE id = ?" :
+			  !strcmp(kind, "thread") ? "SELECT community_id FROM threads WHERE id = ?" :
+			  !strcmp(kind, "ticket") ? "SELECT community_id FROM tickets WHERE id = ?" :
+			  "SELECT community_id FROM help_requests WHERE id = ?";
+	struct store_stmt *s = store_prepare(req->st, sql);
+	store_bind_int(s, 1, item);
+	int64_t cid = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
+	store_done(s);
+	return req->who.is_admin || (cid && access_role(req->st, req->who.uid, cid) == ROLE_STAFF);
 }
 
-/* The whole of a file of at most max bytes: 0, or -errno. */
-static int read_file(const char *path, size_t max, void **out, size_t *n)
+/* May the caller see an upload? Its uploader, and once it is attached
+ * whoever may read its item; a photo the content check holds (passed 0)
+ * only its uploader and staff. */
+static int may_read(struct req *req, int64_t owner, const char *kind, int64_t item, int passed)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	int rc = fstat(fd, &st) ? -errno : (size_t)st.st_size > max ? -EFBIG : 0;
-	char *b = rc ? NULL : xmalloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (!rc && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-		if (r < 0 && errno != EINTR)
-			rc = -errno;
-		else if (r == 0)
-			rc = -EIO; /* shorter than it said */
-		else if (r > 0)
-			got += (size_t)r;
-	}
-	close(fd);
-	if (rc) {
-		free(b);
-		return rc;
-	}
-	*out = b;
-	*n = got;
-	return 0;
+	if (owner == req->who.uid)
+		return 1;
+	if (!kind || !may_read_item(req, kind, item))
+		return 0;
+	return passed || staff_of_item(req, kind, item);
 }
+
 
 /* GET /v1/uploads/{id} and /v1/uploads/{id}/thumb */
 static void serve(struct req *req, struct resp *resp, int thumb)
@@ -476,11 +541,12 @@ static void serve(struct req *req, struct resp *resp, int thumb)
 	if (api_id_param(req, "id", &id, resp) || api_require_user(req, resp))
 		return;
 	struct store_stmt *s = store_prepare(req->st,
-		"SELECT user_id, file_key, etag, thumb_etag, attached_kind, coalesce(attached_id, 0) "
-		"FROM uploads WHERE id = ?");
+		"SELECT user_id, file_key, etag, thumb_etag, attached_kind, coalesce(attached_id, 0), "
+		"check_status = 'passed' FROM uploads WHERE id = ?");
 	store_bind_int(s, 1, id);
 	char key[KEY_HEX + 1] = "", etag[48] = "", kind[16] = "";
 	int64_t owner = 0, item = 0;
+	int passed = 0;
 	if (store_step(s) == STORE_ROW) {
 		owner = store_col_int(s, 0);
 		snprintf(key, sizeof key, "%s", store_col_text(s, 1));
@@ -488,9 +554,10 @@ static void serve(struct req *req, struct resp *resp, int thumb)
 		if (!store_col_null(s, 4))
 			snprintf(kind, sizeof kind, "%s", store_col_text(s, 4));
 		item = store_col_int(s, 5);
+		passed = (int)store_col_int(s, 6);
 	}
 	store_done(s);
-	if (!key[0] || !may_read(req, owner, kind[0] ? kind : NULL, item)) {
+	if (!key[0] || !may_read(req, owner, kind[0] ? kind : NULL, item, passed)) {
 		api_error(resp, 404, "not_found", "no such photo", NULL);
 		return;
 	}
@@ -500,25 +567,8 @@ static void serve(struct req *req, struct resp *resp, int thumb)
 		resp->status = 304;
 		return;
 	}
-	void *bytes = NULL;
 	size_t n = 0;
-	if (on_files(req)) {
-		char folder[PATH_MAX], path[PATH_MAX + 64];
-		upload_folder(req->cfg, folder, sizeof folder);
-		file_path(folder, key, thumb, path, sizeof path);
-		if (read_file(path, 64 * 1024 * 1024, &bytes, &n))
-			bytes = NULL;
-	} else {
-		s = store_prepare(req->st, "SELECT data FROM upload_blobs WHERE file_key = ? AND variant = ?");
-		store_bind_text(s, 1, key);
-		store_bind_text(s, 2, thumb ? "thumb" : "full");
-		if (store_step(s) == STORE_ROW) {
-			n = store_col_bytes(s, 0);
-			bytes = xmalloc(n ? n : 1);
-			memcpy(bytes, store_col_blob(s, 0), n);
-		}
-		store_done(s);
-	}
+	void *bytes = read_bytes(req, key, thumb, &n);
 	if (!bytes) {
 		log_error("uploads: the bytes of upload %" PRId64 " are missing", id);
 		resp->etag[0] = '\0';

@@ -18,6 +18,7 @@ import { ENGINE, itest, poll, sql } from './lib/harness.mjs';
 import { FAST, PASSWORD, expectError, expectStatus, register } from './lib/accounts.mjs';
 import { createPost, createThread, forumWorld } from './lib/forums.mjs';
 import { createHelp } from './lib/help.mjs';
+import { Checker, jpegWidth } from './lib/checker.mjs';
 
 const run = promisify(execFile);
 const CONFIG = { ...FAST, upload_max_bytes: 6 * 1024 * 1024 };
@@ -213,6 +214,36 @@ itest('attachments: a thread, a post, a help request and a resident\'s request c
 	await sql(gw, `UPDATE uploads SET created_at = created_at - ${25 * 3600000}`);
 	await poll(async () => (await gw.request('GET', theirs.url, { token: neighbour.access })).status === 404, { what: 'the unattached one deleted' });
 	assert.deepEqual(await status(neighbour, p1), [200, 200], 'attached: kept');
+});
+
+itest('内容安全: each attached photo\'s thumbnail goes to the content check as an image; rejected refuses the item, review hides the photo from members', async (h) => {
+	const checker = await new Checker().start(h);
+	const gw = await h.gateway({ config: { ...CONFIG, ...checker.config() } });
+	const { A, staff, residents: [me, neighbour] } = await forumWorld(gw, { residents: 2, other: false });
+	const dir = await h.tmpdir();
+	const make = async (w) => expectStatus(await upload(gw, me, await phonePhoto(dir, `w${w}`, w, 100, 1)), 201).upload;
+	const [ok, bad, held] = [await make(200), await make(123), await make(124)];
+	const thread = (attachments, title = '小区的照片') => gw.request('POST', `/v1/communities/${A.id}/threads`,
+		{ token: me.access, body: { title, body: '见照片', kind: 'discussion', attachments } });
+
+	const refused = expectError(await thread([ok.id, bad.id]), 400, 'bad_request', 'attachments');
+	assert.equal(refused.reason, 'content_rejected');
+	assert.equal(Number(await sql(gw, `SELECT count(*) FROM uploads WHERE attached_kind IS NOT NULL`)), 0, 'nothing attached');
+	const sent = checker.images();
+	assert.ok(sent.length >= 2, 'each photo checked');
+	assert.ok(sent.every((p) => p.body.user_id === me.id && p.body.community_id === A.id && p.body.text === undefined));
+	assert.deepEqual([...new Set(sent.map((p) => jpegWidth(Buffer.from(p.body.image_base64, 'base64'))))].sort(), [123, 200],
+		'the thumbnails themselves, as JPEG');
+
+	const th = expectStatus(await thread([ok.id, held.id]), 201, 'one photo held').thread;
+	assert.deepEqual(th.attachments.map((u) => u.id), [ok.id, held.id]);
+	const status = async (s, u) => (await gw.request('GET', u.url, { token: s.access })).status;
+	assert.deepEqual([await status(neighbour, ok), await status(neighbour, held)], [200, 404], 'held: not shown to members');
+	assert.deepEqual([await status(staff, held), await status(me, held)], [200, 200], 'staff and its uploader see it');
+	// The access log keeps the texts, and says a photo was checked without its bytes.
+	const log = await sql(gw, `SELECT texts FROM access_log WHERE texts LIKE '%attachments.%' AND status = 201`);
+	assert.match(log, /"attachments\.1":"\(photo\)"/);
+	assert.doesNotMatch(log, /\/9j\//, 'no base64 JPEG in the access log');
 });
 
 itest('an anonymised account\'s photos leave view and disk; its thread stays', async (h) => {
