@@ -15,7 +15,7 @@
  * host in CSP level 3, but older WebKit (iOS 15 and before) reads it as
  * http(s) only, so the page's own host is named for ws: and wss: too. */
 #define CSP_HEAD "default-src 'self'; script-src 'self'; style-src 'self'; " \
-		 "img-src 'self' data:; connect-src 'self'"
+		 "img-src 'self' data: blob:; connect-src 'self'"
 #define CSP_TAIL "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 const char static_csp[] = CSP_HEAD CSP_TAIL;

@@ -78,8 +78,32 @@ export function createApi({ wx, baseUrl }) {
     return r.data;
   }
 
+  // A photo (a temporary file from wx.chooseMedia) to POST /v1/uploads,
+  // sent as WeChat sends files: multipart/form-data with a `file` part.
+  // Resolves with the upload; attach its id to a post, help request or
+  // request (attachments: [id]).
+  async function upload(filePath, retried = false, key = newKey()) {
+    const tok = await accessToken();
+    const header = { 'Idempotency-Key': key };
+    if (tok) header.Authorization = `Bearer ${tok}`;
+    const r = await new Promise((resolve, reject) => {
+      wx.uploadFile({
+        url: baseUrl + '/v1/uploads', filePath, name: 'file', header,
+        success: resolve, fail: (e) => reject(new ApiError(0, 'offline', e.errMsg)),
+      });
+    });
+    let data = {};
+    try { data = typeof r.data === 'string' ? JSON.parse(r.data) : r.data || {}; } catch { /* not JSON */ }
+    if (r.statusCode === 401 && !retried && session()) { await refresh(); return upload(filePath, true, key); }
+    if (r.statusCode !== 201) {
+      const e = data.error || {};
+      throw new ApiError(r.statusCode, e.code || 'http_' + r.statusCode, e.message);
+    }
+    return data.upload;
+  }
+
   return {
-    session, login, accessToken, request,
+    session, login, accessToken, request, upload,
     get: (p) => request('GET', p),
     post: (p, b) => request('POST', p, b),
     logout: () => save(null),

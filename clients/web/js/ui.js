@@ -20,6 +20,7 @@ const REASONS = new Set(['phone_unverified', 'consent_required', 'muted', 'locke
 // server's English message is only a secondary detail: errNode).
 // opts.read: a failed load (offline means "cannot reach", not "not sent").
 export function errText(e, { read = false } = {}) {
+  if (e?.userMessage) return e.userMessage; // the page's own refusal (userError)
   const code = e && e.code;
   // api.js turns a failed fetch into code 'offline'; any other exception is
   // a fault of the page, not of the network, and must not read as one.
@@ -39,11 +40,14 @@ export function errText(e, { read = false } = {}) {
   return t('err_internal');
 }
 
+// An error a form handler throws to refuse with its own words.
+export const userError = (message) => Object.assign(new Error(message), { userMessage: message });
+
 // errText plus, in the English UI only, the server's own message (it is in
 // English) in small print, for whoever needs to report the problem. Under a
 // Chinese message it would only confuse: the meaning is in errText.
 export function errNode(e, opts) {
-  const detail = getLang() === 'en' && e && e.message && e.code !== 'offline' && e.message !== e.code ? e.message : '';
+  const detail = getLang() === 'en' && e && !e.userMessage && e.message && e.code !== 'offline' && e.message !== e.code ? e.message : '';
   return h('span', { class: 'err' }, errText(e, opts),
     detail ? h('small', { class: 'err-detail', lang: 'en' }, ` (${t('err_detail')}${t('colon')}${detail})`) : null);
 }

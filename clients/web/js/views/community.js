@@ -3,9 +3,10 @@
 import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, errNode, goTo } from '../ui.js';
+import { handleForm, toast, errNode, goTo, userError } from '../ui.js';
 import { community, isStaff, me } from '../state.js';
 import { liveLoad } from '../live.js';
+import { photoPicker } from '../photos.js';
 
 function threadItem(th) {
   const tags = [
@@ -123,15 +124,20 @@ export async function communityView(cid) {
     field(t('search_label'), { name: 'q', type: 'search' }), h('button', { type: 'submit' }, t('search')));
   search.addEventListener('submit', (e) => { e.preventDefault(); query = formValues(search).q.trim(); load().catch((err) => toast(errNode(err, { read: true }), 'error')); });
 
+  const picker = photoPicker();
   const newThread = h('form', { class: 'card stack', id: 'new-thread' },
     h('h2', null, t('new_thread')),
     field(t('title'), { name: 'title', required: true, maxlength: 100 }),
     field(t('body'), { name: 'body', type: 'textarea', required: true, maxlength: 5000, rows: 3 }),
+    picker.el,
     h('button', { type: 'submit', class: 'primary' }, t('create')));
   handleForm(newThread, async () => {
     const v = formValues(newThread);
-    const r = await api.post(`/v1/communities/${cid}/threads`, { title: v.title, body: v.body, kind: 'discussion' });
+    if (picker.pending()) throw userError(t('photos_pending'));
+    const r = await api.post(`/v1/communities/${cid}/threads`, { title: v.title, body: v.body, kind: 'discussion',
+      ...(picker.ids().length ? { attachments: picker.ids() } : {}) });
     newThread.reset();
+    picker.reset();
     location.hash = `#/t/${r.thread.id}`;
   });
 

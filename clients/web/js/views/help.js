@@ -3,9 +3,10 @@
 import { h, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, errText, errNode, statusLabel, goTo, contactNode, starsField } from '../ui.js';
+import { handleForm, toast, errText, errNode, statusLabel, goTo, contactNode, starsField, userError } from '../ui.js';
 import { community, me, membership, isStaff } from '../state.js';
 import { liveLoad } from '../live.js';
+import { photoPicker, photoStrip } from '../photos.js';
 
 export const CATEGORIES = ['errand', 'elderly_care', 'repair', 'medical_escort', 'childcare', 'other'];
 // The server decides the categories (help_categories in its config).
@@ -49,6 +50,7 @@ export async function helpView(cid) {
       h('p', { class: 'muted' }, [hr.grid || t('any_grid'), fmtTime(hr.created_at),
         hr.ip_region ? t('ip_region', { r: hr.ip_region }) : null].filter(Boolean).join(' · ')),
       hr.details && h('p', null, hr.details),
+      photoStrip(hr.attachments, hr.title),
       hr.details_hidden && !hr.details && h('p', { class: 'muted' }, t('details_hidden')),
       hr.volunteer && h('p', { class: 'coming' }, t(mineReq ? 'volunteer_coming' : 'volunteer_is', { name: hr.volunteer.display_name })),
       hr.contact && h('p', null, t('contact'), t('colon'), contactNode(hr.contact)),
@@ -114,6 +116,7 @@ export async function helpView(cid) {
     }
   }, () => load(), { onReset: () => { reqs.clear(); return load(); } });
 
+  const picker = photoPicker(); // 照片: what the errand is
   const form = h('form', { class: 'card stack', id: 'help-form' },
     h('h2', null, t('ask_help')),
     field(t('category'), { name: 'category', type: 'select', options: categories(c).map((k) => [k, catLabel(k)]) }),
@@ -122,13 +125,17 @@ export async function helpView(cid) {
     field(t('grid'), { name: 'grid', type: 'select', options: [['', t('any_grid')], ...(c.grids || []).map((g) => [g, g])] }),
     field(t('urgency'), { name: 'urgency', type: 'select', options: [['normal', t('normal')], ['urgent', t('urgent')]] }),
     field(t('contact'), { name: 'contact', required: true, maxlength: 100, autocomplete: 'tel' }),
+    picker.el,
     h('button', { type: 'submit', class: 'primary' }, t('ask')));
   handleForm(form, async () => {
     const v = formValues(form);
+    if (picker.pending()) throw userError(t('photos_pending'));
     const body = { category: v.category, title: v.title, details: v.details, urgency: v.urgency, contact: v.contact };
     if (v.grid) body.grid = v.grid;
+    if (picker.ids().length) body.attachments = picker.ids();
     const r = await api.post(`/v1/communities/${cid}/help`, body, { queue: true });
     form.reset();
+    picker.reset();
     if (r.queued) { toast(t('queued_one')); return; }
     toast(t('help_created', { n: r.request.notified ?? 0 }));
     upsert(r.request);

@@ -6,9 +6,10 @@
 import { h, replace, field, formValues, patchList } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, errNode, reasonAction, starsField } from '../ui.js';
+import { handleForm, toast, errNode, reasonAction, starsField, userError } from '../ui.js';
 import { community, isStaff, me, store } from '../state.js';
 import { liveLoad } from '../live.js';
+import { photoPicker, photoStrip } from '../photos.js';
 
 export const TICKET_CATS = ['question', 'complaint', 'suggestion', 'repair'];
 const STATUSES = ['open', 'accepted', 'resolved', 'closed'];
@@ -97,17 +98,21 @@ export async function requestsView(cid) {
     await Promise.all([load(), loadPublic(), loadSummary()]);
   }
 
+  const picker = photoPicker(); // a photo of the broken lift, the leaking pipe
   const form = h('form', { class: 'card stack', id: 'ticket-form' },
     h('h2', null, t('new_request')),
     field(t('request_cat'), { name: 'category', type: 'select', options: TICKET_CATS.map((k) => [k, t('tcat_' + k)]) }),
     field(t('title'), { name: 'title', required: true, maxlength: 100 }),
     field(t('body'), { name: 'body', type: 'textarea', required: true, rows: 4, maxlength: 2000 }),
     (c.grids || []).length ? field(t('grid'), { name: 'grid', type: 'select', options: [['', t('any_grid')], ...c.grids.map((g) => [g, g])] }) : null,
+    picker.el,
     h('button', { type: 'submit', class: 'primary' }, t('submit')));
   handleForm(form, async () => {
     const v = formValues(form);
+    if (picker.pending()) throw userError(t('photos_pending'));
     const r = await api.post(`/v1/communities/${cid}/requests`,
-      { category: v.category, title: v.title.trim(), body: v.body.trim(), ...(v.grid ? { grid: v.grid } : {}) });
+      { category: v.category, title: v.title.trim(), body: v.body.trim(), ...(v.grid ? { grid: v.grid } : {}),
+        ...(picker.ids().length ? { attachments: picker.ids() } : {}) });
     toast(t('request_sent'));
     location.hash = `#/r/${r.ticket.id}`;
   });
@@ -159,6 +164,7 @@ export async function ticketView(id) {
         x.author && staff ? ` · ${x.author.display_name}` : '', ' · ',
         h('span', { id: 'ticket-owner' }, x.owner ? t('owner_is', { name: x.owner.display_name }) : t('no_owner')), ' ', deadline(x)),
       h('p', { class: 'post-body' }, x.body),
+      photoStrip(x.attachments, x.title),
       x.summary && h('div', { class: 'outcome', id: 'ticket-result' }, h('strong', null, t('result')), t('colon'), x.summary),
       x.satisfaction && h('p', { id: 'ticket-rating' }, t('your_rating', { n: x.satisfaction }), ' ', '★'.repeat(x.satisfaction),
         x.rating_comment ? ` · ${x.rating_comment}` : ''),

@@ -4,10 +4,11 @@
 import { h, append, field, formValues, replace, patchList, uid } from '../dom.js';
 import { t, fmtTime, fmtDuration } from '../i18n.js';
 import * as api from '../api.js';
-import { handleForm, toast, reasonAction, errNode, holdText, goTo } from '../ui.js';
+import { handleForm, toast, reasonAction, errNode, holdText, goTo, userError } from '../ui.js';
 import { isStaff, me, community } from '../state.js';
 import { liveLoad } from '../live.js';
 import { actionsBox } from './progress.js';
+import { photoPicker, photoStrip } from '../photos.js';
 
 export async function threadView(tid) {
   const my = await me();
@@ -39,6 +40,7 @@ export async function threadView(tid) {
         quoted?.author?.display_name ? t('replying_to_name', { name: quoted.author.display_name, id: p.reply_to }) : t('replying_to', { id: p.reply_to }),
         quoted && quoted.status === 'visible' && quoted.body ? [t('colon'), quoted.body.slice(0, 60)] : ''),
       h('p', { class: 'post-body' }, p.status === 'hidden' && !staff ? t('hidden_post') : p.body),
+      (p.status !== 'hidden' || staff || mine) && photoStrip(p.attachments),
       p.status === 'hidden' && staff && h('p', { class: 'tag tag-grey' }, t('hidden_post')),
       p.status === 'hidden' && mine && p.hide_action_id && reasonAction(t('appeal'), { fieldLabel: t('appeal_reason'),
         onsubmit: async (reason) => {
@@ -129,7 +131,15 @@ export async function threadView(tid) {
       h('p', { class: 'muted' }, t('by', { name: th.author?.display_name || '' }), ' · ', h('time', null, fmtTime(th.created_at)),
         th.pinned ? ` · ${t('pinned')}` : '', th.ip_region ? h('span', { class: 'ip-region' }, ` · ${t('ip_region', { r: th.ip_region })}`) : ''),
       th.locked && h('p', { class: 'notice', role: 'note' }, t('thread_locked', { reason: th.lock_reason || '' })),
-      h('div', { class: 'thread-body' }, th.body));
+      h('div', { class: 'thread-body' }, th.body),
+      headPhotos());
+  }
+  // The thread's photos, fetched once (the head is drawn again on every update).
+  let photosKey = null, photosEl = null;
+  function headPhotos() {
+    const key = (th.attachments || []).map((u) => u.id).join(',');
+    if (key !== photosKey) { photosKey = key; photosEl = photoStrip(th.attachments, th.title); }
+    return photosEl;
   }
 
   function drawCountdown(el) {
@@ -271,16 +281,21 @@ export async function threadView(tid) {
     if (th.locked) { composeForm = null; replace(composeBox); return; }
     if (composeForm) { drawReplyNote(); return; }
     replyNote = h('p', { class: 'quote', id: 'reply-note' });
+    const picker = photoPicker();
     const form = h('form', { class: 'card stack', id: 'post-form' },
       h('h2', null, t('write_post')),
       replyNote,
       field(t('body'), { name: 'body', type: 'textarea', required: true, maxlength: 5000, rows: 3 }),
+      picker.el,
       h('button', { type: 'submit', class: 'primary' }, t('send')));
     handleForm(form, async () => {
+      if (picker.pending()) throw userError(t('photos_pending'));
       const body = { body: formValues(form).body };
       if (replyTo) body.reply_to = replyTo;
+      if (picker.ids().length) body.attachments = picker.ids();
       const r = await api.post(`/v1/threads/${tid}/posts`, body, { queue: true });
       form.reset();
+      picker.reset();
       replyTo = null;
       drawReplyNote();
       if (r.queued) { toast(t('queued_one')); return; }
