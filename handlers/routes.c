@@ -120,6 +120,7 @@ static const struct route handler_routes[] = {
 	RU(POST, "/v1/uploads", uploads_create),
 	R(GET, "/v1/uploads/{id}", uploads_get),
 	R(GET, "/v1/uploads/{id}/thumb", uploads_get_thumb),
+	R(POST, "/v1/uploads/{id}/release", uploads_release),
 	/* push devices */
 	R(POST, "/v1/devices", devices_register),
 	R(GET, "/v1/devices", devices_list),

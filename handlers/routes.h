@@ -69,6 +69,7 @@ void tickets_tick(struct req *req);
 void uploads_create(struct req *req, struct resp *resp);
 void uploads_get(struct req *req, struct resp *resp);
 void uploads_get_thumb(struct req *req, struct resp *resp);
+void uploads_release(struct req *req, struct resp *resp);
 void uploads_tick(struct req *req);
 /* An upload as the API shows it (NULL: no such upload). */
 json_t *uploads_json(struct store *st, int64_t id);

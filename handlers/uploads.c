@@ -164,7 +164,7 @@ json_t *uploads_json(struct store *st, int64_t id)
 {
 	struct store_stmt *s = store_prepare(st,
 		"SELECT width, height, thumb_width, thumb_height, bytes, created_at, attached_kind IS NOT NULL, "
-		"src_type FROM uploads WHERE id = ?");
+		"src_type, check_status <> 'passed' FROM uploads WHERE id = ?");
 	store_bind_int(s, 1, id);
 	json_t *j = NULL;
 	if (store_step(s) == STORE_ROW) {
@@ -177,6 +177,10 @@ json_t *uploads_json(struct store *st, int64_t id)
 			"thumb_width", (json_int_t)store_col_int(s, 2), "thumb_height", (json_int_t)store_col_int(s, 3),
 			"bytes", (json_int_t)store_col_int(s, 4), "created_at", (json_int_t)store_col_int(s, 5),
 			"attached", (int)store_col_int(s, 6), "original_type", store_col_text(s, 7));
+		/* Held by the content check: shown to its uploader and staff only
+		 * (members' pages say it waits for review). */
+		if (store_col_int(s, 8))
+			json_object_set_new(j, "held", json_true());
 	}
 	store_done(s);
 	return j;
@@ -507,8 +511,9 @@ static int may_read_item(struct req *req, const char *kind, int64_t item)
 	return who->is_admin || role == ROLE_STAFF || (role != ROLE_NONE && open);
 }
 
-/* Is the caller staff of the community of an item's upload? */
-static int staff_of_item(struct req *req, const char *kind, int64_t item)
+/* Is the caller staff of the community of an item's upload? *cid (may be
+ * NULL) gets the community. */
+static int staff_of_item(struct req *req, const char *kind, int64_t item, int64_t *cid_out)
 {
 	const char *sql = !strcmp(kind, "post") ? "SELECT community_id FROM posts WHERE id = ?" :
 			  !strcmp(kind, "thread") ? "SELECT community_id FROM threads WHERE id = ?" :
@@ -518,6 +523,8 @@ static int staff_of_item(struct req *req, const char *kind, int64_t item)
 	store_bind_int(s, 1, item);
 	int64_t cid = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
 	store_done(s);
+	if (cid_out)
+		*cid_out = cid;
 	return req->who.is_admin || (cid && access_role(req->st, req->who.uid, cid) == ROLE_STAFF);
 }
 
@@ -530,7 +537,7 @@ static int may_read(struct req *req, int64_t owner, const char *kind, int64_t it
 		return 1;
 	if (!kind || !may_read_item(req, kind, item))
 		return 0;
-	return passed || staff_of_item(req, kind, item);
+	return passed || staff_of_item(req, kind, item, NULL);
 }
 
 
@@ -580,6 +587,47 @@ static void serve(struct req *req, struct resp *resp, int thumb)
 	resp->body = bytes;
 	resp->len = n;
 	resp->content_type = "image/jpeg";
+}
+
+/* POST /v1/uploads/{id}/release (staff of the item's community): a photo
+ * the content check held is shown; logged (photo.release, the item). */
+void uploads_release(struct req *req, struct resp *resp)
+{
+	int64_t id;
+	if (api_id_param(req, "id", &id, resp) || api_require_user(req, resp))
+		return;
+	struct store_stmt *s = store_prepare(req->st,
+		"SELECT attached_kind, coalesce(attached_id, 0), check_status FROM uploads WHERE id = ?");
+	store_bind_int(s, 1, id);
+	char kind[16] = "", status[16] = "";
+	int64_t item = 0;
+	if (store_step(s) == STORE_ROW && !store_col_null(s, 0)) {
+		snprintf(kind, sizeof kind, "%s", store_col_text(s, 0));
+		item = store_col_int(s, 1);
+		snprintf(status, sizeof status, "%s", store_col_text(s, 2));
+	}
+	store_done(s);
+	if (!kind[0] || !may_read_item(req, kind, item)) {
+		api_error(resp, 404, "not_found", "no such photo", NULL);
+		return;
+	}
+	int64_t cid = 0;
+	if (!staff_of_item(req, kind, item, &cid)) {
+		api_error(resp, 403, "forbidden", "staff of this community release photos", NULL);
+		return;
+	}
+	if (strcmp(status, "review")) {
+		api_error(resp, 409, "conflict", "this photo is not held", NULL);
+		return;
+	}
+	if (api_begin(req, resp))
+		return;
+	s = store_prepare(req->st, "UPDATE uploads SET check_status = 'passed' WHERE id = ? AND check_status = 'review'");
+	store_bind_int(s, 1, id);
+	int ok = store_run(s) == 1 && forums_mod_log(req, cid, "photo.release", kind, item, "") > 0;
+	if (api_commit_or_fail(req, resp, ok, "could not release the photo"))
+		return;
+	api_json(resp, 200, json_pack("{s:o}", "upload", uploads_json(req->st, id)));
 }
 
 void uploads_get(struct req *req, struct resp *resp)

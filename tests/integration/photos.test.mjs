@@ -240,6 +240,17 @@ itest('内容安全: each attached photo\'s thumbnail goes to the content check 
 	const status = async (s, u) => (await gw.request('GET', u.url, { token: s.access })).status;
 	assert.deepEqual([await status(neighbour, ok), await status(neighbour, held)], [200, 404], 'held: not shown to members');
 	assert.deepEqual([await status(staff, held), await status(me, held)], [200, 200], 'staff and its uploader see it');
+	assert.deepEqual(th.attachments.map((u) => u.held === true), [false, true], 'the held one says so');
+	// Staff release it: then every member sees it.
+	const release = (s) => gw.request('POST', `/v1/uploads/${held.id}/release`, { token: s.access });
+	expectError(await release(neighbour), 403, 'forbidden');
+	const out = expectStatus(await release(staff), 200, 'release').upload;
+	assert.equal(out.held, undefined);
+	assert.equal(await status(neighbour, held), 200);
+	expectError(await release(staff), 409, 'conflict');
+	expectError(await gw.request('POST', `/v1/uploads/${ok.id}/release`, { token: staff.access }), 409, 'conflict');
+	const logged = (await gw.request('GET', `/v1/communities/${A.id}/moderation/log`, { token: staff.access })).json.items;
+	assert.ok(logged.some((x) => x.action === 'photo.release' && x.target.kind === 'thread' && x.target.id === th.id), JSON.stringify(logged[0]));
 	// The access log keeps the texts, and says a photo was checked without its bytes.
 	const log = await sql(gw, `SELECT texts FROM access_log WHERE texts LIKE '%attachments.%' AND status = 201`);
 	assert.match(log, /"attachments\.1":"\(photo\)"/);

@@ -78,8 +78,10 @@ export function photoStrip(attachments, what = '') {
   if (!attachments?.length) return null;
   return h('ul', { class: 'photo-strip' }, attachments.map((u, i) => {
     const label = t('photo_n', { n: i + 1, of: attachments.length }) + (what ? ` · ${what}` : '');
+    // Held by the content check: its uploader and staff see it, with a tag;
+    // for others it waits for review.
     return h('li', null, h('button', { type: 'button', class: 'photo-thumb', 'aria-label': label, onclick: () => openViewer(u, label) },
-      authImage(u.thumb_url, '', 'thumb')));
+      authImage(u.thumb_url, u.held ? t('photo_held') : '', 'thumb')), u.held && h('span', { class: 'tag tag-amber' }, t('photo_held')));
   }));
 }
 
