@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import * as sdk from '../../js/src/index.js';
 import { makeWx } from '../../js/test/wx-standin.mjs';
+import { withRuntime } from './wx-runtime.mjs';
 import { itest, poll } from '../../../tests/integration/lib/harness.mjs';
 import { FAST, PASSWORD } from '../../../tests/integration/lib/accounts.mjs';
 import { forumWorld } from '../../../tests/integration/lib/forums.mjs';
@@ -21,22 +22,9 @@ import { loginPage } from '../lib/login.js';
 
 // wx: the shared SocketTask stand-in plus request, storage and UI no-ops.
 function miniWx() {
-  const wx = makeWx();
-  const storage = new Map();
+  const wx = withRuntime(makeWx());
   Object.assign(wx, {
     toasts: [], redirects: [],
-    request({ url, method = 'GET', data, header = {}, success, fail }) {
-      fetch(url, { method, headers: header, body: data === undefined || method === 'GET' ? undefined : JSON.stringify(data) })
-        .then(async (r) => {
-          const text = await r.text();
-          let body = text;
-          try { body = text ? JSON.parse(text) : ''; } catch { /* text */ }
-          success({ statusCode: r.status, data: body, header: Object.fromEntries(r.headers) });
-        }, (e) => fail({ errMsg: `request:fail ${e.message}` }));
-    },
-    getStorageSync: (k) => (storage.has(k) ? structuredClone(storage.get(k)) : ''),
-    setStorageSync: (k, v) => { storage.set(k, structuredClone(v)); },
-    removeStorageSync: (k) => { storage.delete(k); },
     showToast: (o) => wx.toasts.push(o.title),
     redirectTo: (o) => wx.redirects.push(o.url),
     vibrateShort: () => {},

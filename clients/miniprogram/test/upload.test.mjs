@@ -1,8 +1,8 @@
-// The mini-program sample's photo upload in Node: wx.uploadFile's
-// stand-in sends the file as WeChat does (multipart/form-data, the `file`
-// part, the caller's headers and formData), against a real gateway. A
-// resident picks a photo, it is uploaded and attached to a help request; a
-// file that is not a photo is refused with its reason in Chinese.
+// The mini-program sample's photo upload in Node: the wx.uploadFile
+// stand-in (wx-runtime.mjs) sends the file as WeChat does (multipart, the
+// `file` part, the caller's headers), against a real gateway. A resident
+// picks a photo, it is uploaded and attached to a help request; a file
+// that is not a photo is refused with its reason in Chinese.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,43 +11,12 @@ import { itest } from '../../../tests/integration/lib/harness.mjs';
 import { FAST, PASSWORD } from '../../../tests/integration/lib/accounts.mjs';
 import { forumWorld } from '../../../tests/integration/lib/forums.mjs';
 import { createApi, errText } from '../lib/api.js';
-
-// wx.request, wx.uploadFile and storage, as the WeChat runtime gives them.
-function miniWx() {
-  const storage = new Map();
-  const wx = {
-    request({ url, method = 'GET', data, header = {}, success, fail }) {
-      fetch(url, { method, headers: header, body: data === undefined || method === 'GET' ? undefined : JSON.stringify(data) })
-        .then(async (r) => {
-          const text = await r.text();
-          let body = text;
-          try { body = text ? JSON.parse(text) : ''; } catch { /* text */ }
-          success({ statusCode: r.status, data: body, header: Object.fromEntries(r.headers) });
-        }, (e) => fail({ errMsg: `request:fail ${e.message}` }));
-    },
-    uploadFile({ url, filePath, name, header = {}, formData = {}, success, fail }) {
-      const boundary = `----WeChatUpload${Date.now().toString(16)}`;
-      const parts = Object.entries(formData).map(([k, v]) =>
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-      const body = Buffer.concat([...parts,
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${path.basename(filePath)}"\r\n` +
-          'Content-Type: application/octet-stream\r\n\r\n'),
-        fs.readFileSync(filePath), Buffer.from(`\r\n--${boundary}--\r\n`)]);
-      fetch(url, { method: 'POST', headers: { ...header, 'content-type': `multipart/form-data; boundary=${boundary}` }, body })
-        .then(async (r) => success({ statusCode: r.status, data: await r.text() }), // the body as text, as wx gives it
-          (e) => fail({ errMsg: `uploadFile:fail ${e.message}` }));
-    },
-    getStorageSync: (k) => (storage.has(k) ? structuredClone(storage.get(k)) : ''),
-    setStorageSync: (k, v) => { storage.set(k, structuredClone(v)); },
-    removeStorageSync: (k) => { storage.delete(k); },
-  };
-  return wx;
-}
+import { withRuntime } from './wx-runtime.mjs';
 
 itest('mini-program: a photo through wx.uploadFile, attached to a help request; a non-photo refused in Chinese', async (h) => {
   const gw = await h.gateway({ config: FAST });
   const { A, residents: [asker] } = await forumWorld(gw, { residents: 1, other: false });
-  const api = createApi({ wx: miniWx(), baseUrl: `http://127.0.0.1:${gw.port}` });
+  const api = createApi({ wx: withRuntime(), baseUrl: `http://127.0.0.1:${gw.port}` });
   await api.login(asker.phone, PASSWORD);
   const dir = await h.tmpdir();
   const photo = path.join(dir, 'tmp_1.jpg');
