@@ -578,7 +578,9 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 					     "wait for each answer");
 		}
 		t->max_body = gw->cfg->http_max_body;
-		if (pipeline_route_flags(t->pr.req.method, t->path) & ROUTE_UPLOAD) {
+		/* Only a request with a body can be an upload: the others (every
+		 * GET) are not matched twice. */
+		if (t->content_length > 0 && pipeline_route_flags(t->pr.req.method, t->path) & ROUTE_UPLOAD) {
 			t->max_body = gw->cfg->upload_max_bytes;
 			if (t->content_length > t->max_body)
 				return refuse_lingering(wsi, t, 413, "payload_too_large",

@@ -1,13 +1,10 @@
 #include "static.h"
 #include "util.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define STATIC_MAX_FILE (8 * 1024 * 1024)
 
@@ -96,34 +93,16 @@ static int read_file(const char *root, const char *rel, struct resp *resp)
 	size_t rl = strlen(rroot);
 	if (!realpath(full, real) || strncmp(real, rroot, rl) || real[rl] != '/')
 		return 0;
-	int fd = open(real, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *body;
+	size_t len;
+	if (util_read_file(real, STATIC_MAX_FILE, &body, &len))
 		return 0;
-	struct stat sb;
-	char *body = NULL;
-	int ok = 0;
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size <= STATIC_MAX_FILE) {
-		size_t len = (size_t)sb.st_size, got = 0;
-		body = xmalloc(len + 1);
-		while (got < len) {
-			ssize_t n = read(fd, body + got, len - got);
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		if (got == len) {
-			resp->status = 200;
-			resp->body = body;
-			resp->len = len;
-			resp->content_type = type_of(real);
-			resp->is_static = 1;
-			body = NULL;
-			ok = 1;
-		}
-	}
-	free(body);
-	close(fd);
-	return ok;
+	resp->status = 200;
+	resp->body = body;
+	resp->len = len;
+	resp->content_type = type_of(real);
+	resp->is_static = 1;
+	return 1;
 }
 
 int static_serve(const struct config *cfg, const char *path, struct resp *resp)

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum log_level log_min_level = LOG_INFO;
 
@@ -164,6 +167,36 @@ int log_level_parse(const char *s, enum log_level *out)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+int util_read_file(const char *path, size_t max, char **out, size_t *n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int rc = fstat(fd, &st) ? -errno : !S_ISREG(st.st_mode) ? -EISDIR :
+		 (uint64_t)st.st_size > max ? -EFBIG : 0;
+	size_t len = rc ? 0 : (size_t)st.st_size, got = 0;
+	char *b = rc ? NULL : xmalloc(len + 1);
+	while (!rc && got < len) {
+		ssize_t r = read(fd, b + got, len - got);
+		if (r < 0 && errno != EINTR)
+			rc = -errno;
+		else if (r == 0)
+			rc = -EIO; /* shorter than it said */
+		else if (r > 0)
+			got += (size_t)r;
+	}
+	close(fd);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	b[len] = '\0';
+	*out = b;
+	*n = len;
+	return 0;
 }
 
 int util_parse_i64(const char *s, int64_t *out)

@@ -47,6 +47,11 @@ int log_level_parse(const char *s, enum log_level *out);
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 
+/* The whole of the regular file path, at most max bytes: 0 with *out
+ * (malloc'd, NUL-terminated) and *n; -errno, -EFBIG over max, -EISDIR
+ * for what is not a regular file, -EIO when it reads shorter than it is. */
+int util_read_file(const char *path, size_t max, char **out, size_t *n);
+
 /* Parses a whole decimal int64; 0 on success, -EINVAL otherwise. */
 int util_parse_i64(const char *s, int64_t *out);
 

@@ -271,14 +271,9 @@ void actions_list(struct req *req, struct resp *resp)
 	char status[16] = "", arg[24] = "";
 	api_query(req, "status", status, sizeof status);
 	int64_t tid = 0; /* ?thread_id=: one consultation's items (its page) */
-	if (api_query(req, "thread_id", arg, sizeof arg) >= 0) {
-		char *end;
-		long long v = strtoll(arg, &end, 10);
-		if (!arg[0] || *end || v < 1) {
-			api_error(resp, 400, "bad_request", "thread_id must be a thread id", "thread_id");
-			return;
-		}
-		tid = v;
+	if (api_query(req, "thread_id", arg, sizeof arg) >= 0 && (util_parse_i64(arg, &tid) || tid < 1)) {
+		api_error(resp, 400, "bad_request", "thread_id must be a thread id", "thread_id");
+		return;
 	}
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT id FROM actions WHERE community_id = ?1 AND (?2 = 0 OR id < ?2) "

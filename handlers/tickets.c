@@ -45,7 +45,7 @@ static const char *const categories[] = { "question", "complaint", "suggestion",
 struct ticket_row {
 	int64_t id, cid, author, owner, resolved_at, reopened_at, satisfaction;
 	char status[12];
-	char *title;
+	char title[4 * TICKET_TITLE_MAX + 1]; /* UTF-8: up to 4 bytes a character */
 };
 
 static int ticket_load(struct store *st, int64_t id, struct ticket_row *t)
@@ -64,7 +64,7 @@ static int ticket_load(struct store *st, int64_t id, struct ticket_row *t)
 		t->resolved_at = store_col_int(s, 4);
 		t->reopened_at = store_col_int(s, 5);
 		t->satisfaction = store_col_int(s, 6);
-		t->title = xstrdup(store_col_text(s, 7));
+		snprintf(t->title, sizeof t->title, "%s", store_col_text(s, 7));
 	}
 	store_done(s);
 	return found ? 0 : -ENOENT;
@@ -183,8 +183,6 @@ static int ticket_access(struct req *req, struct resp *resp, struct ticket_row *
 	*role = access_role(req->st, req->who.uid, t->cid);
 	*full = req->who.is_admin || *role == ROLE_STAFF || (*role != ROLE_NONE && t->author == req->who.uid);
 	if (!*full && (*role == ROLE_NONE || !has_public_reply(req->st, id))) {
-		free(t->title);
-		t->title = NULL;
 		api_error(resp, 404, "not_found", "no such request", NULL);
 		return -ENOENT;
 	}
@@ -301,7 +299,6 @@ void tickets_get(struct req *req, struct resp *resp)
 	if (ticket_access(req, resp, &t, &role, &full))
 		return;
 	api_json(resp, 200, json_pack("{s:o}", "ticket", ticket_json(req, t.id, full, 1)));
-	free(t.title);
 }
 
 /* GET /v1/communities/{cid}/requests ?status=&mine=1&owned=1&public=1
@@ -409,20 +406,19 @@ void tickets_accept(struct req *req, struct resp *resp)
 	int full;
 	if (ticket_access(req, resp, &t, &role, &full))
 		return;
-	if (need_staff(req, role, resp, "staff of this community accept requests") == 0) {
-		if (strcmp(t.status, "open"))
-			api_error(resp, 409, "conflict", t.owner ? "already accepted by another staff member"
-				  : "this request is not open", NULL);
-		else {
-			struct store_stmt *s = update_stmt(req, t.id,
-				"UPDATE tickets SET status = 'accepted', owner_id = ?3, accepted_at = ?2, "
-				"updated_at = ?2 WHERE id = ?1 AND status = 'open'");
-			store_bind_int(s, 3, req->who.uid);
-			t.owner = req->who.uid;
-			change(req, resp, &t, s, "already accepted by another staff member");
-		}
+	if (need_staff(req, role, resp, "staff of this community accept requests"))
+		return;
+	if (strcmp(t.status, "open")) {
+		api_error(resp, 409, "conflict", t.owner ? "already accepted by another staff member"
+			  : "this request is not open", NULL);
+		return;
 	}
-	free(t.title);
+	struct store_stmt *s = update_stmt(req, t.id,
+		"UPDATE tickets SET status = 'accepted', owner_id = ?3, accepted_at = ?2, "
+		"updated_at = ?2 WHERE id = ?1 AND status = 'open'");
+	store_bind_int(s, 3, req->who.uid);
+	t.owner = req->who.uid;
+	change(req, resp, &t, s, "already accepted by another staff member");
 }
 
 /* POST /v1/tickets/{id}/reply {body, public?} (staff; or its resident,
@@ -482,7 +478,6 @@ void tickets_reply(struct req *req, struct resp *resp)
 		answer_ticket(req, resp, 201, t.id);
 out:
 	json_decref(body);
-	free(t.title);
 }
 
 /* POST /v1/tickets/{id}/resolve {summary} (its owner) */
@@ -517,7 +512,6 @@ void tickets_resolve(struct req *req, struct resp *resp)
 	change(req, resp, &t, s, "this request is resolved already");
 out:
 	json_decref(body);
-	free(t.title);
 }
 
 /* The resident's own calls: 403 for anyone else who sees the ticket. */
@@ -567,7 +561,6 @@ void tickets_rate(struct req *req, struct resp *resp)
 	change(req, resp, &t, s, "rated already");
 out:
 	json_decref(body);
-	free(t.title);
 }
 
 /* POST /v1/tickets/{id}/reopen {reason} (the resident, once, within 7
@@ -609,7 +602,6 @@ void tickets_reopen(struct req *req, struct resp *resp)
 	change(req, resp, &t, s, "a request is reopened once, within 7 days of its resolve");
 out:
 	json_decref(body);
-	free(t.title);
 }
 
 /* "YYYY-MM" of ms in China Standard Time. */
@@ -631,24 +623,20 @@ void tickets_summary(struct req *req, struct resp *resp)
 	if (api_id_param(req, "cid", &cid, resp) || access_require_member(req, cid, resp))
 		return;
 	char arg[8];
-	int months = 12;
-	if (api_query(req, "months", arg, sizeof arg) >= 0) {
-		char *end;
-		long v = strtol(arg, &end, 10);
-		if (!arg[0] || *end || v < 1 || v > SUMMARY_MONTHS_MAX) {
-			api_error(resp, 400, "bad_request", "months must be 1..36", "months");
-			return;
-		}
-		months = (int)v;
+	int64_t months = 12;
+	if (api_query(req, "months", arg, sizeof arg) >= 0 &&
+	    (util_parse_i64(arg, &months) || months < 1 || months > SUMMARY_MONTHS_MAX)) {
+		api_error(resp, 400, "bad_request", "months must be 1..36", "months");
+		return;
 	}
 	/* From the first day of the oldest month asked for (a month is at most
 	 * 31 days; the rows are bucketed exactly below). */
-	int64_t now = util_now_ms(), from = now - (int64_t)months * 31 * DAY_MS;
+	int64_t now = util_now_ms(), from = now - months * 31 * DAY_MS;
 	char oldest[8];
 	time_t secs = (time_t)((now + MONTH_TZ_MS) / 1000);
 	struct tm tm;
 	gmtime_r(&secs, &tm);
-	tm.tm_mon -= months - 1;
+	tm.tm_mon -= (int)months - 1;
 	tm.tm_mday = 1;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	secs = timegm(&tm);
@@ -726,24 +714,21 @@ static void deadline_pass(struct req *req, const char *select, const char *stamp
 	store_done(s);
 	for (int i = 0; i < n; i++) {
 		struct ticket_row t;
-		if (ticket_load(req->st, ids[i], &t))
+		if (ticket_load(req->st, ids[i], &t) || store_begin(req->st))
 			continue;
-		if (store_begin(req->st) == 0) {
-			s = store_prepare(req->st, stamp);
-			store_bind_int(s, 1, t.id);
-			store_bind_int(s, 2, now);
-			store_bind_int(s, 3, limit_ms);
-			int64_t won = store_run(s);
-			/* Every gateway runs this tick: the conditional stamp lets one
-			 * win each ticket (a second changes nothing and says nothing). */
-			int rc = won == 1 ? (which ? escalate(req, &t, which)
-					     : ticket_changed(req, &t, "ticket.updated", t.author)) : 0;
-			if (won < 0 || rc || api_commit(req))
-				api_rollback(req); /* the next tick tries again */
-			else
-				done += won == 1;
-		}
-		free(t.title);
+		s = store_prepare(req->st, stamp);
+		store_bind_int(s, 1, t.id);
+		store_bind_int(s, 2, now);
+		store_bind_int(s, 3, limit_ms);
+		int64_t won = store_run(s);
+		/* Every gateway runs this tick: the conditional stamp lets one win
+		 * each ticket (a second changes nothing and says nothing). */
+		int rc = won == 1 ? (which ? escalate(req, &t, which)
+				     : ticket_changed(req, &t, "ticket.updated", t.author)) : 0;
+		if (won < 0 || rc || api_commit(req))
+			api_rollback(req); /* the next tick tries again */
+		else
+			done += won == 1;
 	}
 	if (done)
 		log_info("tickets: %d request(s) %s", done, which ? "escalated" : "closed 7 days after their resolve");

@@ -29,6 +29,7 @@
 #define THUMB_SIDE 360           /* the contract's thumbnail bound */
 #define ORPHAN_MS (24 * 3600000LL)
 #define KEY_HEX 32
+#define KEPT_MAX (64 * 1024 * 1024) /* a kept photo's file, at most (they are far smaller) */
 
 /* The folder SQLite keeps photos in: upload_dir, or "<database>.uploads". */
 static void upload_folder(const struct config *cfg, char *out, size_t cap)
@@ -318,35 +319,6 @@ void uploads_create(struct req *req, struct resp *resp)
 	}
 }
 
-/* The whole of a file of at most max bytes: 0, or -errno. */
-static int read_file(const char *path, size_t max, void **out, size_t *n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	int rc = fstat(fd, &st) ? -errno : (size_t)st.st_size > max ? -EFBIG : 0;
-	char *b = rc ? NULL : xmalloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (!rc && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-		if (r < 0 && errno != EINTR)
-			rc = -errno;
-		else if (r == 0)
-			rc = -EIO; /* shorter than it said */
-		else if (r > 0)
-			got += (size_t)r;
-	}
-	close(fd);
-	if (rc) {
-		free(b);
-		return rc;
-	}
-	*out = b;
-	*n = got;
-	return 0;
-}
-
 /* The bytes of an upload's image or thumbnail (malloc'd), or NULL. */
 static void *read_bytes(struct req *req, const char *key, int thumb, size_t *n)
 {
@@ -356,9 +328,8 @@ static void *read_bytes(struct req *req, const char *key, int thumb, size_t *n)
 		char folder[PATH_MAX], path[PATH_MAX + 64];
 		upload_folder(req->cfg, folder, sizeof folder);
 		file_path(folder, key, thumb, path, sizeof path);
-		if (read_file(path, 64 * 1024 * 1024, &bytes, n))
-			bytes = NULL;
-		return bytes;
+		char *b;
+		return util_read_file(path, KEPT_MAX, &b, n) ? NULL : b;
 	}
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT data FROM upload_blobs WHERE file_key = ? AND variant = ?");
@@ -466,6 +437,20 @@ json_t *uploads_of(struct store *st, const char *kind, int64_t item)
 	return a;
 }
 
+/* The community of the item an upload is attached to (0: none). */
+static int64_t item_community(struct store *st, const char *kind, int64_t item)
+{
+	const char *sql = !strcmp(kind, "post") ? "SELECT community_id FROM posts WHERE id = ?" :
+			  !strcmp(kind, "thread") ? "SELECT community_id FROM threads WHERE id = ?" :
+			  !strcmp(kind, "ticket") ? "SELECT community_id FROM tickets WHERE id = ?" :
+			  "SELECT community_id FROM help_requests WHERE id = ?";
+	struct store_stmt *s = store_prepare(st, sql);
+	store_bind_int(s, 1, item);
+	int64_t cid = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
+	store_done(s);
+	return cid;
+}
+
 /* May the caller read the item an upload is attached to? Exactly as the
  * item's own reads decide: a member of its community, and for what is
  * held or hidden its author and staff. */
@@ -493,20 +478,20 @@ static int may_read_item(struct req *req, const char *kind, int64_t item)
 		int staff = who->is_admin || t.role == ROLE_STAFF;
 		return (staff || t.role != ROLE_NONE) && (!t.held || staff || t.author_id == who->uid);
 	}
-	const char *sql = !strcmp(kind, "ticket") ?
-		/* its resident and staff; a member once it has a public reply */
-		"SELECT community_id, author_id = ?2 OR EXISTS (SELECT 1 FROM ticket_replies r "
-		"WHERE r.ticket_id = t.id AND r.is_public = 1) FROM tickets t WHERE id = ?1" :
-		"SELECT community_id, ?2 > 0 FROM help_requests WHERE id = ?1"; /* every member */
-	struct store_stmt *s = store_prepare(req->st, sql);
-	store_bind_int(s, 1, item);
-	store_bind_int(s, 2, who->uid);
-	int found = store_step(s) == STORE_ROW;
-	int64_t cid = found ? store_col_int(s, 0) : 0;
-	int open = found && store_col_int(s, 1);
-	store_done(s);
-	if (!found)
+	int64_t cid = item_community(req->st, kind, item);
+	if (!cid)
 		return 0;
+	int open = 1; /* a help request: every member */
+	if (!strcmp(kind, "ticket")) {
+		/* its resident and staff; a member once it has a public reply */
+		struct store_stmt *s = store_prepare(req->st,
+			"SELECT author_id = ?2 OR EXISTS (SELECT 1 FROM ticket_replies r "
+			"WHERE r.ticket_id = t.id AND r.is_public = 1) FROM tickets t WHERE id = ?1");
+		store_bind_int(s, 1, item);
+		store_bind_int(s, 2, who->uid);
+		open = store_step(s) == STORE_ROW && store_col_int(s, 0);
+		store_done(s);
+	}
 	enum role role = access_role(req->st, who->uid, cid);
 	return who->is_admin || role == ROLE_STAFF || (role != ROLE_NONE && open);
 }
@@ -515,14 +500,7 @@ static int may_read_item(struct req *req, const char *kind, int64_t item)
  * NULL) gets the community. */
 static int staff_of_item(struct req *req, const char *kind, int64_t item, int64_t *cid_out)
 {
-	const char *sql = !strcmp(kind, "post") ? "SELECT community_id FROM posts WHERE id = ?" :
-			  !strcmp(kind, "thread") ? "SELECT community_id FROM threads WHERE id = ?" :
-			  !strcmp(kind, "ticket") ? "SELECT community_id FROM tickets WHERE id = ?" :
-			  "SELECT community_id FROM help_requests WHERE id = ?";
-	struct store_stmt *s = store_prepare(req->st, sql);
-	store_bind_int(s, 1, item);
-	int64_t cid = store_step(s) == STORE_ROW ? store_col_int(s, 0) : 0;
-	store_done(s);
+	int64_t cid = item_community(req->st, kind, item);
 	if (cid_out)
 		*cid_out = cid;
 	return req->who.is_admin || (cid && access_role(req->st, req->who.uid, cid) == ROLE_STAFF);
