@@ -20,7 +20,7 @@ DEBS=(build-essential cmake pkg-config git ca-certificates
       chromium fonts-wqy-zenhei
       clang-14 libclang-rt-14-dev
       libmaxmind-db-writer-perl
-      libvips-dev libvips-tools libimage-exiftool-perl)
+      libvips-dev libvips-tools libimage-exiftool-perl liburing-dev)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -65,6 +65,7 @@ static const struct ckey keys[] = {
 	I(ws_ping_secs, 30, 1, 3600),
 	I(ws_idle_secs, 75, 2, 7200),
 	I(ws_replay_batch, 256, 1, 100000),
+	B(ws_io_uring, 1),
 	I(retention_max_age_s, 7 * 86400, 60, 10LL * 365 * 86400),
 	I(retention_max_events, 10000, 10, 100000000),
 	I(retention_interval_s, 60, 1, 86400),

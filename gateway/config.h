@@ -53,6 +53,7 @@ struct config {
 	int64_t ws_ping_secs;       /* WS-level ping after this much silence */
 	int64_t ws_idle_secs;       /* close a socket silent this long after a ping */
 	int64_t ws_replay_batch;    /* events read from the log per replay step */
+	int64_t ws_io_uring;        /* fan-out rounds in one io_uring submission */
 	/* event log */
 	int64_t retention_max_age_s;  /* events older than this are trimmed */
 	int64_t retention_max_events; /* events kept per channel at most */

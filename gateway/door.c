@@ -7,6 +7,9 @@
 #include "reqhead.h"
 #include "server.h"
 #include "util.h"
+#include "http.h"
+#include "wsframe.h"
+#include "ws.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,7 +76,12 @@ static const char *reason_phrase(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
 	case 408: return "Request Timeout";
+	case 426: return "Upgrade Required";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 505: return "HTTP Version Not Supported";
@@ -151,6 +159,139 @@ static void hand_to_lws(struct door_conn *c)
 	lws_adopt_socket_vhost(d->vh, fd);
 }
 
+#define WS_PATH "/v1/ws"
+#define XFF_LINES 8
+
+/* A header's value copied NUL-terminated into out (cap bytes): its length,
+ * 0 when absent, -1 when longer than fits. */
+static int header_copy(const struct door_conn *c, size_t head_len, const char *name,
+		       char *out, size_t cap)
+{
+	size_t n;
+	const char *v = reqhead_header(c->buf, head_len, name, 0, &n);
+	if (!v)
+		return out[0] = '\0', 0;
+	if (n >= cap)
+		return out[0] = '\0', -1;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return (int)n;
+}
+
+static int is_upgrade(const struct door_conn *c, size_t head_len)
+{
+	size_t n;
+	const char *v = reqhead_header(c->buf, head_len, "upgrade", 0, &n);
+	return v && reqhead_lists(v, n, "websocket");
+}
+
+/* A WebSocket upgrade on the plain port is answered here, and the socket
+ * is then ws.c's with the gateway's own framing (wsplain.h): lws 4.1.6
+ * would accept unmasked client frames, and a fan-out round is sent in one
+ * submission only on sockets the gateway writes itself. The checks are
+ * those lws's path makes (server.c, ws.c). */
+static void upgrade(struct door_conn *c, size_t head_len)
+{
+	struct door *d = c->d;
+	struct gw *gw = d->gw;
+	size_t tl, n;
+	const char *target = reqhead_target(c->buf, head_len, &tl);
+	const char *conn = reqhead_header(c->buf, head_len, "connection", 0, &n);
+	char key[32], version[8], origin[512], host[256], accept[29];
+	if (memcmp(c->buf, "GET ", 4) || !conn || !reqhead_lists(conn, n, "upgrade")) {
+		refuse(c, 400, "bad_request", "a WebSocket upgrade is a GET with Connection: Upgrade");
+		return;
+	}
+	size_t pl = strcspn(target, "? ");
+	if (pl > tl)
+		pl = tl;
+	if (pl != strlen(WS_PATH) || memcmp(target, WS_PATH, pl)) {
+		refuse(c, 404, "not_found", "WebSocket only on " WS_PATH);
+		return;
+	}
+	if (header_copy(c, head_len, "sec-websocket-version", version, sizeof version) <= 0 ||
+	    strcmp(version, "13")) {
+		refuse(c, 426, "upgrade_required", "Sec-WebSocket-Version must be 13");
+		return;
+	}
+	int kl = header_copy(c, head_len, "sec-websocket-key", key, sizeof key);
+	if (kl <= 0 || wsframe_accept(key, (size_t)kl, accept)) {
+		refuse(c, 400, "bad_request", "Sec-WebSocket-Key must be 16 bytes in base64");
+		return;
+	}
+	if (gw->shutting_down || metrics.ws_connections >= gw->cfg->max_connections) {
+		metrics.ws_rejected++;
+		refuse(c, 503, "unavailable", gw->shutting_down ? "shutting down" : "too many connections");
+		return;
+	}
+	int ol = header_copy(c, head_len, "origin", origin, sizeof origin);
+	int hl = header_copy(c, head_len, "host", host, sizeof host);
+	if (ol != 0 && (ol < 0 || !http_origin_allowed(gw, origin, hl > 0 ? host : NULL))) {
+		metrics.ws_rejected++;
+		log_info("ws: upgrade from origin %s refused (not in cors_origins)", origin);
+		refuse(c, 403, "forbidden", "origin not allowed");
+		return;
+	}
+	/* The client: the peer, or the one a trusted proxy names (counted
+	 * under it here, as lws's path counts it on the upgrade). */
+	char client[64];
+	int port = 0;
+	snprintf(client, sizeof client, "%s", c->peer);
+	if (gw->proxies && proxies_trusted(gw->proxies, c->peer)) {
+		char lines[XFF_LINES][512];
+		const char *xff[XFF_LINES];
+		int nx = 0;
+		for (; nx < XFF_LINES; nx++) {
+			const char *v = reqhead_header(c->buf, head_len, "x-forwarded-for", nx, &n);
+			if (!v)
+				break;
+			snprintf(lines[nx], sizeof lines[nx], "%.*s", (int)n, v);
+			xff[nx] = lines[nx];
+		}
+		proxies_client(gw->proxies, c->peer, xff, nx, client, sizeof client);
+		char pv[16];
+		int64_t p;
+		if (header_copy(c, head_len, "x-client-port", pv, sizeof pv) > 0 &&
+		    !util_parse_i64(pv, &p) && p > 0 && p < 65536)
+			port = (int)p;
+		if (server_count_client(gw, c, client)) {
+			metrics.ws_rejected++;
+			refuse(c, 429, "rate_limited", "too many connections from this address");
+			return;
+		}
+	} else {
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof sa;
+		if (!getpeername(c->fd, (struct sockaddr *)&sa, &sl) && sa.sin_family == AF_INET)
+			port = ntohs(sa.sin_port);
+	}
+	/* The head leaves the socket (it was only peeked at); the same bytes
+	 * land where they were, so the strings below still point at them. */
+	ssize_t got;
+	do
+		got = recv(c->fd, c->buf, head_len, 0);
+	while (got < 0 && errno == EINTR);
+	char answer[160];
+	int al = snprintf(answer, sizeof answer,
+			  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+	if (got != (ssize_t)head_len ||
+	    send(c->fd, answer, (size_t)al, MSG_NOSIGNAL | MSG_DONTWAIT) != al) {
+		conn_close(c); /* a fresh socket takes 130 bytes whole: it is gone */
+		return;
+	}
+	struct ws_upgrade up = { .client = client, .client_port = port };
+	up.user_agent = reqhead_header(c->buf, head_len, "user-agent", 0, &up.user_agent_len);
+	up.authorization = reqhead_header(c->buf, head_len, "authorization", 0, &up.authorization_len);
+	int fd = c->fd, one = 1;
+	unlink_conn(c); /* its memory stays until this callback returns */
+	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+	if (ws_open_plain(gw, fd, &up)) {
+		metrics.ws_rejected++;
+		close(fd);
+	}
+}
+
 /* The head is only peeked at: lws reads it again from the socket. lws
  * 4.1.6 can be handed bytes already read (lws_adopt_socket_readbuf), but
  * it then reads the head a second time as the body of a POST and spins
@@ -184,7 +325,10 @@ static void conn_cb(uv_poll_t *h, int status, int events)
 		return;
 	}
 	case REQHEAD_PASS:
-		hand_to_lws(c);
+		if (is_upgrade(c, rh.head_len))
+			upgrade(c, rh.head_len);
+		else
+			hand_to_lws(c);
 		return;
 	case REQHEAD_REFUSE:
 		metrics.http_framing_refused++;

@@ -2,10 +2,12 @@
  *
  * The gateway listens itself, reads each new connection's first request
  * head (reqhead.c checks it), answers what lws 4.1.6 would refuse in HTML
- * or not at all with a JSON error, and hands the connection with the bytes
- * it read to lws (lws_adopt_socket_vhost_readbuf). Later requests on a
- * kept-alive connection are lws's to parse (docs/http-limits.md). In TLS
- * mode lws listens itself: the head is only readable after the handshake.
+ * or not at all with a JSON error, and hands the connection to lws, which
+ * reads the head again from the socket. Later requests on a kept-alive
+ * connection are lws's to parse (docs/http-limits.md). A WebSocket upgrade
+ * the door answers itself: the socket is then ws.c's, framed by the
+ * gateway (wsplain.h). In TLS mode lws listens itself: the head is only
+ * readable after the handshake.
  *
  * The door counts its connections under their address (max_conns_per_ip,
  * as lws's accept did) and gives each http_header_timeout_ms for its head. */

@@ -135,6 +135,8 @@ static void fan_out(struct hub_chan *c, int64_t seq, struct frame *f)
 	size_t n = c->n;
 	int (*send)(struct ws_conn *, struct frame *) = c->hub->sink.send;
 	void (*prefetch)(const struct ws_conn *, int) = c->hub->sink.prefetch;
+	if (c->hub->sink.round_begin)
+		c->hub->sink.round_begin();
 	for (size_t i = 0; i < n; i++) {
 		/* Each delivery is a system call; while it runs, the memory the
 		 * next ones touch is fetched (thousands of subscriptions do not fit
@@ -153,6 +155,8 @@ static void fan_out(struct hub_chan *c, int64_t seq, struct frame *f)
 		if (send(s->conn, f) == 0)
 			metrics.events_delivered++;
 	}
+	if (c->hub->sink.round_end)
+		c->hub->sink.round_end();
 	if (seq > c->last_seq)
 		c->last_seq = seq;
 }

@@ -76,6 +76,12 @@ struct hub_sink {
 	/* Cache hints for the fan-out loop (may be NULL): level 1 loads
 	 * conn's own state, level 2 what it points to. */
 	void (*prefetch)(const struct ws_conn *conn, int level);
+	/* Around the sends of one event to a channel's subscribers (may be
+	 * NULL): the sink may hold the sends and make them together at the
+	 * end (ws.c: one io_uring submission). Nothing but send is called
+	 * between them. */
+	void (*round_begin)(void);
+	void (*round_end)(void);
 };
 
 struct hub *hub_new(const struct config *cfg, const struct hub_log *log,

@@ -8,6 +8,7 @@
 #include "../handlers/users.h"
 #include "door.h"
 #include "server.h"
+#include "sendbatch.h"
 #include "peers.h"
 #include "proxies.h"
 #include "accesslog.h"
@@ -386,6 +387,7 @@ static int serve(struct config *cfg)
 	gw.domain->shutdown();
 	hub_free(gw.hub);
 	door_free(gw.door);
+	sendbatch_free(gw.batch);
 	rc = uv_loop_close(&loop);
 	if (rc)
 		log_warn("loop closed with handles open: %s", uv_strerror(rc));

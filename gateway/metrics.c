@@ -10,14 +10,14 @@
 
 struct metrics metrics;
 
-static const int close_codes[8] = { 1000, 1001, 1008, 1009, 1011, 4001, 4029, 0 };
+static const int close_codes[9] = { 1000, 1001, 1002, 1008, 1009, 1011, 4001, 4029, 0 };
 
 int metrics_close_idx(int code)
 {
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		if (close_codes[i] == code)
 			return i;
-	return 7; /* other */
+	return 8; /* other */
 }
 
 /* Latency bucket bounds in microseconds. */
@@ -174,7 +174,7 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_ws_errors_sent_total", "Error frames sent to clients.", m->ws_errors_sent);
 	buf_printf(o, "# HELP linli_ws_closed_total Sockets closed by the server, by close code.\n"
 		      "# TYPE linli_ws_closed_total counter\n");
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++) {
 		char code[8];
 		snprintf(code, sizeof code, "%d", close_codes[i]);
 		buf_printf(o, "linli_ws_closed_total{code=\"%s\"} %" PRIu64 "\n",
@@ -196,7 +196,9 @@ void metrics_render(struct buf *o)
 	gauge(o, "linli_replays_parked", "Replays waiting for room under ws_memory_budget.", m->replays_parked);
 	gauge(o, "linli_frame_bytes", "Heap bytes of outbound frames alive (queued or being built), each counted once.",
 	      atomic_load_explicit(&frame_bytes, memory_order_relaxed));
-	counter(o, "linli_ws_bytes_sent_total", "WebSocket payload bytes written.", m->bytes_sent);
+	counter(o, "linli_ws_bytes_sent_total", "WebSocket bytes written (payloads; frame headers too on the plain port).", m->bytes_sent);
+	gauge(o, "linli_ws_io_uring", "1 when fan-out rounds to plain-port sockets are sent with io_uring (ws_io_uring).", m->ws_io_uring);
+	counter(o, "linli_ws_send_batches_total", "io_uring submissions of fan-out sends.", m->send_batches);
 	gauge(o, "linli_redis_configured", "1 when a Redis bus is configured.", m->redis_configured);
 	gauge(o, "linli_redis_up", "1 when the Redis publish and subscribe links are connected.", m->redis_up);
 	counter(o, "linli_redis_reconnects_total", "Redis reconnects after a lost link.", m->redis_reconnects);

@@ -16,7 +16,7 @@ struct metrics {
 	uint64_t ws_rejected;      /* upgrades refused (limit, shutdown) */
 	uint64_t ws_messages_in;   /* client messages processed */
 	uint64_t ws_errors_sent;   /* error frames sent */
-	uint64_t ws_closed[8];     /* closes we initiated, by close_idx() */
+	uint64_t ws_closed[9];     /* closes we initiated, by close_idx() */
 	uint64_t events_stored;    /* events appended to the log */
 	uint64_t events_published; /* events handed to the bus after commit */
 	uint64_t events_received;  /* events arriving from the bus */
@@ -31,7 +31,9 @@ struct metrics {
 	uint64_t ws_refused_per_user; /* sockets closed: ws_max_per_user */
 	uint64_t ws_budget_closes; /* sockets closed: ws_memory_budget reached */
 	int64_t replays_parked;    /* gauge: replays waiting for memory budget */
-	uint64_t bytes_sent;       /* WebSocket payload bytes written */
+	uint64_t bytes_sent;       /* WebSocket bytes written */
+	uint64_t send_batches;     /* io_uring submissions of fan-out sends */
+	int ws_io_uring;           /* 1 when fan-out rounds go through io_uring */
 	int redis_configured;      /* 1 when redis_url is set */
 	int redis_up;              /* 1 when both Redis links are connected */
 	uint64_t redis_reconnects; /* successful reconnects after a drop */

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Every name lws 4.1.6's header parser matches, whichever build options
  * Debian chose: methods end with a space, headers with a colon. A header
@@ -198,4 +199,59 @@ enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int 
 		return refuse(out, 431, "headers_too_large",
 			      "the request head is over http_max_header (%zu bytes)", max);
 	return REQHEAD_MORE;
+}
+
+const char *reqhead_header(const char *head, size_t len, const char *name, int idx, size_t *n)
+{
+	size_t nl = strlen(name), ll, p = line_at(head, len, 0, &ll);
+	size_t next;
+	for (; p && (next = line_at(head, len, p, &ll)) && ll; p = next) {
+		const char *l = head + p;
+		if (ll <= nl || l[nl] != ':')
+			continue;
+		size_t j = 0;
+		while (j < nl && lower(l[j]) == lower(name[j]))
+			j++;
+		if (j < nl || idx-- > 0)
+			continue;
+		const char *v = l + nl + 1, *e = l + ll;
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*n = (size_t)(e - v);
+		return v;
+	}
+	return NULL;
+}
+
+const char *reqhead_target(const char *head, size_t len, size_t *n)
+{
+	size_t ll;
+	if (!line_at(head, len, 0, &ll))
+		return NULL;
+	const char *sp1 = memchr(head, ' ', ll);
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - head)) : NULL;
+	if (!sp2)
+		return NULL;
+	*n = (size_t)(sp2 - sp1 - 1);
+	return sp1 + 1;
+}
+
+int reqhead_lists(const char *v, size_t n, const char *token)
+{
+	size_t tl = strlen(token);
+	for (size_t i = 0; i < n;) {
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		size_t s = i;
+		while (i < n && v[i] != ',')
+			i++;
+		size_t e = i;
+		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e - s == tl && !strncasecmp(v + s, token, tl))
+			return 1;
+	}
+	return 0;
 }

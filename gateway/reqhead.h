@@ -31,4 +31,15 @@ struct reqhead {
 enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int max_lines,
 				   struct reqhead *out);
 
+/* In a head that passed (head[0..len)): the value of the idx-th header line
+ * named name (any case, no colon), its surrounding blanks trimmed, and its
+ * length in *n; NULL when there are not that many. */
+const char *reqhead_header(const char *head, size_t len, const char *name, int idx, size_t *n);
+
+/* The request line's target in *n (a passed head). */
+const char *reqhead_target(const char *head, size_t len, size_t *n);
+
+/* Whether the comma-separated value v[0..n) lists token (any case). */
+int reqhead_lists(const char *v, size_t n, const char *token);
+
 #endif

@@ -11,6 +11,7 @@
 #include "httpc.h"
 #include "util.h"
 #include "ws.h"
+#include "sendbatch.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -98,7 +99,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (gw) {
 			peers_remove(gw->peers, wsi);
-			peers_remove(gw->ws_users, wsi);
 		}
 		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -382,6 +382,15 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 			 "libwebsockets-evlib-uv installed?)", (long long)cfg->port);
 		return -EIO;
 	}
+	if (gw->door) {
+		/* The plain port's sockets are ours (wsplain.c): their fan-out
+		 * rounds go through one io_uring submission where it can. */
+		const char *why = NULL;
+		gw->batch = sendbatch_new((int)cfg->ws_io_uring, &why);
+		metrics.ws_io_uring = sendbatch_uring(gw->batch);
+		if (why)
+			log_warn("ws_io_uring: io_uring unavailable (%s): fan-out sends one by one", why);
+	}
 
 	uv_timer_init(gw->loop, &gw->close_timer);
 	gw->close_timer.data = gw;
@@ -445,6 +454,7 @@ static void grace_cb(uv_timer_t *t)
 	uv_timer_stop(t);
 	/* Order from PLATFORM-NOTES: lws first, then our handles, then the
 	 * bus; main destroys the context once more after uv_run returns. */
+	ws_drop_plain(gw); /* lws drops its own */
 	lws_context_destroy(gw->lws);
 	uv_close((uv_handle_t *)&gw->close_timer, NULL);
 	uv_close((uv_handle_t *)&gw->sweep_timer, NULL);

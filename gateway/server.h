@@ -32,6 +32,7 @@ struct gw {
 	uv_loop_t *loop;              /* the one loop */
 	struct lws_context *lws;      /* HTTP + WS on cfg->port */
 	struct door *door;            /* plain HTTP: accepts, then hands to lws */
+	struct sendbatch *batch;      /* plain port: fan-out rounds (sendbatch.h) */
 	struct config *cfg;           /* settings (owned by main; workers read it) */
 	const struct api_domain *domain; /* the handlers' table (main's) */
 	struct dbpool *pool;          /* the database, on worker threads */

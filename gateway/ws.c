@@ -11,6 +11,9 @@
 #include "token.h"
 #include "util.h"
 #include "wsmsg.h"
+#include "wsframe.h"
+#include "wsplain.h"
+#include "sendbatch.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +27,9 @@ _Static_assert(FRAME_PRE == LWS_PRE, "frame headroom must equal LWS_PRE");
 
 struct ws_conn {
 	struct gw *gw;             /* process state */
-	struct lws *wsi;           /* the socket; NULL once lws closed it */
+	struct lws *wsi;           /* an lws socket (TLS); NULL once lws closed it */
+	struct wsplain *px;        /* or our own (plain port); NULL once closed */
+	int in_round;              /* a frame of the fan-out round waits to go */
 	struct ws_conn *prev, *next; /* gw->conns list */
 	struct ws_conn *close_next; /* gw->closing list */
 	int closing;               /* on the closing list, or close sent */
@@ -81,10 +86,45 @@ static void list_del(struct ws_conn **head, struct ws_conn *c)
 		c->next->prev = c->prev;
 }
 
+/* --- the two transports: lws's sockets (TLS) and ours (wsplain) ---------- */
+
+static int alive(const struct ws_conn *c)
+{
+	return c->wsi || c->px;
+}
+
+/* Part of a frame is still being written: nothing else may go now. */
+static int tx_busy(const struct ws_conn *c)
+{
+	return c->px ? wsplain_busy(c->px) || c->in_round : lws_partial_buffered(c->wsi);
+}
+
+static void tx_want(struct ws_conn *c)
+{
+	if (c->px)
+		wsplain_want_writable(c->px);
+	else
+		lws_callback_on_writable(c->wsi);
+}
+
+/* Writes f now: 0, or -1 when the socket failed. What the kernel did not
+ * take is kept by the transport (tx_busy). */
+static int tx_write(struct ws_conn *c, struct frame *f)
+{
+	if (c->px)
+		return wsplain_send(c->px, f) < 0 ? -1 : 0;
+	if (lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT) < 0)
+		return -1;
+	metrics.bytes_sent += f->len;
+	return 0;
+}
+
+static int round_add(struct ws_conn *c, struct frame *f);
+
 void ws_wake(struct ws_conn *c)
 {
-	if (c->wsi && !c->closing)
-		lws_callback_on_writable(c->wsi);
+	if (alive(c) && !c->closing)
+		tx_want(c);
 }
 
 void ws_prefetch(const struct ws_conn *c)
@@ -97,7 +137,7 @@ void ws_prefetch_lws(const struct ws_conn *c)
 {
 	/* lws's per-socket struct is opaque; what lws_write and
 	 * lws_partial_buffered read lies in its first few hundred bytes. */
-	const char *w = (const char *)c->wsi;
+	const char *w = c->wsi ? (const char *)c->wsi : (const char *)c->px;
 	if (w)
 		for (int off = 0; off < 512; off += 64)
 			__builtin_prefetch(w + off);
@@ -122,19 +162,22 @@ static void close_for_budget(struct ws_conn *c)
 
 int ws_send(struct ws_conn *c, struct frame *f)
 {
-	if (c->closing || !c->wsi)
+	if (c->closing || !alive(c))
 		return -EPIPE;
-	if (c->q.len == 0 && !lws_partial_buffered(c->wsi)) {
+	if (c->q.len == 0 && !tx_busy(c)) {
 		/* Fast path: nothing waits and the kernel took all we gave it
 		 * last time, so write now rather than ask for POLLOUT (two
 		 * epoll_ctl calls and a loop turn per delivery). A short write
-		 * is kept by lws and flushed before its next writable callback;
-		 * until then lws_partial_buffered sends us to the queue. */
-		if (lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT) < 0) {
+		 * is kept by the transport and flushed before its next writable
+		 * callback; until then tx_busy sends us to the queue. In a
+		 * fan-out round our own sockets' frames go together at its end
+		 * (round_end). */
+		if (c->px && round_add(c, f))
+			return 0;
+		if (tx_write(c, f) < 0) {
 			ws_close_later(c, 1011, "write failed", 0);
 			return -EPIPE;
 		}
-		metrics.bytes_sent += f->len;
 		return 0;
 	}
 	int was_empty = c->q.len == 0;
@@ -156,7 +199,7 @@ int ws_send(struct ws_conn *c, struct frame *f)
 		return -ENOBUFS;
 	}
 	if (was_empty)
-		lws_callback_on_writable(c->wsi);
+		tx_want(c);
 	return 0;
 }
 
@@ -205,7 +248,7 @@ static void close_timer_cb(uv_timer_t *t)
 
 void ws_close_later(struct ws_conn *c, int code, const char *reason, int after_drain)
 {
-	if (c->closing || !c->wsi)
+	if (c->closing || !alive(c))
 		return;
 	c->close_code = code;
 	c->close_reason = reason;
@@ -229,9 +272,13 @@ void ws_run_closes(struct gw *gw)
 		struct ws_conn *c = gw->closing;
 		gw->closing = c->close_next;
 		c->close_next = NULL;
+		const char *r = c->close_reason ? c->close_reason : "";
+		if (c->px) {
+			wsplain_close(c->px, c->close_code, r); /* c may be gone after it */
+			continue;
+		}
 		if (!c->wsi)
 			continue;
-		const char *r = c->close_reason ? c->close_reason : "";
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)r, strlen(r));
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
@@ -357,12 +404,12 @@ static void auth_run(struct dbpool_job *job, struct store *st)
 }
 
 /* Counts c under its account: 1 when the account holds ws_max_per_user
- * sockets already. Uncounted when lws destroys the connection. */
+ * sockets already. Uncounted when the connection closes (conn_gone). */
 static int over_user_cap(struct ws_conn *c, int64_t uid)
 {
 	char name[32];
 	snprintf(name, sizeof name, "u:%" PRId64, uid);
-	return peers_add(c->gw->ws_users, c->wsi, name, c->gw->cfg->ws_max_per_user) == -EBUSY;
+	return peers_add(c->gw->ws_users, c, name, c->gw->cfg->ws_max_per_user) == -EBUSY;
 }
 
 static void auth_done(struct dbpool_job *job)
@@ -578,13 +625,41 @@ static void held_free(struct ws_conn *c)
 
 /* --- lws callbacks ----------------------------------------------------- */
 
-static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
+static struct ws_conn *conn_new(struct gw *gw)
 {
 	struct ws_conn *c = xcalloc(1, sizeof *c);
 	c->gw = gw;
-	c->wsi = wsi;
 	c->opened_ms = c->heard_ms = util_now_ms();
 	c->id = ++gw->next_req_id;
+	return c;
+}
+
+/* Open: hello, and the upgrade's Authorization header (hdr[0..hl), hl < 0
+ * when it was too long, 0 when there was none). */
+static void conn_start(struct ws_conn *c, const char *hdr, int hl)
+{
+	struct gw *gw = c->gw;
+	list_add(&gw->conns, c);
+	metrics.ws_connections++;
+	metrics.ws_accepted++;
+	char hello[64];
+	int n = snprintf(hello, sizeof hello, "{\"op\":\"hello\",\"heartbeat_ms\":%lld}",
+			 (long long)gw->cfg->ws_heartbeat_ms);
+	ws_send_text(c, hello, (size_t)n);
+	/* Authorization: Bearer <token> on the upgrade request. */
+	if (hl > 0) {
+		const char *why;
+		if (strncmp(hdr, "Bearer ", 7) || authenticate(c, hdr + 7, NULL, 1, &why))
+			ws_close_later(c, 4001, "invalid or expired token", 1);
+	} else if (hl < 0) {
+		ws_close_later(c, 4001, "authorization header too long", 1);
+	}
+}
+
+static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
+{
+	struct ws_conn *c = conn_new(gw);
+	c->wsi = wsi;
 	http_client_addr(gw, wsi, c->peer, sizeof c->peer, &c->peer_port);
 	int ul = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_USER_AGENT);
 	if (ul > 0 && ul <= 512) {
@@ -595,24 +670,9 @@ static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
 		}
 	}
 	pss->conn = c;
-	list_add(&gw->conns, c);
-	metrics.ws_connections++;
-	metrics.ws_accepted++;
-	char hello[64];
-	int n = snprintf(hello, sizeof hello, "{\"op\":\"hello\",\"heartbeat_ms\":%lld}",
-			 (long long)gw->cfg->ws_heartbeat_ms);
-	ws_send_text(c, hello, (size_t)n);
-
-	/* Authorization: Bearer <token> on the upgrade request. */
 	char hdr[TOKEN_MAX + 16];
 	int hl = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
-	if (hl > 0) {
-		const char *why;
-		if (strncmp(hdr, "Bearer ", 7) || authenticate(c, hdr + 7, NULL, 1, &why))
-			ws_close_later(c, 4001, "invalid or expired token", 1);
-	} else if (hl < 0) {
-		ws_close_later(c, 4001, "authorization header too long", 1);
-	}
+	conn_start(c, hdr, hl);
 }
 
 static void conn_free(struct ws_conn *c)
@@ -623,12 +683,9 @@ static void conn_free(struct ws_conn *c)
 	free(c);
 }
 
-static void conn_closed(struct gw *gw, struct ws_pss *pss)
+/* The socket is gone (lws's CLOSED, or wsplain's closed). */
+static void conn_gone(struct gw *gw, struct ws_conn *c)
 {
-	struct ws_conn *c = pss->conn;
-	if (!c)
-		return;
-	pss->conn = NULL;
 	hub_unsubscribe_all(gw->hub, &c->subs);
 	sendq_clear(&c->q);
 	list_del(&gw->conns, c);
@@ -643,11 +700,24 @@ static void conn_closed(struct gw *gw, struct ws_pss *pss)
 	metrics.ws_connections--;
 	if (c->who.uid)
 		metrics.ws_authed--;
+	peers_remove(gw->ws_users, c);
+	if (c->px)
+		peers_remove(gw->peers, c); /* lws's sockets: at WSI_DESTROY */
 	c->wsi = NULL;
+	c->px = NULL;
 	if (c->jobs)
 		c->gone = 1; /* the last job back frees it */
 	else
 		conn_free(c);
+}
+
+static void conn_closed(struct gw *gw, struct ws_pss *pss)
+{
+	struct ws_conn *c = pss->conn;
+	if (!c)
+		return;
+	pss->conn = NULL;
+	conn_gone(gw, c);
 }
 
 /* The ping carries the time it was sent: lws 4.1 passes an empty pong to
@@ -658,6 +728,8 @@ static int write_ping(struct ws_conn *c)
 	uint64_t t = (uint64_t)util_now_ms();
 	for (int i = 0; i < 8; i++)
 		ping[LWS_PRE + i] = (unsigned char)(t >> (56 - 8 * i));
+	if (c->px)
+		return wsplain_control(c->px, WSFRAME_PING, ping + LWS_PRE, 8) < 0 ? -1 : 0;
 	return lws_write(c->wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0 ? -1 : 0;
 }
 
@@ -669,24 +741,23 @@ static int conn_writable(struct ws_conn *c)
 		if (write_ping(c) < 0)
 			return -1;
 		c->ping_due = 0;
-		if (lws_partial_buffered(c->wsi)) {
-			lws_callback_on_writable(c->wsi);
+		if (tx_busy(c)) {
+			tx_want(c);
 			return 0;
 		}
 	}
 	while (budget-- && (f = sendq_peek(&c->q))) {
-		if (lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT) < 0)
+		if (tx_write(c, f) < 0)
 			return -1;
-		metrics.bytes_sent += f->len;
 		sendq_pop(&c->q);
-		if (lws_partial_buffered(c->wsi))
-			break; /* lws holds the rest; wait for the next writable */
+		if (tx_busy(c))
+			break; /* the transport holds the rest; wait for the next writable */
 	}
 	sendq_trim(&c->q, 64); /* give back a ring grown by a burst */
 	if (c->subs && ws_has_room(c))
 		hub_replay_more(c->gw->hub, c->subs);
 	if (c->q.len) {
-		lws_callback_on_writable(c->wsi);
+		tx_want(c);
 	} else if (c->after_drain) {
 		c->after_drain = 0;
 		ws_close_later(c, c->close_code, c->close_reason, 0);
@@ -703,18 +774,19 @@ static int close_now(struct ws_conn *c, struct lws *wsi, int code)
 	return -1;
 }
 
-static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t len)
+/* A chunk of a client's message, from either transport: 0, or a close
+ * code (with c->close_reason) to close with now. */
+static int conn_chunk(struct ws_conn *c, const void *in, size_t len, int first, int last,
+		      int binary)
 {
-	struct gw *gw = c->gw;
-	int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
 	int code = 0;
-	switch (wsmsg_rx_feed(&c->rx, in, len, lws_is_first_fragment(wsi), last,
-			      lws_frame_is_binary(wsi), (size_t)gw->cfg->ws_max_frame)) {
+	c->heard_ms = util_now_ms();
+	switch (wsmsg_rx_feed(&c->rx, in, len, first, last, binary, (size_t)c->gw->cfg->ws_max_frame)) {
 	case WSMSG_MORE:
 		return 0;
 	case WSMSG_TOO_BIG:
 		c->close_reason = "message too big";
-		return close_now(c, wsi, 1009);
+		return 1009;
 	case WSMSG_BINARY:
 		code = message_counted(c);
 		if (!code)
@@ -725,7 +797,143 @@ static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size
 		wsmsg_rx_reset(&c->rx, 4096); /* keep idle sockets small */
 		break;
 	}
+	return code;
+}
+
+static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t len)
+{
+	int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+	int code = conn_chunk(c, in, len, lws_is_first_fragment(wsi), last, lws_frame_is_binary(wsi));
 	return code ? close_now(c, wsi, code) : 0;
+}
+
+/* --- our own sockets (wsplain) ------------------------------------------------ */
+
+static int plain_data(void *ud, const void *p, size_t n, int first, int last, int binary)
+{
+	struct ws_conn *c = ud;
+	int code = conn_chunk(c, p, n, first, last, binary);
+	if (!code)
+		return 0;
+	metrics.ws_closed[metrics_close_idx(code)]++;
+	wsplain_close(c->px, code, c->close_reason ? c->close_reason : "");
+	return -1;
+}
+
+static void plain_heard(void *ud)
+{
+	((struct ws_conn *)ud)->heard_ms = util_now_ms();
+}
+
+static void plain_writable(void *ud)
+{
+	struct ws_conn *c = ud;
+	if (conn_writable(c))
+		ws_close_later(c, 1011, "write failed", 0);
+}
+
+static void plain_closed(void *ud)
+{
+	struct ws_conn *c = ud;
+	conn_gone(c->gw, c);
+}
+
+static const struct wsplain_cb plain_cb = {
+	.data = plain_data, .heard = plain_heard, .writable = plain_writable, .closed = plain_closed,
+};
+
+int ws_open_plain(struct gw *gw, int fd, const struct ws_upgrade *up)
+{
+	struct ws_conn *c = conn_new(gw);
+	snprintf(c->peer, sizeof c->peer, "%s", up->client);
+	c->peer_port = up->client_port;
+	if (up->user_agent && up->user_agent_len <= 512)
+		c->user_agent = xstrndup(up->user_agent, up->user_agent_len);
+	if (server_count_client(gw, c, c->peer) ||
+	    !(c->px = wsplain_open(gw->loop, fd, &plain_cb, c, (uint64_t)gw->cfg->ws_max_frame))) {
+		peers_remove(gw->peers, c);
+		conn_free(c);
+		return -1;
+	}
+	char hdr[TOKEN_MAX + 16];
+	int hl = 0;
+	if (up->authorization) {
+		hl = up->authorization_len < sizeof hdr ? (int)up->authorization_len : -1;
+		if (hl > 0) {
+			memcpy(hdr, up->authorization, (size_t)hl);
+			hdr[hl] = '\0';
+		}
+	}
+	conn_start(c, hdr, hl);
+	return 0;
+}
+
+/* --- a fan-out round: our sockets' frames in one submission -------------------- */
+
+/* Between round_begin and round_end the hub delivers one event to every
+ * subscriber of a channel; the frames for our own sockets that would go
+ * at once are gathered and sent together (sendbatch: one io_uring
+ * submission, or send() each). What the kernel does not take is kept by
+ * the socket as after any short write. */
+static struct {
+	int open;                   /* inside a round */
+	size_t n, cap;
+	struct ws_conn **conns;
+	struct frame **frames;
+	int *fds;
+	const void **bufs;
+	size_t *lens;
+	ssize_t *res;
+} rnd;
+
+static int round_add(struct ws_conn *c, struct frame *f)
+{
+	if (!rnd.open || !c->gw->batch)
+		return 0;
+	if (rnd.n == rnd.cap) {
+		rnd.cap = rnd.cap ? rnd.cap * 2 : 256;
+		rnd.conns = xrealloc(rnd.conns, rnd.cap * sizeof *rnd.conns);
+		rnd.frames = xrealloc(rnd.frames, rnd.cap * sizeof *rnd.frames);
+		rnd.fds = xrealloc(rnd.fds, rnd.cap * sizeof *rnd.fds);
+		rnd.bufs = xrealloc(rnd.bufs, rnd.cap * sizeof *rnd.bufs);
+		rnd.lens = xrealloc(rnd.lens, rnd.cap * sizeof *rnd.lens);
+		rnd.res = xrealloc(rnd.res, rnd.cap * sizeof *rnd.res);
+	}
+	size_t i = rnd.n++;
+	rnd.conns[i] = c;
+	rnd.frames[i] = frame_ref(f);
+	rnd.fds[i] = wsplain_fd(c->px);
+	rnd.bufs[i] = wsplain_frame_bytes(f, &rnd.lens[i]);
+	c->in_round = 1;
+	return 1;
+}
+
+static void round_begin(void)
+{
+	rnd.open = 1;
+}
+
+static void round_end(void)
+{
+	rnd.open = 0;
+	if (!rnd.n)
+		return;
+	struct gw *gw = rnd.conns[0]->gw;
+	sendbatch_run(gw->batch, rnd.fds, rnd.bufs, rnd.lens, rnd.res, rnd.n);
+	for (size_t i = 0; i < rnd.n; i++) {
+		struct ws_conn *c = rnd.conns[i];
+		struct frame *f = rnd.frames[i];
+		c->in_round = 0; /* closes are deferred: c is still open */
+		if (rnd.res[i] < 0 && rnd.res[i] != -EAGAIN && rnd.res[i] != -EWOULDBLOCK) {
+			ws_close_later(c, 1011, "write failed", 0);
+		} else {
+			wsplain_sent(c->px, f, rnd.res[i]);
+			if (c->q.len) /* queued behind this round's frame */
+				tx_want(c);
+		}
+		frame_unref(f);
+	}
+	rnd.n = 0;
 }
 
 int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
@@ -765,7 +973,6 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 	case LWS_CALLBACK_RECEIVE:
 		if (!pss->conn)
 			return -1;
-		pss->conn->heard_ms = util_now_ms();
 		return conn_receive(pss->conn, wsi, in, len);
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (pss->conn)
@@ -786,13 +993,13 @@ int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 static void send_ping(struct ws_conn *c, int64_t now)
 {
 	c->pinged_ms = now;
-	if (c->q.len == 0 && !lws_partial_buffered(c->wsi)) {
+	if (c->q.len == 0 && !tx_busy(c)) {
 		if (write_ping(c) < 0)
 			ws_close_later(c, 1011, "write failed", 0);
 		return;
 	}
 	c->ping_due = 1;
-	lws_callback_on_writable(c->wsi);
+	tx_want(c);
 }
 
 /* Once a second, over every socket: authentication and token time-outs, and
@@ -804,6 +1011,7 @@ void ws_sweep(struct gw *gw)
 {
 	int64_t now = util_now_ms();
 	int64_t ping_ms = gw->cfg->ws_ping_secs * 1000, idle_ms = gw->cfg->ws_idle_secs * 1000;
+	wsplain_sweep(now);
 	for (struct ws_conn *c = gw->conns; c; c = c->next) {
 		if (c->closing)
 			continue;
@@ -887,6 +1095,16 @@ void ws_check_sessions(struct gw *gw)
 	gw->sessions_checking = 1;
 }
 
+void ws_drop_plain(struct gw *gw)
+{
+	for (struct ws_conn *c = gw->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->px)
+			wsplain_close(c->px, 1001, "server going away"); /* c is gone after it */
+	}
+	wsplain_close_lingering();
+}
+
 void ws_close_all(struct gw *gw)
 {
 	for (struct ws_conn *c = gw->conns; c; c = c->next)
@@ -911,4 +1129,5 @@ static void sink_prefetch(const struct ws_conn *c, int level)
 const struct hub_sink ws_hub_sink = {
 	.send = ws_send, .send_text = ws_send_text, .has_room = ws_has_room,
 	.close = sink_close, .prefetch = sink_prefetch,
+	.round_begin = round_begin, .round_end = round_end,
 };

@@ -4,7 +4,12 @@
  * A connection's outbound frames wait in a queue of shared frame
  * references, bounded in bytes (ws_send_queue_bytes). A socket whose queue
  * overflows is closed with 1008 (where a close frame can still get out)
- * and the client resumes later with `since`. */
+ * and the client resumes later with `since`.
+ *
+ * Two transports carry the sessions: on the plain port the gateway's own
+ * framing (wsplain.h, after the door answered the upgrade), whose sends of
+ * one fan-out round go together (sendbatch.h, ws_io_uring); in TLS mode
+ * lws's. Everything above the frames is the same code for both. */
 #ifndef LINLI_WS_H
 #define LINLI_WS_H
 
@@ -65,6 +70,22 @@ struct ws_pss {
  * more page under ws_memory_budget. Each is closed 1008 and resumes with
  * since. */
 void ws_evict_for_budget(struct gw *gw, size_t reserved);
+
+/* A WebSocket upgrade the front door answered itself (door.c): what ws
+ * keeps of its head. Strings point into the head (not NUL-terminated). */
+struct ws_upgrade {
+	const char *client;         /* address, after trusted_proxies */
+	int client_port;            /* 0 when unknown */
+	const char *user_agent;     /* or NULL */
+	size_t user_agent_len;
+	const char *authorization;  /* or NULL */
+	size_t authorization_len;
+};
+/* Takes fd, upgraded (the 101 sent), as a session with our own framing
+ * (wsplain.h). 0, or -1 (over max_conns_per_ip): the caller closes fd. */
+int ws_open_plain(struct gw *gw, int fd, const struct ws_upgrade *up);
+/* Shutdown's end: the plain-port sockets still open are closed now. */
+void ws_drop_plain(struct gw *gw);
 
 /* The sockets as the hub sees them (hub.h): main hands it to hub_new. */
 extern const struct hub_sink ws_hub_sink;

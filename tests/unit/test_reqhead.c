@@ -122,6 +122,39 @@ static void bounds_the_head(void **state)
 	assert_non_null(strstr(rh.message, "header lines"));
 }
 
+static void reads_headers_of_a_passed_head(void **state)
+{
+	(void)state;
+	static const char h[] = "GET /v1/ws?x=1 HTTP/1.1\r\nHost: a\r\nUPGRADE:  WebSocket \r\n"
+		"Connection: keep-alive, Upgrade\r\nX-Forwarded-For: 1.2.3.4\r\n"
+		"x-forwarded-for:5.6.7.8\r\nEmpty:\r\n\r\nBody: not a header";
+	size_t len = sizeof h - 1, n;
+	struct reqhead rh;
+	assert_int_equal(reqhead_check(h, len, 8192, LINES, &rh), REQHEAD_PASS);
+	const char *v = reqhead_header(h, rh.head_len, "upgrade", 0, &n);
+	assert_non_null(v);
+	assert_int_equal(n, 9);
+	assert_memory_equal(v, "WebSocket", 9);
+	assert_true(reqhead_lists(v, n, "websocket"));
+	v = reqhead_header(h, rh.head_len, "Connection", 0, &n);
+	assert_true(reqhead_lists(v, n, "upgrade"));
+	assert_true(reqhead_lists(v, n, "keep-alive"));
+	assert_false(reqhead_lists(v, n, "close"));
+	assert_false(reqhead_lists("upgrade-x, up", 13, "upgrade"));
+	v = reqhead_header(h, rh.head_len, "x-forwarded-for", 1, &n);
+	assert_memory_equal(v, "5.6.7.8", n);
+	assert_null(reqhead_header(h, rh.head_len, "x-forwarded-for", 2, &n));
+	assert_null(reqhead_header(h, rh.head_len, "body", 0, &n)); /* past the head */
+	assert_null(reqhead_header(h, rh.head_len, "host:", 0, &n));
+	assert_null(reqhead_header(h, rh.head_len, "hos", 0, &n));
+	v = reqhead_header(h, rh.head_len, "empty", 0, &n);
+	assert_non_null(v);
+	assert_int_equal(n, 0);
+	v = reqhead_target(h, rh.head_len, &n);
+	assert_memory_equal(v, "/v1/ws?x=1", n);
+	assert_int_equal(n, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +162,7 @@ int main(void)
 		cmocka_unit_test(waits_for_the_rest),
 		cmocka_unit_test(refuses_what_lws_answers_in_html_or_not_at_all),
 		cmocka_unit_test(bounds_the_head),
+		cmocka_unit_test(reads_headers_of_a_passed_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

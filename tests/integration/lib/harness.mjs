@@ -240,6 +240,13 @@ export class Gateway {
 		this.db = db;
 		this.redisUrl = redis ? (typeof redis === 'string' ? redis : redis.url) : null;
 		this.configPath = null;
+		// LINLI_WS_IO_URING=0: a whole pass with fan-out rounds sent one
+		// send() at a time (issue 18: every test both ways across passes).
+		if (process.env.LINLI_WS_IO_URING === '0') {
+			if (!config) config = { ws_io_uring: false };
+			else if (typeof config === 'object' && !('ws_io_uring' in config)) config = { ...config, ws_io_uring: false };
+			else if (typeof config === 'string' && !config.includes('ws_io_uring')) config += '\nws_io_uring = false\n';
+		}
 		const text = configText(config);
 		if (text !== null) {
 			this.configPath = path.join(dir, `${name}.conf`);

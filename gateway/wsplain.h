@@ -1,0 +1,69 @@
+/* wsplain: WebSocket framing on the plain port, done by the gateway.
+ *
+ * lws 4.1.6 accepts unmasked client frames (RFC 6455 §5.1 asks for 1002)
+ * and gives no hook for it, and a send batched over many sockets (issue
+ * 18, sendbatch.h) needs the socket and its partial writes in our hands.
+ * So on the plain port the front door (door.c) answers the upgrade itself
+ * and gives the socket here; TLS sockets stay lws's (ws.c serves both).
+ *
+ * One wsplain is one socket: it reads and checks client frames
+ * (wsframe.h), hands data to its owner in chunks as lws did, answers pings
+ * and the close handshake, and writes frames whole or keeps the rest of
+ * one that went in part, sending it before anything else. Loop thread. */
+#ifndef LINLI_WSPLAIN_H
+#define LINLI_WSPLAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "frame.h"
+
+struct wsplain;
+
+struct wsplain_cb {
+	/* A chunk of a data message's payload, unmasked. first: it starts a
+	 * frame; last: it ends the message; binary: the message's type.
+	 * Return 0, or -1 after closing (wsplain_close): no more chunks. */
+	int (*data)(void *ud, const void *p, size_t n, int first, int last, int binary);
+	/* The client was heard at the WebSocket level (a ping or a pong). */
+	void (*heard)(void *ud);
+	/* Asked for (wsplain_want_writable) and everything kept has gone. */
+	void (*writable)(void *ud);
+	/* The socket is gone for its owner (the client closed, an error, or
+	 * our close began): no call for ud after this one. */
+	void (*closed)(void *ud);
+};
+
+/* Takes fd (non-blocking, after the 101) and watches it on loop. Frames
+ * longer than max_frame are closed with 1009 before their payload is read. */
+struct wsplain *wsplain_open(uv_loop_t *loop, int fd, const struct wsplain_cb *cb, void *ud,
+			     uint64_t max_frame);
+
+/* A text frame with f's payload (the header is written into f's headroom):
+ * 0 when all of it went, 1 when part did (the rest is kept and goes first,
+ * wsplain_busy), -1 when the socket failed (it closes; closed follows). */
+int wsplain_send(struct wsplain *p, struct frame *f);
+/* For a send made elsewhere (sendbatch): the frame's bytes, header first. */
+const unsigned char *wsplain_frame_bytes(struct frame *f, size_t *n);
+int wsplain_fd(const struct wsplain *p);
+/* What the send of f's bytes returned (bytes, or -errno): as wsplain_send. */
+int wsplain_sent(struct wsplain *p, struct frame *f, ssize_t res);
+/* A ping or pong with payload n <= 125 bytes, after what is kept. */
+int wsplain_control(struct wsplain *p, int opcode, const void *payload, size_t n);
+/* Part of a frame is kept: nothing else may be written now. */
+int wsplain_busy(const struct wsplain *p);
+/* Calls writable once what is kept has gone and the socket takes more. */
+void wsplain_want_writable(struct wsplain *p);
+/* Sends a close frame (if what is kept can go first), stops reading the
+ * client's data, and closes the socket once the client has closed its side
+ * or after the linger time. closed is called (now, or when the current
+ * callback returns). */
+void wsplain_close(struct wsplain *p, int code, const char *reason);
+
+/* Once a second: sockets lingering after a close past their time. */
+void wsplain_sweep(int64_t now_ms);
+/* Shutdown: every lingering socket closed now. */
+void wsplain_close_lingering(void);
+
+#endif
