@@ -3,6 +3,14 @@
 # Invoked by `./linli.sh bench` (which has installed the deps and built build/).
 # See docs/benchmarks.md for the machine, the results and how to read them.
 #
+# Beside each run of the fan-out scenarios, the floors (issue 18): what
+# one send() per message and one io_uring submission per round cost the
+# sender on this machine for the same subscribers, rate and frame size
+# (tests/bench/sendcost.c, sender on the server's CPU, readers on the
+# bench's); the summary states each server's CPU per delivery against
+# nchan and against the floor. The storm scenarios (tests/bench/storm.mjs)
+# restart the gateway under 10,000 subscribers 50 events behind.
+#
 # Every run gets a freshly started server (fresh process, fresh database) on a
 # free loopback port, with only that server running; the server runs on CPU 0
 # and build/linli-bench on CPU 1 (BENCH_PIN=0: unpinned). Each run's JSON goes to
@@ -14,6 +22,8 @@
 #   BENCH_ONLY="a b"    run only these scenarios (default: all)
 #   BENCH_BASELINE=F    also run gateway binary F (e.g. an older build) as server
 #                       "base", interleaved with the others: before/after in one run
+#   BENCH_FLOOR_BYTES=190  message size of the floors (the gateway's event frame
+#                       for the bench's 100-byte body)
 #   BENCH_PIN=1         the server on CPU 0, the load generator on CPU 1 (default,
 #                       the set-up the targets were stated for); BENCH_PIN=0 pins
 #                       nothing and lets the scheduler place both
@@ -198,6 +208,41 @@ start_nchan() {
   BENCH_TARGET=(--mode nchan --url "ws://127.0.0.1:$PORT/sub" --pub-url "http://127.0.0.1:$PORT/pub")
 }
 
+# The floors: sendcost with the scenario's subscribers, frame size, rounds
+# (rate x duration) and interval; built here (liburing-dev, linli.sh installs it).
+FLOOR=$OUT/sendcost
+FLOOR_BYTES=${BENCH_FLOOR_BYTES:-190}
+mkdir -p "$OUT"
+gcc -O2 -Wall -Wextra "$ROOT/tests/bench/sendcost.c" -o "$FLOOR" -luring || die "cannot build tests/bench/sendcost.c"
+declare -A FLOOR_ARGS=([fanout-10k]="10000 $FLOOR_BYTES 100 200" [fanout-1k]="1000 $FLOOR_BYTES 400 50")
+
+run_floor() {  # scenario mode(send|io_uring) run
+  local sc=$1 mode=$2 n=$3 file
+  file=$OUT/$sc-floor-$mode.$n.json
+  # shellcheck disable=SC2086
+  if SENDCOST_READER_CPU=${PIN_BENCH:+1} timeout 120 "${PIN_SERVER[@]}" "$FLOOR" "$mode" ${FLOOR_ARGS[$sc]} --json > "$file" 2> "$file.log"; then
+    RESULTS+=("$sc floor-$mode $n 0 $file")
+  else
+    log "$sc/floor-$mode run $n failed: $(tail -2 "$file.log")"; RESULTS+=("$sc floor-$mode $n 1 -"); FAILED=1
+  fi
+  log "$sc/floor-$mode run $n: $(cat "$file" 2>/dev/null)"
+}
+
+# The reconnect storms: the gateway only (nchan has no restart that keeps
+# its message buffer in this set-up: its buffer is in the worker's memory).
+declare -A STORM=([storm]=once [storm-jitter]=jitter)
+run_storm() {  # scenario run
+  local sc=$1 n=$2 file
+  file=$OUT/$sc-linli.$n.json
+  if timeout 300 env STORM_PIN_SERVER=${PIN_SERVER:+0} LINLI_GATEWAY="$GATEWAY" "${PIN_BENCH[@]}" \
+      node "$ROOT/tests/bench/storm.mjs" "${STORM[$sc]}" 10000 100 50 --json > "$file" 2> "$file.log"; then
+    RESULTS+=("$sc storm $n 0 $file")
+  else
+    log "$sc run $n failed: $(tail -3 "$file.log")"; RESULTS+=("$sc storm $n 1 -"); FAILED=1
+  fi
+  log "$sc run $n: $(cat "$file" 2>/dev/null)"
+}
+
 # Scenario flags: the same for both servers.
 declare -A FLAGS=(
   [fanout-10k]="--subs 10000 --rate 5 --duration 20 --pipeline 1"
@@ -206,7 +251,7 @@ declare -A FLAGS=(
   [saturate-10k]="--subs 10000 --saturate --pipeline 1 --duration 10"
   [idle-19k]="--subs 19000 --idle --duration 10"
 )
-SCENARIOS=(fanout-10k fanout-1k saturate-1k saturate-10k idle-19k)
+SCENARIOS=(fanout-10k fanout-1k saturate-1k saturate-10k idle-19k storm storm-jitter)
 declare -A REPEATS=([fanout-10k]=$RUNS [fanout-1k]=$RUNS)
 
 RESULTS=()      # "scenario server run rc file"
@@ -272,20 +317,28 @@ run_one() {  # scenario server run
 for sc in "${SCENARIOS[@]}"; do
   if [ -n "$ONLY" ] && [[ " $ONLY " != *" $sc "* ]]; then continue; fi
   reps=${REPEATS[$sc]:-1}
-  rm -f "$OUT/$sc"-linli.* "$OUT/$sc"-base.* "$OUT/$sc"-nchan.*   # this scenario's earlier results
+  rm -f "$OUT/$sc"-linli.* "$OUT/$sc"-base.* "$OUT/$sc"-nchan.* "$OUT/$sc"-floor-*   # this scenario's earlier results
   for n in $(seq 1 "$reps"); do
+    if [ -n "${STORM[$sc]:-}" ]; then run_storm "$sc" "$n"; continue; fi
     for srv in "${SERVERS[@]}"; do   # interleaved, so drift hits all alike
       run_one "$sc" "$srv" "$n"
       sleep 1
     done
+    if [ -n "${FLOOR_ARGS[$sc]:-}" ]; then
+      run_floor "$sc" send "$n"
+      run_floor "$sc" io_uring "$n"
+    fi
   done
 done
 
 # --- summary ------------------------------------------------------------------
 printf '%s\n' "${RESULTS[@]}" > "$WORK/results.txt"
-node - "$WORK/results.txt" <<'EOF' | tee "$OUT/summary.txt"
+node - "$WORK/results.txt" "$OUT/machine.txt" <<'EOF' | tee "$OUT/summary.txt"
 const fs = require('fs');
-const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').filter(Boolean);
+const all = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').filter(Boolean);
+const machine = fs.readFileSync(process.argv[3], 'utf8');
+console.log(machine.split('\n').filter((l) => /^(cpu|kernel|pinned|commit):/.test(l)).join('\n'));
+const rows = all.filter((l) => { const srv = l.split(' ')[1]; return !srv.startsWith('floor-') && srv !== 'storm'; });
 const head = ['scenario', 'server', 'run', 'rc', 'conn', 'delivered/expected', 'missing',
   'p50 ms', 'p99 ms', 'max ms', 'srv us/dlv', 'usr+sys us/dlv', 'dlv/s', 'srv cpu s', 'bench cpu s', 'RSS/conn B', 'errors', 'other cpu s'];
 const out = [head];
@@ -319,8 +372,51 @@ for (const line of rows) {
     j.rss_per_conn_bytes == null ? '-' : String(j.rss_per_conn_bytes),
     String(j.errors), other(file)]);
 }
-const w = head.map((_, i) => Math.max(...out.map((r) => (r[i] || '').length)));
-for (const r of out) console.log(r.map((c, i) => (c || '').padEnd(w[i])).join('  ').trimEnd());
+const table = (t) => {
+  const w = t[0].map((_, i) => Math.max(...t.map((r) => (r[i] || '').length)));
+  for (const r of t) console.log(r.map((c, i) => (c || '').padEnd(w[i])).join('  ').trimEnd());
+};
+table(out);
+
+// CPU per delivery against nchan and against the floors, run by run (the
+// same invocation, the same run number), then the medians.
+const read = (f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch { return null; } };
+const byKey = {};
+for (const line of all) {
+  const [sc, srv, run, rc, file] = line.split(' ');
+  const j = file !== '-' ? read(file) : null;
+  if (!j) continue;
+  const v = srv.startsWith('floor-') ? j.cpu_us_per_message : srv === 'storm' ? j : j.server_cpu_us_per_delivery;
+  const p99 = srv.startsWith('floor-') || srv === 'storm' ? null : (j.latency_us || {}).p99;
+  ((byKey[sc] ||= {})[run] ||= {})[srv] = { v, p99 };
+}
+const median = (a) => { const s = a.filter((x) => Number.isFinite(x)).sort((x, y) => x - y); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+for (const sc of Object.keys(byKey)) {
+  const runs = byKey[sc];
+  if (sc.startsWith('storm')) {
+    console.log(`\n${sc}: 10,000 subscribers x 50 missed events (100 channels), gateway restarted`);
+    for (const [run, r] of Object.entries(runs)) {
+      const s = r.storm && r.storm.v;
+      if (s) console.log(`  run ${run}: all caught up in ${s.all_caught_up_s} s (p50 ${s.p50_s} s, p99 ${s.p99_s} s), gateway CPU ${s.server_cpu_s} s, peak RSS ${s.peak_rss_mib} MiB, ${s.out_of_order} out of order`);
+    }
+    continue;
+  }
+  if (!Object.values(runs).some((r) => r['floor-io_uring'])) continue;
+  const t = [['run', 'linli us/dlv', 'nchan us/dlv', 'send() floor', 'io_uring floor', 'linli/nchan', 'linli/io_uring floor', 'linli p99/nchan p99']];
+  const ratios = { ln: [], lf: [], lp: [], l: [], n: [], fs: [], fu: [] };
+  for (const [run, r] of Object.entries(runs)) {
+    const l = r.linli?.v, n = r.nchan?.v, fsnd = r['floor-send']?.v, fu = r['floor-io_uring']?.v;
+    const lp = r.linli?.p99 / r.nchan?.p99;
+    t.push([run, f2(l), f2(n), f2(fsnd), f2(fu), f2(l / n), f2(l / fu), f2(lp)]);
+    ratios.ln.push(l / n); ratios.lf.push(l / fu); ratios.lp.push(lp);
+    ratios.l.push(l); ratios.n.push(n); ratios.fs.push(fsnd); ratios.fu.push(fu);
+  }
+  t.push(['median', f2(median(ratios.l)), f2(median(ratios.n)), f2(median(ratios.fs)), f2(median(ratios.fu)),
+    f2(median(ratios.ln)), f2(median(ratios.lf)), f2(median(ratios.lp))]);
+  console.log(`\n${sc}: server CPU per delivery, and the sender's CPU per message at the floors`);
+  table(t);
+}
 EOF
 log "JSON in $OUT; total ${SECONDS}s"
 exit "$FAILED"

@@ -31,6 +31,8 @@ itest('help: categories from the server, a profile that never matches refused, w
   await vp.locator('.toast', { hasText: '已保存' }).waitFor();
 
   const ap = await openAs(b, gw, asker, `/c/${A.id}/help`);
+  // The list comes from the server: wait for its last entry before reading it.
+  await ap.getByLabel('类别').locator('option[value="pet_care"]').waitFor({ state: 'attached' });
   const cats = await ap.getByLabel('类别').locator('option').evaluateAll((os) => os.map((o) => o.value));
   assert.deepEqual(cats, ['errand', 'repair', 'pet_care'], 'the server\'s list');
   await ap.locator('#go-ask').click(); // the main action, from the top of the page
