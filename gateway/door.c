@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <libwebsockets.h>
 
-#define ACCEPTS_PER_TURN 64
+#define ACCEPTS_PER_TURN 256 /* a reconnect storm overflows the listen queue (SYNs dropped, retried a second later) if accepts wait behind replays */
 
 struct door_conn {
 	struct door *d;

@@ -326,18 +326,29 @@ static void sub_free(struct sub *s)
 	free(s);
 }
 
+static void page_landed(struct sub *s, struct hub *hub, struct hub_row *rows, int n, int rc);
+
+/* A page is back: its reservation frees room for a parked replay at once
+ * (a reconnect storm parks thousands; waiting for the once-a-second
+ * hub_unpark would pace them at a page per parked replay per second). */
 static void page_done(void *arg, struct hub_row *rows, int n, int rc)
 {
 	struct sub *s = arg;
 	s->reading = 0;
-	struct hub *page_hub = s->dead ? NULL : s->chan->hub;
-	if (page_hub)
-		page_hub->reserved -= page_bytes(page_hub);
-	if (s->dead) {
+	struct hub *hub = s->dead ? NULL : s->chan->hub;
+	if (!hub) {
 		rows_free(rows, n);
 		sub_free(s);
 		return;
 	}
+	hub->reserved -= page_bytes(hub);
+	page_landed(s, hub, rows, n, rc); /* s goes on first: it was reading */
+	if (hub->parked)
+		hub_unpark(hub);
+}
+
+static void page_landed(struct sub *s, struct hub *page_hub, struct hub_row *rows, int n, int rc)
+{
 	if (rc < 0) {
 		rows_free(rows, n);
 		page_hub->sink.close(s->conn, 1011, "event log unavailable, resume later");

@@ -85,15 +85,15 @@ function frames(buf, out) {
 	return buf.subarray(off);
 }
 
-// One subscriber: connects, subscribes (since: its last seq, once it has
-// one), tracks order. Resolves when subbed.
+// One subscriber: connects, subscribes after its last seq (0: from the
+// start), tracks order. Resolves when subbed.
 function connect(s) {
 	return new Promise((resolve, reject) => {
 		const sock = net.connect(port, '127.0.0.1');
 		s.sock = sock;
 		let buf = Buffer.alloc(0), up = false;
 		sock.on('error', () => {});
-		sock.on('close', () => { s.open = false; if (!up) reject(new Error('refused')); });
+		sock.on('close', () => { s.open = false; if (!s.subbed) reject(new Error(up ? 'closed before subbed' : 'refused')); });
 		sock.on('connect', () => sock.write(['GET /v1/ws HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Upgrade: websocket',
 			'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13',
 			`Authorization: Bearer ${token}`].join('\r\n') + '\r\n\r\n'));
@@ -105,7 +105,7 @@ function connect(s) {
 				up = true;
 				s.open = true;
 				buf = buf.subarray(i + 4);
-				sock.write(frame(JSON.stringify(s.last ? { op: 'sub', ch: s.ch, since: s.last } : { op: 'sub', ch: s.ch })));
+				sock.write(frame(JSON.stringify({ op: 'sub', ch: s.ch, since: s.last })));
 			}
 			const got = [];
 			buf = frames(buf, got);
@@ -149,6 +149,14 @@ await inBatches(jobs, ([c, n]) => request('POST', `/v1/channels/thread:storm${c}
 for (const s of subs) { s.want = 1 + BEHIND; s.subbed = false; s.doneAt = 0; }
 
 // The storm.
+const overflows = () => {
+	try {
+		const t = fs.readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+		const i = t[0].split(' ').indexOf('ListenOverflows');
+		return Number(t[1].split(' ')[i]);
+	} catch { return NaN; }
+};
+const ov0 = overflows();
 const cpu0 = cpuS(pid);
 const t0 = performance.now();
 let done = 0, retries = 0;
@@ -157,12 +165,27 @@ const attempt = async (s, n) => {
 	if (VARIANT === 'jitter') await new Promise((r) => setTimeout(r, backoffDelay(n, { minMs: 500, maxMs: 30000 })));
 	try { await connect(s); } catch { retries++; return attempt(s, n + 1); }
 };
-if (VARIANT === 'jitter') subs.forEach((s) => attempt(s, 1));
-else await inBatches(subs, (s) => attempt(s, 1), SUBS); // every connect at once
-const timeout = setTimeout(() => { console.error(`storm: ${done}/${SUBS} caught up after 120 s`); process.exit(1); }, 120000);
+const timeout = setTimeout(() => {
+	const subbed = subs.filter((s) => s.subbed).length, open = subs.filter((s) => s.open).length;
+	console.error(`storm: ${done}/${SUBS} caught up after 120 s (${subbed} subbed, ${open} open, ${retries} retries)`);
+	process.exit(1);
+}, 120000);
+subs.forEach((s) => attempt(s, 1)); // every connect at once (or after its backoff)
+let parkedMax = 0, connMax = 0;
+const sampler = setInterval(async () => {
+	try {
+		const t = (await request('GET', '/metrics')).text;
+		parkedMax = Math.max(parkedMax, Number(/^linli_replays_parked (\S+)/m.exec(t)?.[1] || 0));
+		connMax = Math.max(connMax, Number(/^linli_ws_connections (\S+)/m.exec(t)?.[1] || 0));
+		if (process.env.STORM_TRACE) console.error(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${done} done, ${/^linli_ws_connections (\S+)/m.exec(t)?.[1]} sockets, ${/^linli_replays_parked (\S+)/m.exec(t)?.[1]} parked`);
+	} catch { /* busy */ }
+}, 250);
 await all;
+clearInterval(sampler);
 clearTimeout(timeout);
 const wall = (performance.now() - t0) / 1000;
+const closes = [...(await request('GET', '/metrics')).text.matchAll(/^linli_ws_closed_total\{code="(\w+)"\} (\d+)/gm)]
+	.filter((m) => m[2] !== '0').map((m) => `${m[1]}:${m[2]}`).join(' ');
 const cpu = cpuS(pid) - cpu0;
 const peak = hwm(pid);
 const times = subs.map((s) => s.doneAt - t0).sort((a, b) => a - b);
@@ -171,11 +194,12 @@ const problems = subs.filter((s) => s.problem).length;
 const result = { variant: VARIANT, subscribers: SUBS, channels: CHANNELS, behind: BEHIND,
 	all_caught_up_s: +wall.toFixed(3), p50_s: +q(0.5).toFixed(3), p99_s: +q(0.99).toFixed(3),
 	server_cpu_s: +cpu.toFixed(2), peak_rss_mib: +(peak / 1048576).toFixed(1), refused_retries: retries,
+	replays_parked_max: parkedMax, server_closes: closes, listen_overflows: overflows() - ov0,
 	out_of_order: problems, cpu: os.cpus()[0].model, kernel: os.release() };
 console.log(JSON_OUT ? JSON.stringify(result)
 	: `storm (${VARIANT}): ${SUBS} subscribers x ${BEHIND} missed events over ${CHANNELS} channels: all caught up in ${wall.toFixed(2)} s `
 	+ `(p50 ${q(0.5).toFixed(2)} s, p99 ${q(0.99).toFixed(2)} s), gateway CPU ${cpu.toFixed(2)} s, peak RSS ${(peak / 1048576).toFixed(1)} MiB, `
-	+ `${retries} retries, ${problems} out of order`);
+	+ `${retries} retries (closes by the server: ${closes || 'none'}), ${problems} out of order, ${parkedMax} replays parked at most, ${overflows() - ov0} listen-queue overflows`);
 for (const s of subs) s.sock.destroy();
 await stop();
 fs.rmSync(dir, { recursive: true, force: true });

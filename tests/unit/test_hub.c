@@ -457,6 +457,30 @@ static void a_parked_replay_that_unsubscribes_is_forgotten(void **state)
 	hub_free(hub);
 }
 
+/* Room for one page: the second replay parks, and goes on as soon as the
+ * first page is back (a reconnect storm), not at the next hub_unpark. */
+static void a_parked_replay_goes_on_when_a_page_comes_back(void **state)
+{
+	(void)state;
+	struct hub *hub = setup_hub(4);
+	struct ws_conn a = { .room = 1 }, b = { .room = 1 };
+	commit(hub, 3, 0);
+	cfg.ws_send_queue_bytes = 4096; /* pages of 2048 */
+	cfg.ws_memory_budget = frame_bytes + 2048 + 1000;
+	hub_subscribe(hub, &a, &a.subs, "thread:1", 0, NULL, 3, 0);
+	hub_subscribe(hub, &b, &b.subs, "thread:1", 0, NULL, 3, 0);
+	assert_int_equal(hub_reserved(hub), 2048); /* a reads, b is parked */
+	answer_all();
+	assert_int_equal(hub_reserved(hub), 0);
+	assert_int_equal(hub_unpark(hub), 0);
+	const int64_t want[] = { 1, 2, 3, 0 };
+	assert_seqs(&a, want, 4);
+	assert_seqs(&b, want, 4);
+	hub_unsubscribe_all(hub, &a.subs);
+	hub_unsubscribe_all(hub, &b.subs);
+	hub_free(hub);
+}
+
 static int free_config(void **state)
 {
 	(void)state;
@@ -479,6 +503,7 @@ int main(void)
 		cmocka_unit_test(a_late_subscriber_gets_nothing_before_its_head),
 		cmocka_unit_test(an_event_past_a_running_fill_is_read_too),
 		cmocka_unit_test(a_parked_replay_that_unsubscribes_is_forgotten),
+		cmocka_unit_test(a_parked_replay_goes_on_when_a_page_comes_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, free_config);
 }
