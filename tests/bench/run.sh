@@ -22,6 +22,8 @@
 #   BENCH_ONLY="a b"    run only these scenarios (default: all)
 #   BENCH_BASELINE=F    also run gateway binary F (e.g. an older build) as server
 #                       "base", interleaved with the others: before/after in one run
+#   BENCH_BASE_CONF="k = v"  config lines for "base" only, e.g. the same binary
+#                       with BENCH_BASE_CONF="ws_io_uring = false"
 #   BENCH_FLOOR_BYTES=190  message size of the floors (the gateway's event frame
 #                       for the bench's 100-byte body)
 #   BENCH_PIN=1         the server on CPU 0, the load generator on CPU 1 (default,
@@ -95,7 +97,7 @@ rm -f "$OUT"/summary.txt "$OUT"/machine.txt
   echo "nginx:    $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
   echo "nchan:    $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
   echo "nofile:   $NOFILE"
-  [ -z "$BASELINE" ] || echo "baseline: $BASELINE (server \"base\")"
+  [ -z "$BASELINE" ] || echo "baseline: $BASELINE (server \"base\")${BENCH_BASE_CONF:+, with: $BENCH_BASE_CONF}"
   if [ "$BENCH_PIN" != 0 ]; then echo "pinned:   server CPU 0, bench CPU 1"; else echo "pinned:   no"; fi
   echo "commit:   $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- gateway handlers clients 2>/dev/null || echo ' (dirty)')"
 } > "$OUT/machine.txt"
@@ -165,11 +167,12 @@ wait_http() {  # URL: until it answers (any HTTP status), 10 s at most
 
 # Sets PORT, SERVER_PID, BENCH_TARGET (array of bench args), SERVER_STAT_PID.
 start_linli() { start_gateway "$GATEWAY"; }
-start_base() { start_gateway "$BASELINE"; }
+start_base() { start_gateway "$BASELINE" "${BENCH_BASE_CONF:-}"; }
 start_gateway() {
-  local bin=$1 dir=$WORK/linli
+  local bin=$1 extra=${2:-} dir=$WORK/linli
   rm -rf "$dir"; mkdir -p "$dir"
   printf 'max_connections = 19500\nlog_level = warn\n' > "$dir/gw.conf"
+  [ -z "$extra" ] || printf '%s\n' "$extra" >> "$dir/gw.conf"
   # Every bench client is 127.0.0.1: lift max_conns_per_ip, unless the build
   # is older than the key (it refuses keys it does not know).
   printf 'max_conns_per_ip = 1000000\n' >> "$dir/gw.conf"
@@ -403,17 +406,17 @@ for (const sc of Object.keys(byKey)) {
     continue;
   }
   if (!Object.values(runs).some((r) => r['floor-io_uring'])) continue;
-  const t = [['run', 'linli us/dlv', 'nchan us/dlv', 'send() floor', 'io_uring floor', 'linli/nchan', 'linli/io_uring floor', 'linli p99/nchan p99']];
-  const ratios = { ln: [], lf: [], lp: [], l: [], n: [], fs: [], fu: [] };
+  const t = [['run', 'linli us/dlv', 'base us/dlv', 'nchan us/dlv', 'send() floor', 'io_uring floor', 'linli/nchan', 'linli/base', 'linli/io_uring floor', 'linli p99/nchan p99']];
+  const ratios = { ln: [], lb: [], lf: [], lp: [], l: [], b: [], n: [], fs: [], fu: [] };
   for (const [run, r] of Object.entries(runs)) {
-    const l = r.linli?.v, n = r.nchan?.v, fsnd = r['floor-send']?.v, fu = r['floor-io_uring']?.v;
+    const l = r.linli?.v, b = r.base?.v, n = r.nchan?.v, fsnd = r['floor-send']?.v, fu = r['floor-io_uring']?.v;
     const lp = r.linli?.p99 / r.nchan?.p99;
-    t.push([run, f2(l), f2(n), f2(fsnd), f2(fu), f2(l / n), f2(l / fu), f2(lp)]);
-    ratios.ln.push(l / n); ratios.lf.push(l / fu); ratios.lp.push(lp);
-    ratios.l.push(l); ratios.n.push(n); ratios.fs.push(fsnd); ratios.fu.push(fu);
+    t.push([run, f2(l), f2(b), f2(n), f2(fsnd), f2(fu), f2(l / n), f2(l / b), f2(l / fu), f2(lp)]);
+    ratios.ln.push(l / n); ratios.lb.push(l / b); ratios.lf.push(l / fu); ratios.lp.push(lp);
+    ratios.l.push(l); ratios.b.push(b); ratios.n.push(n); ratios.fs.push(fsnd); ratios.fu.push(fu);
   }
-  t.push(['median', f2(median(ratios.l)), f2(median(ratios.n)), f2(median(ratios.fs)), f2(median(ratios.fu)),
-    f2(median(ratios.ln)), f2(median(ratios.lf)), f2(median(ratios.lp))]);
+  t.push(['median', f2(median(ratios.l)), f2(median(ratios.b)), f2(median(ratios.n)), f2(median(ratios.fs)), f2(median(ratios.fu)),
+    f2(median(ratios.ln)), f2(median(ratios.lb)), f2(median(ratios.lf)), f2(median(ratios.lp))]);
   console.log(`\n${sc}: server CPU per delivery, and the sender's CPU per message at the floors`);
   table(t);
 }
