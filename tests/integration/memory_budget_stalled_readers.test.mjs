@@ -8,8 +8,10 @@ import { itest, ENGINE_NEUTRAL, poll, RawSocket, assertContiguous } from './lib/
 
 const BUDGET = 4 * 1024 * 1024;
 const QUEUE = 2 * 1024 * 1024;   // a replay fills half of it: 1 MiB per socket
-const EVENTS = 400, EVENT_BYTES = 10000;
-const STALLED = 6;               // unbounded: ~6 MiB of frames
+// Each replay is larger than what the kernel's send buffer takes of it
+// (tcp_wmem's maximum, 4 MiB by default): the rest must wait in our queues.
+const EVENTS = 1000, EVENT_BYTES = 10000;
+const STALLED = 6;               // unbounded: ~6 x 6 MiB of frames
 
 itest('stalled replays across many sockets stay under ws_memory_budget; the closed ones resume', { ...ENGINE_NEUTRAL, timeout: 120000 }, async (h) => {
 	const gw = await h.gateway({ config: { ws_memory_budget: BUDGET, ws_send_queue_bytes: QUEUE, max_conns_per_ip: 1000 } });
