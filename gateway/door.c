@@ -23,7 +23,10 @@
 #include <unistd.h>
 #include <libwebsockets.h>
 
-#define ACCEPTS_PER_TURN 256 /* a reconnect storm overflows the listen queue (SYNs dropped, retried a second later) if accepts wait behind replays */
+/* Accepts per loop turn: enough that a reconnect storm does not overflow
+ * the listen queue while the loop replays (a SYN dropped is retried a
+ * second later, then 3, 7 ... s), few enough to bound the turn. */
+#define ACCEPTS_PER_TURN 256
 
 struct door_conn {
 	struct door *d;
