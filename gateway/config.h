@@ -39,7 +39,7 @@ struct config {
 	int64_t ws_max_per_user;    /* authenticated sockets per account (admins exempt) */
 	int64_t http_max_body;      /* bytes; larger bodies get 413 */
 	int64_t http_body_timeout_ms; /* headers to the body's last byte, then 408 */
-	int64_t http_linger_ms;     /* after a refused body: read and discard this long */
+	int64_t http_linger_ms;     /* after a refused body, or our WebSocket close: read and discard this long */
 	int64_t max_conns_per_ip;   /* sockets (HTTP and WS) per client address */
 	int64_t http_max_header;    /* bytes of a request head; 431 past it */
 	int64_t http_header_timeout_ms; /* a new connection's first head, then 408 */

@@ -32,6 +32,7 @@ struct frame *frame_new(const void *payload, size_t len)
 {
 	struct frame *f = frame_alloc(len);
 	memcpy(frame_payload(f), payload, len);
+	wsframe_head(frame_payload(f), WSFRAME_TEXT, len);
 	return f;
 }
 
@@ -83,5 +84,6 @@ struct frame *frame_event(const struct event *ev)
 	o += sprintf(o, ",\"at\":%" PRId64 "}", ev->at);
 	f->len = (uint32_t)(o - start);
 	*o = '\0';
+	wsframe_head(frame_payload(f), WSFRAME_TEXT, f->len);
 	return f;
 }

@@ -1,9 +1,12 @@
 /* frame: reference-counted outbound WebSocket payloads.
  *
  * A frame is serialised once and shared by every connection it is queued
- * on (the fan-out path). The payload is preceded by FRAME_PRE bytes that lws
- * writes the WebSocket header into; every server-to-client text frame of the
- * same length gets the same header, so sharing the buffer is safe. */
+ * on (the fan-out path). The payload is preceded by FRAME_PRE bytes of room
+ * for the WebSocket header: the constructors write a text frame's header
+ * there once (our own sockets send header and payload in one piece,
+ * frame_wire), and lws writes the same bytes again for its sockets; every
+ * server-to-client text frame of the same length has the same header, so
+ * sharing the buffer is safe. */
 #ifndef LINLI_FRAME_H
 #define LINLI_FRAME_H
 
@@ -11,6 +14,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "wsframe.h"
 
 #define FRAME_PRE 16 /* == LWS_PRE in lws 4.1; checked in ws.c */
 
@@ -23,6 +27,14 @@ struct frame {
 static inline unsigned char *frame_payload(struct frame *f)
 {
 	return f->buf + FRAME_PRE;
+}
+
+/* The whole text frame as it goes on the wire: header, then payload. */
+static inline const unsigned char *frame_wire(struct frame *f, size_t *n)
+{
+	size_t hl = wsframe_head_len(f->len);
+	*n = hl + f->len;
+	return frame_payload(f) - hl;
 }
 
 /* A frame holding a copy of len bytes; refs = 1 (the caller's). */

@@ -54,65 +54,63 @@ int sendbatch_uring(const struct sendbatch *b)
 	return b && b->uring;
 }
 
-static void send_each(const int *fds, const void *const *bufs, const size_t *lens, ssize_t *res,
-		      size_t n)
+static void send_each(struct sendbatch_item *it, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		ssize_t r;
 		do
-			r = send(fds[i], bufs[i], lens[i], MSG_NOSIGNAL | MSG_DONTWAIT);
+			r = send(it[i].fd, it[i].buf, it[i].len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		while (r < 0 && errno == EINTR);
-		res[i] = r < 0 ? -errno : r;
+		it[i].res = r < 0 ? -errno : r;
 	}
 }
 
-void sendbatch_run(struct sendbatch *b, const int *fds, const void *const *bufs,
-		   const size_t *lens, ssize_t *res, size_t n)
+/* The kernel took fewer than all of a submission (never seen): the ring is
+ * given up, its unsubmitted entries with it, and the rest goes one by one
+ * from now on. */
+static void give_up(struct sendbatch *b, int rc)
 {
-	if (!b->uring) {
-		send_each(fds, bufs, lens, res, n);
-		return;
-	}
-	for (size_t at = 0; at < n;) {
+	log_warn("sendbatch: io_uring_submit: %s; sending one by one from now on",
+		 rc < 0 ? strerror(-rc) : "short submission");
+	io_uring_queue_exit(&b->ring);
+	b->uring = 0;
+	metrics.ws_io_uring = 0;
+}
+
+void sendbatch_run(struct sendbatch *b, struct sendbatch_item *items, size_t n)
+{
+	size_t at = 0;
+	while (b->uring && at < n) {
 		size_t k = n - at < RING_ENTRIES ? n - at : RING_ENTRIES;
-		for (size_t i = 0; i < k; i++) {
-			res[at + i] = -EIO; /* until its completion says */
+		for (size_t i = at; i < at + k; i++) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
-			io_uring_prep_send(sqe, fds[at + i], bufs[at + i], lens[at + i],
+			io_uring_prep_send(sqe, items[i].fd, items[i].buf, items[i].len,
 					   MSG_NOSIGNAL | MSG_DONTWAIT);
-			io_uring_sqe_set_data64(sqe, at + i);
+			io_uring_sqe_set_data64(sqe, i);
+			items[i].res = -EIO; /* until its completion says */
 		}
 		int rc;
 		do
 			rc = io_uring_submit_and_wait(&b->ring, (unsigned)k);
 		while (rc == -EINTR);
-		if (rc < 0) {
-			/* The submission itself failed (never seen): what was
-			 * queued is dropped and this part goes one by one. */
-			log_warn("sendbatch: io_uring_submit: %s; sending one by one", strerror(-rc));
-			struct io_uring_cqe *cqe;
-			unsigned head, seen = 0;
-			io_uring_for_each_cqe(&b->ring, head, cqe)
-				seen++;
-			io_uring_cq_advance(&b->ring, seen);
-			send_each(fds + at, bufs + at, lens + at, res + at, k);
-			at += k;
-			continue;
-		}
-		size_t got = 0;
-		while (got < k) {
+		/* What was submitted completes at once (MSG_DONTWAIT): reap it. */
+		size_t submitted = rc > 0 ? (size_t)rc : 0, got = 0;
+		while (got < submitted) {
 			struct io_uring_cqe *cqe;
 			unsigned head, seen = 0;
 			io_uring_for_each_cqe(&b->ring, head, cqe) {
-				res[io_uring_cqe_get_data64(cqe)] = cqe->res;
+				items[io_uring_cqe_get_data64(cqe)].res = cqe->res;
 				seen++;
 			}
 			io_uring_cq_advance(&b->ring, seen);
 			got += seen;
-			if (got < k && io_uring_wait_cqe_nr(&b->ring, &cqe, 1) < 0)
+			if (got < submitted && io_uring_wait_cqe(&b->ring, &cqe) < 0)
 				break;
 		}
 		metrics.send_batches++;
-		at += k;
+		at += submitted;
+		if (submitted < k)
+			give_up(b, rc);
 	}
+	send_each(items + at, n - at); /* no ring, or what it did not take */
 }

@@ -24,9 +24,16 @@ void sendbatch_free(struct sendbatch *b);
 /* 1 when the batch submits through io_uring. */
 int sendbatch_uring(const struct sendbatch *b);
 
-/* Sends bufs[i][0..lens[i]) on fds[i] for i < n; res[i] is the bytes the
- * kernel took or -errno (-EAGAIN: none, the socket is full). */
-void sendbatch_run(struct sendbatch *b, const int *fds, const void *const *bufs,
-		   const size_t *lens, ssize_t *res, size_t n);
+struct sendbatch_item {
+	int fd;
+	const void *buf;
+	size_t len;
+	ssize_t res;                /* out: the bytes the kernel took, or -errno
+				     * (-EAGAIN: none, the socket is full) */
+	void *data;                 /* the caller's */
+};
+
+/* Sends items[i].buf on items[i].fd for i < n, and sets each one's res. */
+void sendbatch_run(struct sendbatch *b, struct sendbatch_item *items, size_t n);
 
 #endif

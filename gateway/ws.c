@@ -850,7 +850,8 @@ int ws_open_plain(struct gw *gw, int fd, const struct ws_upgrade *up)
 	if (up->user_agent && up->user_agent_len <= 512)
 		c->user_agent = xstrndup(up->user_agent, up->user_agent_len);
 	if (server_count_client(gw, c, c->peer) ||
-	    !(c->px = wsplain_open(gw->loop, fd, &plain_cb, c, (uint64_t)gw->cfg->ws_max_frame))) {
+	    !(c->px = wsplain_open(gw->loop, fd, &plain_cb, c, (uint64_t)gw->cfg->ws_max_frame,
+					 gw->cfg->http_linger_ms))) {
 		peers_remove(gw->peers, c);
 		conn_free(c);
 		return -1;
@@ -877,33 +878,26 @@ int ws_open_plain(struct gw *gw, int fd, const struct ws_upgrade *up)
  * the socket as after any short write. */
 static struct {
 	int open;                   /* inside a round */
+	struct frame *f;            /* the round's event, referenced while items wait */
 	size_t n, cap;
-	struct ws_conn **conns;
-	struct frame **frames;
-	int *fds;
-	const void **bufs;
-	size_t *lens;
-	ssize_t *res;
+	struct sendbatch_item *items; /* .data: the ws_conn */
 } rnd;
 
 static int round_add(struct ws_conn *c, struct frame *f)
 {
-	if (!rnd.open || !c->gw->batch)
-		return 0;
+	if (!rnd.open || !c->gw->batch || (rnd.n && f != rnd.f))
+		return 0; /* a round is one event; anything else goes now */
 	if (rnd.n == rnd.cap) {
 		rnd.cap = rnd.cap ? rnd.cap * 2 : 256;
-		rnd.conns = xrealloc(rnd.conns, rnd.cap * sizeof *rnd.conns);
-		rnd.frames = xrealloc(rnd.frames, rnd.cap * sizeof *rnd.frames);
-		rnd.fds = xrealloc(rnd.fds, rnd.cap * sizeof *rnd.fds);
-		rnd.bufs = xrealloc(rnd.bufs, rnd.cap * sizeof *rnd.bufs);
-		rnd.lens = xrealloc(rnd.lens, rnd.cap * sizeof *rnd.lens);
-		rnd.res = xrealloc(rnd.res, rnd.cap * sizeof *rnd.res);
+		rnd.items = xrealloc(rnd.items, rnd.cap * sizeof *rnd.items);
 	}
-	size_t i = rnd.n++;
-	rnd.conns[i] = c;
-	rnd.frames[i] = frame_ref(f);
-	rnd.fds[i] = wsplain_fd(c->px);
-	rnd.bufs[i] = wsplain_frame_bytes(f, &rnd.lens[i]);
+	if (!rnd.n)
+		rnd.f = frame_ref(f);
+	struct sendbatch_item *it = &rnd.items[rnd.n];
+	it->buf = frame_wire(f, &it->len);
+	it->fd = wsplain_fd(c->px);
+	it->data = c;
+	rnd.n++;
 	c->in_round = 1;
 	return 1;
 }
@@ -918,21 +912,22 @@ static void round_end(void)
 	rnd.open = 0;
 	if (!rnd.n)
 		return;
-	struct gw *gw = rnd.conns[0]->gw;
-	sendbatch_run(gw->batch, rnd.fds, rnd.bufs, rnd.lens, rnd.res, rnd.n);
+	struct gw *gw = ((struct ws_conn *)rnd.items[0].data)->gw;
+	sendbatch_run(gw->batch, rnd.items, rnd.n);
 	for (size_t i = 0; i < rnd.n; i++) {
-		struct ws_conn *c = rnd.conns[i];
-		struct frame *f = rnd.frames[i];
+		struct ws_conn *c = rnd.items[i].data;
+		ssize_t res = rnd.items[i].res;
 		c->in_round = 0; /* closes are deferred: c is still open */
-		if (rnd.res[i] < 0 && rnd.res[i] != -EAGAIN && rnd.res[i] != -EWOULDBLOCK) {
+		if (res < 0 && res != -EAGAIN && res != -EWOULDBLOCK) {
 			ws_close_later(c, 1011, "write failed", 0);
 		} else {
-			wsplain_sent(c->px, f, rnd.res[i]);
+			wsplain_sent(c->px, rnd.f, res);
 			if (c->q.len) /* queued behind this round's frame */
 				tx_want(c);
 		}
-		frame_unref(f);
 	}
+	frame_unref(rnd.f);
+	rnd.f = NULL;
 	rnd.n = 0;
 }
 

@@ -80,24 +80,20 @@ void wsframe_unmask(unsigned char *p, size_t n, const unsigned char mask[4], uin
 
 size_t wsframe_head(unsigned char *end, int opcode, uint64_t len)
 {
-	unsigned char h[WSFRAME_SERVER_HEAD_MAX];
-	size_t n;
+	size_t n = wsframe_head_len(len);
+	unsigned char *h = end - n;
 	h[0] = (unsigned char)(0x80 | opcode);
-	if (len < 126) {
+	if (n == 2) {
 		h[1] = (unsigned char)len;
-		n = 2;
-	} else if (len <= 0xffff) {
+	} else if (n == 4) {
 		h[1] = 126;
 		h[2] = (unsigned char)(len >> 8);
 		h[3] = (unsigned char)len;
-		n = 4;
 	} else {
 		h[1] = 127;
 		for (int i = 0; i < 8; i++)
 			h[2 + i] = (unsigned char)(len >> (56 - 8 * i));
-		n = 10;
 	}
-	memcpy(end - n, h, n);
 	return n;
 }
 

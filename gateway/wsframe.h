@@ -43,9 +43,15 @@ enum wsframe_rc wsframe_parse(const unsigned char *p, size_t n, struct wsframe *
 /* Unmasks p[0..n), the payload bytes at offset `at` of their frame. */
 void wsframe_unmask(unsigned char *p, size_t n, const unsigned char mask[4], uint64_t at);
 
+/* The length of a server frame's header for a payload of len bytes. */
+static inline size_t wsframe_head_len(uint64_t len)
+{
+	return len < 126 ? 2 : len <= 0xffff ? 4 : 10;
+}
+
 /* Writes a server frame's header (FIN, unmasked) for a payload of len
- * bytes so that it ends at end: returns its length (2, 4 or 10); the header
- * starts at end - that length. */
+ * bytes so that it ends at end: returns its length (wsframe_head_len); the
+ * header starts at end - that length. */
 size_t wsframe_head(unsigned char *end, int opcode, uint64_t len);
 
 /* A close frame's payload: the code (big-endian) and as much of reason as

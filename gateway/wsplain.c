@@ -12,7 +12,6 @@
 
 #define READ_CHUNK 16384
 #define READS_PER_TURN 4     /* then let other sockets be read */
-#define CLOSE_LINGER_MS 2000 /* after our close frame, for the client's FIN */
 #define CTL_ROOM 256         /* control frames waiting behind a partial frame */
 
 struct wsplain {
@@ -21,6 +20,7 @@ struct wsplain {
 	const struct wsplain_cb *cb;
 	void *ud;                  /* NULL once closed was told */
 	uint64_t max_frame;
+	int64_t linger_ms;         /* after our close frame, for the client's FIN */
 	int events;                /* what the poll watches */
 	int want;                  /* writable was asked for */
 	int in_cb;                 /* inside our poll callback */
@@ -31,8 +31,8 @@ struct wsplain {
 	int64_t linger_until;
 	struct wsplain *lprev, *lnext; /* the lingering list */
 	/* out */
-	struct frame *out;         /* a frame part written, referenced */
-	size_t out_off, out_len;
+	struct frame *out;         /* a frame part written (frame_wire), referenced */
+	size_t out_off;
 	unsigned char ctl[CTL_ROOM]; /* control frames waiting, whole */
 	size_t ctl_off, ctl_len;
 	/* in */
@@ -118,10 +118,8 @@ static int flush(struct wsplain *p)
 		const unsigned char *b;
 		size_t *off, len;
 		if (p->out) {
-			size_t n;
-			b = wsplain_frame_bytes(p->out, &n);
+			b = frame_wire(p->out, &len);
 			off = &p->out_off;
-			len = p->out_len;
 		} else {
 			b = p->ctl;
 			off = &p->ctl_off;
@@ -154,14 +152,6 @@ static int flush(struct wsplain *p)
 	return 0;
 }
 
-const unsigned char *wsplain_frame_bytes(struct frame *f, size_t *n)
-{
-	unsigned char *pl = frame_payload(f);
-	size_t hl = wsframe_head(pl, WSFRAME_TEXT, f->len);
-	*n = hl + f->len;
-	return pl - hl;
-}
-
 int wsplain_fd(const struct wsplain *p)
 {
 	return p->fd;
@@ -174,7 +164,8 @@ int wsplain_busy(const struct wsplain *p)
 
 int wsplain_sent(struct wsplain *p, struct frame *f, ssize_t res)
 {
-	size_t total = (size_t)f->len + (f->len < 126 ? 2 : f->len <= 0xffff ? 4 : 10);
+	size_t total;
+	frame_wire(f, &total);
 	if (res >= 0)
 		metrics.bytes_sent += (uint64_t)res;
 	if (res == (ssize_t)total)
@@ -182,7 +173,6 @@ int wsplain_sent(struct wsplain *p, struct frame *f, ssize_t res)
 	if (res >= 0 || res == -EAGAIN || res == -EWOULDBLOCK) {
 		p->out = frame_ref(f);
 		p->out_off = res > 0 ? (size_t)res : 0;
-		p->out_len = total;
 		update_events(p);
 		return 1;
 	}
@@ -195,7 +185,7 @@ int wsplain_send(struct wsplain *p, struct frame *f)
 	if (p->dead || p->lingering || p->broken)
 		return -1;
 	size_t n;
-	const unsigned char *b = wsplain_frame_bytes(f, &n);
+	const unsigned char *b = frame_wire(f, &n);
 	ssize_t res;
 	do
 		res = send(p->fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -247,7 +237,7 @@ void wsplain_close(struct wsplain *p, int code, const char *reason)
 	size_t n = wsframe_close_payload(pl, code, reason);
 	p->want = 0;
 	p->lingering = 1;
-	p->linger_until = util_now_ms() + CLOSE_LINGER_MS;
+	p->linger_until = util_now_ms() + p->linger_ms;
 	p->lnext = lingering;
 	if (lingering)
 		lingering->lprev = p;
@@ -409,7 +399,7 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 }
 
 struct wsplain *wsplain_open(uv_loop_t *loop, int fd, const struct wsplain_cb *cb, void *ud,
-			     uint64_t max_frame)
+			     uint64_t max_frame, int64_t linger_ms)
 {
 	struct wsplain *p = xcalloc(1, sizeof *p);
 	if (uv_poll_init(loop, &p->poll, fd)) {
@@ -421,6 +411,7 @@ struct wsplain *wsplain_open(uv_loop_t *loop, int fd, const struct wsplain_cb *c
 	p->cb = cb;
 	p->ud = ud;
 	p->max_frame = max_frame;
+	p->linger_ms = linger_ms;
 	update_events(p);
 	return p;
 }

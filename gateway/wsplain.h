@@ -36,18 +36,18 @@ struct wsplain_cb {
 };
 
 /* Takes fd (non-blocking, after the 101) and watches it on loop. Frames
- * longer than max_frame are closed with 1009 before their payload is read. */
+ * longer than max_frame are closed with 1009 before their payload is read;
+ * after our close, the client has linger_ms to close its side. */
 struct wsplain *wsplain_open(uv_loop_t *loop, int fd, const struct wsplain_cb *cb, void *ud,
-			     uint64_t max_frame);
+			     uint64_t max_frame, int64_t linger_ms);
 
-/* A text frame with f's payload (the header is written into f's headroom):
- * 0 when all of it went, 1 when part did (the rest is kept and goes first,
- * wsplain_busy), -1 when the socket failed (it closes; closed follows). */
+/* Sends f (frame_wire: header and payload): 0 when all of it went, 1 when
+ * part did (the rest is kept and goes first, wsplain_busy), -1 when the
+ * socket failed (only closing is left: wsplain_close). Only when not busy. */
 int wsplain_send(struct wsplain *p, struct frame *f);
-/* For a send made elsewhere (sendbatch): the frame's bytes, header first. */
-const unsigned char *wsplain_frame_bytes(struct frame *f, size_t *n);
 int wsplain_fd(const struct wsplain *p);
-/* What the send of f's bytes returned (bytes, or -errno): as wsplain_send. */
+/* For a send of frame_wire(f) made elsewhere (sendbatch): what it returned
+ * (bytes, or -errno), taken as wsplain_send takes it. */
 int wsplain_sent(struct wsplain *p, struct frame *f, ssize_t res);
 /* A ping or pong with payload n <= 125 bytes, after what is kept. */
 int wsplain_control(struct wsplain *p, int opcode, const void *payload, size_t n);
