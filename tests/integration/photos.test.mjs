@@ -64,8 +64,11 @@ async function tags(bytes) {
 	return out;
 }
 
+// libvips under ThreadSanitizer takes several seconds a photo, more beside
+// another pass: a longer (still bounded) wait for the answer there.
+const UPLOAD_WAIT_MS = process.env.LINLI_TSAN ? 60000 : 10000;
 const upload = (gw, s, body, type = 'image/jpeg') => gw.request('POST', '/v1/uploads',
-	{ token: s.access, body, headers: { 'content-type': type } });
+	{ token: s.access, body, headers: { 'content-type': type }, timeoutMs: UPLOAD_WAIT_MS });
 const getBytes = (gw, s, url, headers = {}) => gw.request('GET', url, { token: s.access, headers });
 
 // The files the gateway keeps (SQLite: the folder beside the database).
