@@ -54,6 +54,7 @@ static const struct ckey keys[] = {
 	I(http_max_header_lines, 64, 8, 80),
 	I(http_body_timeout_ms, 30000, 1000, 3600000),
 	I(http_linger_ms, 2000, 0, 60000),
+	I(http_keepalive_timeout_ms, 30000, 1000, 3600000),
 	I(max_conns_per_ip, 256, 1, 1000000),
 	I(ws_max_frame, 65536, 128, 16 * 1024 * 1024),
 	I(ws_max_subs, 256, 1, 100000),

@@ -42,7 +42,8 @@ struct config {
 	int64_t http_linger_ms;     /* after a refused body, or our WebSocket close: read and discard this long */
 	int64_t max_conns_per_ip;   /* sockets (HTTP and WS) per client address */
 	int64_t http_max_header;    /* bytes of a request head; 431 past it */
-	int64_t http_header_timeout_ms; /* a new connection's first head, then 408 */
+	int64_t http_header_timeout_ms; /* a request head, then 408 */
+	int64_t http_keepalive_timeout_ms; /* a kept-alive connection's wait for its next request */
 	int64_t http_max_header_lines; /* header lines of a first head; 431 past it */
 	/* WebSocket */
 	int64_t ws_max_frame;       /* bytes of one inbound message; 1009 past it */

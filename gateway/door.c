@@ -21,28 +21,44 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <libwebsockets.h>
+#include <uv.h>
 
 /* Accepts per loop turn: enough that a reconnect storm does not overflow
  * the listen queue while the loop replays (a SYN dropped is retried a
  * second later, then 3, 7 ... s), few enough to bound the turn. */
 #define ACCEPTS_PER_TURN 256
 
+enum conn_state {
+	CONN_HEAD,     /* reading a request head (or idle between requests) */
+	CONN_BODY,     /* reading the body http.c asked for */
+	CONN_BUSY,     /* the request is http.c's: waiting for its answer */
+	CONN_SENDING,  /* answered: the rest of the answer goes, then the next head */
+	CONN_LINGER,   /* answered with close: reading and discarding until EOF */
+};
+
 struct door_conn {
 	struct door *d;
 	struct door_conn *prev, *next;
 	uv_poll_t poll;
 	int fd;
-	int lingering;          /* answered: reading and discarding until EOF */
-	int64_t deadline_ms;    /* head due, or lingering ends (util_now_ms) */
-	size_t len;             /* bytes peeked into buf */
+	enum conn_state state;
+	int events;             /* what the poll watches */
+	int close_after;        /* close once the answer is out */
+	int in_advance;         /* advance() is on the stack */
+	int gone;               /* closed: its memory goes when the poll's close is done */
+	unsigned served;        /* requests answered on this connection */
+	struct http_txn *txn;   /* BODY, BUSY: the request */
+	int64_t body_left;      /* BODY: bytes still to read */
+	int64_t deadline_ms;    /* head due, body due, a stalled answer, or lingering ends */
+	struct buf out;         /* answer bytes not yet taken by the socket */
+	size_t out_off;         /* of them, sent */
 	char peer[64];
-	char buf[];             /* http_max_header + 1 */
+	size_t len;             /* bytes read into buf, not yet consumed */
+	char *buf;              /* http_max_header + 1, while a head is read; NULL when idle */
 };
 
 struct door {
 	struct gw *gw;
-	struct lws_vhost *vh;
 	uv_poll_t poll;
 	int fd;
 	int paused;             /* out of descriptors: accepting again at the next sweep */
@@ -53,12 +69,20 @@ struct door {
 
 static void conn_freed(uv_handle_t *h)
 {
-	free(h->data);
+	struct door_conn *c = h->data;
+	buf_free(&c->out);
+	free(c->buf);
+	free(c);
 }
 
 static void unlink_conn(struct door_conn *c)
 {
 	struct door *d = c->d;
+	c->gone = 1;
+	if (c->txn) {
+		http_plain_gone(c->txn);
+		c->txn = NULL;
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -75,29 +99,70 @@ static void conn_close(struct door_conn *c)
 	close(c->fd);
 }
 
-static const char *reason_phrase(int status)
+/* --- the poll, and what is written ------------------------------------------ */
+
+static void conn_cb(uv_poll_t *h, int status, int events);
+
+/* Watches what the connection's state waits for: its bytes while a head or
+ * a body (or a lingering close) is read, the socket's room while an answer
+ * is going out, nothing while http.c has the request (a pipelined request
+ * then waits in the socket: the poll is level-triggered). */
+static void watch(struct door_conn *c)
 {
-	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 408: return "Request Timeout";
-	case 426: return "Upgrade Required";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
-	}
+	int ev = c->out.len > c->out_off ? UV_WRITABLE : 0;
+	if (c->state == CONN_HEAD || c->state == CONN_BODY || c->state == CONN_LINGER)
+		ev |= UV_READABLE | UV_DISCONNECT;
+	if (ev == c->events)
+		return;
+	c->events = ev;
+	if (ev)
+		uv_poll_start(&c->poll, ev, conn_cb);
+	else
+		uv_poll_stop(&c->poll);
 }
 
-/* Answers with a JSON error, then reads and discards what the client still
- * sends until it closes or http_linger_ms passes, so that it reads the
- * answer instead of a reset. */
+/* Sends what the socket takes of the answer: 0, or -1 when the connection
+ * is gone (the caller closes it). */
+static int flush(struct door_conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		c->out_off += (size_t)n;
+		/* A reader that takes nothing for this long is gone. */
+		c->deadline_ms = util_now_ms() + c->d->gw->cfg->http_body_timeout_ms;
+	}
+	c->out.len = c->out_off = 0;
+	if (c->out.cap > 65536)
+		buf_free(&c->out); /* a photo's bytes are not kept for the next answer */
+	return 0;
+}
+
+/* Answered with close: what the client still sends is read and discarded
+ * until it closes or http_linger_ms passes, so that it reads the answer
+ * instead of a reset. */
+static void linger(struct door_conn *c)
+{
+	int64_t ms = c->d->gw->cfg->http_linger_ms;
+	if (ms <= 0 || c->d->closed || shutdown(c->fd, SHUT_WR)) {
+		conn_close(c);
+		return;
+	}
+	c->state = CONN_LINGER;
+	c->len = 0;
+	c->deadline_ms = util_now_ms() + ms;
+	watch(c);
+}
+
 static void refuse(struct door_conn *c, int status, const char *code, const char *message)
 {
-	char *body = NULL, head[256];
+	char *body = NULL;
 	json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
@@ -106,26 +171,22 @@ static void refuse(struct door_conn *c, int status, const char *code, const char
 		return;
 	}
 	size_t bl = strlen(body);
-	int hl = snprintf(head, sizeof head,
-			  "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
-			  "content-length: %zu\r\ncache-control: no-store\r\n"
-			  "x-content-type-options: nosniff\r\nconnection: close\r\n\r\n",
-			  status, reason_phrase(status), bl);
-	struct iovec iov[2] = { { head, (size_t)hl }, { body, bl } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	/* A fresh socket's buffer takes a few hundred bytes whole; what does
-	 * not go is lost with the connection, which closes either way. */
-	ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_printf(&c->out, "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+		   "content-length: %zu\r\ncache-control: no-store\r\n"
+		   "x-content-type-options: nosniff\r\nconnection: close\r\n\r\n",
+		   status, reqhead_reason(status), bl);
+	buf_append(&c->out, body, bl);
 	free(body);
-	int one = 1; /* what was peeked now reads as ready, to be discarded */
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
-	int64_t linger = c->d->gw->cfg->http_linger_ms;
-	if (n < 0 || linger <= 0 || shutdown(c->fd, SHUT_WR)) {
+	c->close_after = 1;
+	c->state = CONN_SENDING;
+	if (flush(c)) {
 		conn_close(c);
 		return;
 	}
-	c->lingering = 1;
-	c->deadline_ms = util_now_ms() + linger;
+	if (c->out.len)
+		watch(c);
+	else
+		linger(c);
 }
 
 /* At most 64 KiB a turn: a client sending as fast as it is read would
@@ -145,21 +206,6 @@ static void discard(struct door_conn *c)
 		conn_close(c); /* EOF or error */
 		return;
 	}
-}
-
-static void hand_to_lws(struct door_conn *c)
-{
-	struct door *d = c->d;
-	int fd = c->fd, one = 1;
-	/* Our poll must be gone from the loop before lws watches the same
-	 * descriptor: uv_close drops it from epoll at once (the memory goes
-	 * in conn_freed, after this callback). lws counts the connection
-	 * under its address again (LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED)
-	 * and reads the head itself: it is still in the socket. */
-	unlink_conn(c);
-	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
-	/* lws closes the descriptor itself if it cannot adopt it. */
-	lws_adopt_socket_vhost(d->vh, fd);
 }
 
 #define WS_PATH "/v1/ws"
@@ -186,6 +232,41 @@ static int is_upgrade(const struct door_conn *c, size_t head_len)
 	size_t n;
 	const char *v = reqhead_header(c->buf, head_len, "upgrade", 0, &n);
 	return v && reqhead_lists(v, n, "websocket");
+}
+
+/* The client: the peer, or the one a trusted proxy names in
+ * X-Forwarded-For (and its port in X-Client-Port); the peer's port. */
+static void client_of(const struct door_conn *c, size_t head_len, char *out, size_t cap, int *port)
+{
+	struct gw *gw = c->d->gw;
+	size_t n;
+	*port = 0;
+	snprintf(out, cap, "%s", c->peer);
+	if (gw->proxies && proxies_trusted(gw->proxies, c->peer)) {
+		char lines[XFF_LINES][512];
+		const char *xff[XFF_LINES];
+		int nx = 0;
+		for (; nx < XFF_LINES; nx++) {
+			const char *v = reqhead_header(c->buf, head_len, "x-forwarded-for", nx, &n);
+			if (!v)
+				break;
+			snprintf(lines[nx], sizeof lines[nx], "%.*s", (int)n, v);
+			xff[nx] = lines[nx];
+		}
+		proxies_client(gw->proxies, c->peer, xff, nx, out, cap);
+		/* Behind a proxy the client's port is the proxy's to tell, e.g.
+		 * HAProxy: http-request set-header X-Client-Port %[src_port] */
+		char pv[16];
+		int64_t p;
+		if (header_copy(c, head_len, "x-client-port", pv, sizeof pv) > 0 &&
+		    !util_parse_i64(pv, &p) && p > 0 && p < 65536)
+			*port = (int)p;
+		return;
+	}
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	if (!getpeername(c->fd, (struct sockaddr *)&sa, &sl) && sa.sin_family == AF_INET)
+		*port = ntohs(sa.sin_port);
 }
 
 /* A WebSocket upgrade on the plain port is answered here, and the socket
@@ -222,6 +303,11 @@ static void upgrade(struct door_conn *c, size_t head_len)
 		refuse(c, 400, "bad_request", "Sec-WebSocket-Key must be 16 bytes in base64");
 		return;
 	}
+	if (c->len > head_len) {
+		/* RFC 6455 4.1: no frame before the 101. */
+		refuse(c, 400, "bad_request", "send nothing after a WebSocket upgrade until its 101");
+		return;
+	}
 	if (gw->shutting_down || metrics.ws_connections >= gw->cfg->max_connections) {
 		metrics.ws_rejected++;
 		refuse(c, 503, "unavailable", gw->shutting_down ? "shutting down" : "too many connections");
@@ -235,110 +321,218 @@ static void upgrade(struct door_conn *c, size_t head_len)
 		refuse(c, 403, "forbidden", "origin not allowed");
 		return;
 	}
-	/* The client: the peer, or the one a trusted proxy names (counted
-	 * under it here, as lws's path counts it on the upgrade). */
+	/* Counted under the client a trusted proxy names (the peer was
+	 * counted from the start otherwise). */
 	char client[64];
-	int port = 0;
-	snprintf(client, sizeof client, "%s", c->peer);
-	if (gw->proxies && proxies_trusted(gw->proxies, c->peer)) {
-		char lines[XFF_LINES][512];
-		const char *xff[XFF_LINES];
-		int nx = 0;
-		for (; nx < XFF_LINES; nx++) {
-			const char *v = reqhead_header(c->buf, head_len, "x-forwarded-for", nx, &n);
-			if (!v)
-				break;
-			snprintf(lines[nx], sizeof lines[nx], "%.*s", (int)n, v);
-			xff[nx] = lines[nx];
-		}
-		proxies_client(gw->proxies, c->peer, xff, nx, client, sizeof client);
-		char pv[16];
-		int64_t p;
-		if (header_copy(c, head_len, "x-client-port", pv, sizeof pv) > 0 &&
-		    !util_parse_i64(pv, &p) && p > 0 && p < 65536)
-			port = (int)p;
-		if (server_count_client(gw, c, client)) {
-			metrics.ws_rejected++;
-			refuse(c, 429, "rate_limited", "too many connections from this address");
-			return;
-		}
-	} else {
-		struct sockaddr_in sa;
-		socklen_t sl = sizeof sa;
-		if (!getpeername(c->fd, (struct sockaddr *)&sa, &sl) && sa.sin_family == AF_INET)
-			port = ntohs(sa.sin_port);
+	int port;
+	client_of(c, head_len, client, sizeof client, &port);
+	if (server_count_client(gw, c, client)) {
+		metrics.ws_rejected++;
+		refuse(c, 429, "rate_limited", "too many connections from this address");
+		return;
 	}
-	/* The head leaves the socket (it was only peeked at); the same bytes
-	 * land where they were, so the strings below still point at them. */
-	ssize_t got;
-	do
-		got = recv(c->fd, c->buf, head_len, 0);
-	while (got < 0 && errno == EINTR);
 	char answer[160];
 	int al = snprintf(answer, sizeof answer,
 			  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 			  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
-	if (got != (ssize_t)head_len ||
-	    send(c->fd, answer, (size_t)al, MSG_NOSIGNAL | MSG_DONTWAIT) != al) {
-		conn_close(c); /* a fresh socket takes 130 bytes whole: it is gone */
+	if (c->out.len || send(c->fd, answer, (size_t)al, MSG_NOSIGNAL | MSG_DONTWAIT) != al) {
+		conn_close(c); /* an idle socket takes 130 bytes whole: it is gone */
 		return;
 	}
 	struct ws_upgrade up = { .client = client, .client_port = port };
 	up.user_agent = reqhead_header(c->buf, head_len, "user-agent", 0, &up.user_agent_len);
 	up.authorization = reqhead_header(c->buf, head_len, "authorization", 0, &up.authorization_len);
-	int fd = c->fd, one = 1;
-	unlink_conn(c); /* its memory stays until this callback returns */
-	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+	int fd = c->fd;
+	unlink_conn(c); /* its memory (and the head) stays until this callback returns */
 	if (ws_open_plain(gw, fd, &up)) {
 		metrics.ws_rejected++;
 		close(fd);
 	}
 }
 
-/* The head is only peeked at: lws reads it again from the socket. lws
- * 4.1.6 can be handed bytes already read (lws_adopt_socket_readbuf), but
- * it then reads the head a second time as the body of a POST and spins
- * for ever. Until the head is complete, SO_RCVLOWAT keeps the socket from
- * reading as ready before more than what was peeked has come. */
-static void conn_cb(uv_poll_t *h, int status, int events)
+/* --- requests --------------------------------------------------------------- */
+
+/* Drops the first n bytes read. */
+static void consume(struct door_conn *c, size_t n)
 {
-	(void)events;
-	struct door_conn *c = h->data;
-	if (c->lingering) {
-		discard(c);
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+/* Waits for the next request: a connection with nothing of it yet holds
+ * no buffers (an idle kept-alive connection costs its socket and this). */
+static void next_request(struct door_conn *c)
+{
+	struct gw *gw = c->d->gw;
+	c->state = CONN_HEAD;
+	if (c->len == 0) {
+		free(c->buf);
+		c->buf = NULL;
+		buf_free(&c->out);
+		c->deadline_ms = util_now_ms() + gw->cfg->http_keepalive_timeout_ms;
+	} else {
+		c->deadline_ms = util_now_ms() + gw->cfg->http_header_timeout_ms;
+	}
+}
+
+/* Serves what has been read, request after request (pipelined ones too,
+ * each answered before the next head is looked at), until it needs more
+ * bytes, an answer is on its way, or the connection is gone. */
+static void advance(struct door_conn *c)
+{
+	struct gw *gw = c->d->gw;
+	c->in_advance = 1;
+	while (!c->gone) {
+		if (c->state == CONN_SENDING) {
+			if (c->out_off < c->out.len)
+				break; /* the rest when the socket has room */
+			if (c->close_after) {
+				c->in_advance = 0;
+				linger(c);
+				return;
+			}
+			next_request(c);
+			continue;
+		}
+		if (c->state == CONN_BODY && c->len) {
+			size_t n = c->len < (uint64_t)c->body_left ? c->len : (size_t)c->body_left;
+			c->body_left -= (int64_t)n;
+			http_plain_body(c->txn, c->buf, n);
+			consume(c, n);
+			if (c->body_left == 0) {
+				c->state = CONN_BUSY;
+				http_plain_body_end(c->txn); /* may answer at once */
+			}
+			continue;
+		}
+		if (c->state != CONN_HEAD || c->len == 0)
+			break;
+		/* RFC 9112 2.2: empty lines before a request line are skipped
+		 * (a client's CRLF after a body). */
+		size_t skip = 0;
+		while (skip < c->len && (c->buf[skip] == '\r' || c->buf[skip] == '\n'))
+			skip++;
+		consume(c, skip);
+		if (!c->len)
+			break;
+		struct reqhead rh;
+		enum reqhead_verdict v = reqhead_check(c->buf, c->len, c->d->cap - 1,
+						       (int)gw->cfg->http_max_header_lines, &rh);
+		if (v == REQHEAD_MORE)
+			break;
+		c->in_advance = 0;
+		if (v == REQHEAD_REFUSE) {
+			metrics.http_framing_refused++;
+			log_debug("door: %s refused with %d: %s", c->peer, rh.status, rh.message);
+			refuse(c, rh.status, rh.code, rh.message);
+			return;
+		}
+		if (is_upgrade(c, rh.head_len)) {
+			upgrade(c, rh.head_len);
+			return;
+		}
+		c->in_advance = 1;
+		char client[64];
+		int port;
+		client_of(c, rh.head_len, client, sizeof client, &port);
+		c->state = CONN_BUSY;
+		/* http.c copies what it keeps of the head: it may answer at
+		 * once, ask for the body, or take the request away. */
+		struct http_txn *t = http_plain_begin(gw, c, c->buf, rh.head_len, client, port,
+						      reqhead_keep_alive(c->buf, rh.head_len));
+		if (c->gone)
+			break;
+		if (c->state == CONN_BUSY || c->state == CONN_BODY)
+			c->txn = t;
+		consume(c, rh.head_len);
+	}
+	c->in_advance = 0;
+	if (!c->gone)
+		watch(c);
+}
+
+void door_http_write(struct door_conn *c, const void *p, size_t n)
+{
+	buf_append(&c->out, p, n);
+}
+
+void door_http_read_body(struct door_conn *c, int64_t n)
+{
+	c->state = CONN_BODY;
+	c->body_left = n;
+	c->deadline_ms = util_now_ms() + c->d->gw->cfg->http_body_timeout_ms;
+}
+
+void door_http_done(struct door_conn *c, int close_after)
+{
+	c->txn = NULL;
+	c->served++;
+	c->close_after |= close_after || c->d->closed;
+	c->state = CONN_SENDING;
+	c->deadline_ms = util_now_ms() + c->d->gw->cfg->http_body_timeout_ms;
+	if (flush(c)) {
+		conn_close(c);
 		return;
 	}
+	if (!c->in_advance)
+		advance(c); /* an answer from the pipeline: go on from here */
+}
+
+
+static void read_more(struct door_conn *c)
+{
+	struct gw *gw = c->d->gw;
+	if (!c->buf) {
+		c->buf = xmalloc(c->d->cap);
+		c->len = 0;
+	}
+	if (c->state == CONN_HEAD && c->len == 0 && c->served)
+		/* A kept-alive connection's next head: as long as the first. */
+		c->deadline_ms = util_now_ms() + gw->cfg->http_header_timeout_ms;
+	/* A body is read a head buffer at a time; a head up to the buffer. */
+	size_t room = c->d->cap - c->len;
+	if (c->state == CONN_BODY && (uint64_t)c->body_left < room)
+		room = (size_t)c->body_left;
 	ssize_t n;
 	do
-		n = recv(c->fd, c->buf, c->d->cap, MSG_PEEK);
+		n = recv(c->fd, c->buf + c->len, room, 0);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && status == 0)
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
-	if (n <= 0 || (size_t)n == c->len) {
-		conn_close(c); /* closed (or reset) before its head was complete */
+	if (n <= 0) {
+		conn_close(c); /* closed or reset: a request half read is dropped */
 		return;
 	}
-	c->len = (size_t)n;
-	struct reqhead rh;
-	switch (reqhead_check(c->buf, c->len, c->d->cap - 1, (int)c->d->gw->cfg->http_max_header_lines, &rh)) {
-	case REQHEAD_MORE: {
-		int low = (int)c->len + 1;
-		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low))
+	c->len += (size_t)n;
+	advance(c);
+}
+
+static void conn_cb(uv_poll_t *h, int status, int events)
+{
+	struct door_conn *c = h->data;
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (events & UV_WRITABLE) {
+		if (flush(c)) {
 			conn_close(c);
-		return;
+			return;
+		}
+		if (c->out_off < c->out.len)
+			return;
+		if (c->state == CONN_SENDING) {
+			advance(c);
+			return;
+		}
+		watch(c);
 	}
-	case REQHEAD_PASS:
-		if (is_upgrade(c, rh.head_len))
-			upgrade(c, rh.head_len);
-		else
-			hand_to_lws(c);
+	if (!(events & (UV_READABLE | UV_DISCONNECT)))
 		return;
-	case REQHEAD_REFUSE:
-		metrics.http_framing_refused++;
-		log_debug("door: %s refused with %d: %s", c->peer, rh.status, rh.message);
-		refuse(c, rh.status, rh.code, rh.message);
-		return;
-	}
+	if (c->state == CONN_LINGER)
+		discard(c);
+	else if (c->state == CONN_HEAD || c->state == CONN_BODY)
+		read_more(c);
 }
 
 static int admit(struct door *d, int fd)
@@ -348,13 +542,12 @@ static int admit(struct door *d, int fd)
 		server_note_fd_refused(gw);
 		return -1;
 	}
-	/* What lws sets on the sockets it accepts itself, and not on those it
-	 * adopts: without it an answer written as headers then body waits
-	 * for the client's delayed ACK (40 ms) on a kept-alive connection. */
+	/* An answer goes in one write, but a WebSocket frame after a short
+	 * write, or a 100 Continue, would otherwise wait for the client's
+	 * delayed ACK (40 ms). */
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	struct door_conn *c = xmalloc(sizeof *c + d->cap);
-	memset(c, 0, sizeof *c);
+	struct door_conn *c = xcalloc(1, sizeof *c);
 	c->d = d;
 	c->fd = fd;
 	c->deadline_ms = util_now_ms() + gw->cfg->http_header_timeout_ms;
@@ -380,7 +573,7 @@ static int admit(struct door *d, int fd)
 	if (d->conns)
 		d->conns->prev = c;
 	d->conns = c;
-	uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, conn_cb);
+	watch(c);
 	return 0;
 }
 
@@ -434,7 +627,7 @@ static int parse_listen(const char *listen, struct in_addr *a, char *err, size_t
 	return -1;
 }
 
-struct door *door_open(struct gw *gw, struct lws_vhost *vh, char *err, size_t errlen)
+struct door *door_open(struct gw *gw, char *err, size_t errlen)
 {
 	const struct config *cfg = gw->cfg;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port) };
@@ -451,7 +644,6 @@ struct door *door_open(struct gw *gw, struct lws_vhost *vh, char *err, size_t er
 	}
 	struct door *d = xcalloc(1, sizeof *d);
 	d->gw = gw;
-	d->vh = vh;
 	d->fd = fd;
 	d->cap = (size_t)cfg->http_max_header + 1;
 	uv_poll_init(gw->loop, &d->poll, fd);
@@ -470,18 +662,39 @@ void door_sweep(struct door *d, int64_t now_ms)
 	}
 	for (struct door_conn *c = d->conns, *next; c; c = next) {
 		next = c->next;
-		if (now_ms < c->deadline_ms)
+		if (now_ms < c->deadline_ms || c->state == CONN_BUSY)
 			continue;
-		if (c->lingering || c->len == 0) {
-			conn_close(c); /* lingered enough; or never sent a byte (a preconnect) */
-			continue;
+		switch (c->state) {
+		case CONN_HEAD:
+			if (c->len == 0) {
+				conn_close(c); /* idle, or never sent a byte (a preconnect) */
+				break;
+			}
+			metrics.http_timeouts++;
+			refuse(c, 408, "request_timeout",
+			       "the request head did not arrive within http_header_timeout_ms");
+			break;
+		case CONN_BODY:
+			http_plain_late(c->txn); /* 408, then a lingering close */
+			break;
+		default:
+			conn_close(c); /* lingered long enough; or a reader that took nothing */
+			break;
 		}
-		metrics.http_timeouts++;
-		refuse(c, 408, "request_timeout",
-		       "the request head did not arrive within http_header_timeout_ms");
 	}
 }
 
+int door_busy(const struct door *d)
+{
+	for (const struct door_conn *c = d ? d->conns : NULL; c; c = c->next)
+		if (c->state == CONN_BUSY || c->state == CONN_SENDING)
+			return 1;
+	return 0;
+}
+
+/* Stops accepting. Connections between requests close now; a request
+ * being answered gets its answer (with Connection: close) within the
+ * shutdown grace, door_drop ends the rest. */
 void door_close(struct door *d)
 {
 	if (!d || d->closed)
@@ -489,7 +702,18 @@ void door_close(struct door *d)
 	d->closed = 1;
 	uv_close((uv_handle_t *)&d->poll, NULL);
 	close(d->fd);
-	while (d->conns)
+	for (struct door_conn *c = d->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->state != CONN_BUSY && c->state != CONN_SENDING)
+			conn_close(c);
+		else
+			c->close_after = 1;
+	}
+}
+
+void door_drop(struct door *d)
+{
+	while (d && d->conns)
 		conn_close(d->conns);
 }
 

@@ -1,16 +1,20 @@
-/* door: the front door of the plain-HTTP port.
+/* door: the plain-HTTP port's connections.
  *
- * The gateway listens itself, reads each new connection's first request
- * head (reqhead.c checks it), answers what lws 4.1.6 would refuse in HTML
- * or not at all with a JSON error, and hands the connection to lws, which
- * reads the head again from the socket. Later requests on a kept-alive
- * connection are lws's to parse (docs/http-limits.md). A WebSocket upgrade
- * the door answers itself: the socket is then ws.c's, framed by the
- * gateway (wsplain.h). In TLS mode lws listens itself: the head is only
- * readable after the handshake.
+ * The gateway listens itself and serves HTTP/1.1 on its own sockets: each
+ * request head is read and checked (reqhead.c: malformed, absolute-form,
+ * unknown methods, oversized heads get a JSON error), handed to http.c,
+ * which may ask for a body of Content-Length bytes (read exactly, never
+ * past it), and its answer written; then the connection waits for the
+ * next request (kept alive, pipelined requests answered in order), or
+ * closes, lingering so that the client reads the answer. A WebSocket
+ * upgrade the door answers itself: the socket is then ws.c's, framed by
+ * the gateway (wsplain.h). In TLS mode lws listens and serves both.
  *
- * The door counts its connections under their address (max_conns_per_ip,
- * as lws's accept did) and gives each http_header_timeout_ms for its head. */
+ * Connections count under their address (max_conns_per_ip; a trusted
+ * proxy's under the client its first request names). Deadlines:
+ * http_header_timeout_ms for a head, http_body_timeout_ms for a body and
+ * for a reader that takes nothing of its answer, http_keepalive_timeout_ms
+ * between requests, http_linger_ms for a lingering close. */
 #ifndef LINLI_DOOR_H
 #define LINLI_DOOR_H
 
@@ -18,16 +22,33 @@
 #include <stdint.h>
 
 struct gw;
-struct lws_vhost;
 struct door;
+struct door_conn;
 
 /* Listens on cfg->listen:cfg->port. NULL with err set when it cannot. */
-struct door *door_open(struct gw *gw, struct lws_vhost *vh, char *err, size_t errlen);
-/* Once a second: heads past their deadline get 408, lingering closes end. */
+struct door *door_open(struct gw *gw, char *err, size_t errlen);
+/* Once a second: heads and bodies past their deadline get 408, idle and
+ * lingering connections close. */
 void door_sweep(struct door *d, int64_t now_ms);
-/* Stops accepting (shutdown); connections still at the door are closed. */
+/* Stops accepting (shutdown): idle connections close, answers being made
+ * go out with Connection: close. */
 void door_close(struct door *d);
+/* Whether a request is still being answered (shutdown waits for it). */
+int door_busy(const struct door *d);
+/* The shutdown grace is over: every connection closes. */
+void door_drop(struct door *d);
 /* Frees it once the loop has run its last close callbacks (after door_close). */
 void door_free(struct door *d);
+
+/* What http.c does with the request door handed it (http_plain_begin):
+ * queue answer bytes (door_http_write: a 100 Continue, or an answer); ask
+ * for its body, which comes through http_plain_body and
+ * http_plain_body_end (door_http_read_body); end it (door_http_done, after
+ * the answer is queued: the connection then serves the next request, or
+ * closes when close_after). After door_http_done the door forgets the
+ * transaction; if the connection closes before, it calls http_plain_gone. */
+void door_http_write(struct door_conn *c, const void *p, size_t n);
+void door_http_read_body(struct door_conn *c, int64_t n);
+void door_http_done(struct door_conn *c, int close_after);
 
 #endif

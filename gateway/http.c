@@ -1,11 +1,15 @@
 /* http: the REST transport. Collects a request (headers, a body under
  * http_max_body), hands it to the pipeline (pipeline.h: everything from
  * routing to publication), and writes the answer, with CORS, security
- * headers and a metrics record. Knows nothing of the domain. */
+ * headers and a metrics record. Knows nothing of the domain. Requests come
+ * from two sockets: the plain port's, read by the door (door.h: heads,
+ * bodies and answers as bytes), and lws's in TLS mode (its callbacks). */
 #include "http.h"
+#include "door.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "proxies.h"
+#include "reqhead.h"
 #include "server.h"
 #include "static.h"
 #include "token.h"
@@ -25,9 +29,12 @@
  * when its connection closes while the pipeline has it, until the pipeline
  * is done with it (a worker step cannot be called back). */
 struct http_txn {
-	struct lws *wsi;           /* the connection; NULL once it closed */
+	struct lws *wsi;           /* lws's connection (TLS mode); NULL once it closed */
+	struct door_conn *dc;      /* or the door's (plain port); NULL once it closed */
+	int plain;                 /* the door's */
+	int head_only;             /* HEAD: answered as GET is, without the body */
 	char *path;                /* decoded path */
-	char *query;               /* "a=1&b=2" or NULL */
+	char *query;               /* "a=1&b=2" as sent (api_query decodes), or NULL */
 	char *authorization;       /* header value or NULL */
 	char *idempotency_key;     /* header value or NULL */
 	char *user_agent;          /* header value or NULL */
@@ -158,7 +165,9 @@ static char *hdr_dup(struct lws *wsi, enum lws_token_indexes h, size_t max)
 	return s;
 }
 
-/* The query string, "a=1&b=2": lws keeps each parameter as a fragment. */
+/* The query string, "a=1&b=2", as api_query reads it: lws keeps each
+ * parameter as a fragment, already percent-decoded, so what the decoding
+ * would read differently is escaped again ("a%26b" stays one value). */
 static char *query_dup(struct lws *wsi)
 {
 	struct buf b = { 0 };
@@ -169,7 +178,12 @@ static char *query_dup(struct lws *wsi)
 			break;
 		if (i)
 			buf_append(&b, "&", 1);
-		buf_append(&b, frag, (size_t)n);
+		for (int j = 0; j < n; j++) {
+			if (strchr("%&+ #", frag[j]) && frag[j])
+				buf_printf(&b, "%%%02X", (unsigned char)frag[j]);
+			else
+				buf_append(&b, frag + j, 1);
+		}
 	}
 	return b.p;
 }
@@ -274,71 +288,96 @@ int http_origin_allowed(struct gw *gw, const char *origin, const char *host)
 
 /* --- answering ------------------------------------------------------------ */
 
-static int add_hdr(struct lws *wsi, const char *name, const char *v,
-		   unsigned char **p, unsigned char *end)
+/* Where an answer's headers go: lws's header buffer (TLS mode), or the
+ * bytes the door writes. */
+struct hdr_out {
+	struct lws *wsi;
+	unsigned char **p, *end;
+	struct buf *b;
+	int failed;
+};
+
+static void hdr(struct hdr_out *o, const char *name, const char *v)
 {
-	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-					   (const unsigned char *)v, (int)strlen(v), p, end);
+	if (o->b) {
+		buf_printf(o->b, "%s: %s\r\n", name, v);
+		return;
+	}
+	char n[64];
+	snprintf(n, sizeof n, "%s:", name);
+	if (!o->failed)
+		o->failed = lws_add_http_header_by_name(o->wsi, (const unsigned char *)n,
+							 (const unsigned char *)v, (int)strlen(v),
+							 o->p, o->end);
+}
+
+/* The headers every answer carries, after the status, type and length. */
+static void answer_headers(struct http_txn *t, struct hdr_out *o)
+{
+	struct resp *r = &t->pr.resp;
+	char v[32], csp[STATIC_CSP_MAX];
+	snprintf(v, sizeof v, "%" PRIu64, t->pr.req.id);
+	hdr(o, "x-request-id", v);
+	hdr(o, "cache-control", r->is_static ? "no-cache" :
+	    r->cache_private ? "private, max-age=86400" : "no-store");
+	hdr(o, "x-content-type-options", "nosniff");
+	if (r->is_static) {
+		static_csp_for(t->host, csp, sizeof csp);
+		hdr(o, "content-security-policy", csp);
+		hdr(o, "referrer-policy", "no-referrer");
+		hdr(o, "x-frame-options", "DENY");
+	}
+	if (the_gw->cfg->tls_cert[0] && the_gw->cfg->hsts_max_age_s > 0) {
+		/* Browsers that once reached us over TLS never try plain HTTP. */
+		char hsts[48];
+		snprintf(hsts, sizeof hsts, "max-age=%lld", (long long)the_gw->cfg->hsts_max_age_s);
+		hdr(o, "strict-transport-security", hsts);
+	}
+	if (r->etag[0])
+		hdr(o, "etag", r->etag);
+	if (r->retry_after > 0) {
+		snprintf(v, sizeof v, "%d", r->retry_after);
+		hdr(o, "retry-after", v);
+	}
+	if (t->pr.replayed)
+		hdr(o, "idempotent-replayed", "true");
+	if (t->cors) {
+		hdr(o, "access-control-allow-origin", t->origin);
+		hdr(o, "vary", "Origin");
+		hdr(o, "access-control-expose-headers", "X-Request-Id, Retry-After, Idempotent-Replayed");
+		if (t->pr.req.method == HTTP_OPTIONS) {
+			hdr(o, "access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+			hdr(o, "access-control-allow-headers", "Authorization, Content-Type, Idempotency-Key");
+			hdr(o, "access-control-max-age", "600");
+		}
+	}
+	if (t->close_after)
+		hdr(o, "connection", "close");
+}
+
+static void answer_logged(struct http_txn *t)
+{
+	struct resp *r = &t->pr.resp;
+	int64_t us = util_mono_us() - t->start_us;
+	const char *route = t->pr.route_name ? t->pr.route_name : "unmatched";
+	metrics_http(route, r->status, us);
+	if (r->status >= 500 && r->status != 503)
+		log_warn("req %" PRIu64 " %s %d %.1fms", t->pr.req.id, route, r->status, us / 1000.0);
+	else
+		log_debug("req %" PRIu64 " %s %d %.1fms", t->pr.req.id, route, r->status, us / 1000.0);
 }
 
 static int write_response(struct lws *wsi, struct http_txn *t)
 {
 	unsigned char hbuf[LWS_PRE + 4096];
-	char csp[STATIC_CSP_MAX];
 	unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof hbuf - 1;
 	struct resp *r = &t->pr.resp;
 	const char *ctype = r->content_type ? r->content_type : "application/json";
-	char v[32];
 	if (lws_add_http_common_headers(wsi, (unsigned int)r->status, ctype, r->len, &p, end))
 		return -1;
-	snprintf(v, sizeof v, "%" PRIu64, t->pr.req.id);
-	if (add_hdr(wsi, "x-request-id:", v, &p, end) ||
-	    add_hdr(wsi, "cache-control:", r->is_static ? "no-cache" :
-		    r->cache_private ? "private, max-age=86400" : "no-store", &p, end) ||
-	    add_hdr(wsi, "x-content-type-options:", "nosniff", &p, end))
-		return -1;
-	if (r->is_static)
-		static_csp_for(t->host, csp, sizeof csp);
-	if (r->is_static &&
-	    (add_hdr(wsi, "content-security-policy:", csp, &p, end) ||
-	     add_hdr(wsi, "referrer-policy:", "no-referrer", &p, end) ||
-	     add_hdr(wsi, "x-frame-options:", "DENY", &p, end)))
-		return -1;
-	if (the_gw->cfg->tls_cert[0] && the_gw->cfg->hsts_max_age_s > 0) {
-		/* Browsers that once reached us over TLS never try plain HTTP. */
-		char hsts[48];
-		snprintf(hsts, sizeof hsts, "max-age=%lld", (long long)the_gw->cfg->hsts_max_age_s);
-		if (add_hdr(wsi, "strict-transport-security:", hsts, &p, end))
-			return -1;
-	}
-	if (r->etag[0] && add_hdr(wsi, "etag:", r->etag, &p, end))
-		return -1;
-	if (r->retry_after > 0) {
-		snprintf(v, sizeof v, "%d", r->retry_after);
-		if (add_hdr(wsi, "retry-after:", v, &p, end))
-			return -1;
-	}
-	if (t->pr.replayed && add_hdr(wsi, "idempotent-replayed:", "true", &p, end))
-		return -1;
-	if (t->cors) {
-		if (add_hdr(wsi, "access-control-allow-origin:", t->origin, &p, end) ||
-		    add_hdr(wsi, "vary:", "Origin", &p, end) ||
-		    add_hdr(wsi, "access-control-expose-headers:",
-			    "X-Request-Id, Retry-After, Idempotent-Replayed", &p, end))
-			return -1;
-		if (t->pr.req.method == HTTP_OPTIONS &&
-		    (add_hdr(wsi, "access-control-allow-methods:",
-			     "GET, POST, PUT, PATCH, DELETE, OPTIONS", &p, end) ||
-		     add_hdr(wsi, "access-control-allow-headers:",
-			     "Authorization, Content-Type, Idempotency-Key", &p, end) ||
-		     add_hdr(wsi, "access-control-max-age:", "600", &p, end)))
-			return -1;
-	}
-	if (t->close_after &&
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-					 (unsigned char *)"close", 5, &p, end))
-		return -1;
-	if (lws_finalize_write_http_header(wsi, start, &p, end))
+	struct hdr_out o = { .wsi = wsi, .p = &p, .end = end };
+	answer_headers(t, &o);
+	if (o.failed || lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	if (r->len) {
 		unsigned char *body = xmalloc(LWS_PRE + r->len);
@@ -348,14 +387,38 @@ static int write_response(struct lws *wsi, struct http_txn *t)
 		if (n < 0)
 			return -1;
 	}
-	int64_t us = util_mono_us() - t->start_us;
-	const char *route = t->pr.route_name ? t->pr.route_name : "unmatched";
-	metrics_http(route, r->status, us);
-	if (r->status >= 500 && r->status != 503)
-		log_warn("req %" PRIu64 " %s %d %.1fms", t->pr.req.id, route, r->status, us / 1000.0);
-	else
-		log_debug("req %" PRIu64 " %s %d %.1fms", t->pr.req.id, route, r->status, us / 1000.0);
+	answer_logged(t);
 	return 0;
+}
+
+/* The plain port: the answer as bytes for the door, and the transaction
+ * ended (t is freed). */
+static void plain_answer(struct http_txn *t)
+{
+	struct resp *r = &t->pr.resp;
+	struct door_conn *dc = t->dc;
+	struct buf b = { 0 };
+	if (the_gw->shutting_down)
+		t->close_after = 1; /* the door closes after it: say so */
+	/* 1xx, 204 and 304 have no body, nor a length (RFC 9110 8.6). */
+	int bodyless = r->status == 204 || r->status == 304 || r->status < 200;
+	buf_printf(&b, "HTTP/1.1 %d %s\r\n", r->status, reqhead_reason(r->status));
+	if (!bodyless) {
+		buf_printf(&b, "content-type: %s\r\ncontent-length: %zu\r\n",
+			   r->content_type ? r->content_type : "application/json", r->len);
+	}
+	struct hdr_out o = { .b = &b };
+	answer_headers(t, &o);
+	buf_append(&b, "\r\n", 2);
+	if (r->len && !bodyless && !t->head_only)
+		buf_append(&b, r->body, r->len);
+	door_http_write(dc, b.p, b.len);
+	buf_free(&b);
+	answer_logged(t);
+	int close = t->close_after;
+	t->dc = NULL;
+	txn_free(t);
+	door_http_done(dc, close);
 }
 
 /* Writes the answer from inside one of the connection's own callbacks and
@@ -375,68 +438,132 @@ static int respond(struct lws *wsi, struct http_txn *t)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static int respond_error(struct lws *wsi, struct http_txn *t, int status,
-			 const char *code, const char *msg)
-{
-	api_error(&t->pr.resp, status, code, msg, NULL);
-	return respond(wsi, t);
-}
+/* --- what every request goes through ----------------------------------------- */
 
-/* A refusal whose body may still be on its way (413, 408): answers with
- * Connection: close, then reads and discards what comes for at most
- * http_linger_ms before closing, so the client is not reset before it
- * reads the answer. */
-static int refuse_lingering(struct lws *wsi, struct http_txn *t, int status,
-			    const char *code, const char *msg)
+#define NOT_UPGRADED "only Upgrade: websocket is supported (no h2c); send the request without Upgrade"
+
+/* What a request's head says of its body. */
+struct framing {
+	const char *cl;          /* Content-Length's value, or NULL */
+	size_t cl_len;
+	int cl_repeated;         /* given more than once */
+	int encoded;             /* Transfer-Encoding given */
+	int expect_continue;     /* Expect: 100-continue */
+	int upgrade;             /* an Upgrade other than websocket (plain port) */
+	int pipelined;           /* lws: read with the previous answer */
+};
+
+/* What comes after the checks. */
+enum next { NEXT_ANSWER, NEXT_LINGER, NEXT_BODY, NEXT_DISPATCH };
+
+static enum next refusal(struct http_txn *t, int status, const char *code, const char *msg)
 {
 	t->close_after = 1;
 	api_error(&t->pr.resp, status, code, msg, NULL);
-	if (the_gw->cfg->http_linger_ms <= 0)
-		return respond(wsi, t);
-	if (write_response(wsi, t))
-		return -1;
-	t->discard = 1;
-	wait_until(t, util_now_ms() + the_gw->cfg->http_linger_ms);
-	return 0;
+	return NEXT_ANSWER;
 }
 
-/* What lws 4.1 lets through about a request's framing, checked before
- * anything else: 0, or the refusal is set (the connection then closes, so
- * no byte of a disputed body is ever read as a request of its own). */
-static int framing_refused(struct lws *wsi, struct http_txn *t, enum http_method m)
+/* A refusal whose body may still be on its way (413, 503 for an upload):
+ * answered with Connection: close, then what comes is read and discarded
+ * for at most http_linger_ms before closing, so the client is not reset
+ * before it reads the answer. */
+static enum next refusal_lingering(struct http_txn *t, int status, const char *code,
+				   const char *msg)
 {
-	const char *msg = NULL;
-	int status = 400;
-	char cl[24];
-	int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-	if (n > 0) {
+	refusal(t, status, code, msg);
+	return NEXT_LINGER;
+}
+
+/* Checks a request whose fields are filled, in order: the client's
+ * connection count, the framing of its body, shutdown, the body's size.
+ * The answer is set unless the body is to be read or the request run. A
+ * disputed framing closes the connection, so no byte of a disputed body is
+ * ever read as a request of its own. */
+static enum next admit(struct gw *gw, struct http_txn *t, const void *conn,
+		       const struct framing *f)
+{
+	enum http_method m = t->pr.req.method;
+	if (server_count_client(gw, conn, t->peer))
+		return refusal(t, 429, "rate_limited",
+			       "too many connections from this address (max_conns_per_ip)");
+	if (f->cl) {
 		/* lws joins repeated headers with ',' and reads the number with
 		 * atoll: "2 ", "2,2", "2.0", "2\r\nContent-Length: 40" all
-		 * read as 2 and leave the rest for a second request. */
-		int ok = n <= 18 && lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) == n &&
-			 lws_hdr_copy_fragment(wsi, cl + 20, 4, WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) < 0;
-		for (int i = 0; ok && i < n; i++)
-			ok = cl[i] >= '0' && cl[i] <= '9';
+		 * read as 2 and would leave the rest for a second request. */
+		char cl[20];
+		int ok = !f->cl_repeated && f->cl_len > 0 && f->cl_len <= 18;
+		for (size_t i = 0; ok && i < f->cl_len; i++)
+			ok = f->cl[i] >= '0' && f->cl[i] <= '9';
+		if (ok) {
+			memcpy(cl, f->cl, f->cl_len);
+			cl[f->cl_len] = '\0';
+		}
 		/* 18 digits at most: always in range. */
-		if (!ok || util_parse_i64(cl, &t->content_length))
-			msg = "Content-Length must be given once, as digits only";
+		if (!ok || util_parse_i64(cl, &t->content_length)) {
+			metrics.http_framing_refused++;
+			return refusal(t, 400, "bad_request",
+				       "Content-Length must be given once, as digits only");
+		}
 	}
-	if (!msg && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
-		status = 411;
-		msg = "send the body with Content-Length; Transfer-Encoding is not supported";
+	if (f->encoded) {
+		metrics.http_framing_refused++;
+		return refusal(t, 411, "length_required",
+			       "send the body with Content-Length; Transfer-Encoding is not supported");
 	}
-	if (!msg && (m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH) && t->content_length < 0)
+	if (f->upgrade) {
+		/* h2c (or anything else): the request's body would be lost. */
+		metrics.http_framing_refused++;
+		return refusal(t, 400, "bad_request", NOT_UPGRADED);
+	}
+	if (!t->plain && (m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH) && t->content_length < 0)
 		/* No length and no encoding: no body (RFC 9112 6.3), but lws
 		 * would read the connection's next bytes as one. Answer it, then
 		 * close. */
 		t->close_after = 1;
-	if (!msg)
-		return 0;
-	metrics.http_framing_refused++;
-	t->close_after = 1;
-	api_error(&t->pr.resp, status, status == 411 ? "length_required" : "bad_request", msg, NULL);
-	respond(wsi, t);
-	return -1;
+	if (gw->shutting_down)
+		return refusal(t, 503, "unavailable", "server is shutting down");
+	if (t->content_length > 0 && f->pipelined)
+		/* A body pipelined behind the previous request: lws 4.1 spins
+		 * forever on such a body once it is buffered. Answer, and close
+		 * instead of reading it. (The plain port reads pipelined
+		 * requests in turn.) */
+		return refusal(t, 400, "bad_request",
+			       "pipelined requests with a body are not supported; wait for each answer");
+	t->max_body = gw->cfg->http_max_body;
+	/* Only a request with a body can be an upload: the others (every GET)
+	 * are not matched twice. */
+	if (t->content_length > 0 && pipeline_route_flags(m, t->path) & ROUTE_UPLOAD) {
+		t->max_body = gw->cfg->upload_max_bytes;
+		if (t->content_length > t->max_body)
+			return refusal_lingering(t, 413, "payload_too_large",
+						 "the file exceeds upload_max_bytes");
+		/* Bodies this large are held whole: a bounded number at once. */
+		if (uploads_inflight >= gw->cfg->upload_max_inflight) {
+			t->pr.resp.retry_after = 2;
+			return refusal_lingering(t, 503, "unavailable",
+						 "too many uploads at once; retry shortly");
+		}
+		t->upload = 1;
+		uploads_inflight++;
+	}
+	if (t->content_length > t->max_body)
+		return refusal_lingering(t, 413, "payload_too_large", "request body exceeds http_max_body");
+	return t->content_length > 0 ? NEXT_BODY : NEXT_DISPATCH;
+}
+
+static struct http_txn *txn_new(struct gw *gw)
+{
+	struct http_txn *t = xcalloc(1, sizeof *t);
+	t->pr.req.id = ++gw->next_req_id;
+	t->start_us = util_mono_us();
+	t->content_length = -1;
+	return t;
+}
+
+/* The fields every transport fills, then: CORS. */
+static void txn_origin(struct gw *gw, struct http_txn *t)
+{
+	t->cors = t->origin && http_origin_allowed(gw, t->origin, t->host[0] ? t->host : NULL);
 }
 
 int http_refuse_upgrade(struct lws *wsi, const char *upgrade)
@@ -446,7 +573,7 @@ int http_refuse_upgrade(struct lws *wsi, const char *upgrade)
 	/* h2c (or anything else): lws 4.1 would switch protocols (h2c) or
 	 * answer an HTML 403, and the request's body would be lost. */
 	static const char body[] = "{\"error\":{\"code\":\"bad_request\",\"message\":"
-		"\"only Upgrade: websocket is supported (no h2c); send the request without Upgrade\"}}";
+		"\"" NOT_UPGRADED "\"}}";
 	unsigned char hbuf[LWS_PRE + 512 + sizeof body];
 	unsigned char *start = hbuf + LWS_PRE, *p = start, *end = hbuf + LWS_PRE + 512;
 	metrics.http_framing_refused++;
@@ -496,15 +623,21 @@ static void answered(struct pipeline_req *pr)
 {
 	struct http_txn *t = (struct http_txn *)((char *)pr - offsetof(struct http_txn, pr));
 	t->in_pipeline = 0;
-	if (!t->wsi) {
+	if (t->plain ? !t->dc : !t->wsi) {
 		txn_free(t);
+		return;
+	}
+	if (t->plain) {
+		plain_answer(t);
 		return;
 	}
 	t->ready = 1;
 	lws_callback_on_writable(t->wsi);
 }
 
-static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
+/* Into the pipeline: 1 when it answered at once (the answer is set), 0
+ * when it answers later (answered()). */
+static int dispatch(struct gw *gw, struct http_txn *t)
 {
 	struct pipeline_req *pr = &t->pr;
 	struct req *req = &pr->req;
@@ -520,12 +653,165 @@ static int dispatch(struct gw *gw, struct lws *wsi, struct http_txn *t)
 	pr->authorization = t->authorization;
 	pr->answer = answered;
 	if (pipeline_run(gw, pr))
-		return respond(wsi, t);
+		return 1;
 	t->in_pipeline = 1;
 	return 0;
 }
 
+/* --- the plain port (door.h) --------------------------------------------------- */
+
+/* A header's value copied, NULL when absent, empty or longer than max. */
+static char *head_dup(const char *head, size_t hl, const char *name, size_t max, int *too_long)
+{
+	size_t n;
+	const char *v = reqhead_header(head, hl, name, 0, &n);
+	if (too_long)
+		*too_long = v && n > max;
+	if (!v || !n || n > max)
+		return NULL;
+	return xstrndup(v, n);
+}
+
+static enum http_method method_named(const char *head, int *head_only)
+{
+	static const struct { const char *name; enum http_method m; } map[] = {
+		{ "GET ", HTTP_GET }, { "HEAD ", HTTP_GET }, { "POST ", HTTP_POST },
+		{ "PUT ", HTTP_PUT }, { "PATCH ", HTTP_PATCH }, { "DELETE ", HTTP_DELETE },
+		{ "OPTIONS ", HTTP_OPTIONS },
+	};
+	*head_only = !strncmp(head, "HEAD ", 5);
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strncmp(head, map[i].name, strlen(map[i].name)))
+			return map[i].m;
+	return HTTP_OTHER; /* reqhead lets no other method through */
+}
+
+static void plain_next(struct gw *gw, struct http_txn *t, enum next next, int expect_continue)
+{
+	switch (next) {
+	case NEXT_ANSWER:
+	case NEXT_LINGER: /* the door lingers on every close */
+		plain_answer(t);
+		return;
+	case NEXT_BODY:
+		if (expect_continue) {
+			/* The client may wait for our go-ahead before the body. */
+			static const char go[] = "HTTP/1.1 100 Continue\r\n\r\n";
+			door_http_write(t->dc, go, sizeof go - 1);
+		}
+		door_http_read_body(t->dc, t->content_length);
+		return;
+	case NEXT_DISPATCH:
+		if (dispatch(gw, t))
+			plain_answer(t);
+		return;
+	}
+}
+
+struct http_txn *http_plain_begin(struct gw *gw, struct door_conn *dc, const char *head,
+				  size_t head_len, const char *client, int client_port, int keep_alive)
+{
+	struct http_txn *t = txn_new(gw);
+	t->dc = dc;
+	t->plain = 1;
+	t->close_after = !keep_alive;
+	t->pr.req.method = method_named(head, &t->head_only);
+	snprintf(t->peer, sizeof t->peer, "%s", client);
+	t->pr.req.peer_port = client_port;
+	size_t tl, n;
+	const char *target = reqhead_target(head, head_len, &tl);
+	char *path = xmalloc(tl + 2);
+	const char *query;
+	size_t ql;
+	const char *why = reqhead_path(target, tl, path, &query, &ql);
+	t->path = path;
+	t->query = query ? xstrndup(query, ql) : NULL;
+	int idem_long;
+	t->authorization = head_dup(head, head_len, "authorization", TOKEN_MAX + 16, NULL);
+	t->idempotency_key = head_dup(head, head_len, "idempotency-key", IDEM_KEY_MAX, &idem_long);
+	t->pr.idem_too_long = idem_long;
+	t->origin = head_dup(head, head_len, "origin", 512, NULL);
+	t->user_agent = head_dup(head, head_len, "user-agent", 512, NULL);
+	t->content_type = head_dup(head, head_len, "content-type", 256, NULL);
+	t->if_none_match = head_dup(head, head_len, "if-none-match", 128, NULL);
+	const char *host = reqhead_header(head, head_len, "host", 0, &n);
+	if (host && n < sizeof t->host)
+		snprintf(t->host, sizeof t->host, "%.*s", (int)n, host);
+	txn_origin(gw, t);
+	struct framing f = { 0 };
+	f.cl = reqhead_header(head, head_len, "content-length", 0, &f.cl_len);
+	if (f.cl && f.cl[f.cl_len] != '\r' && f.cl[f.cl_len] != '\n')
+		f.cl_len = 0; /* "2 ": refused with the other malformed lengths */
+	f.cl_repeated = f.cl && reqhead_header(head, head_len, "content-length", 1, &n);
+	f.encoded = reqhead_header(head, head_len, "transfer-encoding", 0, &n) != NULL;
+	const char *v = reqhead_header(head, head_len, "expect", 0, &n);
+	f.expect_continue = v && n == 12 && !strncasecmp(v, "100-continue", 12);
+	f.upgrade = reqhead_header(head, head_len, "upgrade", 0, &n) != NULL;
+	enum next next = admit(gw, t, dc, &f);
+	if (why && (next == NEXT_BODY || next == NEXT_DISPATCH)) {
+		metrics.http_framing_refused++;
+		next = refusal(t, 400, "bad_request", why);
+	}
+	plain_next(gw, t, next, f.expect_continue);
+	return t;
+}
+
+void http_plain_body(struct http_txn *t, const void *p, size_t n)
+{
+	buf_append(&t->body, p, n);
+}
+
+void http_plain_body_end(struct http_txn *t)
+{
+	plain_next(the_gw, t, NEXT_DISPATCH, 0);
+}
+
+void http_plain_late(struct http_txn *t)
+{
+	metrics.http_timeouts++;
+	refusal(t, 408, "request_timeout",
+		"the request body did not arrive within http_body_timeout_ms");
+	plain_answer(t);
+}
+
+void http_plain_gone(struct http_txn *t)
+{
+	t->dc = NULL;
+	if (!t->in_pipeline)
+		txn_free(t);
+}
+
 /* --- lws callbacks --------------------------------------------------------------- */
+
+static int lws_next(struct gw *gw, struct lws *wsi, struct http_txn *t, enum next next,
+		    int expect_continue)
+{
+	switch (next) {
+	case NEXT_ANSWER:
+		return respond(wsi, t);
+	case NEXT_LINGER:
+		if (gw->cfg->http_linger_ms <= 0)
+			return respond(wsi, t);
+		if (write_response(wsi, t))
+			return -1;
+		t->discard = 1;
+		wait_until(t, util_now_ms() + gw->cfg->http_linger_ms);
+		return 0;
+	case NEXT_BODY:
+		if (expect_continue) {
+			static const char go[] = "HTTP/1.1 100 Continue\r\n\r\n";
+			unsigned char b[LWS_PRE + sizeof go];
+			memcpy(b + LWS_PRE, go, sizeof go - 1);
+			if (lws_write(wsi, b + LWS_PRE, sizeof go - 1, LWS_WRITE_HTTP) < 0)
+				return -1;
+		}
+		wait_until(t, util_now_ms() + gw->cfg->http_body_timeout_ms);
+		return 0; /* wait for HTTP_BODY ... HTTP_BODY_COMPLETION */
+	case NEXT_DISPATCH:
+		return dispatch(gw, t) ? respond(wsi, t) : 0;
+	}
+	return -1;
+}
 
 int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		  void *in, size_t len)
@@ -535,10 +821,8 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_HTTP: {
 		txn_free(t);
-		t = pss->txn = xcalloc(1, sizeof *t);
+		t = pss->txn = txn_new(gw);
 		t->wsi = wsi;
-		t->pr.req.id = ++gw->next_req_id;
-		t->start_us = util_mono_us();
 		t->pr.req.method = method_of(wsi);
 		t->path = xstrdup(in ? (const char *)in : "/");
 		t->query = query_dup(wsi);
@@ -550,68 +834,26 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 		t->user_agent = hdr_dup(wsi, WSI_TOKEN_HTTP_USER_AGENT, 512);
 		t->content_type = hdr_dup(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, 256);
 		t->if_none_match = hdr_dup(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, 128);
-		int hl = lws_hdr_copy(wsi, t->host, sizeof t->host, WSI_TOKEN_HOST);
-		if (hl <= 0)
+		if (lws_hdr_copy(wsi, t->host, sizeof t->host, WSI_TOKEN_HOST) <= 0)
 			t->host[0] = '\0';
-		t->cors = t->origin && http_origin_allowed(gw, t->origin, hl > 0 ? t->host : NULL);
+		txn_origin(gw, t);
 		http_client_addr(gw, wsi, t->peer, sizeof t->peer, &t->pr.req.peer_port);
-		t->content_length = -1;
-		if (server_count_client(gw, wsi, t->peer)) {
-			t->close_after = 1;
-			return respond_error(wsi, t, 429, "rate_limited",
-					     "too many connections from this address (max_conns_per_ip)");
+		struct framing f = { 0 };
+		char cl[24], frag[4], expect[32];
+		int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+		if (n > 0) {
+			f.cl = cl;
+			f.cl_len = n < (int)sizeof cl &&
+				   lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) == n ?
+				   (size_t)n : sizeof cl; /* too long: refused */
+			f.cl_repeated = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+							      WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) >= 0;
 		}
-		if (framing_refused(wsi, t, t->pr.req.method))
-			return -1; /* answered; the connection closes */
-		if (gw->shutting_down) {
-			t->close_after = 1;
-			return respond_error(wsi, t, 503, "unavailable", "server is shutting down");
-		}
-		if (t->content_length > 0 && answered_just_now(wsi)) {
-			/* A body pipelined behind the previous request: lws 4.1
-			 * spins forever on such a body once it is buffered. Answer,
-			 * and close instead of reading it. Browsers and mobile HTTP
-			 * stacks do not pipeline. */
-			t->close_after = 1;
-			return respond_error(wsi, t, 400, "bad_request",
-					     "pipelined requests with a body are not supported; "
-					     "wait for each answer");
-		}
-		t->max_body = gw->cfg->http_max_body;
-		/* Only a request with a body can be an upload: the others (every
-		 * GET) are not matched twice. */
-		if (t->content_length > 0 && pipeline_route_flags(t->pr.req.method, t->path) & ROUTE_UPLOAD) {
-			t->max_body = gw->cfg->upload_max_bytes;
-			if (t->content_length > t->max_body)
-				return refuse_lingering(wsi, t, 413, "payload_too_large",
-							"the file exceeds upload_max_bytes");
-			/* Bodies this large are held whole: a bounded number at once. */
-			if (uploads_inflight >= gw->cfg->upload_max_inflight) {
-				t->pr.resp.retry_after = 2;
-				return refuse_lingering(wsi, t, 503, "unavailable",
-							"too many uploads at once; retry shortly");
-			}
-			t->upload = 1;
-			uploads_inflight++;
-		}
-		if (t->content_length > t->max_body)
-			return refuse_lingering(wsi, t, 413, "payload_too_large",
-						"request body exceeds http_max_body");
-		if (t->content_length > 0) {
-			/* The client may wait for our go-ahead before the body. */
-			char expect[32];
-			if (lws_hdr_copy(wsi, expect, sizeof expect, WSI_TOKEN_HTTP_EXPECT) > 0 &&
-			    !strcasecmp(expect, "100-continue")) {
-				static const char go[] = "HTTP/1.1 100 Continue\r\n\r\n";
-				unsigned char b[LWS_PRE + sizeof go];
-				memcpy(b + LWS_PRE, go, sizeof go - 1);
-				if (lws_write(wsi, b + LWS_PRE, sizeof go - 1, LWS_WRITE_HTTP) < 0)
-					return -1;
-			}
-			wait_until(t, util_now_ms() + gw->cfg->http_body_timeout_ms);
-			return 0; /* wait for HTTP_BODY ... HTTP_BODY_COMPLETION */
-		}
-		return dispatch(gw, wsi, t);
+		f.encoded = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+		f.expect_continue = lws_hdr_copy(wsi, expect, sizeof expect, WSI_TOKEN_HTTP_EXPECT) > 0 &&
+				    !strcasecmp(expect, "100-continue");
+		f.pipelined = answered_just_now(wsi);
+		return lws_next(gw, wsi, t, admit(gw, t, wsi, &f), f.expect_continue);
 	}
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!t || t->in_pipeline || t->discard)
@@ -629,10 +871,10 @@ int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
 			return t->ready ? 0 : -1; /* lingered to the end: close */
 		wait_done(t);
 		if (t->too_big)
-			return refuse_lingering(wsi, t, 413, "payload_too_large", t->upload ?
+			return lws_next(gw, wsi, t, refusal_lingering(t, 413, "payload_too_large", t->upload ?
 						"the file exceeds upload_max_bytes" :
-						"request body exceeds http_max_body");
-		return dispatch(gw, wsi, t);
+						"request body exceeds http_max_body"), 0);
+		return lws_next(gw, wsi, t, NEXT_DISPATCH, 0);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (t && t->expired)
 			return -1;

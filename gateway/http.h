@@ -1,5 +1,6 @@
 /* http: the REST transport — body collection with a size cap, CORS, the
- * answer with its headers, metrics and a log line per request. What
+ * answer with its headers, metrics and a log line per request, for the
+ * plain port's connections (door.h) and lws's (TLS mode). What
  * happens between reading a request and writing its answer is the
  * pipeline's (pipeline.h). */
 #ifndef LINLI_HTTP_H
@@ -10,6 +11,7 @@
 struct gw;
 struct lws;
 struct http_txn;
+struct door_conn;
 
 /* The lws callback for HTTP reasons (server.c routes them here). */
 int http_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
@@ -33,5 +35,22 @@ int http_refuse_upgrade(struct lws *wsi, const char *upgrade);
 /* Once a second: requests whose body is late get 408; connections that
  * lingered after a refusal are closed. */
 void http_sweep(struct gw *gw);
+
+/* The plain port (door.h): a request head the door read and checked
+ * (head[0..head_len), the client after trusted_proxies, whether the
+ * connection may stay open after it). Copies what it keeps of the head and
+ * answers through door_http_* now or later. Returns the transaction: the
+ * door keeps it (and hands it back below) only while it reads the body
+ * asked for or waits for the answer; once answered (door_http_done) it is
+ * gone. */
+struct http_txn *http_plain_begin(struct gw *gw, struct door_conn *dc, const char *head,
+				  size_t head_len, const char *client, int client_port, int keep_alive);
+/* Bytes of the body the transaction asked for, in order; then its end. */
+void http_plain_body(struct http_txn *t, const void *p, size_t n);
+void http_plain_body_end(struct http_txn *t);
+/* Its body missed http_body_timeout_ms: answered 408 (the connection closes). */
+void http_plain_late(struct http_txn *t);
+/* Its connection closed before the answer: what the request does stands. */
+void http_plain_gone(struct http_txn *t);
 
 #endif

@@ -7,33 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Every name lws 4.1.6's header parser matches, whichever build options
- * Debian chose: methods end with a space, headers with a colon. A header
- * whose name is one of these with the colon is fine; one whose name is a
- * shorter start of any of them ("x", "con", "get") makes lws wait for
- * another colon that never comes. */
-static const char *const lws_names[] = {
-	"get ", "post ", "options ", "put ", "patch ", "delete ", "connect ", "head ",
-	"proxy ", "uri-args", "http/1.0 ", "http/1.1 ",
-	"host:", "connection:", "upgrade:", "origin:", "sec-websocket-draft:",
-	"sec-websocket-extensions:", "sec-websocket-key1:", "sec-websocket-key2:",
-	"sec-websocket-protocol:", "sec-websocket-accept:", "sec-websocket-nonce:",
-	"http2-settings:", "accept:", "access-control-request-headers:",
-	"if-modified-since:", "if-none-match:", "accept-encoding:", "accept-language:",
-	"pragma:", "cache-control:", "authorization:", "cookie:", "content-length:",
-	"content-type:", "date:", "range:", "referer:", "sec-websocket-key:",
-	"sec-websocket-version:", "sec-websocket-origin:", "accept-charset:",
-	"accept-ranges:", "access-control-allow-origin:", "age:", "allow:",
-	"content-disposition:", "content-encoding:", "content-language:",
-	"content-location:", "content-range:", "etag:", "expect:", "expires:", "from:",
-	"if-match:", "if-range:", "if-unmodified-since:", "last-modified:", "link:",
-	"location:", "max-forwards:", "proxy-authenticate:", "proxy-authorization:",
-	"refresh:", "retry-after:", "server:", "set-cookie:", "strict-transport-security:",
-	"transfer-encoding:", "user-agent:", "vary:", "via:", "www-authenticate:",
-	"x-real-ip:", "x-forwarded-for:", "te:", "replay-nonce:", "x-auth-token:",
-};
-
-/* The methods the gateway serves (HEAD is lws's to answer). */
+/* The methods the gateway serves (HEAD as GET, without the body). */
 static const char *const methods[] = {
 	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
 };
@@ -48,32 +22,6 @@ static int is_tchar(unsigned char c)
 static char lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c + 'a' - 'A') : c;
-}
-
-/* Whether name[0..n) is the start of entry k; exactly k (with its colon)
- * when whole is set. */
-static int starts(const char *k, const char *name, size_t n, int whole)
-{
-	size_t kl = strlen(k);
-	if (kl < n + (size_t)whole)
-		return 0;
-	for (size_t j = 0; j < n; j++)
-		if (lower(name[j]) != k[j])
-			return 0;
-	return whole ? kl == n + 1 && k[n] == ':' : kl > n;
-}
-
-/* Whether lws would hang on a header named name[0..n). */
-static int lws_cannot_parse(const char *name, size_t n)
-{
-	size_t i, count = sizeof lws_names / sizeof lws_names[0];
-	for (i = 0; i < count; i++)
-		if (starts(lws_names[i], name, n, 1))
-			return 0;          /* a name lws knows */
-	for (i = 0; i < count; i++)
-		if (starts(lws_names[i], name, n, 0))
-			return 1;          /* the start of a longer one */
-	return 0;
 }
 
 static enum reqhead_verdict refuse(struct reqhead *out, int status, const char *code,
@@ -162,10 +110,6 @@ static enum reqhead_verdict check_header_line(const char *l, size_t n, struct re
 			return refuse(out, 400, "bad_request",
 				      "header %.*s holds a control character",
 				      (int)(nl > 40 ? 40 : nl), l);
-	if (lws_cannot_parse(l, nl))
-		return refuse(out, 400, "bad_request",
-			      "header name \"%.*s\" is the start of a longer one this server's HTTP "
-			      "parser knows, which it cannot read: rename it", (int)nl, l);
 	return REQHEAD_PASS;
 }
 
@@ -175,7 +119,8 @@ enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int 
 	memset(out, 0, sizeof *out);
 	size_t n = 0, next = line_at(buf, len, 0, &n);
 	if (next && n == 0)
-		/* RFC 9112 2.2 lets a server skip it; lws 4.1.6 hangs up. */
+		/* RFC 9112 2.2 lets a server skip it: the door does, between
+		 * requests (a client's stray CRLF after a body). */
 		return refuse(out, 400, "bad_request", "the request starts with an empty line");
 	if (next && next <= max) {
 		enum reqhead_verdict v = check_request_line(buf, n, out);
@@ -254,4 +199,141 @@ int reqhead_lists(const char *v, size_t n, const char *token)
 			return 1;
 	}
 	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+const char *reqhead_path(const char *target, size_t tl, char *out, const char **query,
+			 size_t *qlen)
+{
+	size_t pl = 0;
+	while (pl < tl && target[pl] != '?' && target[pl] != '#')
+		pl++;
+	*query = NULL;
+	*qlen = 0;
+	if (pl < tl && target[pl] == '?') {
+		size_t q = pl + 1, e = q;
+		while (e < tl && target[e] != '#')
+			e++;
+		*query = target + q;
+		*qlen = e - q;
+	}
+	if (pl == 0 || target[0] != '/')
+		return "the path must start with /";
+	/* Decoded first, then the dot segments resolved: "%2e%2e" climbs
+	 * like "..", so nothing below can climb past the root either way. */
+	size_t o = 0;
+	for (size_t i = 0; i < pl; i++) {
+		char c = target[i];
+		if (c == '%') {
+			int hi = i + 2 < pl ? hexval(target[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval(target[i + 2]) : -1;
+			if (lo < 0)
+				return "malformed percent escape in the path (% must be followed by two hex digits)";
+			c = (char)(hi * 16 + lo);
+			if (!c)
+				return "the path may not hold %00";
+			i += 2;
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	/* RFC 3986 5.2.4, and empty segments ("//") dropped. */
+	size_t w = 0, r = 0;
+	while (r < o) {
+		while (r < o && out[r] == '/')
+			r++;
+		size_t s = r;
+		while (r < o && out[r] != '/')
+			r++;
+		size_t n = r - s;
+		if (n == 1 && out[s] == '.')
+			continue;
+		if (n == 2 && out[s] == '.' && out[s + 1] == '.') {
+			while (w > 0 && out[--w] != '/')
+				;
+			continue;
+		}
+		if (n == 0)
+			continue;
+		out[w++] = '/';
+		memmove(out + w, out + s, n);
+		w += n;
+	}
+	/* A path that ended in a slash (or in a dot segment) keeps one. */
+	int slash = out[o - 1] == '/' ||
+		    (o >= 2 && out[o - 1] == '.' && out[o - 2] == '/') ||
+		    (o >= 3 && out[o - 1] == '.' && out[o - 2] == '.' && out[o - 3] == '/');
+	if (w == 0 || slash)
+		out[w++] = '/';
+	out[w] = '\0';
+	return NULL;
+}
+
+int reqhead_keep_alive(const char *head, size_t len)
+{
+	size_t n, tl;
+	const char *t = reqhead_target(head, len, &tl);
+	/* The request line ends "HTTP/1.x": 1.0 closes (no keep-alive
+	 * negotiation here). */
+	if (!t || memcmp(t + tl + 1, "HTTP/1.1", 8))
+		return 0;
+	for (int i = 0; i < 8; i++) {
+		const char *v = reqhead_header(head, len, "connection", i, &n);
+		if (!v)
+			break;
+		if (reqhead_lists(v, n, "close"))
+			return 0;
+	}
+	return 1;
+}
+
+const char *reqhead_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 423: return "Locked";
+	case 426: return "Upgrade Required";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 451: return "Unavailable For Legal Reasons";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+	}
 }

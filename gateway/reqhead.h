@@ -1,11 +1,8 @@
-/* reqhead: the head of a connection's first HTTP request, checked before
- * lws 4.1.6 parses it (the front door, door.c, calls it). lws answers an
- * absolute-form target or an unknown method with an HTML 403, drops a
- * connection whose headers overflow without answering, and never finishes
- * a request with a header named like the start of one it knows ("X:",
- * "Con:"); these are refused here with the gateway's JSON errors. A leaf:
- * bytes in, a verdict out (tests/unit/test_reqhead.c,
- * tests/fuzz/fuzz_reqhead.c). */
+/* reqhead: HTTP/1.1 request heads, as the plain port's connections
+ * (door.c) read them: the head checked (a JSON error for what is wrong:
+ * absolute-form targets, unknown methods, malformed lines, oversized
+ * heads), its headers and target read, the path decoded. A leaf: bytes in,
+ * a verdict out (tests/unit/test_reqhead.c, tests/fuzz/fuzz_reqhead.c). */
 #ifndef LINLI_REQHEAD_H
 #define LINLI_REQHEAD_H
 
@@ -13,7 +10,7 @@
 
 enum reqhead_verdict {
 	REQHEAD_MORE,   /* the head is not complete yet, and nothing is wrong so far */
-	REQHEAD_PASS,   /* a head lws parses as it should: hand the bytes over */
+	REQHEAD_PASS,   /* a well-formed head: serve it */
 	REQHEAD_REFUSE, /* answer status with the error code and message, then close */
 };
 
@@ -26,8 +23,8 @@ struct reqhead {
 
 /* Checks buf[0..len), the bytes a connection has sent so far: max is the
  * largest head accepted, in bytes, up to and including its empty line
- * (http_max_header); max_lines the most header lines (http_max_header_lines:
- * lws 4.1 keeps about 90 header fragments). Bytes after the head (a body) are not looked at. */
+ * (http_max_header); max_lines the most header lines (http_max_header_lines).
+ * Bytes after the head (a body) are not looked at. */
 enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int max_lines,
 				   struct reqhead *out);
 
@@ -41,5 +38,21 @@ const char *reqhead_target(const char *head, size_t len, size_t *n);
 
 /* Whether the comma-separated value v[0..n) lists token (any case). */
 int reqhead_lists(const char *v, size_t n, const char *token);
+
+/* The target's path percent-decoded, its dot segments resolved and empty
+ * segments dropped (never above the root), into out (at least tl + 2
+ * bytes); the raw query (after '?', before any '#') in *query and *qlen, NULL
+ * when there is none. NULL, or what is wrong with the path (a malformed
+ * escape, %00, no leading slash). '+' stays '+' in a path (RFC 3986); a
+ * query is decoded by whoever reads its parameters (api_query). */
+const char *reqhead_path(const char *target, size_t tl, char *out, const char **query,
+			 size_t *qlen);
+
+/* Whether the connection may carry another request after this one: HTTP/1.1
+ * without "Connection: close" (an HTTP/1.0 client gets one answer). */
+int reqhead_keep_alive(const char *head, size_t len);
+
+/* The reason phrase of an HTTP status ("Not Found"). */
+const char *reqhead_reason(int status);
 
 #endif

@@ -1,7 +1,8 @@
 /* router: (method, path) -> route, with {name} path parameters.
  *
  * Patterns are literal segments and {name} segments that match one
- * non-empty segment. The path arrives already percent-decoded by lws. */
+ * non-empty segment. The path arrives percent-decoded (reqhead_path on
+ * the plain port, lws in TLS mode). */
 #ifndef LINLI_ROUTER_H
 #define LINLI_ROUTER_H
 

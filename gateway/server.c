@@ -340,9 +340,8 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	 * vhost cannot bind; lws_create_vhost tells us. */
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-	/* Plain HTTP: the front door (door.c) listens and hands connections
-	 * over; with TLS lws listens, the head being readable only after the
-	 * handshake. */
+	/* Plain HTTP: the door (door.c) listens and serves; with TLS lws
+	 * listens, the head being readable only after the handshake. */
 	int tls = cfg->tls_cert[0] != 0;
 	info.port = tls ? (int)cfg->port : CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.iface = tls && cfg->listen[0] ? cfg->listen : NULL;
@@ -371,7 +370,7 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 		lws_context_destroy(gw->lws);
 		gw->lws = NULL;
 	}
-	if (gw->lws && !tls && !(gw->door = door_open(gw, vh, err, errlen))) {
+	if (gw->lws && !tls && !(gw->door = door_open(gw, err, errlen))) {
 		lws_context_destroy(gw->lws);
 		gw->lws = NULL;
 		return -EIO;
@@ -446,12 +445,14 @@ static void grace_cb(uv_timer_t *t)
 {
 	struct gw *gw = t->data;
 	int64_t waited = (util_mono_us() - shutdown_started_us) / 1000;
-	if (gw->conns && waited < gw->cfg->shutdown_grace_ms)
-		return; /* close frames still on their way */
-	if (gw->conns)
+	int busy = gw->conns || door_busy(gw->door);
+	if (busy && waited < gw->cfg->shutdown_grace_ms)
+		return; /* close frames and answers still on their way */
+	if (busy)
 		log_warn("shutdown: %lld ms grace over, dropping the remaining sockets",
 			 (long long)gw->cfg->shutdown_grace_ms);
 	uv_timer_stop(t);
+	door_drop(gw->door);
 	/* Order from PLATFORM-NOTES: lws first, then our handles, then the
 	 * bus; main destroys the context once more after uv_run returns. */
 	ws_drop_plain(gw); /* lws drops its own */

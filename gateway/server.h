@@ -31,7 +31,7 @@ struct api_event;
 struct gw {
 	uv_loop_t *loop;              /* the one loop */
 	struct lws_context *lws;      /* HTTP + WS on cfg->port */
-	struct door *door;            /* plain HTTP: accepts, then hands to lws */
+	struct door *door;            /* the plain port: HTTP/1.1, and WebSocket upgrades */
 	struct sendbatch *batch;      /* plain port: fan-out rounds (sendbatch.h) */
 	struct config *cfg;           /* settings (owned by main; workers read it) */
 	const struct api_domain *domain; /* the handlers' table (main's) */

@@ -43,6 +43,16 @@ itest('forum search: 2- and 3-character Chinese queries, hidden posts and other 
 		}
 	});
 
+	await step('queries with "&", "+" and "%" are read as typed (decoded once)', async () => {
+		// Percent-decoded twice, "水&电" was cut at the "&" and "%26" read as "&".
+		const odd = await createThread(gw, r1.access, A.id, { title: '水&电检修 a+b', body: '折扣%26起' });
+		for (const q of ['水&电', '&电检', 'a+b', '扣%26', '%26起']) {
+			assert.deepEqual(ids(await search(gw, r1.access, A.id, q)), [odd.id], `q=${q}`);
+		}
+		assert.deepEqual(ids(await search(gw, r1.access, A.id, 'a b')), [], 'a "+" is no space');
+		assert.deepEqual(ids(await search(gw, r1.access, A.id, '扣&起')), [], '"%26" is no "&"');
+	});
+
 	await step("another community's threads are never found", async () => {
 		assert.ok(!(await search(gw, r1.access, A.id, '和平里')).length);
 		assert.ok(!(await search(gw, r1.access, A.id, '和平里停水')).length);

@@ -23,7 +23,7 @@ static void refused(const char *head, int status, const char *code, const char *
 		fail_msg("%s: got %d %s \"%s\"", head, rh.status, rh.code ? rh.code : "-", rh.message);
 }
 
-static void passes_what_lws_reads(void **state)
+static void passes_well_formed_heads(void **state)
 {
 	(void)state;
 	static const char *const heads[] = {
@@ -36,6 +36,8 @@ static void passes_what_lws_reads(void **state)
 		"GET /v1/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
 		"GET / HTTP/1.1\r\nHostx: 1\r\nUser-Agent: caf\xc3\xa9\r\n\r\n", /* obs-text */
+		/* Names lws 4.1.6 could not finish (the start of one it knows). */
+		"GET / HTTP/1.1\r\nX: 1\r\nCon: 1\r\nGe: 1\r\ncontent-lengt: 1\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
 		struct reqhead rh;
@@ -61,7 +63,7 @@ static void waits_for_the_rest(void **state)
 	assert_int_equal(check("BREW / HTTP/1.1\r\nHo", &rh), REQHEAD_REFUSE);
 }
 
-static void refuses_what_lws_answers_in_html_or_not_at_all(void **state)
+static void refuses_malformed_heads_with_a_reason(void **state)
 {
 	(void)state;
 	refused("GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request", "absolute URI");
@@ -75,10 +77,6 @@ static void refuses_what_lws_answers_in_html_or_not_at_all(void **state)
 	refused("GET  / HTTP/1.1\r\n\r\n", 400, "bad_request", "request line");
 	refused("GET /a b HTTP/1.1\r\n\r\n", 400, "bad_request", "request line");
 	refused("GET /\x01 HTTP/1.1\r\n\r\n", 400, "bad_request", "request line");
-	refused("GET / HTTP/1.1\r\nCon: 1\r\n\r\n", 400, "bad_request", "\"Con\"");
-	refused("GET / HTTP/1.1\r\nX: 1\r\n\r\n", 400, "bad_request", "\"X\"");
-	refused("GET / HTTP/1.1\r\ncontent-lengt: 1\r\n\r\n", 400, "bad_request", "content-lengt");
-	refused("GET / HTTP/1.1\r\nGe: 1\r\n\r\n", 400, "bad_request", "\"Ge\"");
 	refused("GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, "bad_request", "not a token");
 	refused("GET / HTTP/1.1\r\n: x\r\n\r\n", 400, "bad_request", "not a token");
 	refused("GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, "bad_request", "without a colon");
@@ -155,14 +153,97 @@ static void reads_headers_of_a_passed_head(void **state)
 	assert_int_equal(n, 10);
 }
 
+static void path_is(const char *target, const char *path, const char *query)
+{
+	char out[256];
+	const char *q;
+	size_t ql;
+	const char *why = reqhead_path(target, strlen(target), out, &q, &ql);
+	if (why)
+		fail_msg("%s: refused: %s", target, why);
+	if (strcmp(out, path))
+		fail_msg("%s: path \"%s\", not \"%s\"", target, out, path);
+	if (!query ? q != NULL : !q || ql != strlen(query) || memcmp(q, query, ql))
+		fail_msg("%s: query \"%.*s\", not \"%s\"", target, q ? (int)ql : 4,
+			 q ? q : "NULL", query ? query : "NULL");
+}
+
+static void path_refused(const char *target, const char *words)
+{
+	char out[256];
+	const char *q;
+	size_t ql;
+	const char *why = reqhead_path(target, strlen(target), out, &q, &ql);
+	if (!why || !strstr(why, words))
+		fail_msg("%s: %s", target, why ? why : "passed");
+}
+
+static void decodes_the_path_and_keeps_the_query_raw(void **state)
+{
+	(void)state;
+	path_is("/", "/", NULL);
+	path_is("/healthz", "/healthz", NULL);
+	path_is("/v1/threads?limit=5", "/v1/threads", "limit=5");
+	path_is("/v1/x?", "/v1/x", "");
+	/* The query is handed on as sent: decoding it twice cut values. */
+	path_is("/v1/search?q=a%26b%2526c+d&x=1", "/v1/search", "q=a%26b%2526c+d&x=1");
+	path_is("/v1/x?a=1#frag", "/v1/x", "a=1");
+	path_is("/v1/x#frag?no", "/v1/x", NULL);
+	path_is("/v1/channels/thread%3A12/events", "/v1/channels/thread:12/events", NULL);
+	path_is("/%E9%82%BB", "/\xe9\x82\xbb", NULL);
+	path_is("/a+b", "/a+b", NULL); /* not a space in a path */
+	path_is("/a;b&c", "/a;b&c", NULL);
+	/* Dot segments and empty segments: never above the root. */
+	path_is("//a///b", "/a/b", NULL);
+	path_is("/a/./b/../c", "/a/c", NULL);
+	path_is("/a/b/", "/a/b/", NULL);
+	path_is("/a/b/.", "/a/b/", NULL);
+	path_is("/a/b/..", "/a/", NULL);
+	path_is("/../../etc/passwd", "/etc/passwd", NULL);
+	path_is("/%2e%2e/%2E%2E/etc", "/etc", NULL);
+	path_is("/a/%2e%2e%2f%2e%2e%2fb", "/b", NULL);
+	path_is("/..", "/", NULL);
+	path_is("/x/..?a=1", "/", "a=1");
+	path_is("/..a/.b", "/..a/.b", NULL);
+	path_refused("/a%2", "malformed");
+	path_refused("/a%zz", "malformed");
+	path_refused("/a%", "malformed");
+	path_refused("/a%00b", "%00");
+	path_refused("%2fa", "start with /");
+}
+
+static void tells_whether_the_connection_stays(void **state)
+{
+	(void)state;
+	static const struct { const char *head; int keep; } cases[] = {
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1 },
+		{ "GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", 1 },
+		{ "GET / HTTP/1.1\r\nConnection: Close\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nConnection: te\r\nConnection: x, close\r\n\r\n", 0 },
+		{ "GET / HTTP/1.0\r\n\r\n", 0 },
+		{ "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct reqhead rh;
+		assert_int_equal(check(cases[i].head, &rh), REQHEAD_PASS);
+		if (reqhead_keep_alive(cases[i].head, rh.head_len) != cases[i].keep)
+			fail_msg("%s: keep-alive should be %d", cases[i].head, cases[i].keep);
+	}
+	assert_string_equal(reqhead_reason(404), "Not Found");
+	assert_string_equal(reqhead_reason(431), "Request Header Fields Too Large");
+	assert_string_equal(reqhead_reason(499), "Client Error");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(passes_what_lws_reads),
+		cmocka_unit_test(passes_well_formed_heads),
 		cmocka_unit_test(waits_for_the_rest),
-		cmocka_unit_test(refuses_what_lws_answers_in_html_or_not_at_all),
+		cmocka_unit_test(refuses_malformed_heads_with_a_reason),
 		cmocka_unit_test(bounds_the_head),
 		cmocka_unit_test(reads_headers_of_a_passed_head),
+		cmocka_unit_test(decodes_the_path_and_keeps_the_query_raw),
+		cmocka_unit_test(tells_whether_the_connection_stays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
