@@ -265,3 +265,30 @@ itest('the front door: a head trickling in is served; one never finished gets 40
 	const silent = await exchange(gw, [], { timeoutMs: 5000 });
 	assert.deepEqual([silent.closed, silent.text], [true, ''], 'no bytes, no answer: closed');
 });
+
+itest('a client that reads none of its answers is closed after http_body_timeout_ms, not held for ever', ENGINE_NEUTRAL, async (h) => {
+	const gw = await h.gateway({ config: { http_body_timeout_ms: 1000 } });
+	// 400 pipelined GETs of a 45 kB file: 18 MB of answers, more than the
+	// two kernels' buffers hold, so the gateway's send stalls.
+	const n = 400;
+	const r = await new Promise((resolve) => {
+		const sock = net.connect(gw.port, '127.0.0.1');
+		let text = '', closed = false;
+		sock.pause(); // reads nothing
+		sock.on('connect', () => sock.write('GET /js/i18n.js HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n)));
+		sock.on('data', (d) => { text += d.toString('latin1'); });
+		const done = () => { if (!closed) { closed = true; resolve({ text, closed }); } };
+		sock.on('close', done);
+		sock.on('error', done);
+		// The deadline (1 s) plus the once-a-second sweep, with room: the
+		// time-out is what is tested, so this waits past it, then reads.
+		setTimeout(() => sock.resume(), 3500);
+		setTimeout(() => { sock.destroy(); resolve({ text, closed: false }); }, 15000);
+	});
+	assert.ok(r.closed, 'the gateway closed the connection');
+	const answers = responses(r.text).length;
+	assert.ok(answers < n, `closed before all answers went (${answers} of ${n})`);
+	// And it serves on.
+	const ok = await exchange(gw, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+	assert.deepEqual(responses(ok.text), ['HTTP/1.1 200']);
+});
