@@ -271,8 +271,8 @@ void privacy_export(struct req *req, struct resp *resp)
 /* Statements run in order with ?1 = uid and, where used, ?2 = now; each
  * may change any number of rows. */
 static const char *const anonymise_sql[] = {
-	"UPDATE sessions SET revoked_at = ?2, revoke_reason = 'account deleted' "
-	"WHERE user_id = ?1 AND revoked_at IS NULL",
+	("UPDATE sessions SET revoked_at = ?2, revoke_reason = 'account deleted' "
+	 "WHERE user_id = ?1 AND revoked_at IS NULL"),
 	"UPDATE sessions SET ip = NULL, user_agent = NULL WHERE user_id = ?1",
 	"DELETE FROM refresh_spent WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
 	"DELETE FROM devices WHERE user_id = ?1",

@@ -45,17 +45,21 @@ static int on_files(const struct req *req)
 	return store_engine(req->st) == STORE_SQLITE;
 }
 
-/* "<folder>/<key>.jpg" or "<folder>/<key>.thumb.jpg". */
-static void file_path(const char *folder, const char *key, int thumb, char *out, size_t cap)
+/* "<folder>/<key>.jpg" or "<folder>/<key>.thumb.jpg": 0, or -ENAMETOOLONG
+ * when it does not fit (a path cut short would name another file). */
+static int file_path(const char *folder, const char *key, int thumb, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/%s%s.jpg", folder, key, thumb ? ".thumb" : "");
+	int n = snprintf(out, cap, "%s/%s%s.jpg", folder, key, thumb ? ".thumb" : "");
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
 /* bytes to path, atomically and durably: 0 or -errno. */
 static int write_durably(const char *folder, const char *path, const void *bytes, size_t n)
 {
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	char tmp[PATH_MAX + 64];
+	int tl = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (tl < 0 || (size_t)tl >= sizeof tmp)
+		return -ENAMETOOLONG;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
@@ -136,10 +140,12 @@ static void upload_work(void *data)
 	etag_of(j->img.thumb, j->img.thumb_len, j->thumb_etag);
 	if (!j->files)
 		return;
-	char full[PATH_MAX + 64], thumb[PATH_MAX + 64];
-	file_path(j->folder, j->key, 0, full, sizeof full);
-	file_path(j->folder, j->key, 1, thumb, sizeof thumb);
-	if (mkdir(j->folder, 0750) && errno != EEXIST) {
+	char full[PATH_MAX], thumb[PATH_MAX];
+	if (file_path(j->folder, j->key, 0, full, sizeof full) ||
+	    file_path(j->folder, j->key, 1, thumb, sizeof thumb)) {
+		errno = ENAMETOOLONG;
+		j->rc = -EIO;
+	} else if (mkdir(j->folder, 0750) && errno != EEXIST) {
 		j->rc = -EIO;
 	} else if (write_durably(j->folder, full, j->img.full, j->img.full_len) ||
 		   write_durably(j->folder, thumb, j->img.thumb, j->img.thumb_len)) {
@@ -154,11 +160,11 @@ static void upload_work(void *data)
 
 static void remove_files(const char *folder, const char *key)
 {
-	char path[PATH_MAX + 64];
-	file_path(folder, key, 0, path, sizeof path);
-	unlink(path);
-	file_path(folder, key, 1, path, sizeof path);
-	unlink(path);
+	char path[PATH_MAX];
+	if (!file_path(folder, key, 0, path, sizeof path))
+		unlink(path);
+	if (!file_path(folder, key, 1, path, sizeof path))
+		unlink(path);
 }
 
 json_t *uploads_json(struct store *st, int64_t id)
@@ -325,11 +331,11 @@ static void *read_bytes(struct req *req, const char *key, int thumb, size_t *n)
 	void *bytes = NULL;
 	*n = 0;
 	if (on_files(req)) {
-		char folder[PATH_MAX], path[PATH_MAX + 64];
+		char folder[PATH_MAX], path[PATH_MAX];
 		upload_folder(req->cfg, folder, sizeof folder);
-		file_path(folder, key, thumb, path, sizeof path);
 		char *b;
-		return util_read_file(path, KEPT_MAX, &b, n) ? NULL : b;
+		return file_path(folder, key, thumb, path, sizeof path) ||
+		       util_read_file(path, KEPT_MAX, &b, n) ? NULL : b;
 	}
 	struct store_stmt *s = store_prepare(req->st,
 		"SELECT data FROM upload_blobs WHERE file_key = ? AND variant = ?");
