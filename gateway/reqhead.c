@@ -126,9 +126,14 @@ enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int 
 		enum reqhead_verdict v = check_request_line(buf, n, out);
 		if (v != REQHEAD_PASS)
 			return v;
-		int lines = 0;
+		/* RFC 9112 3.2: one Host, required from HTTP/1.1 clients (a
+		 * proxy and we must not disagree on which one counts). */
+		int lines = 0, hosts = 0, v11 = buf[n - 1] == '1';
 		for (size_t p = next; (next = line_at(buf, len, p, &n)) && next <= max; p = next) {
 			if (n == 0) {
+				if (hosts > 1 || (v11 && !hosts))
+					return refuse(out, 400, "bad_request", hosts ? "Host given more than once"
+						      : "an HTTP/1.1 request needs a Host header");
 				out->head_len = next;
 				return REQHEAD_PASS;
 			}
@@ -138,6 +143,7 @@ enum reqhead_verdict reqhead_check(const char *buf, size_t len, size_t max, int 
 			v = check_header_line(buf + p, n, out);
 			if (v != REQHEAD_PASS)
 				return v;
+			hosts += n >= 5 && !strncasecmp(buf + p, "host:", 5);
 		}
 	}
 	if (len > max || next > max)

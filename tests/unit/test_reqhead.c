@@ -30,14 +30,14 @@ static void passes_well_formed_heads(void **state)
 		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET / HTTP/1.0\r\n\r\n",
 		"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
-		"PATCH /v1/posts/1 HTTP/1.1\r\nX-Client-Port: 5\r\nIdempotency-Key: a b\r\n\r\n",
+		"PATCH /v1/posts/1 HTTP/1.1\r\nHost: x\r\nX-Client-Port: 5\r\nIdempotency-Key: a b\r\n\r\n",
 		"DELETE /v1/me HTTP/1.1\nHost: x\n\n",                   /* bare LF */
 		"OPTIONS /v1/x?y=1 HTTP/1.1\r\nHost:x\r\nX-Empty:\r\n\r\n",
-		"GET /v1/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		"GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		"GET / HTTP/1.1\r\nHostx: 1\r\nUser-Agent: caf\xc3\xa9\r\n\r\n", /* obs-text */
+		"GET / HTTP/1.1\r\nHost: x\r\nHostx: 1\r\nUser-Agent: caf\xc3\xa9\r\n\r\n", /* obs-text */
 		/* Names lws 4.1.6 could not finish (the start of one it knows). */
-		"GET / HTTP/1.1\r\nX: 1\r\nCon: 1\r\nGe: 1\r\ncontent-lengt: 1\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX: 1\r\nCon: 1\r\nGe: 1\r\ncontent-lengt: 1\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
 		struct reqhead rh;
@@ -84,6 +84,9 @@ static void refuses_malformed_heads_with_a_reason(void **state)
 	refused("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400, "bad_request", "control character");
 	refused("GET / HTTP/1.1\r\nHost: a\x7f\r\n\r\n", 400, "bad_request", "control character");
 	refused("\r\nGET / HTTP/1.1\r\n\r\n", 400, "bad_request", "empty line");
+	refused("GET / HTTP/1.1\r\nHostx: a\r\n\r\n", 400, "bad_request", "needs a Host");
+	refused("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400, "bad_request", "more than once");
+	refused("GET / HTTP/1.0\r\nHost: a\r\nHOST: a\r\n\r\n", 400, "bad_request", "more than once");
 }
 
 static void bounds_the_head(void **state)
@@ -100,7 +103,7 @@ static void bounds_the_head(void **state)
 	assert_string_equal(rh.code, "headers_too_large");
 	/* A head exactly at the limit passes; one byte more does not. */
 	char exact[200];
-	const char *pre = "GET / HTTP/1.1\r\nY-A: ";
+	const char *pre = "GET / HTTP/1.1\r\nHost: x\r\nY-A: ";
 	size_t max = 100, pl = strlen(pre);
 	memcpy(exact, pre, pl);
 	memset(exact + pl, 'b', max - pl - 4);
@@ -217,9 +220,9 @@ static void tells_whether_the_connection_stays(void **state)
 	(void)state;
 	static const struct { const char *head; int keep; } cases[] = {
 		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1 },
-		{ "GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", 1 },
-		{ "GET / HTTP/1.1\r\nConnection: Close\r\n\r\n", 0 },
-		{ "GET / HTTP/1.1\r\nConnection: te\r\nConnection: x, close\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n", 1 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nConnection: te\r\nConnection: x, close\r\n\r\n", 0 },
 		{ "GET / HTTP/1.0\r\n\r\n", 0 },
 		{ "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0 },
 	};
