@@ -8,6 +8,7 @@
 #include "server.h"
 #include "util.h"
 #include "http.h"
+#include "tlsio.h"
 #include "wsframe.h"
 #include "ws.h"
 
@@ -29,6 +30,7 @@
 #define ACCEPTS_PER_TURN 256
 
 enum conn_state {
+	CONN_HANDSHAKE, /* TLS mode: the handshake, before the first head */
 	CONN_HEAD,     /* reading a request head (or idle between requests) */
 	CONN_BODY,     /* reading the body http.c asked for */
 	CONN_BUSY,     /* the request is http.c's: waiting for its answer */
@@ -46,6 +48,8 @@ struct door_conn {
 	int close_after;        /* close once the answer is out */
 	int in_advance;         /* advance() is on the stack */
 	int gone;               /* closed: its memory goes when the poll's close is done */
+	struct tlsio *tls;      /* TLS mode: the session; NULL on the plain port */
+	int read_wants_write;   /* TLS: a read waits for the socket to take bytes */
 	unsigned served;        /* requests answered on this connection */
 	struct http_txn *txn;   /* BODY, BUSY: the request */
 	int64_t body_left;      /* BODY: bytes still to read */
@@ -59,6 +63,7 @@ struct door_conn {
 
 struct door {
 	struct gw *gw;
+	struct tlsio_ctx *tls;  /* TLS mode (tls_cert): every connection has TLS */
 	uv_poll_t poll;
 	int fd;
 	int paused;             /* out of descriptors: accepting again at the next sweep */
@@ -72,6 +77,7 @@ static void conn_freed(uv_handle_t *h)
 	struct door_conn *c = h->data;
 	buf_free(&c->out);
 	free(c->buf);
+	tlsio_free(c->tls);
 	free(c);
 }
 
@@ -109,8 +115,10 @@ static void conn_cb(uv_poll_t *h, int status, int events);
  * then waits in the socket: the poll is level-triggered). */
 static void watch(struct door_conn *c)
 {
-	int ev = c->out.len > c->out_off ? UV_WRITABLE : 0;
-	if (c->state == CONN_HEAD || c->state == CONN_BODY || c->state == CONN_LINGER)
+	int ev = c->out.len > c->out_off || c->read_wants_write ? UV_WRITABLE : 0;
+	if (c->state == CONN_HANDSHAKE)
+		ev = tlsio_wants_write(c->tls) ? UV_WRITABLE : UV_READABLE | UV_DISCONNECT;
+	else if (c->state == CONN_HEAD || c->state == CONN_BODY || c->state == CONN_LINGER)
 		ev |= UV_READABLE | UV_DISCONNECT;
 	if (ev == c->events)
 		return;
@@ -126,8 +134,7 @@ static void watch(struct door_conn *c)
 static int flush(struct door_conn *c)
 {
 	while (c->out_off < c->out.len) {
-		ssize_t n = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = tlsio_send(c->fd, c->tls, c->out.p + c->out_off, c->out.len - c->out_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -150,7 +157,7 @@ static int flush(struct door_conn *c)
 static void linger(struct door_conn *c)
 {
 	int64_t ms = c->d->gw->cfg->http_linger_ms;
-	if (ms <= 0 || c->d->closed || shutdown(c->fd, SHUT_WR)) {
+	if (ms <= 0 || c->d->closed || tlsio_shutdown(c->fd, c->tls)) {
 		conn_close(c);
 		return;
 	}
@@ -335,17 +342,19 @@ static void upgrade(struct door_conn *c, size_t head_len)
 	int al = snprintf(answer, sizeof answer,
 			  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 			  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
-	if (c->out.len || send(c->fd, answer, (size_t)al, MSG_NOSIGNAL | MSG_DONTWAIT) != al) {
+	if (c->out.len || tlsio_send(c->fd, c->tls, answer, (size_t)al) != al) {
 		conn_close(c); /* an idle socket takes 130 bytes whole: it is gone */
 		return;
 	}
-	struct ws_upgrade up = { .client = client, .client_port = port };
+	struct ws_upgrade up = { .client = client, .client_port = port, .tls = c->tls };
 	up.user_agent = reqhead_header(c->buf, head_len, "user-agent", 0, &up.user_agent_len);
 	up.authorization = reqhead_header(c->buf, head_len, "authorization", 0, &up.authorization_len);
 	int fd = c->fd;
+	c->tls = NULL; /* the socket's now, with its session */
 	unlink_conn(c); /* its memory (and the head) stays until this callback returns */
 	if (ws_open_plain(gw, fd, &up)) {
 		metrics.ws_rejected++;
+		tlsio_free(up.tls);
 		close(fd);
 	}
 }
@@ -479,6 +488,8 @@ void door_http_done(struct door_conn *c, int close_after)
 }
 
 
+/* Reads what has come (with TLS: also what OpenSSL decrypted and holds,
+ * which the socket does not show) and serves it. */
 static void read_more(struct door_conn *c)
 {
 	struct gw *gw = c->d->gw;
@@ -489,22 +500,48 @@ static void read_more(struct door_conn *c)
 	if (c->state == CONN_HEAD && c->len == 0 && c->served)
 		/* A kept-alive connection's next head: as long as the first. */
 		c->deadline_ms = util_now_ms() + gw->cfg->http_header_timeout_ms;
-	/* A body is read a head buffer at a time; a head up to the buffer. */
-	size_t room = c->d->cap - c->len;
-	if (c->state == CONN_BODY && (uint64_t)c->body_left < room)
-		room = (size_t)c->body_left;
-	ssize_t n;
-	do
-		n = recv(c->fd, c->buf + c->len, room, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
-	if (n <= 0) {
-		conn_close(c); /* closed or reset: a request half read is dropped */
+	for (int turn = 0; turn < 16; turn++) {
+		/* A body is read a head buffer at a time; a head up to the buffer. */
+		size_t room = c->d->cap - c->len;
+		if (c->state == CONN_BODY && (uint64_t)c->body_left < room)
+			room = (size_t)c->body_left;
+		ssize_t n;
+		do
+			n = tlsio_recv(c->fd, c->tls, c->buf + c->len, room);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->read_wants_write = tlsio_wants_write(c->tls);
+			watch(c);
+			return;
+		}
+		c->read_wants_write = 0;
+		if (n <= 0) {
+			conn_close(c); /* closed or reset: a request half read is dropped */
+			return;
+		}
+		c->len += (size_t)n;
+		advance(c);
+		if (c->gone || (c->state != CONN_HEAD && c->state != CONN_BODY) ||
+		    !tlsio_pending(c->tls) || !c->buf)
+			return;
+	}
+}
+
+/* TLS mode: the handshake goes on; once done, the first head is read. */
+static void handshake(struct door_conn *c)
+{
+	int r = tlsio_handshake(c->tls);
+	if (r < 0) {
+		conn_close(c); /* not TLS (plain HTTP on the TLS port), or refused */
 		return;
 	}
-	c->len += (size_t)n;
-	advance(c);
+	if (r == 0) {
+		watch(c);
+		return;
+	}
+	c->state = CONN_HEAD;
+	watch(c);
+	read_more(c); /* the request may have come with the handshake's end */
 }
 
 static void conn_cb(uv_poll_t *h, int status, int events)
@@ -512,6 +549,14 @@ static void conn_cb(uv_poll_t *h, int status, int events)
 	struct door_conn *c = h->data;
 	if (status < 0) {
 		conn_close(c);
+		return;
+	}
+	if (c->state == CONN_HANDSHAKE) {
+		handshake(c);
+		return;
+	}
+	if ((events & UV_WRITABLE) && c->read_wants_write) {
+		read_more(c);
 		return;
 	}
 	if (events & UV_WRITABLE) {
@@ -550,6 +595,14 @@ static int admit(struct door *d, int fd)
 	struct door_conn *c = xcalloc(1, sizeof *c);
 	c->d = d;
 	c->fd = fd;
+	c->state = CONN_HEAD;
+	if (d->tls) {
+		if (!(c->tls = tlsio_new(d->tls, fd))) {
+			free(c);
+			return -1;
+		}
+		c->state = CONN_HANDSHAKE;
+	}
 	c->deadline_ms = util_now_ms() + gw->cfg->http_header_timeout_ms;
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof sa;
@@ -560,11 +613,13 @@ static int admit(struct door *d, int fd)
 	 * then by the client its first request names (http.c). */
 	if (!(gw->proxies && proxies_trusted(gw->proxies, c->peer)) &&
 	    server_count_client(gw, c, c->peer)) {
+		tlsio_free(c->tls);
 		free(c);
 		return -1;
 	}
 	if (uv_poll_init(gw->loop, &c->poll, fd)) {
 		peers_remove(gw->peers, c);
+		tlsio_free(c->tls);
 		free(c);
 		return -1;
 	}
@@ -642,8 +697,14 @@ struct door *door_open(struct gw *gw, char *err, size_t errlen)
 			close(fd);
 		return NULL;
 	}
+	struct tlsio_ctx *tls = NULL;
+	if (cfg->tls_cert[0] && !(tls = tlsio_ctx_new(cfg->tls_cert, cfg->tls_key, err, errlen))) {
+		close(fd);
+		return NULL;
+	}
 	struct door *d = xcalloc(1, sizeof *d);
 	d->gw = gw;
+	d->tls = tls;
 	d->fd = fd;
 	d->cap = (size_t)cfg->http_max_header + 1;
 	uv_poll_init(gw->loop, &d->poll, fd);
@@ -719,5 +780,7 @@ void door_drop(struct door *d)
 
 void door_free(struct door *d)
 {
+	if (d)
+		tlsio_ctx_free(d->tls);
 	free(d);
 }

@@ -340,11 +340,9 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	 * vhost cannot bind; lws_create_vhost tells us. */
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-	/* Plain HTTP: the door (door.c) listens and serves; with TLS lws
-	 * listens, the head being readable only after the handshake. */
-	int tls = cfg->tls_cert[0] != 0;
-	info.port = tls ? (int)cfg->port : CONTEXT_PORT_NO_LISTEN_SERVER;
-	info.iface = tls && cfg->listen[0] ? cfg->listen : NULL;
+	/* The door (door.c) listens and serves, with TLS (tlsio.h) when
+	 * tls_cert is set; lws listens on nothing. */
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;
 	info.user = gw;
 	/* lws keeps values, custom header names and a few bytes per header in
@@ -358,19 +356,13 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	 * hangs up instead (see there). */
 	static const lws_retry_bo_t no_validity_timers = { .secs_since_valid_ping = 0 };
 	info.retry_and_idle_policy = &no_validity_timers;
-	if (tls) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = cfg->tls_cert;
-		info.ssl_private_key_filepath = cfg->tls_key;
-		info.alpn = "http/1.1";
-	}
 	gw->lws = lws_create_context(&info);
 	struct lws_vhost *vh = gw->lws ? lws_create_vhost(gw->lws, &info) : NULL;
 	if (gw->lws && !vh) {
 		lws_context_destroy(gw->lws);
 		gw->lws = NULL;
 	}
-	if (gw->lws && !tls && !(gw->door = door_open(gw, err, errlen))) {
+	if (gw->lws && !(gw->door = door_open(gw, err, errlen))) {
 		lws_context_destroy(gw->lws);
 		gw->lws = NULL;
 		return -EIO;

@@ -850,7 +850,7 @@ int ws_open_plain(struct gw *gw, int fd, const struct ws_upgrade *up)
 	if (up->user_agent && up->user_agent_len <= 512)
 		c->user_agent = xstrndup(up->user_agent, up->user_agent_len);
 	if (server_count_client(gw, c, c->peer) ||
-	    !(c->px = wsplain_open(gw->loop, fd, &plain_cb, c, (uint64_t)gw->cfg->ws_max_frame,
+	    !(c->px = wsplain_open(gw->loop, fd, up->tls, &plain_cb, c, (uint64_t)gw->cfg->ws_max_frame,
 					 gw->cfg->http_linger_ms))) {
 		peers_remove(gw->peers, c);
 		conn_free(c);
@@ -885,8 +885,8 @@ static struct {
 
 static int round_add(struct ws_conn *c, struct frame *f)
 {
-	if (!rnd.open || !c->gw->batch || (rnd.n && f != rnd.f))
-		return 0; /* a round is one event; anything else goes now */
+	if (!rnd.open || !c->gw->batch || (rnd.n && f != rnd.f) || wsplain_fd(c->px) < 0)
+		return 0; /* a round is one event, to plain sockets; anything else goes now */
 	if (rnd.n == rnd.cap) {
 		rnd.cap = rnd.cap ? rnd.cap * 2 : 256;
 		rnd.items = xrealloc(rnd.items, rnd.cap * sizeof *rnd.items);

@@ -80,6 +80,7 @@ struct ws_upgrade {
 	size_t user_agent_len;
 	const char *authorization;  /* or NULL */
 	size_t authorization_len;
+	struct tlsio *tls;          /* TLS mode: the session, the socket's once open */
 };
 /* Takes fd, upgraded (the 101 sent), as a session with our own framing
  * (wsplain.h). 0, or -1 (over max_conns_per_ip): the caller closes fd. */

@@ -1,6 +1,7 @@
 /* wsplain: see wsplain.h. */
 #include "wsplain.h"
 #include "metrics.h"
+#include "tlsio.h"
 #include "util.h"
 #include "wsframe.h"
 
@@ -28,6 +29,8 @@ struct wsplain {
 	int lingering;             /* our close began: the client's bytes are thrown away */
 	int shut;                  /* our side shut down (the close frame went) */
 	int broken;                /* a write failed: only closing is left */
+	struct tlsio *tls;         /* TLS mode: the session (ours to free) */
+	int read_wants_write;      /* TLS: a read waits for the socket to take bytes */
 	int64_t linger_until;
 	struct wsplain *lprev, *lnext; /* the lingering list */
 	/* out */
@@ -52,7 +55,9 @@ static void poll_cb(uv_poll_t *h, int status, int events);
 
 static void freed(uv_handle_t *h)
 {
-	free(h->data);
+	struct wsplain *p = h->data;
+	tlsio_free(p->tls);
+	free(p);
 }
 
 static void tell_closed(struct wsplain *p)
@@ -99,7 +104,7 @@ static void update_events(struct wsplain *p)
 	if (p->dead)
 		return;
 	int ev = UV_READABLE | UV_DISCONNECT;
-	if (p->out || p->ctl_len > p->ctl_off || (p->want && !p->lingering))
+	if (p->out || p->ctl_len > p->ctl_off || (p->want && !p->lingering) || p->read_wants_write)
 		ev |= UV_WRITABLE;
 	if (ev != p->events) {
 		p->events = ev;
@@ -125,7 +130,7 @@ static int flush(struct wsplain *p)
 			off = &p->ctl_off;
 			len = p->ctl_len;
 		}
-		ssize_t n = send(p->fd, b + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = tlsio_send(p->fd, p->tls, b + *off, len - *off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -147,14 +152,14 @@ static int flush(struct wsplain *p)
 	}
 	if (p->lingering && !p->shut) {
 		p->shut = 1; /* the close frame went: our FIN follows it */
-		shutdown(p->fd, SHUT_WR);
+		tlsio_shutdown(p->fd, p->tls);
 	}
 	return 0;
 }
 
 int wsplain_fd(const struct wsplain *p)
 {
-	return p->fd;
+	return p->tls ? -1 : p->fd;
 }
 
 int wsplain_busy(const struct wsplain *p)
@@ -188,7 +193,7 @@ int wsplain_send(struct wsplain *p, struct frame *f)
 	const unsigned char *b = frame_wire(f, &n);
 	ssize_t res;
 	do
-		res = send(p->fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		res = tlsio_send(p->fd, p->tls, b, n);
 	while (res < 0 && errno == EINTR);
 	return wsplain_sent(p, f, res < 0 ? -errno : res);
 }
@@ -355,11 +360,16 @@ static void readable(struct wsplain *p)
 {
 	unsigned char buf[READ_CHUNK];
 	for (int r = 0; r < READS_PER_TURN && !p->dead; r++) {
-		ssize_t n = recv(p->fd, buf, sizeof buf, 0);
+		/* A TLS record's text is at most 16 KiB, READ_CHUNK: each read
+		 * takes what OpenSSL decrypted whole, none is left unseen. */
+		ssize_t n = tlsio_recv(p->fd, p->tls, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			p->read_wants_write = tlsio_wants_write(p->tls);
 			return;
+		}
+		p->read_wants_write = 0;
 		if (n <= 0) {
 			finish(p); /* closed (after our close: as it should) or reset */
 			return;
@@ -389,7 +399,8 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 					p->cb->writable(p->ud);
 			}
 		}
-		if (!p->dead && (events & (UV_READABLE | UV_DISCONNECT)))
+		if (!p->dead && ((events & (UV_READABLE | UV_DISCONNECT)) ||
+				 (p->read_wants_write && (events & UV_WRITABLE))))
 			readable(p);
 	}
 	p->in_cb = 0;
@@ -398,8 +409,9 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 	update_events(p);
 }
 
-struct wsplain *wsplain_open(uv_loop_t *loop, int fd, const struct wsplain_cb *cb, void *ud,
-			     uint64_t max_frame, int64_t linger_ms)
+struct wsplain *wsplain_open(uv_loop_t *loop, int fd, struct tlsio *tls,
+			     const struct wsplain_cb *cb, void *ud, uint64_t max_frame,
+			     int64_t linger_ms)
 {
 	struct wsplain *p = xcalloc(1, sizeof *p);
 	if (uv_poll_init(loop, &p->poll, fd)) {
@@ -408,6 +420,7 @@ struct wsplain *wsplain_open(uv_loop_t *loop, int fd, const struct wsplain_cb *c
 	}
 	p->poll.data = p;
 	p->fd = fd;
+	p->tls = tls;
 	p->cb = cb;
 	p->ud = ud;
 	p->max_frame = max_frame;

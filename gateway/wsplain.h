@@ -35,16 +35,22 @@ struct wsplain_cb {
 	void (*closed)(void *ud);
 };
 
-/* Takes fd (non-blocking, after the 101) and watches it on loop. Frames
- * longer than max_frame are closed with 1009 before their payload is read;
- * after our close, the client has linger_ms to close its side. */
-struct wsplain *wsplain_open(uv_loop_t *loop, int fd, const struct wsplain_cb *cb, void *ud,
-			     uint64_t max_frame, int64_t linger_ms);
+struct tlsio;
+
+/* Takes fd (non-blocking, after the 101) and its TLS session (NULL on the
+ * plain port; freed with the socket) and watches it on loop. Frames longer
+ * than max_frame are closed with 1009 before their payload is read; after
+ * our close, the client has linger_ms to close its side. */
+struct wsplain *wsplain_open(uv_loop_t *loop, int fd, struct tlsio *tls,
+			     const struct wsplain_cb *cb, void *ud, uint64_t max_frame,
+			     int64_t linger_ms);
 
 /* Sends f (frame_wire: header and payload): 0 when all of it went, 1 when
  * part did (the rest is kept and goes first, wsplain_busy), -1 when the
  * socket failed (only closing is left: wsplain_close). Only when not busy. */
 int wsplain_send(struct wsplain *p, struct frame *f);
+/* The descriptor a batch (sendbatch) may write to; -1 with TLS (its bytes
+ * go through OpenSSL, one socket at a time). */
 int wsplain_fd(const struct wsplain *p);
 /* For a send of frame_wire(f) made elsewhere (sendbatch): what it returned
  * (bytes, or -errno), taken as wsplain_send takes it. */

@@ -1,6 +1,8 @@
 // Browsers: CORS headers for the origins in cors_origins, preflight, and
 // WebSocket upgrades refused from other origins. TLS: with tls_cert and
-// tls_key, HTTPS and WSS on the same port.
+// tls_key, HTTPS and WSS on the same port, served by the gateway's own
+// reader and framing as on the plain port (JSON errors on kept-alive
+// connections, unmasked frames closed 1002).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
@@ -117,7 +119,7 @@ itest('TLS: HTTPS and WSS on one port with tls_cert/tls_key', async (h, t) => {
 	const key = path.join(dir, 'key.pem');
 	await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost',
 		'-days', '1', '-keyout', key, '-out', cert], { timeout: 30000 });
-	const gw = await h.gateway({ config: { ...FAST, tls_cert: cert, tls_key: key } });
+	const gw = await h.gateway({ config: { ...FAST, tls_cert: cert, tls_key: key, http_header_timeout_ms: 1000 } });
 	assert.ok(gw.url.startsWith('https://') && gw.wsUrl.startsWith('wss://'));
 	const admin = await h.mint(gw, 100000, { admin: true });
 
@@ -173,5 +175,69 @@ itest('TLS: HTTPS and WSS on one port with tls_cert/tls_key', async (h, t) => {
 		assert.ok(r.error || r.status !== 200 || !r.body.includes('"ok"'), `plain HTTP answered ${JSON.stringify(r)}`);
 		t.diagnostic(`plain HTTP on the TLS port: ${JSON.stringify(r).slice(0, 120)}`);
 		expectStatus(await gw.request('GET', '/healthz'), 200, 'HTTPS still serves');
+	});
+
+	const tls = await import('node:tls');
+	// Raw bytes over TLS: what comes back until the server closes, or 5 s.
+	const overTls = (chunks, { onData } = {}) => new Promise((resolve) => {
+		const got = [];
+		const s = tls.connect({ host: '127.0.0.1', port: gw.port, rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+			for (const c of [].concat(chunks)) s.write(c);
+		});
+		const done = (closed) => { clearTimeout(timer); s.destroy(); resolve({ buf: Buffer.concat(got), closed, alpn: s.alpnProtocol }); };
+		const timer = setTimeout(() => done(false), 5000);
+		s.on('data', (d) => { got.push(d); if (onData) onData(s, Buffer.concat(got)); });
+		s.on('close', () => done(true));
+		s.on('error', () => done(true));
+	});
+
+	await h.sub(t, 'request heads over TLS: every request of a kept-alive connection checked, JSON errors, "X:" served', async () => {
+		const r = await overTls('GET /healthz HTTP/1.1\r\nHost: x\r\nX: 1\r\n\r\n' +
+			'GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+		const text = r.buf.toString('latin1');
+		assert.equal(r.alpn, 'http/1.1', 'ALPN: HTTP/1.1, never h2');
+		assert.deepEqual(text.match(/HTTP\/1\.1 \d{3}/g), ['HTTP/1.1 200', 'HTTP/1.1 400'], text);
+		assert.match(text, /"code":"bad_request".*absolute URI/);
+		assert.ok(r.closed, 'closed after the refusal');
+	});
+
+	await h.sub(t, 'WSS: an unmasked client frame closes 1002 (RFC 6455 5.1)', async () => {
+		const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+		let sent = false;
+		const r = await overTls(`GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+			`Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`, {
+			onData: (s, all) => {
+				if (!sent && all.includes('\r\n\r\n')) {
+					sent = true;
+					s.write(Buffer.from([0x81, 0x02, 0x68, 0x69])); // "hi", FIN, text, no mask
+				}
+			},
+		});
+		const i = r.buf.indexOf('\r\n\r\n');
+		assert.match(r.buf.subarray(0, i).toString(), /^HTTP\/1\.1 101 /);
+		// The server's frames (unmasked): the hello, then a close with 1002.
+		const frames = [];
+		for (let b = r.buf.subarray(i + 4); b.length >= 2;) {
+			let len = b[1] & 0x7f, at = 2;
+			if (len === 126) { len = b.readUInt16BE(2); at = 4; }
+			frames.push({ op: b[0] & 0x0f, payload: b.subarray(at, at + len) });
+			b = b.subarray(at + len);
+		}
+		const close = frames.find((f) => f.op === 8);
+		assert.ok(close, `a close frame among ${frames.map((f) => f.op)}`);
+		assert.equal(close.payload.readUInt16BE(0), 1002);
+		assert.match(close.payload.subarray(2).toString(), /mask/);
+	});
+
+	await h.sub(t, 'a TLS connection that never finishes its handshake is closed at http_header_timeout_ms', async () => {
+		const net = await import('node:net');
+		const r = await new Promise((resolve) => {
+			const t0 = Date.now();
+			const s = net.connect(gw.port, '127.0.0.1');
+			s.on('close', () => resolve({ closed: true, ms: Date.now() - t0 }));
+			s.on('error', () => {});
+			setTimeout(() => { s.destroy(); resolve({ closed: false }); }, 6000);
+		});
+		assert.ok(r.closed && r.ms >= 900 && r.ms < 4000, `closed near 1 s: ${JSON.stringify(r)}`);
 	});
 });

@@ -84,7 +84,7 @@ static void reads_a_message_split_anyhow_and_answers_pings(void **state)
 	int sv[2];
 	pair(sv);
 	struct owner o = { 0 };
-	struct wsplain *p = wsplain_open(&loop, sv[0], &cb, &o, 4096, 2000);
+	struct wsplain *p = wsplain_open(&loop, sv[0], NULL, &cb, &o, 4096, 2000);
 	unsigned char b[256];
 	size_t n = client_frame(b, 0x01, "{\"op\":", 6);           /* text, not final */
 	n += client_frame(b + n, 0x89, "between", 7);               /* a ping inside it */
@@ -122,7 +122,7 @@ static void closes_1002_on_an_unmasked_frame(void **state)
 	int sv[2];
 	pair(sv);
 	struct owner o = { 0 };
-	wsplain_open(&loop, sv[0], &cb, &o, 4096, 2000);
+	wsplain_open(&loop, sv[0], NULL, &cb, &o, 4096, 2000);
 	assert_int_equal(send(sv[1], "\x81\x02hi", 4, 0), 4);
 	turn();
 	assert_int_equal(o.msgs, 0);
@@ -172,7 +172,7 @@ static void a_partial_write_finishes_first_and_in_order(void **state)
 	int sv[2];
 	pair(sv);
 	struct owner o = { 0 };
-	struct wsplain *p = wsplain_open(&loop, sv[0], &cb, &o, 4096, 2000);
+	struct wsplain *p = wsplain_open(&loop, sv[0], NULL, &cb, &o, 4096, 2000);
 	size_t big = 3 << 20;
 	char *payload = malloc(big);
 	memset(payload, 'a', big);
