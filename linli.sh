@@ -13,7 +13,7 @@ ROOT=$PWD
 # the tests start a throwaway cluster of their own; the gateway needs only
 # libpq, and a server only when db is a postgresql:// URI).
 DEBS=(build-essential cmake pkg-config git ca-certificates
-      libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libhiredis-dev
+      libuv1-dev libhiredis-dev
       libsqlite3-dev libpq-dev libssl-dev libjansson-dev libcmocka-dev
       libcurl4-openssl-dev libmaxminddb-dev redis-server openssl curl sqlite3
       postgresql-15 postgresql-client-15 haproxy

@@ -1,7 +1,7 @@
 /* api: what a handler sees of a request, and how it answers; and the
  * table of its domain the gateway is handed at start.
  *
- * The boundary between the gateway (lws, hiredis, the loop) and the domain
+ * The boundary between the gateway (sockets, hiredis, the loop) and the domain
  * (handlers/). Handlers include this header and store.h, never
  * libwebsockets.h, hiredis.h, sqlite3.h or libpq-fe.h: they get a request
  * context and fill a response plus the events to publish after commit.
@@ -125,8 +125,8 @@ struct route {
 
 typedef void (*api_session_cb)(int64_t sid, void *data);
 
-/* The domain, handed to the server by main.c (as lws takes
- * info.protocols): the server never includes a handler's header, and
+/* The domain, handed to the server by main.c (as a server library is
+ * handed its protocols): the server never includes a handler's header, and
  * decides nothing about who may do what. The functions taking a store run
  * on database workers. */
 struct api_domain {

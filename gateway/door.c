@@ -86,7 +86,7 @@ static void unlink_conn(struct door_conn *c)
 	struct door *d = c->d;
 	c->gone = 1;
 	if (c->txn) {
-		http_plain_gone(c->txn);
+		http_request_gone(c->txn);
 		c->txn = NULL;
 	}
 	if (c->prev)
@@ -406,11 +406,11 @@ static void advance(struct door_conn *c)
 		if (c->state == CONN_BODY && c->len) {
 			size_t n = c->len < (uint64_t)c->body_left ? c->len : (size_t)c->body_left;
 			c->body_left -= (int64_t)n;
-			http_plain_body(c->txn, c->buf, n);
+			http_request_body(c->txn, c->buf, n);
 			consume(c, n);
 			if (c->body_left == 0) {
 				c->state = CONN_BUSY;
-				http_plain_body_end(c->txn); /* may answer at once */
+				http_request_body_end(c->txn); /* may answer at once */
 			}
 			continue;
 		}
@@ -447,7 +447,7 @@ static void advance(struct door_conn *c)
 		c->state = CONN_BUSY;
 		/* http.c copies what it keeps of the head: it may answer at
 		 * once, ask for the body, or take the request away. */
-		struct http_txn *t = http_plain_begin(gw, c, c->buf, rh.head_len, client, port,
+		struct http_txn *t = http_request_begin(gw, c, c->buf, rh.head_len, client, port,
 						      reqhead_keep_alive(c->buf, rh.head_len));
 		if (c->gone)
 			break;
@@ -736,7 +736,7 @@ void door_sweep(struct door *d, int64_t now_ms)
 			       "the request head did not arrive within http_header_timeout_ms");
 			break;
 		case CONN_BODY:
-			http_plain_late(c->txn); /* 408, then a lingering close */
+			http_request_late(c->txn); /* 408, then a lingering close */
 			break;
 		default:
 			conn_close(c); /* lingered long enough; or a reader that took nothing */

@@ -1,4 +1,4 @@
-/* door: the plain-HTTP port's connections.
+/* door: the gateway's port and its connections.
  *
  * The gateway listens itself and serves HTTP/1.1 on its own sockets: each
  * request head is read and checked (reqhead.c: malformed, absolute-form,
@@ -8,7 +8,8 @@
  * next request (kept alive, pipelined requests answered in order), or
  * closes, lingering so that the client reads the answer. A WebSocket
  * upgrade the door answers itself: the socket is then ws.c's, framed by
- * the gateway (wsplain.h). In TLS mode lws listens and serves both.
+ * the gateway (wsplain.h). With tls_cert every connection first runs
+ * its TLS handshake (tlsio.h), then is served the same way.
  *
  * Connections count under their address (max_conns_per_ip; a trusted
  * proxy's under the client its first request names). Deadlines:
@@ -40,13 +41,13 @@ void door_drop(struct door *d);
 /* Frees it once the loop has run its last close callbacks (after door_close). */
 void door_free(struct door *d);
 
-/* What http.c does with the request door handed it (http_plain_begin):
+/* What http.c does with the request door handed it (http_request_begin):
  * queue answer bytes (door_http_write: a 100 Continue, or an answer); ask
- * for its body, which comes through http_plain_body and
- * http_plain_body_end (door_http_read_body); end it (door_http_done, after
+ * for its body, which comes through http_request_body and
+ * http_request_body_end (door_http_read_body); end it (door_http_done, after
  * the answer is queued: the connection then serves the next request, or
  * closes when close_after). After door_http_done the door forgets the
- * transaction; if the connection closes before, it calls http_plain_gone. */
+ * transaction; if the connection closes before, it calls http_request_gone. */
 void door_http_write(struct door_conn *c, const void *p, size_t n);
 void door_http_read_body(struct door_conn *c, int64_t n);
 void door_http_done(struct door_conn *c, int close_after);

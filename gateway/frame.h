@@ -3,10 +3,9 @@
  * A frame is serialised once and shared by every connection it is queued
  * on (the fan-out path). The payload is preceded by FRAME_PRE bytes of room
  * for the WebSocket header: the constructors write a text frame's header
- * there once (our own sockets send header and payload in one piece,
- * frame_wire), and lws writes the same bytes again for its sockets; every
- * server-to-client text frame of the same length has the same header, so
- * sharing the buffer is safe. */
+ * there once, and sockets send header and payload in one piece
+ * (frame_wire); every server-to-client text frame of the same length has
+ * the same header, so sharing the buffer is safe. */
 #ifndef LINLI_FRAME_H
 #define LINLI_FRAME_H
 
@@ -16,7 +15,7 @@
 #include "store.h"
 #include "wsframe.h"
 
-#define FRAME_PRE 16 /* == LWS_PRE in lws 4.1; checked in ws.c */
+#define FRAME_PRE 16 /* room for a server frame's header (at most 10 bytes) */
 
 struct frame {
 	uint32_t refs;          /* owners: the creator, then one per queue slot */

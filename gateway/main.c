@@ -29,7 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <libwebsockets.h>
 
 static void usage(FILE *f)
 {
@@ -297,17 +296,6 @@ static int cmd_backup(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
-static void lws_log_to_ours(int level, const char *line)
-{
-	size_t n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		n--;
-	if (level & LLL_ERR)
-		log_error("lws: %.*s", (int)n, line);
-	else
-		log_warn("lws: %.*s", (int)n, line);
-}
-
 static int serve(struct config *cfg)
 {
 	struct gw gw;
@@ -353,7 +341,6 @@ static int serve(struct config *cfg)
 		gw.bus = bus_local_new(gw.hub);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_ours);
 	if (server_start(&gw, err, sizeof err)) {
 		fprintf(stderr, "linli-gateway: %s\n", err);
 		return 1;
@@ -373,7 +360,6 @@ static int serve(struct config *cfg)
 		 cfg->listen[0] ? cfg->listen : "*", (long long)cfg->port, db,
 		 (long long)cfg->db_workers, cfg->redis_url[0] ? cfg->redis_url : "in-process");
 	uv_run(&loop, UV_RUN_DEFAULT);
-	lws_context_destroy(gw.lws); /* finishes the teardown begun in grace_cb */
 	bus_free(gw.bus);
 	push_free(gw.push);
 	sms_free(gw.sms);

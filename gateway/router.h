@@ -2,7 +2,7 @@
  *
  * Patterns are literal segments and {name} segments that match one
  * non-empty segment. The path arrives percent-decoded (reqhead_path on
- * the plain port, lws in TLS mode). */
+ * the door's head). */
 #ifndef LINLI_ROUTER_H
 #define LINLI_ROUTER_H
 

@@ -21,32 +21,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <libwebsockets.h>
-
-#define WS_PATH "/v1/ws"
-
-static struct gw *gw_of(struct lws *wsi)
-{
-	return lws_context_user(lws_get_context(wsi));
-}
-
-static int path_is_ws(struct lws *wsi)
-{
-	char uri[16];
-	return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
-	       !strcmp(uri, WS_PATH);
-}
 
 /* Descriptors kept free for the database, Redis, push and log files: an
  * accepted socket numbered at or above limit - this is closed at once. */
 #define FD_RESERVE 32
 
-/* lws sizes its descriptor tables by the soft RLIMIT_NOFILE. Given a smaller
- * fd_limit_per_thread instead, lws 4.1 finds a socket's state by a linear
- * scan of its table on every event (wsi_from_fd), which made each accept
- * and each incoming frame cost O(connections). So raise the soft limit to
- * what max_connections needs (within the hard limit) and let lws index by
- * descriptor. Sets gw->fd_ceiling. */
+/* Raises the soft RLIMIT_NOFILE to what max_connections needs (within the
+ * hard limit). Sets gw->fd_ceiling. */
 static void raise_fd_limit(struct gw *gw, const struct config *cfg)
 {
 	struct rlimit rl;
@@ -65,79 +46,16 @@ static void raise_fd_limit(struct gw *gw, const struct config *cfg)
 			 (long long)cfg->max_connections, (unsigned long long)want,
 			 (unsigned long long)rl.rlim_max);
 	/* accept() takes the lowest free descriptor, so one numbered N means
-	 * N are in use. Out of descriptors, accept fails with EMFILE and lws
-	 * 4.1 returns to the loop with the connection still queued: a busy
-	 * loop at 100% CPU until a descriptor frees. Closing sockets accepted
-	 * near the limit keeps accept from ever failing that way. */
+	 * N are in use. Closing sockets accepted near the limit keeps the
+	 * descriptors the database, Redis and the relays need (the door
+	 * also pauses accepting when accept itself fails). */
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)INT_MAX)
 		gw->fd_ceiling = (int)rl.rlim_cur - FD_RESERVE;
 }
 
-/* One protocol serves both HTTP and WebSocket; reasons go to their module. */
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-		    void *in, size_t len)
-{
-	struct gw *gw = gw_of(wsi);
-	switch (reason) {
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		if (!gw)
-			return 0;
-		if ((int)(intptr_t)in >= gw->fd_ceiling) {
-			server_note_fd_refused(gw);
-			return 1;
-		}
-		return gw->shutting_down;
-	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: {
-		/* Counted by address from the start, unless the peer is a
-		 * trusted proxy: then by the client its requests name. */
-		char peer[64];
-		lws_get_peer_simple(wsi, peer, sizeof peer);
-		if (!gw || (gw->proxies && proxies_trusted(gw->proxies, peer)))
-			return 0;
-		return server_count_client(gw, wsi, peer) ? 1 : 0;
-	}
-	case LWS_CALLBACK_WSI_DESTROY:
-		if (gw) {
-			peers_remove(gw->peers, wsi);
-		}
-		return 0;
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (!path_is_ws(wsi)) {
-			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket only on /v1/ws");
-			return 1;
-		}
-		/* fall through */
-	case LWS_CALLBACK_ESTABLISHED:
-	case LWS_CALLBACK_RECEIVE:
-	case LWS_CALLBACK_RECEIVE_PONG:
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-	case LWS_CALLBACK_CLOSED:
-		return ws_callback(gw, wsi, (int)reason, user, in, len);
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return http_refuse_upgrade(wsi, in);
-	case LWS_CALLBACK_HTTP:
-	case LWS_CALLBACK_HTTP_BODY:
-	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-	case LWS_CALLBACK_HTTP_WRITEABLE:
-	case LWS_CALLBACK_CLOSED_HTTP:
-	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-		return http_callback(gw, wsi, (int)reason, user, in, len);
-	default:
-		return lws_callback_http_dummy(wsi, reason, user, in, len);
-	}
-}
-
-static struct lws_protocols protocols[] = {
-	/* rx_buffer_size is a read chunk, allocated per WebSocket: small keeps
-	 * idle connections cheap; ws.c reassembles larger messages. */
-	{ "linli", callback, sizeof(struct ws_pss), 1024, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
-
 static void sweep_cb(uv_timer_t *t)
 {
 	ws_sweep(t->data);
-	http_sweep(t->data);
 	door_sweep(((struct gw *)t->data)->door, util_now_ms());
 	/* Replays parked for memory: stalled queues holding the budget make
 	 * room for them (the most behind first), then they go on. */
@@ -281,21 +199,12 @@ const struct hub_log server_hub_log = {
 	.read = log_read, .heads = log_heads, .watch = log_watch,
 };
 
-/* loop_phase is odd during each poll phase (socket reads) and even
- * elsewhere (timers, idle: where lws works through input it buffered), so
- * http.c can tell a request read from the socket from a pipelined one. */
-static void phase_prepare_cb(uv_prepare_t *p)
-{
-	((struct gw *)p->data)->loop_phase++;
-}
-
 /* Once per loop iteration, right after poll: the iteration's length minus
  * the time spent waiting in epoll (libuv's idle-time metric) is how long
  * the loop was busy running callbacks, deaf to every other socket. */
 static void phase_check_cb(uv_check_t *c)
 {
 	struct gw *gw = c->data;
-	gw->loop_phase++;
 	uint64_t now = uv_hrtime(), idle = uv_metrics_idle_time(gw->loop);
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -331,57 +240,18 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 	http_init(gw);
 	pipeline_init(gw);
 
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof info);
-	static void *foreign_loops[1];
-	foreign_loops[0] = gw->loop;
-	info.foreign_loops = foreign_loops;
-	/* Explicit vhost: lws_create_context succeeds even when the default
-	 * vhost cannot bind; lws_create_vhost tells us. */
-	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-		       LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	raise_fd_limit(gw, cfg);
 	/* The door (door.c) listens and serves, with TLS (tlsio.h) when
-	 * tls_cert is set; lws listens on nothing. */
-	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-	info.protocols = protocols;
-	info.user = gw;
-	/* lws keeps values, custom header names and a few bytes per header in
-	 * this: room beyond http_max_header, which the door holds heads to
-	 * (config.c caps it so this fits lws's unsigned short). */
-	info.max_http_header_data = (unsigned short)(cfg->http_max_header + 1024);
-	raise_fd_limit(gw, cfg); /* and no fd_limit_per_thread: see raise_fd_limit */
-	info.timeout_secs = 10;
-	/* A policy with no validity times: without one lws applies its own
-	 * (ping at 300 s) and keeps a timer per socket; ws_sweep pings and
-	 * hangs up instead (see there). */
-	static const lws_retry_bo_t no_validity_timers = { .secs_since_valid_ping = 0 };
-	info.retry_and_idle_policy = &no_validity_timers;
-	gw->lws = lws_create_context(&info);
-	struct lws_vhost *vh = gw->lws ? lws_create_vhost(gw->lws, &info) : NULL;
-	if (gw->lws && !vh) {
-		lws_context_destroy(gw->lws);
-		gw->lws = NULL;
-	}
-	if (gw->lws && !(gw->door = door_open(gw, err, errlen))) {
-		lws_context_destroy(gw->lws);
-		gw->lws = NULL;
+	 * tls_cert is set. */
+	if (!(gw->door = door_open(gw, err, errlen)))
 		return -EIO;
-	}
-	if (!gw->lws) {
-		snprintf(err, errlen,
-			 "cannot serve on port %lld (in use? TLS files unreadable? "
-			 "libwebsockets-evlib-uv installed?)", (long long)cfg->port);
-		return -EIO;
-	}
-	if (gw->door) {
-		/* The plain port's sockets are ours (wsplain.c): their fan-out
-		 * rounds go through one io_uring submission where it can. */
-		const char *why = NULL;
-		gw->batch = sendbatch_new((int)cfg->ws_io_uring, &why);
-		metrics.ws_io_uring = sendbatch_uring(gw->batch);
-		if (why)
-			log_warn("ws_io_uring: io_uring unavailable (%s): fan-out sends one by one", why);
-	}
+	/* The sockets are ours (wsplain.c): the fan-out rounds to plain ones
+	 * go through one io_uring submission where it can. */
+	const char *why = NULL;
+	gw->batch = sendbatch_new((int)cfg->ws_io_uring, &why);
+	metrics.ws_io_uring = sendbatch_uring(gw->batch);
+	if (why)
+		log_warn("ws_io_uring: io_uring unavailable (%s): fan-out sends one by one", why);
 
 	uv_timer_init(gw->loop, &gw->close_timer);
 	gw->close_timer.data = gw;
@@ -400,9 +270,6 @@ int server_start(struct gw *gw, char *err, size_t errlen)
 		       (uint64_t)cfg->session_check_ms);
 	uv_timer_init(gw->loop, &gw->grace_timer);
 	gw->grace_timer.data = gw;
-	uv_prepare_init(gw->loop, &gw->phase_prepare);
-	gw->phase_prepare.data = gw;
-	uv_prepare_start(&gw->phase_prepare, phase_prepare_cb);
 	uv_check_init(gw->loop, &gw->phase_check);
 	gw->phase_check.data = gw;
 	uv_check_start(&gw->phase_check, phase_check_cb);
@@ -444,17 +311,14 @@ static void grace_cb(uv_timer_t *t)
 		log_warn("shutdown: %lld ms grace over, dropping the remaining sockets",
 			 (long long)gw->cfg->shutdown_grace_ms);
 	uv_timer_stop(t);
+	/* The sockets first, then our handles, then the bus. */
 	door_drop(gw->door);
-	/* Order from PLATFORM-NOTES: lws first, then our handles, then the
-	 * bus; main destroys the context once more after uv_run returns. */
-	ws_drop_plain(gw); /* lws drops its own */
-	lws_context_destroy(gw->lws);
+	ws_drop_plain(gw);
 	uv_close((uv_handle_t *)&gw->close_timer, NULL);
 	uv_close((uv_handle_t *)&gw->sweep_timer, NULL);
 	uv_close((uv_handle_t *)&gw->retention_timer, NULL);
 	uv_close((uv_handle_t *)&gw->grace_timer, NULL);
 	uv_close((uv_handle_t *)&gw->session_timer, NULL);
-	uv_close((uv_handle_t *)&gw->phase_prepare, NULL);
 	uv_close((uv_handle_t *)&gw->phase_check, NULL);
 	uv_close((uv_handle_t *)&gw->sig_term, NULL);
 	uv_close((uv_handle_t *)&gw->sig_int, NULL);

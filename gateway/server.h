@@ -1,5 +1,5 @@
-/* server: the process-wide state shared by the lws callbacks (http.c,
- * ws.c) and the pipeline, and the lws context on the libuv loop.
+/* server: the process-wide state shared by the sockets (door.c, http.c,
+ * ws.c) and the pipeline, on the libuv loop.
  *
  * One `struct gw` per process, created by main, which hands it the domain
  * (api.h: routes, ticks, who is calling, who may subscribe) and the
@@ -19,8 +19,6 @@
 #include "hub.h"
 #include "ratelimit.h"
 
-struct lws;
-struct lws_context;
 struct peers;
 struct door;
 struct ws_conn;
@@ -30,9 +28,8 @@ struct api_event;
 
 struct gw {
 	uv_loop_t *loop;              /* the one loop */
-	struct lws_context *lws;      /* HTTP + WS on cfg->port */
-	struct door *door;            /* the plain port: HTTP/1.1, and WebSocket upgrades */
-	struct sendbatch *batch;      /* plain port: fan-out rounds (sendbatch.h) */
+	struct door *door;            /* cfg->port: HTTP/1.1, and WebSocket upgrades */
+	struct sendbatch *batch;      /* fan-out rounds to plain sockets (sendbatch.h) */
 	struct config *cfg;           /* settings (owned by main; workers read it) */
 	const struct api_domain *domain; /* the handlers' table (main's) */
 	struct dbpool *pool;          /* the database, on worker threads */
@@ -58,9 +55,7 @@ struct gw {
 	uv_timer_t session_timer;     /* closes sockets of revoked sessions */
 	int64_t sessions_checked_ms;  /* revocations before this were handled */
 	int sessions_checking;        /* that check's job is out */
-	uv_prepare_t phase_prepare;   /* with phase_check: counts loop phases */
-	uv_check_t phase_check;
-	uint64_t loop_phase;          /* +1 before and after each poll (http.c) */
+	uv_check_t phase_check;       /* after each poll: the loop turn's metrics */
 	uint64_t turn_at_ns;          /* last loop iteration's end (uv_hrtime) */
 	uint64_t turn_idle_ns;        /* libuv's idle time then */
 	int64_t turn_cpu_us;          /* the loop thread's CPU time then */
@@ -80,7 +75,7 @@ int server_start(struct gw *gw, char *err, size_t errlen);
  * struct gw. */
 extern const struct hub_log server_hub_log;
 
-/* Counts a connection (an lws wsi, or one at the front door) under its
+/* Counts a connection (the door's, or a WebSocket's) under its
  * client address (max_conns_per_ip): at accept, or for a connection from
  * a trusted proxy once its first request names the client. 0, or -EBUSY:
  * the address holds its share; the caller refuses (closes, or 429). */

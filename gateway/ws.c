@@ -21,14 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include <libwebsockets.h>
-
-_Static_assert(FRAME_PRE == LWS_PRE, "frame headroom must equal LWS_PRE");
 
 struct ws_conn {
 	struct gw *gw;             /* process state */
-	struct lws *wsi;           /* an lws socket (TLS); NULL once lws closed it */
-	struct wsplain *px;        /* or our own (plain port); NULL once closed */
+	struct wsplain *px;        /* the socket (wsplain.h); NULL once closed */
 	int in_round;              /* a frame of the fan-out round waits to go */
 	struct ws_conn *prev, *next; /* gw->conns list */
 	struct ws_conn *close_next; /* gw->closing list */
@@ -51,7 +47,7 @@ struct ws_conn {
 	struct held *held, *held_tail; /* messages that came meanwhile, in order */
 	int nheld;
 	int jobs;                  /* database jobs out for this connection */
-	int gone;                  /* lws closed it while jobs were out */
+	int gone;                  /* the socket closed while jobs were out */
 	uint64_t id;               /* for logs and the access log */
 	char peer[64];             /* client address (after trusted_proxies) */
 	int peer_port;             /* and port, 0 when unknown */
@@ -86,37 +82,29 @@ static void list_del(struct ws_conn **head, struct ws_conn *c)
 		c->next->prev = c->prev;
 }
 
-/* --- the two transports: lws's sockets (TLS) and ours (wsplain) ---------- */
+/* --- the socket ----------------------------------------------------------- */
 
 static int alive(const struct ws_conn *c)
 {
-	return c->wsi || c->px;
+	return c->px != NULL;
 }
 
 /* Part of a frame is still being written: nothing else may go now. */
 static int tx_busy(const struct ws_conn *c)
 {
-	return c->px ? wsplain_busy(c->px) || c->in_round : lws_partial_buffered(c->wsi);
+	return wsplain_busy(c->px) || c->in_round;
 }
 
 static void tx_want(struct ws_conn *c)
 {
-	if (c->px)
-		wsplain_want_writable(c->px);
-	else
-		lws_callback_on_writable(c->wsi);
+	wsplain_want_writable(c->px);
 }
 
 /* Writes f now: 0, or -1 when the socket failed. What the kernel did not
- * take is kept by the transport (tx_busy). */
+ * take is kept by the socket (tx_busy). */
 static int tx_write(struct ws_conn *c, struct frame *f)
 {
-	if (c->px)
-		return wsplain_send(c->px, f) < 0 ? -1 : 0;
-	if (lws_write(c->wsi, frame_payload(f), f->len, LWS_WRITE_TEXT) < 0)
-		return -1;
-	metrics.bytes_sent += f->len;
-	return 0;
+	return wsplain_send(c->px, f) < 0 ? -1 : 0;
 }
 
 static int round_add(struct ws_conn *c, struct frame *f);
@@ -133,13 +121,12 @@ void ws_prefetch(const struct ws_conn *c)
 	__builtin_prefetch((const char *)c + 64);
 }
 
-void ws_prefetch_lws(const struct ws_conn *c)
+void ws_prefetch_socket(const struct ws_conn *c)
 {
-	/* lws's per-socket struct is opaque; what lws_write and
-	 * lws_partial_buffered read lies in its first few hundred bytes. */
-	const char *w = c->wsi ? (const char *)c->wsi : (const char *)c->px;
+	/* What wsplain_busy and wsplain_send read of the socket. */
+	const char *w = (const char *)c->px;
 	if (w)
-		for (int off = 0; off < 512; off += 64)
+		for (int off = 0; off < 256; off += 64)
 			__builtin_prefetch(w + off);
 }
 
@@ -266,22 +253,15 @@ void ws_close_later(struct ws_conn *c, int code, const char *reason, int after_d
 
 void ws_run_closes(struct gw *gw)
 {
-	/* From a loop timer, outside every lws callback: killing the wsi
-	 * here cannot pull it out from under its own callback chain. */
+	/* From a loop timer, outside every socket callback: a close here
+	 * cannot pull a socket out from under its own callback chain. */
 	while (gw->closing) {
 		struct ws_conn *c = gw->closing;
 		gw->closing = c->close_next;
 		c->close_next = NULL;
 		const char *r = c->close_reason ? c->close_reason : "";
-		if (c->px) {
+		if (c->px)
 			wsplain_close(c->px, c->close_code, r); /* c may be gone after it */
-			continue;
-		}
-		if (!c->wsi)
-			continue;
-		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)r, strlen(r));
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
 	}
 }
 
@@ -327,7 +307,7 @@ static void send_simple(struct ws_conn *c, const char *op, const char *ch,
 /* --- database jobs ------------------------------------------------------- */
 
 /* A job for one connection: it stays allocated until the job is back,
- * even if lws closes the socket meanwhile (then only freed). */
+ * even if the socket closes meanwhile (then only freed). */
 struct conn_job {
 	struct dbpool_job job;
 	struct ws_conn *c;
@@ -568,7 +548,7 @@ static int hold(struct ws_conn *c, const char *msg, size_t len)
 }
 
 /* After a job: the messages that waited, until one starts another job.
- * Outside lws's callbacks, so a close goes through ws_close_later. */
+ * Outside the socket's callbacks, so a close goes through ws_close_later. */
 static void run_held(struct ws_conn *c)
 {
 	while (c->held && !c->busy && !c->closing) {
@@ -623,7 +603,7 @@ static void held_free(struct ws_conn *c)
 	c->nheld = 0;
 }
 
-/* --- lws callbacks ----------------------------------------------------- */
+/* --- sessions ------------------------------------------------------------- */
 
 static struct ws_conn *conn_new(struct gw *gw)
 {
@@ -656,25 +636,6 @@ static void conn_start(struct ws_conn *c, const char *hdr, int hl)
 	}
 }
 
-static void conn_open(struct gw *gw, struct lws *wsi, struct ws_pss *pss)
-{
-	struct ws_conn *c = conn_new(gw);
-	c->wsi = wsi;
-	http_client_addr(gw, wsi, c->peer, sizeof c->peer, &c->peer_port);
-	int ul = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_USER_AGENT);
-	if (ul > 0 && ul <= 512) {
-		c->user_agent = xmalloc((size_t)ul + 1);
-		if (lws_hdr_copy(wsi, c->user_agent, ul + 1, WSI_TOKEN_HTTP_USER_AGENT) < 0) {
-			free(c->user_agent);
-			c->user_agent = NULL;
-		}
-	}
-	pss->conn = c;
-	char hdr[TOKEN_MAX + 16];
-	int hl = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
-	conn_start(c, hdr, hl);
-}
-
 static void conn_free(struct ws_conn *c)
 {
 	free(c->user_agent);
@@ -683,7 +644,7 @@ static void conn_free(struct ws_conn *c)
 	free(c);
 }
 
-/* The socket is gone (lws's CLOSED, or wsplain's closed). */
+/* The socket is gone (wsplain's closed). */
 static void conn_gone(struct gw *gw, struct ws_conn *c)
 {
 	hub_unsubscribe_all(gw->hub, &c->subs);
@@ -701,9 +662,7 @@ static void conn_gone(struct gw *gw, struct ws_conn *c)
 	if (c->who.uid)
 		metrics.ws_authed--;
 	peers_remove(gw->ws_users, c);
-	if (c->px)
-		peers_remove(gw->peers, c); /* lws's sockets: at WSI_DESTROY */
-	c->wsi = NULL;
+	peers_remove(gw->peers, c);
 	c->px = NULL;
 	if (c->jobs)
 		c->gone = 1; /* the last job back frees it */
@@ -711,26 +670,14 @@ static void conn_gone(struct gw *gw, struct ws_conn *c)
 		conn_free(c);
 }
 
-static void conn_closed(struct gw *gw, struct ws_pss *pss)
-{
-	struct ws_conn *c = pss->conn;
-	if (!c)
-		return;
-	pss->conn = NULL;
-	conn_gone(gw, c);
-}
-
-/* The ping carries the time it was sent: lws 4.1 passes an empty pong to
- * nobody, and the pong (which echoes the payload) is how we hear back. */
+/* The ping carries the time it was sent; the pong echoes it. */
 static int write_ping(struct ws_conn *c)
 {
-	unsigned char ping[LWS_PRE + 8];
+	unsigned char ping[8];
 	uint64_t t = (uint64_t)util_now_ms();
 	for (int i = 0; i < 8; i++)
-		ping[LWS_PRE + i] = (unsigned char)(t >> (56 - 8 * i));
-	if (c->px)
-		return wsplain_control(c->px, WSFRAME_PING, ping + LWS_PRE, 8) < 0 ? -1 : 0;
-	return lws_write(c->wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0 ? -1 : 0;
+		ping[i] = (unsigned char)(t >> (56 - 8 * i));
+	return wsplain_control(c->px, WSFRAME_PING, ping, 8) < 0 ? -1 : 0;
 }
 
 static int conn_writable(struct ws_conn *c)
@@ -765,16 +712,7 @@ static int conn_writable(struct ws_conn *c)
 	return 0;
 }
 
-/* Closes from the receive callback with code and c->close_reason. */
-static int close_now(struct ws_conn *c, struct lws *wsi, int code)
-{
-	const char *r = c->close_reason ? c->close_reason : "";
-	metrics.ws_closed[metrics_close_idx(code)]++;
-	lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)r, strlen(r));
-	return -1;
-}
-
-/* A chunk of a client's message, from either transport: 0, or a close
+/* A chunk of a client's message: 0, or a close
  * code (with c->close_reason) to close with now. */
 static int conn_chunk(struct ws_conn *c, const void *in, size_t len, int first, int last,
 		      int binary)
@@ -800,14 +738,7 @@ static int conn_chunk(struct ws_conn *c, const void *in, size_t len, int first, 
 	return code;
 }
 
-static int conn_receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t len)
-{
-	int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-	int code = conn_chunk(c, in, len, lws_is_first_fragment(wsi), last, lws_frame_is_binary(wsi));
-	return code ? close_now(c, wsi, code) : 0;
-}
-
-/* --- our own sockets (wsplain) ------------------------------------------------ */
+/* --- the socket's callbacks (wsplain) ------------------------------------------------ */
 
 static int plain_data(void *ud, const void *p, size_t n, int first, int last, int binary)
 {
@@ -931,58 +862,6 @@ static void round_end(void)
 	rnd.n = 0;
 }
 
-int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
-		void *in, size_t len)
-{
-	struct ws_pss *pss = user;
-	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-		if (gw->shutting_down ||
-		    metrics.ws_connections >= gw->cfg->max_connections) {
-			metrics.ws_rejected++;
-			lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
-					       gw->shutting_down ? "shutting down" : "too many connections");
-			return 1; /* refuse the upgrade */
-		}
-		char origin[512], host[256];
-		int ol = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
-		int hl = lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
-		if (ol > 0 && !http_origin_allowed(gw, origin, hl > 0 ? host : NULL)) {
-			metrics.ws_rejected++;
-			log_info("ws: upgrade from origin %s refused (not in cors_origins)", origin);
-			lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
-			return 1;
-		}
-		char client[64];
-		http_client_addr(gw, wsi, client, sizeof client, NULL);
-		if (server_count_client(gw, wsi, client)) {
-			metrics.ws_rejected++;
-			lws_return_http_status(wsi, 429, "too many connections from this address");
-			return 1;
-		}
-		return 0;
-	}
-	case LWS_CALLBACK_ESTABLISHED:
-		conn_open(gw, wsi, pss);
-		return 0;
-	case LWS_CALLBACK_RECEIVE:
-		if (!pss->conn)
-			return -1;
-		return conn_receive(pss->conn, wsi, in, len);
-	case LWS_CALLBACK_RECEIVE_PONG:
-		if (pss->conn)
-			pss->conn->heard_ms = util_now_ms();
-		return 0;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return pss->conn ? conn_writable(pss->conn) : 0;
-	case LWS_CALLBACK_CLOSED:
-		conn_closed(gw, pss);
-		return 0;
-	default:
-		return 0;
-	}
-}
-
 /* A WebSocket ping to a client silent for ws_ping_secs: now if nothing is
  * waiting to be written, else ahead of the queue on the next writable. */
 static void send_ping(struct ws_conn *c, int64_t now)
@@ -998,10 +877,9 @@ static void send_ping(struct ws_conn *c, int64_t now)
 }
 
 /* Once a second, over every socket: authentication and token time-outs, and
- * keepalive. Keepalive is ours rather than lws's retry_and_idle_policy: lws
- * 4.1 keeps those timers in one sorted list and inserts at its end on every
- * accept and every pong, so with 19,000 sockets each of those walked 19,000
- * list nodes. This walk costs one visit per socket per second. */
+ * keepalive. One visit per socket per second (lws 4.1's own timers, when it
+ * served the sockets, kept one sorted list that every accept and pong
+ * walked: 19,000 nodes at 19,000 sockets). */
 void ws_sweep(struct gw *gw)
 {
 	int64_t now = util_now_ms();
@@ -1118,7 +996,7 @@ static void sink_prefetch(const struct ws_conn *c, int level)
 	if (level == 1)
 		ws_prefetch(c);
 	else
-		ws_prefetch_lws(c);
+		ws_prefetch_socket(c);
 }
 
 const struct hub_sink ws_hub_sink = {

@@ -6,10 +6,9 @@
  * overflows is closed with 1008 (where a close frame can still get out)
  * and the client resumes later with `since`.
  *
- * Two transports carry the sessions: on the plain port the gateway's own
- * framing (wsplain.h, after the door answered the upgrade), whose sends of
- * one fan-out round go together (sendbatch.h, ws_io_uring); in TLS mode
- * lws's. Everything above the frames is the same code for both. */
+ * The sockets are the gateway's own (wsplain.h, after the door answered
+ * the upgrade, with TLS or without); the sends of one fan-out round to
+ * plain sockets go together (sendbatch.h, ws_io_uring). */
 #ifndef LINLI_WS_H
 #define LINLI_WS_H
 
@@ -20,8 +19,8 @@
 
 struct gw;
 struct ws_conn;
-struct lws;
 struct hub_sink;
+struct tlsio;
 
 /* Queues f (taking a reference). 0; -ENOBUFS when the queue would exceed
  * its limit (the socket is then scheduled to close with 1008); -EPIPE when
@@ -33,19 +32,15 @@ int ws_send_text(struct ws_conn *c, const char *text, size_t len);
  * from there). */
 void ws_wake(struct ws_conn *c);
 /* Cache hints for the fan-out loop: start loading c's own state, then (once
- * that has arrived) the state lws keeps for its socket. No effect otherwise. */
+ * that has arrived) its socket's. No effect otherwise. */
 void ws_prefetch(const struct ws_conn *c);
-void ws_prefetch_lws(const struct ws_conn *c);
+void ws_prefetch_socket(const struct ws_conn *c);
 /* True while the queue is under half its limit (replay may add more). */
 int ws_has_room(const struct ws_conn *c);
 
 /* Closes c with code and reason at the next safe point (never inside its
  * own callback chain). after_drain: first let queued frames go out. */
 void ws_close_later(struct ws_conn *c, int code, const char *reason, int after_drain);
-
-/* The lws callback for WebSocket reasons (server.c routes them here). */
-int ws_callback(struct gw *gw, struct lws *wsi, int reason, void *user,
-		void *in, size_t len);
 
 /* Runs the deferred closes (close_timer). */
 void ws_run_closes(struct gw *gw);
@@ -58,12 +53,6 @@ void ws_close_session(struct gw *gw, int64_t sid);
 void ws_check_sessions(struct gw *gw);
 /* Shutdown: closes every socket with 1001 after its queue drains. */
 void ws_close_all(struct gw *gw);
-
-/* Per-session data lws allocates for each connection of our protocol. */
-struct ws_pss {
-	struct ws_conn *conn;       /* WS session, from ESTABLISHED to CLOSED */
-	struct http_txn *txn;       /* HTTP transaction in progress */
-};
 
 /* Closes sockets that are behind, the most behind first, until the frames
  * held plus reserved bytes (replay pages being read) leave room for one

@@ -1,8 +1,8 @@
 /* wsmsg: what a client sends over the WebSocket, as data. A leaf (jansson
- * only, no lws), so the parser and the reassembly are unit-tested and
+ * only, no sockets), so the parser and the reassembly are unit-tested and
  * fuzzed on their own (tests/unit/test_wsmsg.c, tests/fuzz/).
  *
- * Reassembly: a message arrives in fragments (and lws hands a long
+ * Reassembly: a message arrives in fragments (and the socket hands a long
  * fragment over in chunks); wsmsg_rx_feed collects a text message up to a
  * size limit and counts a binary one without keeping it. Parsing: one
  * text message into an op and its fields, or the error to answer. */
@@ -30,7 +30,7 @@ enum wsmsg_rx_result {
 	WSMSG_TOO_BIG,             /* over max bytes: close 1009 */
 };
 
-/* Feeds one chunk. first: it starts a frame (lws_is_first_fragment);
+/* Feeds one chunk. first: it starts a frame;
  * last: it ends the message; binary: the message's type (read at its
  * start). After WSMSG_TEXT the caller reads rx->text and calls
  * wsmsg_rx_reset. */

@@ -93,7 +93,7 @@ rm -f "$OUT"/summary.txt "$OUT"/machine.txt
   echo "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
   echo "kernel:   $(uname -r)"
   echo "debian:   $(cat /etc/debian_version 2>/dev/null)"
-  echo "lws:      $(dpkg-query -W -f='${Version}' libwebsockets-dev 2>/dev/null)"
+  echo "openssl:  $(dpkg-query -W -f='${Version}' libssl-dev 2>/dev/null)"
   echo "nginx:    $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
   echo "nchan:    $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)"
   echo "nofile:   $NOFILE"
