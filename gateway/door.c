@@ -276,11 +276,8 @@ static void client_of(const struct door_conn *c, size_t head_len, char *out, siz
 		*port = ntohs(sa.sin_port);
 }
 
-/* A WebSocket upgrade on the plain port is answered here, and the socket
- * is then ws.c's with the gateway's own framing (wsplain.h): lws 4.1.6
- * would accept unmasked client frames, and a fan-out round is sent in one
- * submission only on sockets the gateway writes itself. The checks are
- * those lws's path makes (server.c, ws.c). */
+/* A WebSocket upgrade is answered here (RFC 6455 4.2), and the socket is
+ * then ws.c's with the gateway's own framing (wsplain.h). */
 static void upgrade(struct door_conn *c, size_t head_len)
 {
 	struct door *d = c->d;
@@ -664,7 +661,7 @@ static int parse_listen(const char *listen, struct in_addr *a, char *err, size_t
 	}
 	if (inet_pton(AF_INET, listen, a) == 1)
 		return 0;
-	/* An interface name, as lws took it: its IPv4 address. */
+	/* An interface name (as lws took it, before): its IPv4 address. */
 	struct ifaddrs *ifs, *i;
 	if (getifaddrs(&ifs) == 0) {
 		for (i = ifs; i; i = i->ifa_next)

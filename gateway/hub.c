@@ -141,7 +141,7 @@ static void fan_out(struct hub_chan *c, int64_t seq, struct frame *f)
 		/* Each delivery is a system call; while it runs, the memory the
 		 * next ones touch is fetched (thousands of subscriptions do not fit
 		 * in cache): subscriptions three ahead, their sockets' state two
-		 * ahead (its pointer is cached by then), lws's one ahead. */
+		 * ahead, the socket's own one ahead (their pointers are cached by then). */
 		if (i + 3 < n)
 			__builtin_prefetch(subs[i + 3]);
 		if (prefetch && i + 2 < n)

@@ -188,7 +188,7 @@ void metrics_render(struct buf *o)
 	counter(o, "linli_gap_fills_total", "Catch-ups from the event log after a sequence gap or bus outage.", m->gap_fills);
 	counter(o, "linli_send_queue_overflows_total", "Sockets dropped because their send queue overflowed.", m->queue_overflows);
 	counter(o, "linli_accepts_refused_total", "TCP connections closed on accept because descriptors were nearly out.", m->accepts_refused);
-	counter(o, "linli_http_framing_refused_total", "Requests refused for their framing: Content-Length, Transfer-Encoding, upgrades (400, 411), and request heads refused on the plain port (400, 431, 501, 505).", m->http_framing_refused);
+	counter(o, "linli_http_framing_refused_total", "Requests refused for their framing: Content-Length, Transfer-Encoding, upgrades (400, 411), and request heads refused (400, 431, 501, 505).", m->http_framing_refused);
 	counter(o, "linli_http_timeouts_total", "Requests whose head or body did not arrive within http_header_timeout_ms or http_body_timeout_ms (408).", m->http_timeouts);
 	counter(o, "linli_connections_refused_per_ip_total", "Connections refused because their client address held max_conns_per_ip.", m->conns_refused_per_ip);
 	counter(o, "linli_ws_refused_per_user_total", "WebSockets closed 1008 because their account held ws_max_per_user.", m->ws_refused_per_user);
@@ -196,8 +196,8 @@ void metrics_render(struct buf *o)
 	gauge(o, "linli_replays_parked", "Replays waiting for room under ws_memory_budget.", m->replays_parked);
 	gauge(o, "linli_frame_bytes", "Heap bytes of outbound frames alive (queued or being built), each counted once.",
 	      atomic_load_explicit(&frame_bytes, memory_order_relaxed));
-	counter(o, "linli_ws_bytes_sent_total", "WebSocket bytes written (payloads; frame headers too on the plain port).", m->bytes_sent);
-	gauge(o, "linli_ws_io_uring", "1 when fan-out rounds to plain-port sockets are sent with io_uring (ws_io_uring).", m->ws_io_uring);
+	counter(o, "linli_ws_bytes_sent_total", "WebSocket bytes written (frame headers and payloads).", m->bytes_sent);
+	gauge(o, "linli_ws_io_uring", "1 when fan-out rounds to plain (non-TLS) sockets are sent with io_uring (ws_io_uring).", m->ws_io_uring);
 	counter(o, "linli_ws_send_batches_total", "io_uring submissions of fan-out sends.", m->send_batches);
 	gauge(o, "linli_redis_configured", "1 when a Redis bus is configured.", m->redis_configured);
 	gauge(o, "linli_redis_up", "1 when the Redis publish and subscribe links are connected.", m->redis_up);

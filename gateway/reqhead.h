@@ -1,4 +1,4 @@
-/* reqhead: HTTP/1.1 request heads, as the plain port's connections
+/* reqhead: HTTP/1.1 request heads, as the port's connections
  * (door.c) read them: the head checked (a JSON error for what is wrong:
  * absolute-form targets, unknown methods, malformed lines, oversized
  * heads), its headers and target read, the path decoded. A leaf: bytes in,

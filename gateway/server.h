@@ -66,7 +66,7 @@ struct gw {
 	uv_idle_t pub_idle;           /* publishes the rest on the next turns */
 };
 
-/* Starts serving on the loop: creates the lws context and timers. gw's
+/* Starts serving on the loop: opens the door (the port) and the timers. gw's
  * loop, cfg, domain, pool, hub and bus are set. 0 or negative with a
  * message. */
 int server_start(struct gw *gw, char *err, size_t errlen);

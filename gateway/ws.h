@@ -74,7 +74,7 @@ struct ws_upgrade {
 /* Takes fd, upgraded (the 101 sent), as a session with our own framing
  * (wsplain.h). 0, or -1 (over max_conns_per_ip): the caller closes fd. */
 int ws_open_plain(struct gw *gw, int fd, const struct ws_upgrade *up);
-/* Shutdown's end: the plain-port sockets still open are closed now. */
+/* Shutdown's end: the sockets still open are closed now. */
 void ws_drop_plain(struct gw *gw);
 
 /* The sockets as the hub sees them (hub.h): main hands it to hub_new. */

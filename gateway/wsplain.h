@@ -1,13 +1,13 @@
-/* wsplain: WebSocket framing on the plain port, done by the gateway.
+/* wsplain: a WebSocket's socket, framed by the gateway.
  *
- * lws 4.1.6 accepts unmasked client frames (RFC 6455 §5.1 asks for 1002)
- * and gives no hook for it, and a send batched over many sockets (issue
- * 18, sendbatch.h) needs the socket and its partial writes in our hands.
- * So on the plain port the front door (door.c) answers the upgrade itself
- * and gives the socket here; TLS sockets stay lws's (ws.c serves both).
+ * The door (door.c) answers the upgrade and gives the socket here, with its
+ * TLS session in TLS mode (tlsio.h). Our own framing closes unmasked client
+ * frames with 1002 (RFC 6455 §5.1; lws 4.1.6 accepted them), and a send
+ * batched over many sockets (issue 18, sendbatch.h) needs the socket and
+ * its partial writes in our hands.
  *
  * One wsplain is one socket: it reads and checks client frames
- * (wsframe.h), hands data to its owner in chunks as lws did, answers pings
+ * (wsframe.h), hands data to its owner in chunks, answers pings
  * and the close handshake, and writes frames whole or keeps the rest of
  * one that went in part, sending it before anything else. Loop thread. */
 #ifndef LINLI_WSPLAIN_H
@@ -38,7 +38,7 @@ struct wsplain_cb {
 struct tlsio;
 
 /* Takes fd (non-blocking, after the 101) and its TLS session (NULL on the
- * plain port; freed with the socket) and watches it on loop. Frames longer
+ * plain port; freed with the socket once this succeeded) and watches it on loop. Frames longer
  * than max_frame are closed with 1009 before their payload is read; after
  * our close, the client has linger_ms to close its side. */
 struct wsplain *wsplain_open(uv_loop_t *loop, int fd, struct tlsio *tls,
