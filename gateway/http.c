@@ -194,7 +194,6 @@ static void answer(struct http_txn *t)
 
 /* --- what every request goes through ----------------------------------------- */
 
-
 /* What a request's head says of its body. */
 struct framing {
 	const char *cl;          /* Content-Length's value, or NULL */
