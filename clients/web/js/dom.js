@@ -34,6 +34,25 @@ export function replace(el, ...children) {
   return append(el, children);
 }
 
+// replace, keeping what the user has typed into the fields of forms with
+// an id (matched by form id and field name) and the focus among them: a
+// live update redraws a box without losing a half-written text.
+export function replaceKeepingInput(el, ...children) {
+  const key = (f) => `${f.form?.id || ''}\u0000${f.name}`;
+  const typed = new Map();
+  let focus = null;
+  for (const f of el.querySelectorAll('form[id] [name]')) {
+    if (f.value !== f.defaultValue) typed.set(key(f), f.value);
+    if (f === document.activeElement) focus = key(f);
+  }
+  replace(el, ...children);
+  for (const f of el.querySelectorAll('form[id] [name]')) {
+    if (typed.has(key(f))) f.value = typed.get(key(f));
+    if (key(f) === focus) f.focus();
+  }
+  return el;
+}
+
 let idSeq = 0;
 export const uid = (p = 'f') => `${p}${++idSeq}`;
 

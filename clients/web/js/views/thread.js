@@ -1,7 +1,7 @@
 // A thread: live posts and replies; for a consultation the options, the
 // countdown, voting with a reason, then the tally, the outcome and the
 // minority's reasons. Staff tools: hide / restore, lock, pin, close, outcome.
-import { h, append, field, formValues, replace, patchList, uid } from '../dom.js';
+import { h, append, field, formValues, replace, replaceKeepingInput, patchList, uid } from '../dom.js';
 import { t, fmtTime, fmtDuration } from '../i18n.js';
 import * as api from '../api.js';
 import { handleForm, toast, reasonAction, errNode, holdText, goTo, userError } from '../ui.js';
@@ -253,7 +253,7 @@ export async function threadView(tid) {
       });
       kids.push(form);
     }
-    replace(staffBox, kids);
+    replaceKeepingInput(staffBox, kids); // a live update keeps a half-written outcome
   }
 
   async function act(what, body) {
@@ -321,20 +321,30 @@ export async function threadView(tid) {
     } while (cursor);
     drawPublicity();
   }
+  // The objection form is made once and kept across redraws (a live
+  // update, the objections loading): what the resident is typing stays,
+  // and so does the focus.
+  let objectionForm = null;
   function drawPublicity() {
     if (!th.publicity_until) { publicityBox.hidden = true; return; }
     publicityBox.hidden = false;
     const open = Date.now() < th.publicity_until;
     const items = [...objections.values()].sort((a, b) => a.id - b.id);
-    const form = open && h('form', { class: 'stack', id: 'objection-form' },
-      field(t('objection_reason'), { name: 'reason', type: 'textarea', rows: 2, required: true, maxlength: 1000 }),
-      h('button', { type: 'submit', class: 'primary' }, t('object')));
-    if (form) handleForm(form, async () => {
-      const r = await api.post(`/v1/threads/${tid}/objections`, { reason: formValues(form).reason.trim() });
-      objections.set(r.objection.id, r.objection);
-      toast(t('objection_sent'));
-      drawPublicity();
-    });
+    if (!open) objectionForm = null;
+    if (open && !objectionForm) {
+      const form = objectionForm = h('form', { class: 'stack', id: 'objection-form' },
+        field(t('objection_reason'), { name: 'reason', type: 'textarea', rows: 2, required: true, maxlength: 1000 }),
+        h('button', { type: 'submit', class: 'primary' }, t('object')));
+      handleForm(form, async () => {
+        const r = await api.post(`/v1/threads/${tid}/objections`, { reason: formValues(form).reason.trim() });
+        objections.set(r.objection.id, r.objection);
+        toast(t('objection_sent'));
+        form.reset();
+        drawPublicity();
+      });
+    }
+    const form = objectionForm;
+    const focused = form && form.contains(document.activeElement) ? document.activeElement : null;
     replace(publicityBox, h('h2', { id: 'publicity-h' }, t('publicity')),
       h('p', { class: open ? 'notice' : 'muted', id: 'publicity-until' },
         open ? t('publicity_open', { at: fmtTime(th.publicity_until) }) : t('publicity_over', { at: fmtTime(th.publicity_until) })),
@@ -347,6 +357,7 @@ export async function threadView(tid) {
             catch (e) { toast(errNode(e), 'error'); return false; }
           } }) : h('p', { class: 'muted' }, t('objection_waiting')))) : h('li', { class: 'muted' }, t('no_objections'))),
       form);
+    if (focused && document.activeElement !== focused) focused.focus();
   }
 
   function setThread(next) {
