@@ -287,12 +287,6 @@ int api_id_param(const struct req *req, const char *name, int64_t *out, struct r
 	return 0;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 int api_query(const struct req *req, const char *name, char *out, size_t cap)
 {
 	size_t nl = strlen(name);
@@ -301,8 +295,8 @@ int api_query(const struct req *req, const char *name, char *out, size_t cap)
 		if ((size_t)(end - p) > nl && !strncmp(p, name, nl) && p[nl] == '=') {
 			size_t o = 0;
 			for (const char *c = p + nl + 1; c < end && o + 1 < cap; c++) {
-				if (*c == '%' && end - c > 2 && hexval(c[1]) >= 0 && hexval(c[2]) >= 0) {
-					out[o++] = (char)(hexval(c[1]) * 16 + hexval(c[2]));
+				if (*c == '%' && end - c > 2 && util_hexval(c[1]) >= 0 && util_hexval(c[2]) >= 0) {
+					out[o++] = (char)(util_hexval(c[1]) * 16 + util_hexval(c[2]));
 					c += 2;
 				} else {
 					out[o++] = *c == '+' ? ' ' : *c;

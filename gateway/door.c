@@ -473,7 +473,7 @@ void door_http_done(struct door_conn *c, int close_after)
 {
 	c->txn = NULL;
 	c->served++;
-	c->close_after |= close_after || c->d->closed;
+	c->close_after |= close_after; /* door_close set it on every busy connection */
 	c->state = CONN_SENDING;
 	c->deadline_ms = util_now_ms() + c->d->gw->cfg->http_body_timeout_ms;
 	if (flush(c)) {

@@ -214,6 +214,14 @@ static enum next refusal(struct http_txn *t, int status, const char *code, const
 	return NEXT_ANSWER;
 }
 
+/* A refusal for how the request is framed: counted
+ * (linli_http_framing_refused_total). */
+static enum next framing_refusal(struct http_txn *t, int status, const char *code, const char *msg)
+{
+	metrics.http_framing_refused++;
+	return refusal(t, status, code, msg);
+}
+
 /* Checks a request whose fields are filled, in order: the client's
  * connection count, the framing of its body, shutdown, the body's size.
  * The answer is set unless the body is to be read or the request run. A
@@ -239,23 +247,16 @@ static enum next admit(struct gw *gw, struct http_txn *t, const void *conn,
 			cl[f->cl_len] = '\0';
 		}
 		/* 18 digits at most: always in range. */
-		if (!ok || util_parse_i64(cl, &t->content_length)) {
-			metrics.http_framing_refused++;
-			return refusal(t, 400, "bad_request",
-				       "Content-Length must be given once, as digits only");
-		}
+		if (!ok || util_parse_i64(cl, &t->content_length))
+			return framing_refusal(t, 400, "bad_request",
+					       "Content-Length must be given once, as digits only");
 	}
-	if (f->encoded) {
-		metrics.http_framing_refused++;
-		return refusal(t, 411, "length_required",
-			       "send the body with Content-Length; Transfer-Encoding is not supported");
-	}
-	if (f->upgrade) {
-		/* h2c (or anything else): the request's body would be lost. */
-		metrics.http_framing_refused++;
-		return refusal(t, 400, "bad_request",
-			       "only Upgrade: websocket is supported (no h2c); send the request without Upgrade");
-	}
+	if (f->encoded)
+		return framing_refusal(t, 411, "length_required",
+				       "send the body with Content-Length; Transfer-Encoding is not supported");
+	if (f->upgrade) /* h2c (or anything else): the request's body would be lost */
+		return framing_refusal(t, 400, "bad_request",
+				       "only Upgrade: websocket is supported (no h2c); send the request without Upgrade");
 	if (gw->shutting_down)
 		return refusal(t, 503, "unavailable", "server is shutting down");
 	t->max_body = gw->cfg->http_max_body;
@@ -421,10 +422,8 @@ struct http_txn *http_request_begin(struct gw *gw, struct door_conn *dc, const c
 	f.expect_continue = v && n == 12 && !strncasecmp(v, "100-continue", 12);
 	f.upgrade = reqhead_header(head, head_len, "upgrade", 0, &n) != NULL;
 	enum next next = admit(gw, t, dc, &f);
-	if (why && (next == NEXT_BODY || next == NEXT_DISPATCH)) {
-		metrics.http_framing_refused++;
-		next = refusal(t, 400, "bad_request", why);
-	}
+	if (why && (next == NEXT_BODY || next == NEXT_DISPATCH))
+		next = framing_refusal(t, 400, "bad_request", why);
 	go_on(gw, t, next, f.expect_continue);
 	return t;
 }

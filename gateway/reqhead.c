@@ -1,6 +1,7 @@
 /* reqhead: see reqhead.h. */
 #define _GNU_SOURCE /* memmem */
 #include "reqhead.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -207,14 +208,6 @@ int reqhead_lists(const char *v, size_t n, const char *token)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 const char *reqhead_path(const char *target, size_t tl, char *out, const char **query,
 			 size_t *qlen)
 {
@@ -238,8 +231,8 @@ const char *reqhead_path(const char *target, size_t tl, char *out, const char **
 	for (size_t i = 0; i < pl; i++) {
 		char c = target[i];
 		if (c == '%') {
-			int hi = i + 2 < pl ? hexval(target[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(target[i + 2]) : -1;
+			int hi = i + 2 < pl ? util_hexval(target[i + 1]) : -1;
+			int lo = hi >= 0 ? util_hexval(target[i + 2]) : -1;
 			if (lo < 0)
 				return "malformed percent escape in the path (% must be followed by two hex digits)";
 			c = (char)(hi * 16 + lo);

@@ -199,6 +199,12 @@ int util_read_file(const char *path, size_t max, char **out, size_t *n)
 	return 0;
 }
 
+int util_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 int util_parse_i64(const char *s, int64_t *out)
 {
 	if (!s || !*s)

@@ -54,6 +54,8 @@ int util_read_file(const char *path, size_t max, char **out, size_t *n);
 
 /* Parses a whole decimal int64; 0 on success, -EINVAL otherwise. */
 int util_parse_i64(const char *s, int64_t *out);
+/* The value of a hex digit (either case), or -1. */
+int util_hexval(char c);
 
 /* base64url of in[0..n), unpadded, NUL-terminated; out needs
  * (4 * n + 2) / 3 + 1 bytes. */

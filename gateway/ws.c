@@ -159,7 +159,7 @@ int ws_send(struct ws_conn *c, struct frame *f)
 		 * callback; until then tx_busy sends us to the queue. In a
 		 * fan-out round our own sockets' frames go together at its end
 		 * (round_end). */
-		if (c->px && round_add(c, f))
+		if (round_add(c, f))
 			return 0;
 		if (tx_write(c, f) < 0) {
 			ws_close_later(c, 1011, "write failed", 0);
